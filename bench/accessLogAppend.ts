@@ -1,0 +1,127 @@
+/**
+ * Durable append throughput of the access log with group commit, on SQLite and PostgreSQL.
+ *
+ *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5] [--backend sqlite,postgres]
+ *
+ * Each simulated request records `entries` entries (one per personal field) and waits for the
+ * commit, as the gateway does before releasing a response. PostgreSQL: BENCH_DATABASE_URL,
+ * default postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateKeyPair } from 'jose';
+import pg from 'pg';
+import { AccessLog } from '../src/audit/accessLog.js';
+import type { AccessLogEntry } from '../src/audit/entry.js';
+import { parseSubjectKeys } from '../src/audit/subjectProtection.js';
+import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
+import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
+import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
+import { makePersonnummer } from '../src/personnummer/index.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '1,16,64,256' },
+    entries: { type: 'string', default: '5' },
+    backend: { type: 'string', default: 'sqlite,postgres' },
+  },
+});
+const seconds = Number(values.seconds);
+const entriesPerRequest = Number(values.entries);
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const subjectKeys = parseSubjectKeys({ subjectEncryptionKey: randomBytes(32).toString('base64'), subjectHmacKey: randomBytes(32).toString('base64') });
+const { privateKey } = await generateKeyPair('ES256');
+const signer = { privateKey, kid: 'bench' };
+const documentHash = createHash('sha256').update('bench').digest('hex');
+const subject = makePersonnummer('1985-03-14', 123);
+
+function entry(requestId: string, i: number): AccessLogEntry {
+  return {
+    time: new Date().toISOString(),
+    requestId,
+    clientAgency: { organisationNumber: '202100-5521', id: 'forsakringskassan' },
+    official: 'official-1',
+    purpose: 'CASE_HANDLING',
+    legalBasis: 'SFS 2001:454 2 kap. 1 §',
+    processingRegisterRef: { recordId: 'FK-REG-17', version: '3' },
+    caseId: 'case-1',
+    subject,
+    field: `Person.field${i}`,
+    owningAgency: 'skatteverket',
+    outcome: 'released',
+    outcomeCode: null,
+    operationName: 'Bench',
+    documentHash,
+  };
+}
+
+async function run(store: AccessLogStore, concurrency: number): Promise<string> {
+  let transactions = 0;
+  const log = new AccessLog({
+    store,
+    chainId: `bench-${concurrency}-${Date.now()}`,
+    subjectKeys,
+    signer,
+    commitTimeoutMs: 30_000,
+    onEvent: (event) => {
+      if (event.type === 'commit') transactions += 1;
+    },
+  });
+  const latencies: number[] = [];
+  let requests = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        const id = `${worker}-${requests++}`;
+        const t0 = performance.now();
+        await log.record(Array.from({ length: entriesPerRequest }, (_, i) => entry(id, i)));
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await log.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
+  const entries = latencies.length * entriesPerRequest;
+  return (
+    `concurrency ${String(concurrency).padStart(3)}: ${Math.round(entries / elapsed).toString().padStart(7)} entries/s, ` +
+    `${Math.round(latencies.length / elapsed).toString().padStart(6)} record()/s, ${transactions} commits, ` +
+    `${(entries / transactions).toFixed(1)} entries/commit, latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms`
+  );
+}
+
+for (const backend of values.backend.split(',')) {
+  console.log(`\n${backend} (${entriesPerRequest} entries per record(), ${seconds}s per run)`);
+  for (const concurrency of values.concurrency.split(',').map(Number)) {
+    if (backend === 'sqlite') {
+      const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
+      const store = new SqliteAccessLogStore({ file: path.join(dir, 'access-log.db') });
+      try {
+        console.log(await run(store, concurrency));
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } else {
+      const schema = `access_log_bench_${process.pid}`;
+      const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000 });
+      try {
+        console.log(await run(store, concurrency));
+      } finally {
+        await store.close();
+        const admin = new pg.Client({ connectionString: DATABASE_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
+    }
+  }
+}

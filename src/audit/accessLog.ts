@@ -1,0 +1,374 @@
+import { GatewayError } from '../errors/index.js';
+import { toUnchainedEntry, validateAccessLogEntry, type AccessLogEntry, type UnchainedEntry } from './entry.js';
+import { chainEntries, type ChainHead } from './hashChain.js';
+import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
+import { protectSubject, type SubjectKeys } from './subjectProtection.js';
+import { ChainConflictError, type AccessLogStore } from './store/AccessLogStore.js';
+
+export interface AccessLogOptions {
+  readonly store: AccessLogStore;
+  /** This replica's chain. One AccessLog per chainId per process: the writer owns the head. */
+  readonly chainId: string;
+  readonly subjectKeys: SubjectKeys;
+  readonly signer: CheckpointSigner;
+  /** Sign a checkpoint once this many entries have been appended since the last one. Default 1000. */
+  readonly checkpointEvery?: number;
+  /** ...or this long has passed with entries not yet checkpointed. Default 60 s. */
+  readonly checkpointIntervalMs?: number;
+  /** record() rejects if its entries are not committed within this bound. Default 2 s. */
+  readonly commitTimeoutMs?: number;
+  /** Largest batch per transaction; the rest waits for the next commit. Default 5000 entries. */
+  readonly maxBatchEntries?: number;
+  /** While unhealthy, probe the store this often. Default 1 s. */
+  readonly probeIntervalMs?: number;
+  /** close() also closes the store. */
+  readonly ownsStore?: boolean;
+  readonly now?: () => Date;
+  /** For logs and metrics; must not throw. */
+  readonly onEvent?: (event: AccessLogEvent) => void;
+}
+
+export type AccessLogEvent =
+  | { readonly type: 'commit'; readonly chainId: string; readonly entries: number; readonly requests: number; readonly headSeq: number; readonly durationMs: number; readonly checkpoint: boolean }
+  | { readonly type: 'checkpoint'; readonly chainId: string; readonly seq: number }
+  | { readonly type: 'unavailable'; readonly chainId: string; readonly reason: 'store-error' | 'timeout'; readonly error?: unknown }
+  | { readonly type: 'recovered'; readonly chainId: string }
+  | { readonly type: 'conflict'; readonly chainId: string; readonly error: ChainConflictError };
+
+/** Where one record() call's entries landed. */
+export interface AccessLogReceipt {
+  readonly chainId: string;
+  /** 0 when no entries were given. */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+interface PendingRecord {
+  readonly entries: readonly UnchainedEntry[];
+  readonly resolve: (receipt: AccessLogReceipt) => void;
+  readonly reject: (error: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+}
+
+const writersByStore = new WeakMap<AccessLogStore, Set<string>>();
+
+function unavailable(reason: string, cause?: unknown): GatewayError {
+  return new GatewayError('ACCESS_LOG_UNAVAILABLE', 'The access log is unavailable; no personal data can be released.', { reason }, { cause });
+}
+
+class CommitTimeout extends Error {}
+
+/**
+ * The access-log writer. record() resolves only once its entries are durably committed: the
+ * gateway releases a response after that and not before, because data released without an
+ * entry would break the audit guarantee.
+ *
+ * Group commit: calls arriving while a commit is in flight wait and go together in the next
+ * transaction; when idle, a call is committed at once (no sleep to gather a batch). Hashing and
+ * chaining happen here, not in the store, so the store sees finished rows and the head needs no
+ * database round trip per batch.
+ */
+export class AccessLog {
+  readonly chainId: string;
+  private readonly store: AccessLogStore;
+  private readonly keys: SubjectKeys;
+  private readonly signer: CheckpointSigner;
+  private readonly checkpointEvery: number;
+  private readonly commitTimeoutMs: number;
+  private readonly maxBatchEntries: number;
+  private readonly probeIntervalMs: number;
+  private readonly ownsStore: boolean;
+  private readonly now: () => Date;
+  private readonly emit: (event: AccessLogEvent) => void;
+
+  private queue: PendingRecord[] = [];
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+  /** The head as this writer believes it; reloaded from the store after any failure. */
+  private head: ChainHead | null = null;
+  private sinceCheckpoint = 0;
+  private checkpointDue = false;
+  private healthy = true;
+  private closing = false;
+  private closed = false;
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  private closePromise: Promise<void> | undefined;
+
+  constructor(options: AccessLogOptions) {
+    const writers = writersByStore.get(options.store) ?? new Set<string>();
+    if (writers.has(options.chainId)) {
+      throw new TypeError(`An AccessLog for chain ${options.chainId} is already open on this store; a chain has exactly one writer per process.`);
+    }
+    for (const [name, value] of [
+      ['checkpointEvery', options.checkpointEvery],
+      ['checkpointIntervalMs', options.checkpointIntervalMs],
+      ['commitTimeoutMs', options.commitTimeoutMs],
+      ['maxBatchEntries', options.maxBatchEntries],
+      ['probeIntervalMs', options.probeIntervalMs],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw new TypeError(`AccessLog option ${name} must be a positive integer.`);
+    }
+    writers.add(options.chainId);
+    writersByStore.set(options.store, writers);
+    this.chainId = options.chainId;
+    this.store = options.store;
+    this.keys = options.subjectKeys;
+    this.signer = options.signer;
+    this.checkpointEvery = options.checkpointEvery ?? 1000;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
+    this.maxBatchEntries = options.maxBatchEntries ?? 5000;
+    this.probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.ownsStore = options.ownsStore ?? false;
+    this.now = options.now ?? (() => new Date());
+    const onEvent = options.onEvent;
+    this.emit = onEvent
+      ? (event) => {
+          try {
+            onEvent(event);
+          } catch {
+            // a listener's bug must not fail the log
+          }
+        }
+      : () => undefined;
+    this.checkpointTimer = setInterval(() => {
+      this.checkpointDue = true;
+      this.kick();
+    }, options.checkpointIntervalMs ?? 60_000);
+    this.checkpointTimer.unref();
+  }
+
+  /**
+   * Records entries and resolves once they are committed durably. Rejects with
+   * GatewayError('ACCESS_LOG_UNAVAILABLE') if the store fails or the commit exceeds the
+   * timeout; the entries may then or may not be in the log, and the response must be withheld.
+   * A malformed entry rejects with InvalidAccessLogEntryError and none of the call's entries is recorded.
+   */
+  record(entries: readonly AccessLogEntry[]): Promise<AccessLogReceipt> {
+    if (this.closing) return Promise.reject(unavailable('closed'));
+    let unchained: UnchainedEntry[];
+    try {
+      unchained = entries.map((entry) => {
+        validateAccessLogEntry(entry);
+        return toUnchainedEntry(entry, entry.subject === null ? null : protectSubject(this.keys, entry.subject));
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (unchained.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
+    return new Promise<AccessLogReceipt>((resolve, reject) => {
+      const pending: PendingRecord = { entries: unchained, resolve, reject, timer: undefined, settled: false };
+      pending.timer = setTimeout(() => this.expire(pending), this.commitTimeoutMs);
+      this.queue.push(pending);
+      this.kick();
+    });
+  }
+
+  /** False from a failed or timed-out commit until a later commit or probe succeeds. */
+  isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  /** Resolves when every record() made so far has settled. */
+  async flush(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  /**
+   * Graceful shutdown: refuses new records, waits for pending ones, signs a last checkpoint so
+   * the tail is anchored, stops timers and (with ownsStore) closes the store.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    await this.flush();
+    clearInterval(this.checkpointTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    if (this.healthy && this.sinceCheckpoint > 0) {
+      this.checkpointDue = true;
+      this.kick();
+      await this.flush();
+    }
+    this.closed = true;
+    writersByStore.get(this.store)?.delete(this.chainId);
+    if (this.ownsStore) await this.store.close();
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    // A microtask, not a timer: calls made in the same tick share the first commit, and an idle log adds no latency.
+    queueMicrotask(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.takeBatch();
+        if (batch.length > 0) {
+          await this.commit(batch);
+          continue;
+        }
+        if (this.checkpointDue) {
+          this.checkpointDue = false;
+          if (this.sinceCheckpoint > 0 || this.head === null) await this.timedCheckpoint();
+          continue;
+        }
+        break;
+      }
+    } finally {
+      // No await between the empty queue check above and this: a record() cannot slip in unseen.
+      this.running = false;
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private takeBatch(): PendingRecord[] {
+    const batch: PendingRecord[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && size + next.entries.length > this.maxBatchEntries) break;
+      this.queue.shift();
+      if (next.settled) continue;
+      batch.push(next);
+      size += next.entries.length;
+    }
+    return batch;
+  }
+
+  private expire(pending: PendingRecord): void {
+    if (pending.settled) return;
+    const queued = this.queue.indexOf(pending);
+    // Not yet taken: drop it, so a request refused for lateness is not logged as if it went out later.
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.settle(pending, unavailable('timeout'));
+    this.markUnhealthy('timeout');
+  }
+
+  private settle(pending: PendingRecord, outcome: AccessLogReceipt | GatewayError): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    clearTimeout(pending.timer);
+    if (outcome instanceof GatewayError) pending.reject(outcome);
+    else pending.resolve(outcome);
+  }
+
+  /** Races a store call against the commit bound; a late result is ignored, and the head reloaded, never trusted. */
+  private async bounded<T>(operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    operation.catch(() => undefined);
+    try {
+      return await Promise.race([
+        operation,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CommitTimeout()), this.commitTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loadHead(): Promise<ChainHead> {
+    const [head, checkpoint] = await this.bounded(Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId)]));
+    this.head = head;
+    this.sinceCheckpoint = head.seq - (checkpoint?.seq ?? 0);
+    return head;
+  }
+
+  private async commit(batch: PendingRecord[]): Promise<void> {
+    const started = Date.now();
+    const entries = batch.flatMap((pending) => pending.entries);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const head = this.head ?? (await this.loadHead());
+        const chained = chainEntries(head, entries);
+        const sinceCheckpoint = this.sinceCheckpoint + entries.length;
+        const checkpoint = sinceCheckpoint >= this.checkpointEvery ? await signCheckpoint(chained.head, sinceCheckpoint, this.now().toISOString(), this.signer) : undefined;
+        await this.bounded(this.store.append(chained.rows, checkpoint));
+        this.head = chained.head;
+        this.sinceCheckpoint = checkpoint ? 0 : sinceCheckpoint;
+        this.markHealthy();
+        let seq = head.seq;
+        for (const pending of batch) {
+          const firstSeq = seq + 1;
+          seq += pending.entries.length;
+          this.settle(pending, { chainId: this.chainId, firstSeq, lastSeq: seq });
+        }
+        this.emit({ type: 'commit', chainId: this.chainId, entries: entries.length, requests: batch.length, headSeq: chained.head.seq, durationMs: Date.now() - started, checkpoint: checkpoint !== undefined });
+        return;
+      } catch (error) {
+        // Whatever happened, the stored head is the truth now: a timed-out commit may still land.
+        this.head = null;
+        const live = batch.some((pending) => !pending.settled);
+        if (error instanceof ChainConflictError) {
+          this.emit({ type: 'conflict', chainId: this.chainId, error });
+          if (attempt < 3 && live) continue;
+        }
+        const reason = error instanceof CommitTimeout ? 'timeout' : 'store-error';
+        for (const pending of batch) this.settle(pending, unavailable(reason, error));
+        this.markUnhealthy(reason, error instanceof CommitTimeout ? undefined : error);
+        return;
+      }
+    }
+  }
+
+  private async timedCheckpoint(): Promise<void> {
+    try {
+      const head = this.head ?? (await this.loadHead());
+      if (this.sinceCheckpoint === 0 || head.seq === 0) return;
+      const checkpoint = await signCheckpoint(head, this.sinceCheckpoint, this.now().toISOString(), this.signer);
+      await this.bounded(this.store.appendCheckpoint(checkpoint));
+      this.sinceCheckpoint = 0;
+      this.markHealthy();
+      this.emit({ type: 'checkpoint', chainId: this.chainId, seq: head.seq });
+    } catch (error) {
+      this.head = null;
+      if (error instanceof ChainConflictError) this.emit({ type: 'conflict', chainId: this.chainId, error });
+      else this.markUnhealthy(error instanceof CommitTimeout ? 'timeout' : 'store-error', error);
+    }
+  }
+
+  private markHealthy(): void {
+    if (this.healthy) return;
+    this.healthy = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    this.emit({ type: 'recovered', chainId: this.chainId });
+  }
+
+  private markUnhealthy(reason: 'store-error' | 'timeout', error?: unknown): void {
+    const wasHealthy = this.healthy;
+    this.healthy = false;
+    if (wasHealthy) this.emit({ type: 'unavailable', chainId: this.chainId, reason, ...(error === undefined ? {} : { error }) });
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * While unhealthy and idle, checks whether the store takes writes again. The head stays
+   * unloaded: the next commit reads it inside its own sequence, so a probe can never race a commit.
+   */
+  private async probe(): Promise<void> {
+    if (this.probing || this.running || this.healthy) return;
+    this.probing = true;
+    try {
+      await this.bounded(this.store.healthCheck());
+      this.markHealthy();
+    } catch {
+      // still down; the next tick tries again
+    } finally {
+      this.probing = false;
+    }
+  }
+}

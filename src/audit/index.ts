@@ -1,0 +1,17 @@
+export { AccessLog } from './accessLog.js';
+export type { AccessLogOptions, AccessLogEvent, AccessLogReceipt } from './accessLog.js';
+export { openAccessLogFromConfig, openAccessLogStore } from './openAccessLog.js';
+export type { OpenedAccessLog } from './openAccessLog.js';
+export { validateAccessLogEntry, InvalidAccessLogEntryError, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS } from './entry.js';
+export type { AccessLogEntry, AccessLogEntryKind, AccessOutcome, StoredEntry } from './entry.js';
+export { subjectHmac, decryptSubject, parseSubjectKeys, SubjectKeyError, SubjectDecryptionError } from './subjectProtection.js';
+export type { SubjectKeys } from './subjectProtection.js';
+export { verifyAccessLog, verifyChain } from './verify.js';
+export type { VerificationReport, ChainVerification } from './verify.js';
+export type { ChainBreak, ChainBreakKind } from './hashChain.js';
+export { planPurge, executePurge } from './retention.js';
+export type { RetentionPolicy, ChainPurgePlan, ChainPurgeResult } from './retention.js';
+export { COUNT_DIMENSIONS, ChainConflictError } from './store/AccessLogStore.js';
+export type { AccessLogStore, AccessLogFilter, CountDimension, QueryPage, LegalHold } from './store/AccessLogStore.js';
+export { SqliteAccessLogStore } from './store/sqliteStore.js';
+export { PostgresAccessLogStore } from './store/postgresStore.js';

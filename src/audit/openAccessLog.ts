@@ -1,0 +1,59 @@
+import type { JWK } from 'jose';
+import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, type AccessLogConfig } from '../config/accessLogConfig.js';
+import { AccessLog, type AccessLogEvent } from './accessLog.js';
+import type { CheckpointSigner } from './checkpoint.js';
+import type { SubjectKeys } from './subjectProtection.js';
+import type { AccessLogStore } from './store/AccessLogStore.js';
+import { PostgresAccessLogStore } from './store/postgresStore.js';
+import { SqliteAccessLogStore } from './store/sqliteStore.js';
+
+/** PostgreSQL when DATABASE_URL is set, else the SQLite file under DATA_DIR. */
+export async function openAccessLogStore(config: AccessLogConfig, options: { readonly onPoolError?: (error: Error) => void } = {}): Promise<AccessLogStore> {
+  if (config.databaseUrl !== null) {
+    return PostgresAccessLogStore.open({
+      connectionString: config.databaseUrl,
+      schema: config.pgSchema,
+      statementTimeoutMs: config.commitTimeoutMs,
+      applicationName: `access-log:${config.chainId}`,
+      ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+    });
+  }
+  // The busy wait blocks the event loop (better-sqlite3 is synchronous), so it stays well inside the commit bound.
+  return new SqliteAccessLogStore({ file: config.sqliteFile, busyTimeoutMs: Math.min(config.commitTimeoutMs, 1000) });
+}
+
+export interface OpenedAccessLog {
+  readonly accessLog: AccessLog;
+  readonly store: AccessLogStore;
+  readonly subjectKeys: SubjectKeys;
+  readonly signer: CheckpointSigner;
+  /** For verifying checkpoints (and publishing, so auditors can verify without the gateway). */
+  readonly publicJwk: JWK;
+  readonly config: AccessLogConfig;
+}
+
+/**
+ * Everything the gateway needs for the log, from the environment: keys loaded and checked,
+ * store opened (tables created), writer ready. Fails start-up with a ConfigError naming the
+ * variable if a key file is missing or malformed.
+ */
+export async function openAccessLogFromConfig(
+  options: { readonly config?: AccessLogConfig; readonly onEvent?: (event: AccessLogEvent) => void; readonly onPoolError?: (error: Error) => void } = {},
+): Promise<OpenedAccessLog> {
+  const config = options.config ?? loadAccessLogConfig();
+  const subjectKeys = loadAuditKeys(config.auditKeysPath);
+  const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
+  const store = await openAccessLogStore(config, options.onPoolError ? { onPoolError: options.onPoolError } : {});
+  const accessLog = new AccessLog({
+    store,
+    chainId: config.chainId,
+    subjectKeys,
+    signer,
+    checkpointEvery: config.checkpointEvery,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    commitTimeoutMs: config.commitTimeoutMs,
+    ownsStore: true,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  return { accessLog, store, subjectKeys, signer, publicJwk, config };
+}

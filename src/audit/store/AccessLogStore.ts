@@ -1,0 +1,114 @@
+import type { AccessLogEntryKind, AccessOutcome, StoredEntry } from '../entry.js';
+import type { ChainHead } from '../hashChain.js';
+import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+
+/** Exact-match filters of an audit query; all given filters must hold. Times are ISO 8601 UTC. */
+export interface AccessLogFilter {
+  readonly subjectHmac?: string;
+  /** Client agency id. */
+  readonly clientAgency?: string;
+  readonly owningAgency?: string;
+  readonly official?: string;
+  readonly purpose?: string;
+  readonly caseId?: string;
+  /** Schema coordinate `Type.field`. */
+  readonly field?: string;
+  readonly outcome?: AccessOutcome;
+  readonly kind?: AccessLogEntryKind;
+  /** Inclusive. */
+  readonly timeFrom?: string;
+  /** Exclusive. */
+  readonly timeTo?: string;
+}
+
+export const COUNT_DIMENSIONS = ['clientAgency', 'owningAgency', 'official', 'purpose', 'caseId', 'field', 'outcome', 'kind', 'day'] as const;
+export type CountDimension = (typeof COUNT_DIMENSIONS)[number];
+
+export interface QueryPage {
+  /** Ordered by (time, chainId, seq): stable across pages even while entries are appended. */
+  readonly entries: readonly StoredEntry[];
+  /** Opaque; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export interface CountRow {
+  readonly key: string;
+  readonly count: number;
+}
+
+/** Keeps matching entries out of any purge, whatever their age. Exactly one of caseId and subjectHmac is set. */
+export interface LegalHold {
+  readonly id: number;
+  readonly caseId: string | null;
+  readonly subjectHmac: string | null;
+  readonly reason: string | null;
+  readonly createdAt: string;
+}
+
+export type NewLegalHold =
+  | { readonly caseId: string; readonly subjectHmac?: never; readonly reason?: string }
+  | { readonly subjectHmac: string; readonly caseId?: never; readonly reason?: string };
+
+/**
+ * The chain head in the store is not the one the writer expected: another process appended to
+ * the same chain (or a failed commit landed after all). Nothing was written; reload and retry.
+ */
+export class ChainConflictError extends Error {
+  constructor(readonly chainId: string, readonly expectedSeq: number, readonly actualSeq: number) {
+    super(`Access-log chain ${chainId}: expected head seq ${expectedSeq}, the store has ${actualSeq}.`);
+    this.name = 'ChainConflictError';
+  }
+}
+
+/** A purge or checkpoint that does not fit the chain as stored (a bug or a race, never applied). */
+export class ChainStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChainStateError';
+  }
+}
+
+/**
+ * Where access-log rows live. Implementations: SQLite (one gateway, a file) and PostgreSQL
+ * (several replicas). Every write is one transaction that checks the chain head under a lock,
+ * so two writers on one chainId cannot fork it: the loser gets ChainConflictError.
+ * The contract is specified by test/audit/accessLogStoreContract.ts.
+ */
+export interface AccessLogStore {
+  readonly backend: 'sqlite' | 'postgres';
+
+  /**
+   * Appends rows (consecutive, starting right after the stored head) and optionally a
+   * checkpoint over the new head, in one durable transaction.
+   */
+  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void>;
+  /** A checkpoint over the current head, written on its own (the timed checkpoint). */
+  appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  /** The recorded head; seq 0 and the genesis hash for an unknown chain. */
+  lastHead(chainId: string): Promise<ChainHead>;
+  lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null>;
+
+  /** Entries with seq >= fromSeq in seq order, at most `limit`: page through a chain for verification. */
+  readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]>;
+  listCheckpoints(chainId: string): Promise<StoredCheckpoint[]>;
+  listPurges(chainId: string): Promise<StoredPurge[]>;
+  /** Every chain id found in any table, sorted. */
+  listChains(): Promise<string[]>;
+
+  query(filter: AccessLogFilter, cursor: string | null, limit: number): Promise<QueryPage>;
+  /** Number of matching entries per value of `dimension` (`day`: UTC date), most frequent first. */
+  countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]>;
+
+  /**
+   * Removes entries 1..purge.uptoSeq of the chain and the checkpoints before uptoSeq, keeping the
+   * checkpoint at uptoSeq, and stores the signed purge record as the chain's new anchor.
+   * Returns the number of entries removed.
+   */
+  purge(purge: StoredPurge): Promise<number>;
+  addLegalHold(hold: NewLegalHold): Promise<LegalHold>;
+  listLegalHolds(): Promise<LegalHold[]>;
+
+  /** Resolves if the store can take a write now. */
+  healthCheck(): Promise<void>;
+  close(): Promise<void>;
+}

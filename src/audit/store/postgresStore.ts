@@ -1,0 +1,427 @@
+import pg from 'pg';
+import type { StoredEntry } from '../entry.js';
+import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
+import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import {
+  ChainConflictError,
+  ChainStateError,
+  type AccessLogFilter,
+  type AccessLogStore,
+  type CountDimension,
+  type CountRow,
+  type LegalHold,
+  type NewLegalHold,
+  type QueryPage,
+} from './AccessLogStore.js';
+import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
+
+export interface PostgresStoreOptions {
+  readonly connectionString: string;
+  /** Tables live in this schema, created if missing. */
+  readonly schema?: string;
+  /** Bounds lock waits and statements server-side, so a stuck commit ends rather than holds the chain. */
+  readonly statementTimeoutMs?: number;
+  readonly poolSize?: number;
+  /** Shown in pg_stat_activity; lets operators (and tests) find this store's connections. */
+  readonly applicationName?: string;
+  /** Connection errors on idle clients; without a listener pg would crash the process. */
+  readonly onPoolError?: (error: Error) => void;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Rows per INSERT: 23 parameters each stays well under PostgreSQL's 65535-parameter limit. */
+const INSERT_CHUNK = 1000;
+
+function schemaSql(s: string): string {
+  // COLLATE "C" on the sort keys: the database's default locale collation would order chain ids
+  // and keys differently from SQLite, and a cursor must mean the same on both.
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.access_log_entries (
+  chain_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL,
+  kind text NOT NULL DEFAULT 'access',
+  time timestamptz(3) NOT NULL,
+  request_id text NOT NULL,
+  client_agency_org_number text NOT NULL,
+  client_agency_id text COLLATE "C" NOT NULL,
+  official text COLLATE "C" NOT NULL,
+  purpose text COLLATE "C" NOT NULL,
+  legal_basis text NOT NULL,
+  register_record_id text NOT NULL,
+  register_version text NOT NULL,
+  case_id text COLLATE "C" NOT NULL,
+  subject_enc text,
+  subject_hmac text,
+  field text COLLATE "C" NOT NULL,
+  owning_agency text COLLATE "C" NOT NULL,
+  outcome text COLLATE "C" NOT NULL,
+  outcome_code text,
+  operation_name text,
+  document_hash text NOT NULL,
+  PRIMARY KEY (chain_id, seq)
+);
+CREATE INDEX IF NOT EXISTS access_log_entries_order ON ${s}.access_log_entries (time, chain_id, seq);
+CREATE INDEX IF NOT EXISTS access_log_entries_subject ON ${s}.access_log_entries (subject_hmac, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_client ON ${s}.access_log_entries (client_agency_id, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_owner ON ${s}.access_log_entries (owning_agency, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_official ON ${s}.access_log_entries (official, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_purpose ON ${s}.access_log_entries (purpose, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_case ON ${s}.access_log_entries (case_id, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_field ON ${s}.access_log_entries (field, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_outcome ON ${s}.access_log_entries (outcome, time);
+CREATE TABLE IF NOT EXISTS ${s}.access_log_chains (
+  chain_id text COLLATE "C" PRIMARY KEY,
+  head_seq bigint NOT NULL,
+  head_hash text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${s}.access_log_checkpoints (
+  chain_id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  head_hash text NOT NULL,
+  count bigint NOT NULL,
+  time text NOT NULL,
+  jws text NOT NULL,
+  PRIMARY KEY (chain_id, seq)
+);
+CREATE TABLE IF NOT EXISTS ${s}.access_log_purges (
+  chain_id text COLLATE "C" NOT NULL,
+  upto_seq bigint NOT NULL,
+  head_hash text NOT NULL,
+  purged_count bigint NOT NULL,
+  time text NOT NULL,
+  jws text NOT NULL,
+  PRIMARY KEY (chain_id, upto_seq)
+);
+CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
+  id bigserial PRIMARY KEY,
+  case_id text,
+  subject_hmac text,
+  reason text,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  CHECK ((case_id IS NULL) <> (subject_hmac IS NULL))
+);
+`;
+}
+
+type Row = Record<string, unknown>;
+
+// bigint arrives as a string; seqs and counts stay far below 2^53.
+const num = (value: unknown): number => Number(value);
+const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+
+function toEntry(row: Row): StoredEntry {
+  const entry: Record<string, unknown> = {};
+  for (const [column, property] of ENTRY_COLUMNS) entry[property] = row[column];
+  entry['seq'] = num(row['seq']);
+  entry['time'] = iso(row['time']);
+  return entry as unknown as StoredEntry;
+}
+
+function toCheckpoint(row: Row): StoredCheckpoint {
+  return {
+    chainId: row['chain_id'] as string,
+    seq: num(row['seq']),
+    headHash: row['head_hash'] as string,
+    count: num(row['count']),
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+  };
+}
+
+function toHold(row: Row): LegalHold {
+  return {
+    id: num(row['id']),
+    caseId: (row['case_id'] as string | null) ?? null,
+    subjectHmac: (row['subject_hmac'] as string | null) ?? null,
+    reason: (row['reason'] as string | null) ?? null,
+    createdAt: iso(row['created_at']),
+  };
+}
+
+/**
+ * The store for several gateway replicas on one PostgreSQL. Each replica appends to its own
+ * chain; the conditional head update in append() takes the chain row's lock, so a second
+ * process with the same chainId waits and then gets ChainConflictError instead of forking.
+ */
+export class PostgresAccessLogStore implements AccessLogStore {
+  readonly backend = 'postgres' as const;
+  private readonly t: { entries: string; chains: string; checkpoints: string; purges: string; holds: string };
+  private readonly begin: string;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schema: string,
+    statementTimeoutMs: number,
+  ) {
+    const q = `"${schema}"`;
+    this.t = {
+      entries: `${q}.access_log_entries`,
+      chains: `${q}.access_log_chains`,
+      checkpoints: `${q}.access_log_checkpoints`,
+      purges: `${q}.access_log_purges`,
+      holds: `${q}.access_log_legal_holds`,
+    };
+    // synchronous_commit is forced on: a server configured to acknowledge before the WAL flush
+    // would let a response out whose entry a crash can still lose.
+    this.begin = `BEGIN; SET LOCAL synchronous_commit = on; SET LOCAL lock_timeout = ${statementTimeoutMs}; SET LOCAL statement_timeout = ${statementTimeoutMs}`;
+  }
+
+  /** Connects, creates the schema and tables if missing, and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresAccessLogStore> {
+    const schema = options.schema ?? 'access_log';
+    if (!IDENTIFIER.test(schema)) throw new TypeError(`PostgreSQL schema name must match ${IDENTIFIER.source}; got "${schema}".`);
+    const timeout = options.statementTimeoutMs ?? 2000;
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: timeout,
+      application_name: options.applicationName ?? 'access-log',
+    });
+    pool.on('error', (error) => options.onPoolError?.(error));
+    const store = new PostgresAccessLogStore(pool, schema, timeout);
+    try {
+      const client = await pool.connect();
+      const ignore = () => undefined; // the failing query rejects; see transaction()
+      client.on('error', ignore);
+      try {
+        // Concurrent replicas starting together would race on CREATE ... IF NOT EXISTS.
+        await client.query('BEGIN');
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+        await client.query(schemaSql(`"${schema}"`));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.removeListener('error', ignore);
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
+  /** Runs fn in a transaction; a connection that failed mid-way is discarded rather than returned to the pool. */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // A checked-out client has no pool error listener: a backend terminated mid-transaction would
+    // otherwise surface as an uncaught exception. The failing query rejects anyway.
+    const onClientError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onClientError);
+    try {
+      await client.query(this.begin);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = error instanceof Error ? error : new Error(String(error));
+      }
+      throw error;
+    } finally {
+      client.removeListener('error', onClientError);
+      client.release(broken);
+    }
+  }
+
+  private async checkAndInsertCheckpoint(client: pg.PoolClient, checkpoint: StoredCheckpoint): Promise<void> {
+    const { rows } = await client.query(`SELECT hash FROM ${this.t.entries} WHERE chain_id = $1 AND seq = $2`, [checkpoint.chainId, checkpoint.seq]);
+    if ((rows[0] as Row | undefined)?.['hash'] !== checkpoint.headHash) {
+      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.`);
+    }
+    // The signed count must reach back exactly to the previous checkpoint; a writer that missed
+    // one (another process on the same chain) reloads and signs again.
+    const previous = await client.query(`SELECT max(seq) AS seq FROM ${this.t.checkpoints} WHERE chain_id = $1`, [checkpoint.chainId]);
+    const previousSeq = num((previous.rows[0] as Row | undefined)?.['seq'] ?? 0);
+    if (checkpoint.count !== checkpoint.seq - previousSeq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
+    await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      checkpoint.chainId,
+      checkpoint.seq,
+      checkpoint.headHash,
+      checkpoint.count,
+      checkpoint.time,
+      checkpoint.jws,
+    ]);
+  }
+
+  private async actualHeadSeq(client: pg.PoolClient, chainId: string): Promise<number> {
+    const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
+    return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
+  }
+
+  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) {
+      if (checkpoint) await this.appendCheckpoint(checkpoint);
+      return;
+    }
+    await this.transaction(async (client) => {
+      // Moving the head first takes the chain row's lock for the whole transaction; the WHERE
+      // clause is the compare-and-swap that refuses a stale head.
+      const moved =
+        first.seq === 1
+          ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash) VALUES ($1, $2, $3) ON CONFLICT (chain_id) DO NOTHING`, [
+              first.chainId,
+              last.seq,
+              last.hash,
+            ])
+          : await client.query(
+              `UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3 WHERE chain_id = $1 AND head_seq = $4 AND head_hash = $5`,
+              [first.chainId, last.seq, last.hash, first.seq - 1, first.prevHash],
+            );
+      if (moved.rowCount !== 1 || (first.seq === 1 && first.prevHash !== GENESIS_HASH)) {
+        throw new ChainConflictError(first.chainId, first.seq - 1, await this.actualHeadSeq(client, first.chainId));
+      }
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+        const chunk = rows.slice(start, start + INSERT_CHUNK);
+        const params: unknown[] = [];
+        const tuples = chunk.map((row) => {
+          const base = params.length;
+          for (const [, property] of ENTRY_COLUMNS) params.push(row[property]);
+          return `(${ENTRY_COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
+        });
+        await client.query(`INSERT INTO ${this.t.entries} (${ENTRY_COLUMN_LIST}) VALUES ${tuples.join(', ')}`, params);
+      }
+      if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
+    });
+  }
+
+  async appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.transaction(async (client) => {
+      const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [checkpoint.chainId]);
+      const headSeq = rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
+      if (headSeq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, headSeq);
+      await this.checkAndInsertCheckpoint(client, checkpoint);
+    });
+  }
+
+  async lastHead(chainId: string): Promise<ChainHead> {
+    const { rows } = await this.pool.query(`SELECT head_seq, head_hash FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
+    const row = rows[0] as Row | undefined;
+    return row ? { chainId, seq: num(row['head_seq']), hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
+  }
+
+  async lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.checkpoints} WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, [chainId]);
+    return rows[0] ? toCheckpoint(rows[0] as Row) : null;
+  }
+
+  async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+      [chainId, fromSeq, limit],
+    );
+    return (rows as Row[]).map(toEntry);
+  }
+
+  async listCheckpoints(chainId: string): Promise<StoredCheckpoint[]> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.checkpoints} WHERE chain_id = $1 ORDER BY seq`, [chainId]);
+    return (rows as Row[]).map(toCheckpoint);
+  }
+
+  async listPurges(chainId: string): Promise<StoredPurge[]> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.purges} WHERE chain_id = $1 ORDER BY upto_seq`, [chainId]);
+    return (rows as Row[]).map((row) => ({
+      chainId: row['chain_id'] as string,
+      uptoSeq: num(row['upto_seq']),
+      headHash: row['head_hash'] as string,
+      purgedCount: num(row['purged_count']),
+      time: row['time'] as string,
+      jws: row['jws'] as string,
+    }));
+  }
+
+  async listChains(): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT chain_id FROM ${this.t.chains} UNION SELECT DISTINCT chain_id FROM ${this.t.entries}
+       UNION SELECT chain_id FROM ${this.t.checkpoints} UNION SELECT chain_id FROM ${this.t.purges} ORDER BY chain_id`,
+    );
+    return (rows as Row[]).map((row) => row['chain_id'] as string);
+  }
+
+  async query(filter: AccessLogFilter, cursor: string | null, limit: number): Promise<QueryPage> {
+    checkLimit(limit);
+    const where = buildWhere(filter, (i) => `$${i}`);
+    const params = [...where.params];
+    let sql = `SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE ${where.sql}`;
+    if (cursor !== null) {
+      const after = decodeCursor(cursor);
+      const n = params.length;
+      sql += ` AND (time, chain_id, seq) > ($${n + 1}::timestamptz, $${n + 2}, $${n + 3}::bigint)`;
+      params.push(after.time, after.chainId, after.seq);
+    }
+    params.push(limit + 1);
+    sql += ` ORDER BY time, chain_id, seq LIMIT $${params.length}`;
+    const { rows } = await this.pool.query(sql, params);
+    return toPage((rows as Row[]).map(toEntry), limit);
+  }
+
+  async countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]> {
+    const key = dimension === 'day' ? `to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE "C"` : DIMENSION_COLUMNS[dimension];
+    if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
+    const where = buildWhere(filter, (i) => `$${i}`);
+    const { rows } = await this.pool.query(
+      `SELECT ${key} AS key, COUNT(*) AS count FROM ${this.t.entries} WHERE ${where.sql} GROUP BY 1 ORDER BY 2 DESC, 1`,
+      where.params,
+    );
+    return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
+  }
+
+  async purge(purge: StoredPurge): Promise<number> {
+    return this.transaction(async (client) => {
+      // Same lock as append: a purge never interleaves with a commit on this chain.
+      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [purge.chainId]);
+      const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
+      if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
+        throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+      }
+      const deleted = await client.query(`DELETE FROM ${this.t.entries} WHERE chain_id = $1 AND seq <= $2`, [purge.chainId, purge.uptoSeq]);
+      await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
+      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        purge.chainId,
+        purge.uptoSeq,
+        purge.headHash,
+        purge.purgedCount,
+        purge.time,
+        purge.jws,
+      ]);
+      return deleted.rowCount ?? 0;
+    });
+  }
+
+  async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
+    const { rows } = await this.pool.query(`INSERT INTO ${this.t.holds} (case_id, subject_hmac, reason) VALUES ($1, $2, $3) RETURNING *`, [
+      hold.caseId ?? null,
+      hold.subjectHmac ?? null,
+      hold.reason ?? null,
+    ]);
+    return toHold(rows[0] as Row);
+  }
+
+  async listLegalHolds(): Promise<LegalHold[]> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.holds} ORDER BY id`);
+    return (rows as Row[]).map(toHold);
+  }
+
+  async healthCheck(): Promise<void> {
+    // A read-write transaction, not just SELECT 1: a standby that became read-only must report unhealthy.
+    await this.transaction(async (client) => {
+      await client.query(`SELECT 1 FROM ${this.t.chains} LIMIT 1 FOR UPDATE SKIP LOCKED`);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,309 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoredEntry } from '../entry.js';
+import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
+import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import {
+  ChainConflictError,
+  ChainStateError,
+  type AccessLogFilter,
+  type AccessLogStore,
+  type CountDimension,
+  type CountRow,
+  type LegalHold,
+  type NewLegalHold,
+  type QueryPage,
+} from './AccessLogStore.js';
+import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created if missing. */
+  readonly file: string;
+  /**
+   * How long a write waits for another connection's lock. better-sqlite3 waits synchronously,
+   * so keep this at or below the access log's commit timeout.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS access_log_entries (
+  chain_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'access',
+  time TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  client_agency_org_number TEXT NOT NULL,
+  client_agency_id TEXT NOT NULL,
+  official TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  legal_basis TEXT NOT NULL,
+  register_record_id TEXT NOT NULL,
+  register_version TEXT NOT NULL,
+  case_id TEXT NOT NULL,
+  subject_enc TEXT,
+  subject_hmac TEXT,
+  field TEXT NOT NULL,
+  owning_agency TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  outcome_code TEXT,
+  operation_name TEXT,
+  document_hash TEXT NOT NULL,
+  PRIMARY KEY (chain_id, seq)
+);
+CREATE INDEX IF NOT EXISTS access_log_entries_order ON access_log_entries (time, chain_id, seq);
+CREATE INDEX IF NOT EXISTS access_log_entries_subject ON access_log_entries (subject_hmac, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_client ON access_log_entries (client_agency_id, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_owner ON access_log_entries (owning_agency, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_official ON access_log_entries (official, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_purpose ON access_log_entries (purpose, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_case ON access_log_entries (case_id, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_field ON access_log_entries (field, time);
+CREATE INDEX IF NOT EXISTS access_log_entries_outcome ON access_log_entries (outcome, time);
+CREATE TABLE IF NOT EXISTS access_log_chains (
+  chain_id TEXT PRIMARY KEY,
+  head_seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS access_log_checkpoints (
+  chain_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  jws TEXT NOT NULL,
+  PRIMARY KEY (chain_id, seq)
+);
+CREATE TABLE IF NOT EXISTS access_log_purges (
+  chain_id TEXT NOT NULL,
+  upto_seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  purged_count INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  jws TEXT NOT NULL,
+  PRIMARY KEY (chain_id, upto_seq)
+);
+CREATE TABLE IF NOT EXISTS access_log_legal_holds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  case_id TEXT,
+  subject_hmac TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  CHECK ((case_id IS NULL) <> (subject_hmac IS NULL))
+);
+`;
+
+type Row = Record<string, unknown>;
+
+function toEntry(row: Row): StoredEntry {
+  const entry: Record<string, unknown> = {};
+  for (const [column, property] of ENTRY_COLUMNS) entry[property] = row[column];
+  return entry as unknown as StoredEntry;
+}
+
+function toCheckpoint(row: Row): StoredCheckpoint {
+  return {
+    chainId: row['chain_id'] as string,
+    seq: row['seq'] as number,
+    headHash: row['head_hash'] as string,
+    count: row['count'] as number,
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+  };
+}
+
+function toHold(row: Row): LegalHold {
+  return {
+    id: row['id'] as number,
+    caseId: (row['case_id'] as string | null) ?? null,
+    subjectHmac: (row['subject_hmac'] as string | null) ?? null,
+    reason: (row['reason'] as string | null) ?? null,
+    createdAt: row['created_at'] as string,
+  };
+}
+
+/**
+ * The single-gateway store: one SQLite file in WAL mode with synchronous=FULL, so a commit has
+ * reached the disk (WAL fsynced) before append() resolves. Calls are synchronous underneath;
+ * the group-commit writer keeps them to one per batch.
+ */
+export class SqliteAccessLogStore implements AccessLogStore {
+  readonly backend = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(path.dirname(options.file), { recursive: true });
+    this.db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 1000 });
+    this.db.pragma('journal_mode = WAL');
+    // FULL fsyncs the WAL on every commit: NORMAL could lose the last commits on power loss, and
+    // a lost entry whose response was released is exactly what the log must never allow.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    const placeholders = ENTRY_COLUMNS.map(() => '?').join(', ');
+    this.statements = {
+      insertEntry: this.db.prepare(`INSERT INTO access_log_entries (${ENTRY_COLUMN_LIST}) VALUES (${placeholders})`),
+      head: this.db.prepare('SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?'),
+      upsertHead: this.db.prepare(
+        'INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash',
+      ),
+      insertCheckpoint: this.db.prepare('INSERT INTO access_log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)'),
+      entryHash: this.db.prepare('SELECT hash FROM access_log_entries WHERE chain_id = ? AND seq = ?'),
+      lastCheckpoint: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq DESC LIMIT 1'),
+      readChain: this.db.prepare(`SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`),
+      checkpoints: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq'),
+      purges: this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq'),
+    };
+  }
+
+  private readHead(chainId: string): ChainHead {
+    const row = this.statements.head.get(chainId) as Row | undefined;
+    return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
+  }
+
+  private insertCheckpoint(checkpoint: StoredCheckpoint): void {
+    const hash = (this.statements.entryHash.get(checkpoint.chainId, checkpoint.seq) as Row | undefined)?.['hash'];
+    if (hash !== checkpoint.headHash) {
+      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.`);
+    }
+    // The signed count must reach back exactly to the previous checkpoint; a writer that missed
+    // one (another process on the same chain) reloads and signs again.
+    const previous = ((this.statements.lastCheckpoint.get(checkpoint.chainId) as Row | undefined)?.['seq'] as number | undefined) ?? 0;
+    if (checkpoint.count !== checkpoint.seq - previous) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
+    this.statements.insertCheckpoint.run(checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.count, checkpoint.time, checkpoint.jws);
+  }
+
+  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) {
+      if (checkpoint) await this.appendCheckpoint(checkpoint);
+      return;
+    }
+    // IMMEDIATE takes the write lock first, so the head read below cannot be stale by commit time.
+    this.db
+      .transaction(() => {
+        const head = this.readHead(first.chainId);
+        if (head.seq !== first.seq - 1 || head.hash !== first.prevHash) throw new ChainConflictError(first.chainId, first.seq - 1, head.seq);
+        for (const row of rows) this.statements.insertEntry.run(...ENTRY_COLUMNS.map(([, property]) => row[property]));
+        this.statements.upsertHead.run(last.chainId, last.seq, last.hash);
+        if (checkpoint) this.insertCheckpoint(checkpoint);
+      })
+      .immediate();
+  }
+
+  async appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.db
+      .transaction(() => {
+        const head = this.readHead(checkpoint.chainId);
+        if (head.seq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, head.seq);
+        this.insertCheckpoint(checkpoint);
+      })
+      .immediate();
+  }
+
+  async lastHead(chainId: string): Promise<ChainHead> {
+    return this.readHead(chainId);
+  }
+
+  async lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null> {
+    const row = this.statements.lastCheckpoint.get(chainId) as Row | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
+    return (this.statements.readChain.all(chainId, fromSeq, limit) as Row[]).map(toEntry);
+  }
+
+  async listCheckpoints(chainId: string): Promise<StoredCheckpoint[]> {
+    return (this.statements.checkpoints.all(chainId) as Row[]).map(toCheckpoint);
+  }
+
+  async listPurges(chainId: string): Promise<StoredPurge[]> {
+    return (this.statements.purges.all(chainId) as Row[]).map((row) => ({
+      chainId: row['chain_id'] as string,
+      uptoSeq: row['upto_seq'] as number,
+      headHash: row['head_hash'] as string,
+      purgedCount: row['purged_count'] as number,
+      time: row['time'] as string,
+      jws: row['jws'] as string,
+    }));
+  }
+
+  async listChains(): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT chain_id FROM access_log_chains UNION SELECT DISTINCT chain_id FROM access_log_entries
+         UNION SELECT chain_id FROM access_log_checkpoints UNION SELECT chain_id FROM access_log_purges ORDER BY chain_id`,
+      )
+      .all() as Row[];
+    return rows.map((row) => row['chain_id'] as string);
+  }
+
+  async query(filter: AccessLogFilter, cursor: string | null, limit: number): Promise<QueryPage> {
+    checkLimit(limit);
+    const where = buildWhere(filter, () => '?');
+    let sql = `SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE ${where.sql}`;
+    const params = [...where.params];
+    if (cursor !== null) {
+      const after = decodeCursor(cursor);
+      sql += ' AND (time, chain_id, seq) > (?, ?, ?)';
+      params.push(after.time, after.chainId, after.seq);
+    }
+    sql += ' ORDER BY time, chain_id, seq LIMIT ?';
+    params.push(limit + 1);
+    return toPage((this.db.prepare(sql).all(...params) as Row[]).map(toEntry), limit);
+  }
+
+  async countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]> {
+    const key = dimension === 'day' ? 'substr(time, 1, 10)' : DIMENSION_COLUMNS[dimension];
+    if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
+    const where = buildWhere(filter, () => '?');
+    const rows = this.db
+      .prepare(`SELECT ${key} AS key, COUNT(*) AS count FROM access_log_entries WHERE ${where.sql} GROUP BY key ORDER BY count DESC, key`)
+      .all(...where.params) as Row[];
+    return rows.map((row) => ({ key: row['key'] as string, count: row['count'] as number }));
+  }
+
+  async purge(purge: StoredPurge): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const checkpoint = this.db
+          .prepare('SELECT head_hash FROM access_log_checkpoints WHERE chain_id = ? AND seq = ?')
+          .get(purge.chainId, purge.uptoSeq) as Row | undefined;
+        if (checkpoint?.['head_hash'] !== purge.headHash) {
+          throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+        }
+        const deleted = this.db.prepare('DELETE FROM access_log_entries WHERE chain_id = ? AND seq <= ?').run(purge.chainId, purge.uptoSeq).changes;
+        this.db.prepare('DELETE FROM access_log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
+        this.db
+          .prepare('INSERT INTO access_log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws);
+        return deleted;
+      })
+      .immediate();
+  }
+
+  async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
+    const row = this.db
+      .prepare('INSERT INTO access_log_legal_holds (case_id, subject_hmac, reason, created_at) VALUES (?, ?, ?, ?) RETURNING *')
+      .get(hold.caseId ?? null, hold.subjectHmac ?? null, hold.reason ?? null, new Date().toISOString()) as Row;
+    return toHold(row);
+  }
+
+  async listLegalHolds(): Promise<LegalHold[]> {
+    return (this.db.prepare('SELECT * FROM access_log_legal_holds ORDER BY id').all() as Row[]).map(toHold);
+  }
+
+  async healthCheck(): Promise<void> {
+    // Taking and releasing the write lock is the honest probe: reads succeed while writes are blocked.
+    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,93 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The subject's personnummer is the one personal value in an access-log entry. At rest it is
+ * encrypted (AES-256-GCM, a fresh 96-bit IV per entry) so a copy of the database does not list
+ * who was looked up; beside it sits an HMAC-SHA256 under a second key, so an authorised audit
+ * can still find "every access to this person" by exact match without decrypting every row.
+ * Two keys, because the search key is used far more widely (every query) than the decryption key.
+ */
+export interface SubjectKeys {
+  readonly encryptionKey: Buffer;
+  readonly hmacKey: Buffer;
+}
+
+export type SubjectKeyProblem = 'NOT_BASE64' | 'WRONG_LENGTH' | 'SAME_KEY';
+
+export class SubjectKeyError extends Error {
+  constructor(readonly keyName: string, readonly problem: SubjectKeyProblem, message: string) {
+    super(`${keyName}: ${message}`);
+    this.name = 'SubjectKeyError';
+  }
+}
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const CIPHERTEXT_PREFIX = 'v1.';
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes one base64 key of exactly 32 bytes; the message says what is wrong, never the key. */
+export function decodeKey(keyName: string, base64: unknown): Buffer {
+  if (typeof base64 !== 'string' || !BASE64.test(base64.trim()) || base64.trim().length === 0) {
+    throw new SubjectKeyError(keyName, 'NOT_BASE64', 'expected a standard base64 string (A-Z a-z 0-9 + / with = padding)');
+  }
+  const bytes = Buffer.from(base64.trim(), 'base64');
+  if (bytes.length !== KEY_BYTES) {
+    throw new SubjectKeyError(keyName, 'WRONG_LENGTH', `expected ${KEY_BYTES} bytes (256 bits) after base64 decoding, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+export function parseSubjectKeys(raw: { readonly subjectEncryptionKey: unknown; readonly subjectHmacKey: unknown }): SubjectKeys {
+  const encryptionKey = decodeKey('subjectEncryptionKey', raw.subjectEncryptionKey);
+  const hmacKey = decodeKey('subjectHmacKey', raw.subjectHmacKey);
+  if (timingSafeEqual(encryptionKey, hmacKey)) {
+    throw new SubjectKeyError('subjectHmacKey', 'SAME_KEY', 'must differ from subjectEncryptionKey');
+  }
+  return { encryptionKey, hmacKey };
+}
+
+/** Keyed hash of a canonical personnummer, lowercase hex. Deterministic: this is what searches match on. */
+export function subjectHmac(keys: SubjectKeys, canonicalSubject: string): string {
+  return createHmac('sha256', keys.hmacKey).update(canonicalSubject, 'utf8').digest('hex');
+}
+
+function aad(hmac: string): Buffer {
+  // Binding the ciphertext to its HMAC stops a row's ciphertext being paired with another person's hash.
+  return Buffer.from(`access-log-subject-v1|${hmac}`, 'utf8');
+}
+
+export function protectSubject(keys: SubjectKeys, canonicalSubject: string): { subjectEnc: string; subjectHmac: string } {
+  const hmac = subjectHmac(keys, canonicalSubject);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', keys.encryptionKey, iv);
+  cipher.setAAD(aad(hmac));
+  const ciphertext = Buffer.concat([cipher.update(canonicalSubject, 'utf8'), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return { subjectEnc: CIPHERTEXT_PREFIX + Buffer.concat([iv, ciphertext, tag]).toString('base64url'), subjectHmac: hmac };
+}
+
+export class SubjectDecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SubjectDecryptionError';
+  }
+}
+
+/** For authorised audit queries only: the caller must log that it decrypted (an `audit-query` entry). */
+export function decryptSubject(keys: SubjectKeys, subjectEnc: string, hmac: string): string {
+  if (!subjectEnc.startsWith(CIPHERTEXT_PREFIX)) throw new SubjectDecryptionError('Unknown subject ciphertext version.');
+  const bytes = Buffer.from(subjectEnc.slice(CIPHERTEXT_PREFIX.length), 'base64url');
+  if (bytes.length <= IV_BYTES + TAG_BYTES) throw new SubjectDecryptionError('Subject ciphertext is truncated.');
+  const iv = bytes.subarray(0, IV_BYTES);
+  const tag = bytes.subarray(bytes.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', keys.encryptionKey, iv);
+  decipher.setAAD(aad(hmac));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SubjectDecryptionError('Subject ciphertext does not authenticate under this key and HMAC.');
+  }
+}

@@ -1,0 +1,227 @@
+import type { JWK } from 'jose';
+import type { StoredEntry } from './entry.js';
+import { checkLink, genesisHead, type ChainBreak, type ChainHead } from './hashChain.js';
+import { CHECKPOINT_TYP, checkpointVerifier, differingClaim, PURGE_TYP, type CheckpointVerifier, type StoredCheckpoint, type StoredPurge } from './checkpoint.js';
+import type { AccessLogStore } from './store/AccessLogStore.js';
+
+/**
+ * Verification re-derives everything from the rows and the signatures and trusts nothing else
+ * in the database: hashes are recomputed, links and seq continuity checked, every checkpoint and
+ * purge record's signature verified and compared with the chain at its seq.
+ */
+
+export interface ChainVerification {
+  readonly chainId: string;
+  readonly ok: boolean;
+  /** First seq present (after a purge: the anchor's seq + 1). */
+  readonly firstSeq: number;
+  /** Last seq walked. */
+  readonly headSeq: number;
+  readonly entries: number;
+  readonly checkpoints: number;
+  /** Entries after the last valid checkpoint: protected by the hash chain only, not yet by a signature. */
+  readonly unanchoredEntries: number;
+  readonly firstBreak: ChainBreak | null;
+}
+
+export interface VerificationReport {
+  readonly ok: boolean;
+  readonly chains: readonly ChainVerification[];
+  /** The first break of the first broken chain (chains in id order). */
+  readonly firstBreak: ChainBreak | null;
+}
+
+const PAGE = 1000;
+
+function earliest(a: ChainBreak | null, b: ChainBreak | null): ChainBreak | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.seq < a.seq ? b : a;
+}
+
+/** Signature and column checks of the purge records; returns the anchor the chain continues from. */
+export async function checkPurges(chainId: string, purges: readonly StoredPurge[], verify: CheckpointVerifier): Promise<{ anchor: ChainHead; firstBreak: ChainBreak | null }> {
+  let anchor = genesisHead(chainId);
+  let firstBreak: ChainBreak | null = null;
+  for (const purge of purges) {
+    const signed = await verify(purge.jws, PURGE_TYP);
+    if (!signed || signed['type'] !== 'purge') {
+      firstBreak = earliest(firstBreak, { chainId, seq: purge.uptoSeq, kind: 'checkpoint-forged', detail: `purge record up to seq ${purge.uptoSeq} has no valid gateway signature` });
+      continue;
+    }
+    const differs = differingClaim(signed, { ...purge }, ['chainId', 'uptoSeq', 'headHash', 'purgedCount', 'time']);
+    if (differs) {
+      firstBreak = earliest(firstBreak, { chainId, seq: purge.uptoSeq, kind: 'checkpoint-mismatch', detail: `purge record column ${differs} differs from what was signed` });
+      continue;
+    }
+    if (purge.uptoSeq > anchor.seq) anchor = { chainId, seq: purge.uptoSeq, hash: purge.headHash };
+  }
+  return { anchor, firstBreak };
+}
+
+/** Signature, column and count checks of the checkpoints; returns the valid ones by seq. */
+export async function checkCheckpoints(
+  chainId: string,
+  checkpoints: readonly StoredCheckpoint[],
+  anchorSeq: number,
+  verify: CheckpointVerifier,
+): Promise<{ valid: Map<number, StoredCheckpoint>; firstBreak: ChainBreak | null }> {
+  const valid = new Map<number, StoredCheckpoint>();
+  let firstBreak: ChainBreak | null = null;
+  let previousSeq: number | null = anchorSeq === 0 ? 0 : null;
+  for (const checkpoint of [...checkpoints].sort((a, b) => a.seq - b.seq)) {
+    const signed = await verify(checkpoint.jws, CHECKPOINT_TYP);
+    if (!signed || signed['type'] !== 'checkpoint') {
+      firstBreak = earliest(firstBreak, { chainId, seq: checkpoint.seq, kind: 'checkpoint-forged', detail: `checkpoint at seq ${checkpoint.seq} has no valid gateway signature` });
+      continue;
+    }
+    const differs = differingClaim(signed, { ...checkpoint }, ['chainId', 'seq', 'headHash', 'count', 'time']);
+    if (differs) {
+      firstBreak = earliest(firstBreak, { chainId, seq: checkpoint.seq, kind: 'checkpoint-mismatch', detail: `checkpoint column ${differs} differs from what was signed` });
+      continue;
+    }
+    // Before the anchor, earlier checkpoints were purged; from the anchor on, each count must reach back to its predecessor.
+    if (previousSeq !== null && checkpoint.seq > anchorSeq && checkpoint.count !== checkpoint.seq - previousSeq) {
+      firstBreak = earliest(firstBreak, {
+        chainId,
+        seq: checkpoint.seq,
+        kind: 'checkpoint-mismatch',
+        detail: `checkpoint at seq ${checkpoint.seq} counts ${checkpoint.count} entries since the previous one, but the previous stored checkpoint is at seq ${previousSeq}: a checkpoint was deleted`,
+      });
+    }
+    if (checkpoint.seq >= anchorSeq) previousSeq = checkpoint.seq;
+    valid.set(checkpoint.seq, checkpoint);
+  }
+  return { valid, firstBreak };
+}
+
+/**
+ * Walks one chain's rows in order from its anchor. Pure apart from the rows it is fed: call
+ * `push` page by page, then `finish`.
+ */
+export class ChainWalk {
+  private previous: ChainHead;
+  private walked = 0;
+  private firstRow = true;
+  firstBreak: ChainBreak | null = null;
+
+  constructor(
+    private readonly anchor: ChainHead,
+    private readonly hasPurgeRecord: boolean,
+    private readonly checkpoints: ReadonlyMap<number, StoredCheckpoint>,
+  ) {
+    this.previous = anchor;
+  }
+
+  get head(): ChainHead {
+    return this.previous;
+  }
+
+  get entries(): number {
+    return this.walked;
+  }
+
+  /** Returns false once broken: later rows cannot be judged against a broken predecessor. */
+  push(row: StoredEntry): boolean {
+    if (this.firstBreak) return false;
+    if (this.firstRow && row.seq > this.anchor.seq + 1 && !this.hasPurgeRecord) {
+      this.firstBreak = {
+        chainId: this.anchor.chainId,
+        seq: this.anchor.seq + 1,
+        kind: 'missing-anchor',
+        detail: `the chain starts at seq ${row.seq} without a signed purge record: entries ${this.anchor.seq + 1}..${row.seq - 1} were deleted`,
+      };
+      return false;
+    }
+    this.firstRow = false;
+    const broken = checkLink(this.previous, row);
+    if (broken) {
+      this.firstBreak = broken;
+      return false;
+    }
+    const checkpoint = this.checkpoints.get(row.seq);
+    if (checkpoint && checkpoint.headHash !== row.hash) {
+      this.firstBreak = {
+        chainId: row.chainId,
+        seq: row.seq,
+        kind: 'checkpoint-mismatch',
+        detail: `the signed checkpoint at seq ${row.seq} pins a different head: entries up to seq ${row.seq} were rewritten`,
+      };
+      return false;
+    }
+    this.previous = { chainId: row.chainId, seq: row.seq, hash: row.hash };
+    this.walked += 1;
+    return true;
+  }
+
+  /** Checks what should exist beyond the last row: later checkpoints and the recorded head. */
+  finish(recordedHead: ChainHead): ChainBreak | null {
+    if (this.firstBreak) return this.firstBreak;
+    const last = this.previous;
+    const beyond = [...this.checkpoints.keys()].filter((seq) => seq > last.seq).sort((a, b) => a - b)[0];
+    if (beyond !== undefined) {
+      return (this.firstBreak = { chainId: last.chainId, seq: last.seq + 1, kind: 'truncated', detail: `a signed checkpoint pins seq ${beyond} but the chain ends at seq ${last.seq}` });
+    }
+    if (recordedHead.seq > last.seq) {
+      return (this.firstBreak = { chainId: last.chainId, seq: last.seq + 1, kind: 'truncated', detail: `the recorded head is seq ${recordedHead.seq} but the chain ends at seq ${last.seq}` });
+    }
+    if (recordedHead.seq === last.seq && recordedHead.seq > 0 && recordedHead.hash !== last.hash) {
+      return (this.firstBreak = { chainId: last.chainId, seq: last.seq, kind: 'hash-mismatch', detail: 'the last entry does not match the recorded head hash' });
+    }
+    if (recordedHead.seq < last.seq) {
+      return (this.firstBreak = {
+        chainId: last.chainId,
+        seq: recordedHead.seq + 1,
+        kind: 'prev-hash-mismatch',
+        detail:
+          recordedHead.seq === 0
+            ? 'the chain has entries but no recorded head: its head record was deleted'
+            : `entries after the recorded head seq ${recordedHead.seq} were not appended by a gateway`,
+      });
+    }
+    return null;
+  }
+}
+
+export async function verifyChain(store: AccessLogStore, chainId: string, verify: CheckpointVerifier): Promise<ChainVerification> {
+  const purges = await checkPurges(chainId, await store.listPurges(chainId), verify);
+  const storedCheckpoints = await store.listCheckpoints(chainId);
+  const checkpoints = await checkCheckpoints(chainId, storedCheckpoints, purges.anchor.seq, verify);
+  const walk = new ChainWalk(purges.anchor, purges.anchor.seq > 0, checkpoints.valid);
+  let fromSeq = purges.anchor.seq + 1;
+  for (;;) {
+    const page = await store.readChain(chainId, fromSeq, PAGE);
+    let more = true;
+    for (const row of page) if (!(more = walk.push(row))) break;
+    const last = page[page.length - 1];
+    if (!more || !last || page.length < PAGE) break;
+    fromSeq = last.seq + 1;
+  }
+  const walkBreak = walk.finish(await store.lastHead(chainId));
+  const anchorCheckpoint = checkpoints.valid.get(purges.anchor.seq);
+  const anchorBreak: ChainBreak | null =
+    anchorCheckpoint && anchorCheckpoint.headHash !== purges.anchor.hash
+      ? { chainId, seq: purges.anchor.seq, kind: 'checkpoint-mismatch', detail: 'the checkpoint at the purge anchor pins a different head than the purge record' }
+      : null;
+  const firstBreak = earliest(earliest(earliest(purges.firstBreak, checkpoints.firstBreak), anchorBreak), walkBreak);
+  const lastValidCheckpoint = Math.max(purges.anchor.seq, ...[...checkpoints.valid.keys()].filter((seq) => seq <= walk.head.seq));
+  return {
+    chainId,
+    ok: firstBreak === null,
+    firstSeq: purges.anchor.seq + 1,
+    headSeq: walk.head.seq,
+    entries: walk.entries,
+    checkpoints: storedCheckpoints.length,
+    unanchoredEntries: walk.head.seq - lastValidCheckpoint,
+    firstBreak,
+  };
+}
+
+/** Verifies every chain in the store against the gateway's public signing key(s). */
+export async function verifyAccessLog(store: AccessLogStore, publicJwks: readonly JWK[]): Promise<VerificationReport> {
+  const verify = checkpointVerifier(publicJwks);
+  const chains: ChainVerification[] = [];
+  for (const chainId of await store.listChains()) chains.push(await verifyChain(store, chainId, verify));
+  const firstBroken = chains.find((chain) => !chain.ok);
+  return { ok: firstBroken === undefined, chains, firstBreak: firstBroken?.firstBreak ?? null };
+}

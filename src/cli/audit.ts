@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/parseEnv.js';
+import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, loadSigningPublicKey } from '../config/accessLogConfig.js';
+import { openAccessLogStore } from '../audit/openAccessLog.js';
+import { verifyAccessLog } from '../audit/verify.js';
+import { executePurge, planPurge } from '../audit/retention.js';
+import { subjectHmac } from '../audit/subjectProtection.js';
+import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
+import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
+
+const USAGE = `Usage: npm run audit -- <command>
+
+  verify                          verify every chain; exit 1 naming the first broken entry
+  purge [--dry-run]               remove entries past retention, whole checkpoint segments only
+  hold add --case ID [--reason T] keep a case's entries out of every purge
+  hold add --subject PNR [--reason T]
+  hold list
+
+Environment: DATA_DIR, DATABASE_URL, AUDIT_PG_SCHEMA, AUDIT_KEYS_PATH, GATEWAY_SIGNING_KEY_PATH, AUDIT_RETENTION_DAYS.`;
+
+class UsageError extends Error {}
+
+/** Runs one command; returns the exit code. Output goes to the given writers so tests can run it in-process. */
+export async function runAuditCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (line: string) => void = (line) => console.log(line),
+  err: (line: string) => void = (line) => console.error(line),
+): Promise<number> {
+  let store: AccessLogStore | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        case: { type: 'string' },
+        subject: { type: 'string' },
+        reason: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    const [command, sub] = positionals;
+    if (values.help || command === undefined) {
+      out(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    const config = loadAccessLogConfig(env);
+
+    if (command === 'verify') {
+      const publicJwk = await loadSigningPublicKey(config.signingKeyPath);
+      store = await openAccessLogStore(config);
+      const report = await verifyAccessLog(store, [publicJwk]);
+      for (const chain of report.chains) {
+        out(
+          `${chain.ok ? 'ok    ' : 'BROKEN'} chain ${chain.chainId}: seq ${chain.firstSeq}..${chain.headSeq}, ${chain.entries} entries, ` +
+            `${chain.checkpoints} checkpoints, ${chain.unanchoredEntries} after the last checkpoint`,
+        );
+      }
+      if (report.chains.length === 0) out('No chains: the access log is empty.');
+      if (report.firstBreak) {
+        const b = report.firstBreak;
+        err(`First broken entry: chain ${b.chainId} seq ${b.seq}: ${b.kind} (${b.detail})`);
+        return 1;
+      }
+      return 0;
+    }
+
+    if (command === 'purge') {
+      store = await openAccessLogStore(config);
+      const now = new Date();
+      const plans = await planPurge(store, config.retention, now);
+      for (const plan of plans) {
+        const first = plan.segments[0];
+        const last = plan.segments[plan.segments.length - 1];
+        const range = first && last ? `seq ${first.fromSeq}..${last.uptoSeq} in ${plan.segments.length} segment(s)` : 'nothing';
+        const stop = plan.stoppedAt ? `; stops at seq ${plan.stoppedAt.seq} (${plan.stoppedAt.reason})` : '';
+        out(`chain ${plan.chainId}: ${values['dry-run'] ? 'would purge' : 'purging'} ${range}${stop}`);
+      }
+      if (values['dry-run']) return 0;
+      const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
+      const results = await executePurge(store, plans, signer, [publicJwk], now);
+      let refused = false;
+      for (const result of results) {
+        if (result.refused) {
+          refused = true;
+          const b = result.refused.firstBreak;
+          err(`chain ${result.chainId}: not purged, it does not verify${b ? ` (seq ${b.seq}: ${b.kind})` : ''}`);
+        } else if (result.segments > 0) {
+          out(`chain ${result.chainId}: purged ${result.purgedEntries} entries in ${result.segments} segment(s)`);
+        }
+      }
+      return refused ? 1 : 0;
+    }
+
+    if (command === 'hold' && sub === 'add') {
+      if ((values.case === undefined) === (values.subject === undefined)) throw new UsageError('hold add needs exactly one of --case ID and --subject PNR.');
+      store = await openAccessLogStore(config);
+      const reason = values.reason !== undefined ? { reason: values.reason } : {};
+      if (values.case !== undefined) {
+        const hold = await store.addLegalHold({ caseId: values.case, ...reason });
+        out(`Legal hold ${hold.id} added for case ${values.case}.`);
+      } else {
+        const canonical = parsePersonnummer(values.subject).canonical;
+        const hmac = subjectHmac(loadAuditKeys(config.auditKeysPath), canonical);
+        const hold = await store.addLegalHold({ subjectHmac: hmac, ...reason });
+        // The number itself is not echoed: terminal scrollback and CI logs are not audit storage.
+        out(`Legal hold ${hold.id} added for subject ${hmac.slice(0, 16)}….`);
+      }
+      return 0;
+    }
+
+    if (command === 'hold' && sub === 'list') {
+      store = await openAccessLogStore(config);
+      const holds = await store.listLegalHolds();
+      if (holds.length === 0) out('No legal holds.');
+      for (const hold of holds) {
+        const target = hold.caseId !== null ? `case ${hold.caseId}` : `subject ${hold.subjectHmac?.slice(0, 16)}…`;
+        out(`${hold.id}\t${hold.createdAt}\t${target}${hold.reason ? `\t${hold.reason}` : ''}`);
+      }
+      return 0;
+    }
+
+    throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof InvalidPersonnummerError) {
+      err(error.message);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await store?.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runAuditCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(3);
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { loadSubgraphConfig } from '../config/subgraphConfig.js';
+import { ConfigError } from '../config/parseEnv.js';
+import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
+import { readGatewayPublicKey } from '../identity/index.js';
+import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
+import { runUntilSignal } from './runUntilSignal.js';
+
+/** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>`. */
+async function main(): Promise<void> {
+  const config = loadSubgraphConfig(process.argv[2]);
+  const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
+  const running = await serveSubgraph(subgraph, {
+    host: config.host,
+    port: config.port,
+    tls: {
+      cert: readFileSync(config.tls.certPath),
+      key: readFileSync(config.tls.keyPath),
+      ca: readFileSync(config.tls.caPath),
+      gatewayClientCertificate: readFileSync(config.tls.gatewayClientCertPath),
+    },
+    gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
+  });
+  console.log(JSON.stringify({ msg: 'subgraph ready', subgraph: running.name, url: running.url }));
+  runUntilSignal(() => running.close());
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : `Subgraph failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

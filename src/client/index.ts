@@ -1,0 +1,4 @@
+export { createAgencyClient } from './createAgencyClient.js';
+export type { AgencyClient, AgencyClientOptions, GraphQLResponse, QueryOptions } from './createAgencyClient.js';
+export { mintRequestToken, organisationNumberOfCertificate } from './mintRequestToken.js';
+export type { MintRequestTokenOptions, RequestTokenClaims } from './mintRequestToken.js';

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { parseEnv, envField } from './parseEnv.js';
+import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from './paths.js';
+
+export type GatewayMode = 'production' | 'development';
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: GatewayMode;
+  readonly supergraphPath: string;
+  readonly agreementsPath: string;
+  /** Subgraph name → URL, replacing the URL recorded in the supergraph. */
+  readonly subgraphUrlOverrides: ReadonlyMap<string, string>;
+  readonly maxBodyBytes: number;
+  readonly subgraphTimeoutMs: number;
+}
+
+export const DEV_AGREEMENTS_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agreements.json');
+
+function parseOverrides(raw: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!raw) return map;
+  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    const url = pair.slice(eq + 1);
+    if (eq <= 0 || !/^https?:\/\//.test(url)) {
+      throw new Error(`SUBGRAPH_URLS: expected name=https://host:port/path pairs separated by commas; "${pair}" is not one.`);
+    }
+    map.set(name, url);
+  }
+  return map;
+}
+
+/** Reads and validates the gateway's environment. A bad value fails start-up naming the variable. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const raw = parseEnv(
+    {
+      GATEWAY_HOST: envField.string('127.0.0.1'),
+      GATEWAY_PORT: envField.port(4000),
+      GATEWAY_MODE: envField.enumOf(['production', 'development'] as const, 'production'),
+      SUPERGRAPH_PATH: envField.string(DEFAULT_SUPERGRAPH_PATH),
+      AGREEMENTS_PATH: envField.string(DEV_AGREEMENTS_PATH),
+      SUBGRAPH_URLS: envField.optionalString(),
+      MAX_BODY_BYTES: envField.positiveInt(256 * 1024),
+      SUBGRAPH_TIMEOUT_MS: envField.positiveInt(5000),
+    },
+    env,
+  );
+  return {
+    host: raw.GATEWAY_HOST,
+    port: raw.GATEWAY_PORT,
+    mode: raw.GATEWAY_MODE,
+    supergraphPath: resolveFromRoot(raw.SUPERGRAPH_PATH),
+    agreementsPath: resolveFromRoot(raw.AGREEMENTS_PATH),
+    subgraphUrlOverrides: parseOverrides(raw.SUBGRAPH_URLS),
+    maxBodyBytes: raw.MAX_BODY_BYTES,
+    subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,155 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import type { GatewayConfig } from './config/gatewayConfig.js';
+import { loadSupergraphSdl } from './gateway/loadSupergraph.js';
+import { createSubgraphTransport, type SubgraphTlsOptions } from './gateway/subgraphTransport.js';
+import { AgencyDataSource } from './gateway/agencyDataSource.js';
+import type { GatewayContext } from './gateway/gatewayContext.js';
+import { operationChecksPlugin } from './gateway/plugins/operationChecksPlugin.js';
+import { requestIdPlugin } from './gateway/plugins/requestIdPlugin.js';
+import { errorLoggingPlugin, type ErrorLogger } from './gateway/plugins/errorLoggingPlugin.js';
+import { accessLogPlugin, denialEntries, type AccessLogSink } from './gateway/plugins/accessLogPlugin.js';
+import { checkPersonnummerInputs } from './gateway/inputValidation/personnummerInputs.js';
+import { reservedAliasCheck } from './gateway/inputValidation/reservedAliases.js';
+import { purposeCheck } from './gateway/purposeCheck.js';
+import { maskUnexpectedError } from './gateway/maskErrors.js';
+import { createContextSigner } from './gateway/contextSigner.js';
+import { apolloRequestHandler, sendError, sendJson } from './http/apolloRequestHandler.js';
+import { GatewayError } from './errors/index.js';
+import { authenticateRequest, type AgencyRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
+import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
+import type { Agreement } from './policy/agreements.js';
+import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
+import { createExchangeSchema } from '../resolvers/exchange/index.js';
+
+export interface GatewayDependencies {
+  /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
+  readonly trust: TrustStore;
+  readonly registry: AgencyRegistry;
+  readonly replayCache: ReplayCache;
+  readonly tokenAudience: string;
+  /** Signs the caller context for subgraphs. */
+  readonly signingKey: GatewaySigningKey;
+  /** The gateway's client certificate towards subgraphs. */
+  readonly subgraphTls: SubgraphTlsOptions;
+  agreements(): readonly Agreement[];
+  readonly accessLog: AccessLogSink & { isHealthy(): boolean };
+  /** ISO date agreements are judged on; injectable for tests. */
+  today?(): string;
+  /** Where unexpected (masked) errors are reported; JSON on stderr by default. */
+  readonly logError?: ErrorLogger;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly subgraphs: readonly { name: string; url: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the one place every concern is wired. A request reads top to bottom:
+ * transport (mutual TLS) → identity (certificate, bound token) → input and purpose checks (before
+ * any subgraph is called) → query plan and subgraph calls carrying the signed caller context →
+ * access log (committed before release) → response.
+ */
+export async function createGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
+  const supergraph = loadSupergraphSdl(config.supergraphPath);
+  const catalogue = readPersonalFieldCatalogue(supergraph.sdl);
+  const today = deps.today ?? (() => new Date().toISOString().slice(0, 10));
+  const allowPlainHttp = config.mode === 'development';
+
+  const transport = createSubgraphTransport({ timeoutMs: config.subgraphTimeoutMs, allowPlainHttp, tls: deps.subgraphTls });
+  const subgraphs = supergraph.subgraphs.map(({ name, url }) => ({ name, url: config.subgraphUrlOverrides.get(name) ?? url }));
+  for (const { name, url } of subgraphs) {
+    if (url.startsWith('http:') && !allowPlainHttp) {
+      throw new Error(`Subgraph ${name} has a plain-http URL (${url}); outside GATEWAY_MODE=development subgraphs are reached over mutual TLS only.`);
+    }
+  }
+  const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
+  const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.sdl,
+    buildService: ({ name, url }) =>
+      name === EXCHANGE_SUBGRAPH
+        ? new LocalGraphQLDataSource(createExchangeSchema({ catalogue: () => catalogue, agreements: deps.agreements, today }))
+        : new AgencyDataSource({ name, url: urlOf.get(name) ?? url ?? '', fetcher: transport.fetcher, signContext }),
+  });
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.mode === 'development',
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskUnexpectedError(formatted),
+    plugins: [
+      requestIdPlugin(),
+      errorLoggingPlugin(deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'request error', ...record })))),
+      operationChecksPlugin(
+        [
+          ({ document }) => reservedAliasCheck(document),
+          ({ schema, operation, request }) => (operation ? checkPersonnummerInputs(schema, operation, request.variables) : []),
+          purposeCheck({ catalogue: () => catalogue, agreements: deps.agreements, today }),
+        ],
+        // A refused operation is logged too: who asked for what, and why it was refused.
+        async (requestContext, errors) => {
+          const entries = denialEntries(requestContext, errors);
+          if (entries.length > 0) await deps.accessLog.record(entries);
+        },
+      ),
+      accessLogPlugin({ log: deps.accessLog, catalogue: () => catalogue }),
+    ],
+  });
+  await server.start();
+
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  const handleGraphQL = apolloRequestHandler<GatewayContext>({
+    server,
+    maxBodyBytes: config.maxBodyBytes,
+    context: async (request) => {
+      const requestId = requestIds.get(request) ?? randomUUID();
+      const caller = await authenticateRequest(request, requestId, {
+        registry: deps.registry,
+        trust: deps.trust,
+        replayCache: deps.replayCache,
+        audience: deps.tokenAudience,
+      });
+      return { requestId, caller, state: {} };
+    },
+    responseHeaders: (request) => ({ 'x-request-id': requestIds.get(request) ?? '' }),
+  });
+
+  const httpsServer = https.createServer(deps.trust.serverOptions(), (request, response) => {
+    requestIds.set(request, randomUUID());
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/graphql') return void handleGraphQL(request, response);
+    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const logOk = deps.accessLog.isHealthy();
+      return sendJson(response, logOk ? 200 : 503, { status: logOk ? 'ready' : 'unavailable', checks: { supergraph: 'ok', accessLog: logOk ? 'ok' : 'unavailable' } });
+    }
+    sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
+  });
+  const detachTrust = deps.trust.attach(httpsServer);
+  httpsServer.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    httpsServer.once('error', reject);
+    httpsServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpsServer.address() as AddressInfo;
+  return {
+    url: `https://${config.host === '127.0.0.1' ? 'localhost' : config.host}:${port}/graphql`,
+    port,
+    subgraphs,
+    async close() {
+      detachTrust();
+      httpsServer.closeIdleConnections();
+      await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+      await server.stop();
+      await transport.close();
+    },
+  };
+}

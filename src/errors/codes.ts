@@ -1,0 +1,55 @@
+/**
+ * Every error code the gateway and its subgraphs can return in `extensions.code`.
+ * Clients switch on these; the message text is for humans and may change.
+ */
+export const GATEWAY_ERROR_HTTP_STATUS = {
+  // input
+  BAD_USER_INPUT: 400,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
+  // identity (401)
+  CLIENT_CERTIFICATE_REQUIRED: 401,
+  CLIENT_CERTIFICATE_INVALID: 401,
+  CLIENT_CERTIFICATE_REVOKED: 401,
+  CLIENT_CERTIFICATE_EXPIRED: 401,
+  CLIENT_CERTIFICATE_NOT_YET_VALID: 401,
+  CLIENT_CERTIFICATE_UNTRUSTED: 401,
+  CLIENT_CERTIFICATE_WRONG_USAGE: 401,
+  AGENCY_NOT_REGISTERED: 401,
+  AGENCY_SUSPENDED: 401,
+  TOKEN_MISSING: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_SIGNATURE_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_LIFETIME_TOO_LONG: 401,
+  TOKEN_REPLAYED: 401,
+  TOKEN_NOT_BOUND: 401,
+  TOKEN_ISSUER_MISMATCH: 401,
+  TOKEN_MISSING_CLAIM: 401,
+  TOKEN_INVALID_CLAIM: 401,
+  GATEWAY_CONTEXT_INVALID: 401,
+  // policy (403)
+  ROLE_NOT_ALLOWED: 403,
+  PURPOSE_NOT_ALLOWED: 403,
+  NO_AGREEMENT: 403,
+  SUBJECT_NOT_IN_CASE: 403,
+  PROTECTED_IDENTITY: 403,
+  DOCUMENT_NOT_REGISTERED: 403,
+  // limits
+  RATE_LIMITED: 429,
+  REQUEST_TOO_LARGE: 413,
+  // availability
+  ACCESS_LOG_UNAVAILABLE: 503,
+  /** The gateway's own CRL is missing or out of date: no client can be checked, and it is not the client's fault. */
+  REVOCATION_STATUS_UNAVAILABLE: 503,
+  AGENCY_UNAVAILABLE: 502,
+  NOT_FOUND: 404,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_HTTP_STATUS;
+
+export function httpStatusOf(code: GatewayErrorCode): number {
+  return GATEWAY_ERROR_HTTP_STATUS[code];
+}

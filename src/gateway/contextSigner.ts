@@ -1,0 +1,36 @@
+import { signGatewayContext } from '../identity/gatewayContextToken.js';
+import type { GatewaySigningKey } from '../identity/index.js';
+import { isInForce, type Agreement } from '../policy/agreements.js';
+import type { GatewayContext } from './gatewayContext.js';
+
+/**
+ * Signs the caller context once per request and subgraph (a request may call a subgraph several
+ * times along its query plan), with what the agreements allow that subgraph to release.
+ */
+export function createContextSigner(options: { signingKey: GatewaySigningKey; agreements(): readonly Agreement[]; today(): string }) {
+  const cache = new WeakMap<GatewayContext, Map<string, Promise<string>>>();
+  return (context: GatewayContext, subgraph: string): Promise<string> => {
+    const caller = context.caller;
+    if (!caller) return Promise.reject(new Error('No verified caller to sign for.'));
+    let perSubgraph = cache.get(context);
+    if (!perSubgraph) cache.set(context, (perSubgraph = new Map()));
+    let token = perSubgraph.get(subgraph);
+    if (!token) {
+      const today = options.today();
+      const protectedIdentityAccess = options
+        .agreements()
+        .some(
+          (a) =>
+            a.client === caller.agency.id &&
+            a.owner === subgraph &&
+            a.protectedIdentityAccess &&
+            a.purposes.has(caller.purpose) &&
+            a.categories.has('ADDRESS_CONTACT') &&
+            isInForce(a, today),
+        );
+      token = signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess });
+      perSubgraph.set(subgraph, token);
+    }
+    return token;
+  };
+}

@@ -1,0 +1,126 @@
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type { DocumentNode } from 'graphql';
+import { GatewayError, type GatewayErrorCode } from '../../errors/index.js';
+import type { AccessLogEntry } from '../../audit/entry.js';
+import { collectAccessedFields, type AccessedField } from '../../audit/collectAccessedFields.js';
+import { addSubjectMarkers, stripSubjectMarkers } from '../../audit/subjectMarkers.js';
+import type { PersonalFieldCatalogue } from '../../policy/personalFieldCatalogue.js';
+import type { FieldDecision } from '../../policy/checkOperation.js';
+import type { GatewayContext } from '../gatewayContext.js';
+import type { CallerContext } from '../../identity/callerContext.js';
+
+export interface AccessLogSink {
+  /** Resolves once the entries are committed durably; rejects with ACCESS_LOG_UNAVAILABLE otherwise. */
+  record(entries: readonly AccessLogEntry[]): Promise<unknown>;
+}
+
+export interface AccessLogPluginOptions {
+  readonly log: AccessLogSink;
+  catalogue(): PersonalFieldCatalogue;
+}
+
+const originalDocuments = new WeakMap<GatewayContext, DocumentNode>();
+
+/**
+ * Writes an access-log entry for every personal field value of a response and holds the response
+ * until they are committed. Data released without an entry would break the audit guarantee, so a
+ * failed or too slow commit replaces the whole response with ACCESS_LOG_UNAVAILABLE.
+ */
+export function accessLogPlugin(options: AccessLogPluginOptions): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async executionDidStart(requestContext) {
+          const catalogue = options.catalogue();
+          if (catalogue.subjectTypes.size === 0) return;
+          originalDocuments.set(requestContext.contextValue, requestContext.document);
+          (requestContext as { document: DocumentNode }).document = addSubjectMarkers(requestContext.schema, requestContext.document, catalogue.subjectTypes);
+        },
+        async willSendResponse(requestContext) {
+          const { response, contextValue } = requestContext;
+          if (response.body.kind !== 'single') return;
+          const caller = contextValue.caller;
+          const document = originalDocuments.get(contextValue);
+          const result = response.body.singleResult;
+          if (!caller || !document || !requestContext.operation) return;
+          const accessed = collectAccessedFields({
+            schema: requestContext.schema,
+            document,
+            operation: requestContext.operation,
+            variables: requestContext.request.variables ?? {},
+            data: result.data as Record<string, unknown> | null | undefined,
+            errors: result.errors,
+            catalogue: options.catalogue(),
+          });
+          stripSubjectMarkers(result.data);
+          if (accessed.length === 0) return;
+          const entries = accessed.map((a) => entryFor(requestContext, caller, a));
+          try {
+            await options.log.record(entries);
+          } catch (error) {
+            const failure = error instanceof GatewayError ? error : new GatewayError('ACCESS_LOG_UNAVAILABLE', 'The access log is unavailable; no personal data is released.');
+            response.body = { kind: 'single', singleResult: { errors: [failure.toFormatted()], extensions: { requestId: contextValue.requestId } } };
+            response.http.status = failure.httpStatus;
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Entries for an operation refused by the purpose check: each denied field, for each subject of the case. */
+export function denialEntries(
+  requestContext: { readonly contextValue: GatewayContext; readonly operationName?: string | null | undefined; readonly queryHash?: string | undefined },
+  errors: readonly GatewayError[],
+): AccessLogEntry[] {
+  const caller = requestContext.contextValue.caller;
+  if (!caller) return [];
+  const decisions = requestContext.contextValue.state.decisions ?? [];
+  const denied = decisions.filter((d): d is Extract<FieldDecision, { outcome: 'denied' }> => d.outcome === 'denied');
+  if (denied.length === 0 || errors.length === 0) return [];
+  const time = new Date().toISOString();
+  return denied.flatMap((decision) =>
+    caller.subjects.map((subject) => ({
+      time,
+      requestId: caller.requestId,
+      clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
+      official: caller.official,
+      purpose: caller.purpose,
+      legalBasis: 'none (denied before disclosure)',
+      processingRegisterRef: { recordId: 'none', version: '0' },
+      caseId: caller.caseId,
+      subject,
+      field: decision.field.coordinate,
+      owningAgency: decision.field.owner,
+      outcome: 'denied' as const,
+      outcomeCode: decision.code,
+      operationName: requestContext.operationName ?? null,
+      documentHash: requestContext.queryHash ?? '',
+    })),
+  );
+}
+
+function entryFor(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>, caller: CallerContext, accessed: AccessedField): AccessLogEntry {
+  const decision = requestContext.contextValue.state.decisions?.find((d) => d.field.coordinate === accessed.field.coordinate);
+  const agreement = decision?.outcome === 'allowed' ? decision.agreement : undefined;
+  return {
+    time: new Date().toISOString(),
+    requestId: requestContext.contextValue.requestId,
+    clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
+    official: caller.official,
+    purpose: caller.purpose,
+    legalBasis: agreement?.legalBasis ?? 'unknown',
+    processingRegisterRef: agreement
+      ? { recordId: agreement.processingRegister.recordId, version: String(agreement.processingRegister.version) }
+      : { recordId: 'unknown', version: '0' },
+    caseId: caller.caseId,
+    subject: accessed.subject,
+    field: accessed.field.coordinate,
+    owningAgency: accessed.field.owner,
+    outcome: accessed.outcome,
+    outcomeCode: accessed.code as GatewayErrorCode | null,
+    operationName: requestContext.operationName ?? null,
+    documentHash: requestContext.queryHash ?? '',
+  };
+}
+

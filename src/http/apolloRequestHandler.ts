@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { GatewayError, isGatewayError } from '../errors/index.js';
+import { parseJsonBody, readBody } from './readJsonBody.js';
+
+export interface ApolloHandlerOptions<TContext extends BaseContext> {
+  readonly server: ApolloServer<TContext>;
+  readonly maxBodyBytes: number;
+  /** Builds the per-request context, or throws a GatewayError that is answered as JSON without executing. */
+  readonly context: (request: IncomingMessage, response: ServerResponse) => Promise<TContext>;
+  /** Headers added to every answer (request id, ...). */
+  readonly responseHeaders?: (request: IncomingMessage) => Record<string, string>;
+}
+
+/**
+ * Bridges node:http to Apollo Server's framework-neutral executeHTTPGraphQLRequest. We keep our own
+ * small bridge instead of Express so the request path (mTLS, limits, identity) stays in view.
+ */
+export function apolloRequestHandler<TContext extends BaseContext>(options: ApolloHandlerOptions<TContext>) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const extraHeaders = options.responseHeaders?.(request) ?? {};
+    try {
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const url = request.url ?? '/';
+      const queryIndex = url.indexOf('?');
+      const method = (request.method ?? 'GET').toUpperCase();
+      const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type']) : undefined;
+      const context = await options.context(request, response);
+      const result = await options.server.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: queryIndex >= 0 ? url.slice(queryIndex) : '', body },
+        context: async () => context,
+      });
+      for (const [key, value] of result.headers) response.setHeader(key, value);
+      for (const [key, value] of Object.entries(extraHeaders)) response.setHeader(key, value);
+      response.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        response.end(result.body.string);
+        return;
+      }
+      for await (const chunk of result.body.asyncIterator) response.write(chunk);
+      response.end();
+    } catch (error) {
+      sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), extraHeaders);
+    }
+  };
+}
+
+export function sendError(response: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(error.toResponseBody()));
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}

@@ -1,0 +1,153 @@
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { GatewayError, type GatewayErrorCode } from '../errors/index.js';
+import { readCertificateFields, type CertificateFields } from './pki/certificateFields.js';
+import { OID } from './pki/oids.js';
+import { normaliseSerialNumber } from './pki/serialNumbers.js';
+import { organisationNumberInSubject } from './organisationNumber.js';
+import type { AgencyRegistry, RegisteredAgency } from './registry.js';
+import type { ClientCertificateTrust } from './trustStore.js';
+
+/**
+ * Client certificate → agency. Runs on every request, before the request token is looked at:
+ * the token is only meaningful once we know whose key must have signed it.
+ */
+
+export interface VerifiedClientCertificate {
+  readonly agency: RegisteredAgency;
+  /** RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the DER certificate. */
+  readonly thumbprint: string;
+  /** The key the request token must be signed with. */
+  readonly publicKey: KeyObject;
+  readonly certificate: X509Certificate;
+  readonly serialNumber: string;
+}
+
+export interface ClientCertificateInput {
+  readonly certificate: X509Certificate | undefined;
+  /** `socket.authorizationError`: OpenSSL's verdict when the server does not reject unauthorised peers. */
+  readonly authorizationError: Error | string | null | undefined;
+  readonly registry: AgencyRegistry;
+  readonly trust: ClientCertificateTrust;
+  readonly now?: Date;
+}
+
+/**
+ * OpenSSL verification codes (as Node reports them in authorizationError) and what they mean
+ * for the caller. Anything not listed is CLIENT_CERTIFICATE_INVALID with the code as reason.
+ */
+const OPENSSL_CODES: Readonly<Record<string, GatewayErrorCode>> = {
+  CERT_HAS_EXPIRED: 'CLIENT_CERTIFICATE_EXPIRED',
+  CERT_NOT_YET_VALID: 'CLIENT_CERTIFICATE_NOT_YET_VALID',
+  CERT_REVOKED: 'CLIENT_CERTIFICATE_REVOKED',
+  INVALID_PURPOSE: 'CLIENT_CERTIFICATE_WRONG_USAGE',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  UNABLE_TO_GET_ISSUER_CERT: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  SELF_SIGNED_CERT_IN_CHAIN: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  CERT_SIGNATURE_FAILURE: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  CERT_UNTRUSTED: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  CERT_REJECTED: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  INVALID_CA: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  PATH_LENGTH_EXCEEDED: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  CERT_CHAIN_TOO_LONG: 'CLIENT_CERTIFICATE_UNTRUSTED',
+  // The gateway's own revocation data is at fault, not the client: see REVOCATION_STATUS_UNAVAILABLE.
+  UNABLE_TO_GET_CRL: 'REVOCATION_STATUS_UNAVAILABLE',
+  CRL_HAS_EXPIRED: 'REVOCATION_STATUS_UNAVAILABLE',
+  CRL_NOT_YET_VALID: 'REVOCATION_STATUS_UNAVAILABLE',
+  CRL_SIGNATURE_FAILURE: 'REVOCATION_STATUS_UNAVAILABLE',
+  UNABLE_TO_DECRYPT_CRL_SIGNATURE: 'REVOCATION_STATUS_UNAVAILABLE',
+  UNABLE_TO_GET_CRL_ISSUER: 'REVOCATION_STATUS_UNAVAILABLE',
+  ERROR_IN_CRL_LAST_UPDATE_FIELD: 'REVOCATION_STATUS_UNAVAILABLE',
+  ERROR_IN_CRL_NEXT_UPDATE_FIELD: 'REVOCATION_STATUS_UNAVAILABLE',
+};
+
+const MESSAGES: Partial<Record<GatewayErrorCode, string>> = {
+  CLIENT_CERTIFICATE_REQUIRED: 'A client certificate issued by the federation CA is required.',
+  CLIENT_CERTIFICATE_UNTRUSTED: 'The client certificate is not issued by a CA the federation trusts.',
+  CLIENT_CERTIFICATE_EXPIRED: 'The client certificate has expired.',
+  CLIENT_CERTIFICATE_NOT_YET_VALID: 'The client certificate is not valid yet.',
+  CLIENT_CERTIFICATE_REVOKED: 'The client certificate has been revoked.',
+  CLIENT_CERTIFICATE_WRONG_USAGE: 'The client certificate is not issued for TLS client authentication (extended key usage clientAuth).',
+  CLIENT_CERTIFICATE_INVALID: 'The client certificate cannot be used.',
+  REVOCATION_STATUS_UNAVAILABLE: 'The revocation status of client certificates cannot be checked right now.',
+};
+
+function certificateError(code: GatewayErrorCode, reason?: string): GatewayError {
+  return new GatewayError(code, MESSAGES[code] ?? 'The client certificate cannot be used.', { ...(reason ? { reason } : {}) });
+}
+
+function opensslCode(error: Error | string): string {
+  return typeof error === 'string' ? error : ((error as NodeJS.ErrnoException).code ?? error.message);
+}
+
+/** Fields in an encoding we do not read (e.g. a UniversalString name) make the certificate unusable, not the gateway fail. */
+function certificateFieldsOf(certificate: X509Certificate): CertificateFields {
+  try {
+    return readCertificateFields(certificate.raw);
+  } catch {
+    throw certificateError('CLIENT_CERTIFICATE_INVALID', 'UNREADABLE_FIELDS');
+  }
+}
+
+/** base64url SHA-256 of the DER certificate (RFC 8705 `x5t#S256`). */
+export function certificateThumbprint(certificate: X509Certificate): string {
+  return createHash('sha256').update(certificate.raw).digest('base64url');
+}
+
+/**
+ * Verifies the peer certificate and finds its agency, or throws a GatewayError with the exact
+ * reason. OpenSSL's verdict comes first; the same properties are then checked again here,
+ * because a connection outlives a CRL update and a resumed TLS session carries the verdict of its
+ * first handshake.
+ */
+export function verifyClientCertificate(input: ClientCertificateInput): VerifiedClientCertificate {
+  const { certificate } = input;
+  if (!certificate) throw certificateError('CLIENT_CERTIFICATE_REQUIRED');
+  if (input.authorizationError) {
+    const code = opensslCode(input.authorizationError);
+    throw certificateError(OPENSSL_CODES[code] ?? 'CLIENT_CERTIFICATE_INVALID', code);
+  }
+
+  const now = input.now ?? new Date();
+  const issuer = input.trust.authorities.find((authority) => certificate.checkIssued(authority) && certificate.verify(authority.publicKey));
+  if (!issuer) throw certificateError('CLIENT_CERTIFICATE_UNTRUSTED');
+  if (new Date(certificate.validFrom) > now) throw certificateError('CLIENT_CERTIFICATE_NOT_YET_VALID');
+  if (new Date(certificate.validTo) < now) throw certificateError('CLIENT_CERTIFICATE_EXPIRED');
+  if (input.trust.isRevoked(certificate)) throw certificateError('CLIENT_CERTIFICATE_REVOKED');
+  // Stricter than RFC 5280, where a certificate without the extension may serve any purpose:
+  // agency certificates are issued for clientAuth explicitly, and server certificates must not pass.
+  const fields = certificateFieldsOf(certificate);
+  if (!fields.extendedKeyUsage?.includes(OID.clientAuth)) {
+    throw certificateError('CLIENT_CERTIFICATE_WRONG_USAGE');
+  }
+
+  // The organisation number stays out of the error: for a sole trader it is a personnummer.
+  const named = organisationNumberInSubject(fields.subject);
+  if ('problem' in named) throw certificateError('CLIENT_CERTIFICATE_INVALID', named.problem);
+  const agency = input.registry.byOrganisationNumber(named.organisationNumber);
+  if (!agency) throw new GatewayError('AGENCY_NOT_REGISTERED', 'The organisation in the client certificate is not registered in the federation.');
+  if (agency.status === 'SUSPENDED') {
+    throw new GatewayError('AGENCY_SUSPENDED', `Agency ${agency.id} is suspended from the federation.`, { agency: agency.id });
+  }
+  return {
+    agency,
+    thumbprint: certificateThumbprint(certificate),
+    publicKey: certificate.publicKey,
+    certificate,
+    serialNumber: normaliseSerialNumber(certificate.serialNumber),
+  };
+}
+
+/** verifyClientCertificate for the TLS socket of a request (server with requestCert, rejectUnauthorized false). */
+export function verifyTlsClient(
+  socket: TLSSocket,
+  context: { readonly registry: AgencyRegistry; readonly trust: ClientCertificateTrust; readonly now?: Date },
+): VerifiedClientCertificate {
+  return verifyClientCertificate({
+    certificate: socket.getPeerX509Certificate(),
+    authorizationError: socket.authorizationError as Error | string | null | undefined,
+    ...context,
+  });
+}

@@ -1,0 +1,253 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AgencyRegistry, RegisteredAgency } from '../registry.js';
+import { agencyCertificateSubject } from './agencySubject.js';
+import { generateAuditKeyFile, readAuditKeys } from './auditKeys.js';
+import {
+  caProblem,
+  leafProblem,
+  readCertificateAuthority,
+  readRevocationList,
+  writeCertificate,
+  type LeafExpectation,
+} from './certificateAuthorityFiles.js';
+import { federationFiles, GATEWAY_CLIENT_NAME, GATEWAY_SERVER_NAME, writeFileAtomically, type FederationFiles } from './federationFiles.js';
+import { generateGatewaySigningKeyFile, readGatewaySigningKey } from './gatewaySigningKey.js';
+import {
+  commonNameSubject,
+  createCertificateAuthority,
+  issueCertificate,
+  validityFor,
+  type CertificateAuthority,
+  type CertificateProfile,
+  type IssuedCertificate,
+  type NameAttribute,
+} from './issueCertificate.js';
+import { signRevocationList, type ParsedRevocationList, type RevocationEntry } from './revocationList.js';
+import { normaliseSerialNumber } from './serialNumbers.js';
+
+/**
+ * The development federation: a local root CA standing in for the federation's real one, and
+ * everything `npm run certs` derives from it. Idempotent: a file that exists and is still
+ * usable is kept, so agencies' keys do not change under running processes.
+ */
+
+export const DEV_DAYS = { ca: 3650, leaf: 365, crl: 90 } as const;
+/** Certificates and CRLs this close to expiry are renewed rather than kept. */
+const RENEW_WITHIN_DAYS = { ca: 30, leaf: 7, crl: 7 } as const;
+
+export const DEV_CA_SUBJECT: readonly NameAttribute[] = commonNameSubject('Agency exchange development root CA', 'Development federation (not for production)');
+const LOCAL_SERVER: CertificateProfile = { kind: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] };
+const LOCAL_SERVER_ALT_NAMES = ['DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1'];
+
+/**
+ * True for a CA made by `npm run certs`. A production start-up should refuse to trust one: its
+ * key sits unprotected on a developer's disk.
+ */
+export function isDevelopmentCertificateAuthority(certificate: X509Certificate): boolean {
+  return certificate.ca && certificate.subject.includes('(not for production)');
+}
+
+export interface EnsureStep {
+  readonly file: string;
+  readonly action: 'created' | 'replaced' | 'kept';
+  /** Why a file was replaced. */
+  readonly reason?: string;
+}
+
+interface LeafPlan {
+  readonly paths: { readonly certificate: string; readonly key: string };
+  readonly subject: readonly NameAttribute[];
+  readonly profile: CertificateProfile;
+  readonly expectation: LeafExpectation;
+}
+
+/** The subgraph servers: every data-owning agency serves its own subgraph under its id. */
+export function serverNames(registry: AgencyRegistry): string[] {
+  return [GATEWAY_SERVER_NAME, ...registry.agencies.filter((agency) => agency.roles.includes('DATA_OWNER')).map((agency) => agency.id)];
+}
+
+function leafPlans(files: FederationFiles, registry: AgencyRegistry): LeafPlan[] {
+  const agencies = registry.agencies.map((agency): LeafPlan => {
+    const subject = agencyCertificateSubject(agency);
+    return { paths: files.agencyCertificate(agency.id), subject, profile: { kind: 'client' }, expectation: { usage: 'client', subject } };
+  });
+  const servers = serverNames(registry).map((name): LeafPlan => {
+    const subject = commonNameSubject(name === GATEWAY_SERVER_NAME ? 'Agency exchange gateway' : `${name} subgraph`);
+    return {
+      paths: files.serverCertificate(name),
+      subject,
+      profile: LOCAL_SERVER,
+      expectation: { usage: 'server', subject, subjectAltNames: LOCAL_SERVER_ALT_NAMES },
+    };
+  });
+  const gatewayClientSubject = commonNameSubject('Agency exchange gateway (subgraph client)');
+  const gatewayClient: LeafPlan = {
+    paths: files.serverCertificate(GATEWAY_CLIENT_NAME),
+    subject: gatewayClientSubject,
+    profile: { kind: 'client' },
+    expectation: { usage: 'client', subject: gatewayClientSubject },
+  };
+  return [...agencies, ...servers, gatewayClient];
+}
+
+const step = (file: string, problem: string | undefined): EnsureStep =>
+  problem === undefined ? { file, action: 'kept' } : problem === 'missing' ? { file, action: 'created' } : { file, action: 'replaced', reason: problem };
+
+/** Keeps a CRL that this CA signed and that is not yet due; otherwise writes a fresh one. */
+function ensureRevocationList(files: FederationFiles, ca: CertificateAuthority, caIsNew: boolean, now: Date): { step: EnsureStep; entries: readonly RevocationEntry[] } {
+  let existing: ParsedRevocationList | undefined;
+  let problem: string | undefined = 'missing';
+  if (caIsNew) {
+    if (existsSync(files.crl)) problem = 'the CA was replaced';
+  } else if (existsSync(files.crl)) {
+    try {
+      existing = readRevocationList(files, new X509Certificate(ca.certificatePem));
+      const nextUpdate = existing?.nextUpdate?.getTime() ?? 0;
+      problem = nextUpdate - now.getTime() < RENEW_WITHIN_DAYS.crl * 86_400_000 ? 'next update is due' : undefined;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+  }
+  // A list that is merely due keeps its entries: renewing it must not un-revoke anything.
+  const entries = existing?.entries ?? [];
+  if (problem !== undefined) writeRevocationList(files, ca, entries, (existing?.crlNumber ?? 0n) + 1n, now);
+  return { step: step(files.crl, problem), entries };
+}
+
+export function writeRevocationList(files: FederationFiles, ca: CertificateAuthority, entries: readonly RevocationEntry[], crlNumber: bigint, now: Date): void {
+  const pem = signRevocationList(ca, {
+    crlNumber,
+    thisUpdate: now,
+    nextUpdate: new Date(now.getTime() + DEV_DAYS.crl * 86_400_000),
+    entries,
+  });
+  writeFileAtomically(files.crl, pem);
+}
+
+/** Creates or renews what is missing or unusable in `dir`; returns what it did per file. */
+export async function ensureDevFederation(options: { readonly dir: string; readonly registry: AgencyRegistry; readonly now?: Date }): Promise<EnsureStep[]> {
+  const files = federationFiles(options.dir);
+  const now = options.now ?? new Date();
+  const steps: EnsureStep[] = [];
+
+  const caStatus = caProblem(files, now, RENEW_WITHIN_DAYS.ca);
+  let ca: CertificateAuthority;
+  if (caStatus === undefined) ca = readCertificateAuthority(files);
+  else {
+    ca = createCertificateAuthority({ subject: DEV_CA_SUBJECT, validity: validityFor(DEV_DAYS.ca, new Date(now.getTime() - 60_000)) });
+    writeCertificate({ certificate: files.caCertificate, key: files.caKey }, ca);
+  }
+  steps.push(step(files.caCertificate, caStatus));
+  const caCertificate = new X509Certificate(ca.certificatePem);
+
+  const crl = ensureRevocationList(files, ca, caStatus !== undefined, now);
+  steps.push(crl.step);
+  const revoked = new Set(crl.entries.map((entry) => entry.serialNumber));
+
+  for (const plan of leafPlans(files, options.registry)) {
+    const problem = leafProblem(plan.paths, { ca: caCertificate, revoked, now, renewWithinDays: RENEW_WITHIN_DAYS.leaf }, plan.expectation);
+    if (problem !== undefined) {
+      writeCertificate(plan.paths, issueCertificate(ca, { subject: plan.subject, profile: plan.profile, validity: validityFor(DEV_DAYS.leaf, new Date(now.getTime() - 60_000)) }));
+    }
+    steps.push(step(plan.paths.certificate, problem));
+  }
+
+  steps.push(await ensureSecretFile(files.gatewaySigningKey, async () => void (await readGatewaySigningKey(files.gatewaySigningKey)), async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2)));
+  steps.push(await ensureSecretFile(files.auditKeys, async () => void readAuditKeys(files.auditKeys), async () => JSON.stringify(generateAuditKeyFile(), null, 2)));
+  return steps;
+}
+
+async function ensureSecretFile(file: string, check: () => Promise<void>, generate: () => Promise<string>): Promise<EnsureStep> {
+  let problem: string | undefined = 'missing';
+  if (existsSync(file)) {
+    try {
+      await check();
+      problem = undefined;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+  }
+  if (problem !== undefined) writeFileAtomically(file, `${await generate()}\n`, { secret: true });
+  return step(file, problem);
+}
+
+/**
+ * Issues one agency certificate from the directory's CA, replacing any at the destination.
+ * `notBefore` in the past or future makes expired and not-yet-valid certificates for tests.
+ */
+export function issueAgencyCertificateFiles(options: {
+  readonly dir: string;
+  readonly agency: RegisteredAgency;
+  readonly days?: number;
+  readonly notBefore?: Date;
+  readonly outDir?: string;
+}): IssuedCertificate & { readonly certificatePath: string; readonly keyPath: string } {
+  const files = federationFiles(options.dir);
+  const ca = readCertificateAuthority(files);
+  const issued = issueCertificate(ca, {
+    subject: agencyCertificateSubject(options.agency),
+    profile: { kind: 'client' },
+    validity: validityFor(options.days ?? DEV_DAYS.leaf, options.notBefore),
+  });
+  const outPaths = options.outDir
+    ? { certificate: path.join(options.outDir, `${options.agency.id}.crt`), key: path.join(options.outDir, `${options.agency.id}.key`) }
+    : files.agencyCertificate(options.agency.id);
+  writeCertificate(outPaths, issued);
+  return { ...issued, certificatePath: outPaths.certificate, keyPath: outPaths.key };
+}
+
+/** Adds a serial to the CRL and re-signs it. Revoking an already revoked serial changes nothing. */
+export function revokeSerialNumber(options: { readonly dir: string; readonly serialNumber: string; readonly now?: Date }): { readonly alreadyRevoked: boolean; readonly crlNumber: bigint } {
+  const files = federationFiles(options.dir);
+  const ca = readCertificateAuthority(files);
+  const now = options.now ?? new Date();
+  const existing = readRevocationList(files, new X509Certificate(ca.certificatePem));
+  const entries = existing?.entries ?? [];
+  if (entries.some((entry) => entry.serialNumber === options.serialNumber)) {
+    return { alreadyRevoked: true, crlNumber: existing?.crlNumber ?? 0n };
+  }
+  const crlNumber = (existing?.crlNumber ?? 0n) + 1n;
+  writeRevocationList(files, ca, [...entries, { serialNumber: options.serialNumber, revokedAt: now }], crlNumber, now);
+  return { alreadyRevoked: false, crlNumber };
+}
+
+export interface ListedCertificate {
+  readonly file: string;
+  readonly subject: string;
+  readonly serialNumber: string;
+  readonly notAfter: Date;
+  readonly status: 'valid' | 'expired' | 'not yet valid' | 'revoked' | 'not issued by the CA';
+}
+
+/** Every certificate in the directory with its status against the CA, the CRL and the clock. */
+export function listFederationCertificates(options: { readonly dir: string; readonly now?: Date }): ListedCertificate[] {
+  const files = federationFiles(options.dir);
+  const now = options.now ?? new Date();
+  const ca = new X509Certificate(readFileSync(files.caCertificate));
+  const revoked = new Set(readRevocationList(files, ca)?.entries.map((entry) => entry.serialNumber) ?? []);
+  const paths = [files.caCertificate, ...certificateFilesIn(files.agencyDir), ...certificateFilesIn(files.serverDir)];
+  return paths.map((file) => {
+    const certificate = new X509Certificate(readFileSync(file));
+    const serialNumber = normaliseSerialNumber(certificate.serialNumber);
+    const status: ListedCertificate['status'] = !certificate.verify(ca.publicKey)
+      ? 'not issued by the CA'
+      : revoked.has(serialNumber)
+        ? 'revoked'
+        : new Date(certificate.validFrom) > now
+          ? 'not yet valid'
+          : new Date(certificate.validTo) <= now
+            ? 'expired'
+            : 'valid';
+    return { file, subject: certificate.subject.replace(/\n/g, ', '), serialNumber, notAfter: new Date(certificate.validTo), status };
+  });
+}
+
+function certificateFilesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.crt'))
+    .sort()
+    .map((name) => path.join(dir, name));
+}

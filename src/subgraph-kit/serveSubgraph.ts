@@ -1,0 +1,121 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { apolloRequestHandler, sendError, sendJson } from '../http/apolloRequestHandler.js';
+import { GatewayError } from '../errors/index.js';
+import type { AgencySubgraph, SubgraphContext } from './types.js';
+import type { IncomingMessage } from 'node:http';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { CryptoKey, JWK } from 'jose';
+import { verifyGatewayContext } from '../identity/gatewayContextToken.js';
+import { guardPersonalFields } from './personalFieldGuard.js';
+
+function bearerToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+export interface SubgraphServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /**
+   * Server TLS requiring the gateway's client certificate. Absent means plain http, which the kit
+   * allows only when `allowPlainHttp` says so explicitly (development and tests).
+   */
+  readonly tls?: {
+    cert: string | Buffer;
+    key: string | Buffer;
+    ca: string | Buffer;
+    /** The gateway's client certificate (PEM): the only one this subgraph accepts. */
+    gatewayClientCertificate: string | Buffer;
+  };
+  readonly allowPlainHttp?: boolean;
+  /** The gateway's public signing key: every call must carry a context token it signed for this subgraph. */
+  readonly gatewayPublicKey?: JWK | KeyObject | CryptoKey;
+  /** Development only: no gateway context at all, personal fields unguarded. Never with real data. */
+  readonly allowAnonymous?: boolean;
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningSubgraph {
+  readonly name: string;
+  readonly url: string;
+  readonly subgraph: AgencySubgraph;
+  close(): Promise<void>;
+}
+
+/** Serves one agency subgraph on its own port. */
+export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>, options: SubgraphServerOptions = {}): Promise<RunningSubgraph> {
+  if (!options.tls && !options.allowPlainHttp) {
+    throw new Error(`Subgraph ${subgraph.name}: refusing to serve without TLS; set allowPlainHttp only for development.`);
+  }
+  const gatewayPublicKey = options.gatewayPublicKey;
+  if (!gatewayPublicKey && !options.allowAnonymous) {
+    throw new Error(`Subgraph ${subgraph.name}: the gateway's public key is required to verify callers (allowAnonymous is for development only).`);
+  }
+  const schema = buildSubgraphSchema({ typeDefs: subgraph.typeDefs, resolvers: subgraph.resolvers as never });
+  guardPersonalFields(schema, {
+    allowAnonymous: !gatewayPublicKey,
+    ...(subgraph.isProtectedIdentity ? { isProtectedIdentity: subgraph.isProtectedIdentity.bind(subgraph) } : {}),
+  });
+  const server = new ApolloServer<SubgraphContext<TLoaders>>({
+    schema,
+    introspection: false,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: false,
+    // Traces would leak resolver timings to whoever reads the gateway's responses; nothing uses them here.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await server.start();
+  const handle = apolloRequestHandler<SubgraphContext<TLoaders>>({
+    server,
+    maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+    context: async (request) => {
+      const verified = gatewayPublicKey ? await verifyGatewayContext(bearerToken(request), gatewayPublicKey, subgraph.name) : null;
+      return {
+        caller: verified?.caller ?? null,
+        protectedIdentityAccess: verified?.protectedIdentityAccess ?? false,
+        loaders: subgraph.createLoaders(),
+      };
+    },
+  });
+  // Other holders of a federation certificate (any agency) must not reach a subgraph directly.
+  const gatewayFingerprint = options.tls ? new X509Certificate(options.tls.gatewayClientCertificate).fingerprint256 : undefined;
+  const onRequest: http.RequestListener = (request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (gatewayFingerprint && path !== '/healthz') {
+      const peer = (request.socket as TLSSocket).getPeerX509Certificate?.();
+      if (!peer || peer.fingerprint256 !== gatewayFingerprint) {
+        return sendError(response, new GatewayError('CLIENT_CERTIFICATE_UNTRUSTED', 'This subgraph accepts calls from the gateway only.'));
+      }
+    }
+    if (path === '/graphql') return void handle(request, response);
+    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
+  };
+  const httpServer = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onRequest)
+    : http.createServer(onRequest);
+  httpServer.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    name: subgraph.name,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}/graphql`,
+    subgraph: subgraph as AgencySubgraph,
+    async close() {
+      httpServer.closeIdleConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await server.stop();
+      subgraph.close();
+    },
+  };
+}

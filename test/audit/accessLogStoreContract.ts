@@ -1,0 +1,555 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AccessLog, type AccessLogOptions } from '../../src/audit/accessLog.js';
+import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
+import type { StoredEntry } from '../../src/audit/entry.js';
+import { entryHash } from '../../src/audit/hashChain.js';
+import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
+import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension } from '../../src/audit/store/AccessLogStore.js';
+import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
+import { verifyAccessLog } from '../../src/audit/verify.js';
+import { GatewayError } from '../../src/errors/index.js';
+import { REPO_ROOT } from '../../src/config/paths.js';
+import { countingStore, delayedStore, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, type TestKeys } from './helpers.js';
+import type { StoreHarness } from './harness/types.js';
+
+const sql = (value: string | number): string => (typeof value === 'number' ? String(value) : `'${value.replace(/'/g, "''")}'`);
+
+const CASE_HANDLING_ONLY: RetentionPolicy = { defaultDays: 30, byPurpose: new Map() };
+const OLD = '2020-02-01T08:00:00.000Z';
+
+/**
+ * The one specification of an AccessLogStore together with the AccessLog writer over it.
+ * Each backend runs it against a real database, through a harness that also gives raw SQL
+ * access: the tamper tests act as someone with write access to the database.
+ */
+export function describeAccessLogStoreContract(backend: string, createHarness: () => Promise<StoreHarness>): void {
+  describe(`access log on ${backend}`, () => {
+    let keys: TestKeys;
+    let h: StoreHarness;
+    let logs: AccessLog[] = [];
+
+    beforeAll(async () => {
+      keys = await generateTestKeys();
+    });
+    beforeEach(async () => {
+      h = await createHarness();
+    });
+    afterEach(async () => {
+      for (const log of logs) await log.close().catch(() => undefined);
+      logs = [];
+      await h.cleanup();
+    });
+
+    function openLog(options: Partial<AccessLogOptions> = {}): AccessLog {
+      const log = new AccessLog({
+        store: h.store,
+        chainId: 'replica-a',
+        subjectKeys: keys.subjectKeys,
+        signer: keys.signer,
+        checkpointEvery: 5,
+        checkpointIntervalMs: 3_600_000,
+        commitTimeoutMs: 3000,
+        ...options,
+      });
+      logs.push(log);
+      return log;
+    }
+
+    const verify = () => verifyAccessLog(h.store, [keys.publicJwk]);
+
+    async function recordOneByOne(log: AccessLog, count: number, entry: (i: number) => Parameters<typeof makeEntry>[0] = () => ({})): Promise<void> {
+      for (let i = 1; i <= count; i++) await log.record([makeEntry(entry(i))]);
+    }
+
+    /** 12 entries in chain replica-a, checkpoints at 5 and 10, and (after close) at 12. */
+    async function twelveEntries(options: { close?: boolean } = {}): Promise<AccessLog> {
+      const log = openLog();
+      await recordOneByOne(log, 12, (i) => ({ requestId: `r${i}` }));
+      if (options.close ?? true) await log.close();
+      return log;
+    }
+
+    describe('append and read', () => {
+      it('appends entries in seq order per chain and reads them back', async () => {
+        const a = openLog({ chainId: 'replica-a' });
+        const b = openLog({ chainId: 'replica-b' });
+        const first = makeEntry();
+        expect(await a.record([first, makeEntry({ subject: SUBJECTS[1] })])).toEqual({ chainId: 'replica-a', firstSeq: 1, lastSeq: 2 });
+        expect(await b.record([makeEntry()])).toEqual({ chainId: 'replica-b', firstSeq: 1, lastSeq: 1 });
+        await a.record([makeEntry({ kind: 'audit-query', subject: null, field: 'Query.accessLog' })]);
+
+        const rows = await h.store.readChain('replica-a', 1, 100);
+        expect(rows.map((row) => row.seq)).toEqual([1, 2, 3]);
+        expect(rows[1]!.prevHash).toBe(rows[0]!.hash);
+        expect(rows[2]!.prevHash).toBe(rows[1]!.hash);
+        expect(rows[0]).toMatchObject({
+          chainId: 'replica-a',
+          kind: 'access',
+          time: first.time,
+          requestId: first.requestId,
+          clientAgencyOrgNumber: '202100-5521',
+          clientAgencyId: 'forsakringskassan',
+          official: 'official-1',
+          purpose: 'CASE_HANDLING',
+          legalBasis: first.legalBasis,
+          processingRegisterRecordId: 'FK-REG-17',
+          processingRegisterVersion: '3',
+          caseId: 'case-1',
+          subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[0]),
+          field: 'Person.income',
+          owningAgency: 'skatteverket',
+          outcome: 'released',
+          outcomeCode: null,
+          operationName: 'PersonIncome',
+          documentHash: first.documentHash,
+        });
+        expect(decryptSubject(keys.subjectKeys, rows[1]!.subjectEnc!, rows[1]!.subjectHmac!)).toBe(SUBJECTS[1]);
+        expect(rows[2]).toMatchObject({ kind: 'audit-query', subjectEnc: null, subjectHmac: null });
+        expect(JSON.stringify(rows)).not.toContain(SUBJECTS[0]);
+
+        expect(await h.store.readChain('replica-a', 2, 1)).toEqual([rows[1]]);
+        expect(await h.store.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: rows[2]!.hash });
+        expect(await h.store.lastHead('unknown')).toEqual({ chainId: 'unknown', seq: 0, hash: '0'.repeat(64) });
+        expect(await h.store.listChains()).toEqual(['replica-a', 'replica-b']);
+        expect((await verify()).ok).toBe(true);
+      });
+
+      it('commits concurrent record() calls together: fewer transactions than calls', async () => {
+        const counted = countingStore(h.store);
+        const log = openLog({ store: counted.store, checkpointEvery: 50 });
+        const calls: Array<ReturnType<AccessLog['record']>> = [];
+        for (let wave = 0; wave < 10; wave++) {
+          for (let i = 0; i < 20; i++) calls.push(log.record([makeEntry()]));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        const receipts = await Promise.all(calls);
+        expect(counted.appends()).toBeLessThan(calls.length);
+        expect(receipts.map((receipt) => receipt.firstSeq).sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+        const report = await verify();
+        expect(report.ok).toBe(true);
+        expect(report.chains[0]).toMatchObject({ headSeq: 200, entries: 200 });
+      });
+
+      it('gives each call of a batch its own seq range, in call order', async () => {
+        const log = openLog();
+        const [x, y] = await Promise.all([log.record([makeEntry(), makeEntry()]), log.record([makeEntry()])]);
+        expect(x).toEqual({ chainId: 'replica-a', firstSeq: 1, lastSeq: 2 });
+        expect(y).toEqual({ chainId: 'replica-a', firstSeq: 3, lastSeq: 3 });
+      });
+
+      it('rejects a malformed entry without recording any entry of that call', async () => {
+        const log = openLog();
+        await expect(log.record([makeEntry(), makeEntry({ outcome: 'denied', outcomeCode: null })])).rejects.toMatchObject({ property: 'outcomeCode' });
+        await log.record([makeEntry()]);
+        expect((await h.store.lastHead('replica-a')).seq).toBe(1);
+      });
+
+      it('never forks a chain when two processes write the same chainId', async () => {
+        const other = await h.openAnother();
+        const first = openLog({ chainId: 'shared' });
+        const second = openLog({ store: other, chainId: 'shared' });
+        const calls: Array<ReturnType<AccessLog['record']>> = [];
+        for (let wave = 0; wave < 8; wave++) {
+          for (let i = 0; i < 4; i++) calls.push(first.record([makeEntry()]), second.record([makeEntry()]));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        const receipts = await Promise.all(calls);
+        expect(new Set(receipts.map((receipt) => receipt.firstSeq)).size).toBe(64);
+        await first.close();
+        await second.close();
+        const report = await verify();
+        expect(report.firstBreak).toBeNull();
+        expect(report.chains[0]).toMatchObject({ chainId: 'shared', headSeq: 64 });
+      });
+    });
+
+    describe('query and countBy', () => {
+      const T = ['2025-03-01T09:00:00.000Z', '2025-03-01T09:00:00.000Z', '2025-03-01T12:30:00.000Z', '2025-03-02T08:15:00.000Z', '2025-03-03T23:59:59.999Z'];
+      let all: StoredEntry[];
+
+      beforeEach(async () => {
+        const a = openLog({ chainId: 'replica-a' });
+        const b = openLog({ chainId: 'replica-b' });
+        for (let i = 0; i < 20; i++) {
+          const log = i % 2 === 0 ? a : b;
+          await log.record([
+            makeEntry({
+              time: T[i % T.length]!,
+              clientAgency: i % 3 === 0 ? { organisationNumber: '202100-2981', id: 'csn' } : { organisationNumber: '202100-5521', id: 'forsakringskassan' },
+              official: `official-${i % 4}`,
+              purpose: i % 5 === 0 ? 'PAYMENT_CONTROL' : 'CASE_HANDLING',
+              caseId: `case-${i % 3}`,
+              subject: SUBJECTS[i % SUBJECTS.length]!,
+              field: i % 2 === 0 ? 'Person.income' : 'Person.address',
+              owningAgency: i % 4 === 0 ? 'forsakringskassan' : 'skatteverket',
+              outcome: i % 7 === 0 ? 'denied' : i % 6 === 0 ? 'withheld' : 'released',
+              outcomeCode: i % 7 === 0 ? 'PURPOSE_NOT_ALLOWED' : i % 6 === 0 ? 'PROTECTED_IDENTITY' : null,
+              ...(i === 13 ? { kind: 'audit-query' as const } : {}),
+            }),
+          ]);
+        }
+        all = sortedByOrder([...(await h.store.readChain('replica-a', 1, 100)), ...(await h.store.readChain('replica-b', 1, 100))]);
+      });
+
+      async function queryAll(filter: AccessLogFilter, limit = 1000): Promise<StoredEntry[]> {
+        const rows: StoredEntry[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Awaited<ReturnType<typeof h.store.query>> = await h.store.query(filter, cursor, limit);
+          rows.push(...page.entries);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        return rows;
+      }
+
+      const FILTERS: ReadonlyArray<[string, () => AccessLogFilter, (entry: StoredEntry) => boolean]> = [
+        ['subjectHmac', () => ({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }), (e) => e.subjectHmac === subjectHmac(keys.subjectKeys, SUBJECTS[1])],
+        ['clientAgency', () => ({ clientAgency: 'csn' }), (e) => e.clientAgencyId === 'csn'],
+        ['owningAgency', () => ({ owningAgency: 'forsakringskassan' }), (e) => e.owningAgency === 'forsakringskassan'],
+        ['official', () => ({ official: 'official-2' }), (e) => e.official === 'official-2'],
+        ['purpose', () => ({ purpose: 'PAYMENT_CONTROL' }), (e) => e.purpose === 'PAYMENT_CONTROL'],
+        ['caseId', () => ({ caseId: 'case-1' }), (e) => e.caseId === 'case-1'],
+        ['field', () => ({ field: 'Person.address' }), (e) => e.field === 'Person.address'],
+        ['outcome', () => ({ outcome: 'denied' }), (e) => e.outcome === 'denied'],
+        ['kind', () => ({ kind: 'audit-query' }), (e) => e.kind === 'audit-query'],
+        ['time range', () => ({ timeFrom: T[1]!, timeTo: T[3]! }), (e) => e.time >= T[1]! && e.time < T[3]!],
+        ['time range with offset', () => ({ timeFrom: '2025-03-01T13:30:00+02:00' }), (e) => e.time >= '2025-03-01T11:30:00.000Z'],
+        ['combined', () => ({ purpose: 'CASE_HANDLING', field: 'Person.income', outcome: 'released' }), (e) => e.purpose === 'CASE_HANDLING' && e.field === 'Person.income' && e.outcome === 'released'],
+      ];
+
+      it.each(FILTERS)('filters by %s', async (_name, filter, predicate) => {
+        const expected = all.filter(predicate);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(expected.length).toBeLessThan(all.length);
+        expect(await queryAll(filter())).toEqual(expected);
+      });
+
+      it('orders by (time, chainId, seq) and pages with an opaque cursor', async () => {
+        const first = await h.store.query({}, null, 3);
+        expect(first.entries).toEqual(all.slice(0, 3));
+        expect(first.nextCursor).toEqual(expect.any(String));
+        expect(await queryAll({}, 3)).toEqual(all);
+        expect(await queryAll({}, 20)).toEqual(all);
+        const last = await h.store.query({}, null, 20);
+        expect(last.nextCursor).toBeNull();
+      });
+
+      it('keeps pages stable while entries are appended', async () => {
+        const page = await h.store.query({}, null, 7);
+        const log = logs[0]!;
+        await log.record([makeEntry({ time: '2025-04-01T00:00:00.000Z' })]);
+        const rest = await h.store.query({}, page.nextCursor, 1000);
+        const combined = [...page.entries, ...rest.entries];
+        expect(combined.slice(0, all.length)).toEqual(all);
+        expect(combined).toHaveLength(all.length + 1);
+      });
+
+      it('refuses a cursor it did not issue and a limit out of range', async () => {
+        await expect(h.store.query({}, 'not-a-cursor', 10)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+        await expect(h.store.query({}, null, 0)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+        await expect(h.store.query({}, null, 1001)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+        await expect(h.store.query({ timeFrom: 'yesterday' }, null, 10)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+      });
+
+      it.each(COUNT_DIMENSIONS.map((dimension) => [dimension]))('counts by %s', async (dimension: CountDimension) => {
+        const keyOf: Record<CountDimension, (e: StoredEntry) => string> = {
+          clientAgency: (e) => e.clientAgencyId,
+          owningAgency: (e) => e.owningAgency,
+          official: (e) => e.official,
+          purpose: (e) => e.purpose,
+          caseId: (e) => e.caseId,
+          field: (e) => e.field,
+          outcome: (e) => e.outcome,
+          kind: (e) => e.kind,
+          day: (e) => e.time.slice(0, 10),
+        };
+        const counts = new Map<string, number>();
+        for (const entry of all) counts.set(keyOf[dimension](entry), (counts.get(keyOf[dimension](entry)) ?? 0) + 1);
+        const expected = [...counts].map(([key, count]) => ({ key, count })).sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+        expect(await h.store.countBy(dimension, {})).toEqual(expected);
+      });
+
+      it('counts within a filter', async () => {
+        const expected = all.filter((e) => e.clientAgencyId === 'csn' && e.outcome === 'released').length;
+        expect(await h.store.countBy('clientAgency', { clientAgency: 'csn', outcome: 'released' })).toEqual([{ key: 'csn', count: expected }]);
+      });
+    });
+
+    describe('checkpoints and verification', () => {
+      it('signs a checkpoint every N entries and one at close, and the log verifies', async () => {
+        await twelveEntries();
+        const checkpoints = await h.store.listCheckpoints('replica-a');
+        expect(checkpoints.map((c) => [c.seq, c.count])).toEqual([
+          [5, 5],
+          [10, 5],
+          [12, 2],
+        ]);
+        const report = await verify();
+        expect(report).toMatchObject({ ok: true, firstBreak: null });
+        expect(report.chains[0]).toMatchObject({ chainId: 'replica-a', firstSeq: 1, headSeq: 12, entries: 12, checkpoints: 3, unanchoredEntries: 0 });
+      });
+
+      it('signs a timed checkpoint when entries wait longer than the interval', async () => {
+        const log = openLog({ checkpointEvery: 1000, checkpointIntervalMs: 50 });
+        await log.record([makeEntry(), makeEntry()]);
+        await vi.waitFor(async () => expect((await h.store.lastCheckpoint('replica-a'))?.seq).toBe(2), { timeout: 5000 });
+      });
+
+      it('names a changed entry: hash-mismatch at its seq', async () => {
+        await twelveEntries();
+        await h.exec(`UPDATE ${h.tables.entries} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND seq = 7`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
+      });
+
+      it('names a deleted entry: seq-gap at its seq', async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq = 7`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'seq-gap' });
+      });
+
+      it('names reordered entries: prev-hash-mismatch at the first moved seq', async () => {
+        await twelveEntries();
+        const t = h.tables.entries;
+        await h.exec(`UPDATE ${t} SET seq = -1 WHERE chain_id = 'replica-a' AND seq = 7`);
+        await h.exec(`UPDATE ${t} SET seq = 7 WHERE chain_id = 'replica-a' AND seq = 8`);
+        await h.exec(`UPDATE ${t} SET seq = 8 WHERE chain_id = 'replica-a' AND seq = -1`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'prev-hash-mismatch' });
+      });
+
+      it('catches a rewritten chain with recomputed hashes at the next checkpoint', async () => {
+        await twelveEntries();
+        const rows = await h.store.readChain('replica-a', 7, 100);
+        let prevHash = (await h.store.readChain('replica-a', 6, 1))[0]!.hash;
+        for (const row of rows) {
+          const forged = { ...row, prevHash, official: row.seq === 7 ? 'someone-else' : row.official };
+          const hash = entryHash(forged);
+          await h.exec(`UPDATE ${h.tables.entries} SET official = ${sql(forged.official)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND seq = ${row.seq}`);
+          prevHash = hash;
+        }
+        await h.exec(`UPDATE ${h.tables.chains} SET head_hash = ${sql(prevHash)} WHERE chain_id = 'replica-a'`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 10, kind: 'checkpoint-mismatch' });
+      });
+
+      it('names a forged checkpoint', async () => {
+        await twelveEntries();
+        const attacker = await generateTestKeys();
+        const real = (await h.store.listCheckpoints('replica-a')).find((c) => c.seq === 10)!;
+        const forged = await signCheckpoint({ chainId: 'replica-a', seq: 10, hash: real.headHash }, real.count, real.time, { ...attacker.signer, kid: keys.signer.kid });
+        await h.exec(`UPDATE ${h.tables.checkpoints} SET jws = ${sql(forged.jws)} WHERE chain_id = 'replica-a' AND seq = 10`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 10, kind: 'checkpoint-forged' });
+      });
+
+      it('names a checkpoint whose columns were edited under a valid signature', async () => {
+        await twelveEntries();
+        await h.exec(`UPDATE ${h.tables.checkpoints} SET head_hash = ${sql('f'.repeat(64))} WHERE chain_id = 'replica-a' AND seq = 5`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 5, kind: 'checkpoint-mismatch' });
+      });
+
+      it('names a deleted checkpoint by the count of the next one', async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.checkpoints} WHERE chain_id = 'replica-a' AND seq = 5`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 10, kind: 'checkpoint-mismatch' });
+      });
+
+      it('names a deleted tail: truncated after the last remaining entry', async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq > 10`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 11, kind: 'truncated' });
+      });
+
+      it('names a deleted prefix without a signed purge record: missing-anchor', async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 1, kind: 'missing-anchor' });
+      });
+    });
+
+    describe('retention and legal holds', () => {
+      /** 12 old entries (checkpoints 5, 10), then 3 recent ones (checkpoint 15 at close). */
+      async function oldThenRecent(old: (i: number) => Parameters<typeof makeEntry>[0] = () => ({})): Promise<void> {
+        const log = openLog();
+        await recordOneByOne(log, 12, (i) => ({ time: OLD, ...old(i) }));
+        await recordOneByOne(log, 3, () => ({ time: new Date().toISOString() }));
+        await log.close();
+      }
+
+      it('purges whole segments up to a checkpoint and the remainder still verifies', async () => {
+        await oldThenRecent();
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        expect(plans).toEqual([
+          {
+            chainId: 'replica-a',
+            segments: [expect.objectContaining({ fromSeq: 1, uptoSeq: 5 }), expect.objectContaining({ fromSeq: 6, uptoSeq: 10 })],
+            stoppedAt: { seq: 13, reason: 'retention' },
+          },
+        ]);
+        const results = await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date());
+        expect(results).toEqual([{ chainId: 'replica-a', purgedEntries: 10, segments: 2, refused: null }]);
+        expect((await h.store.readChain('replica-a', 1, 100)).map((row) => row.seq)).toEqual([11, 12, 13, 14, 15]);
+        expect((await h.store.listCheckpoints('replica-a')).map((c) => c.seq)).toEqual([10, 15]);
+        const report = await verify();
+        expect(report.firstBreak).toBeNull();
+        expect(report.chains[0]).toMatchObject({ firstSeq: 11, headSeq: 15, entries: 5 });
+
+        // The writer carries on after the purge, and a second purge finds nothing more.
+        const log = openLog();
+        await log.record([makeEntry()]);
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+        expect((await planPurge(h.store, CASE_HANDLING_ONLY, new Date()))[0]!.segments).toEqual([]);
+      });
+
+      it('stops before a segment with an entry under legal hold by case', async () => {
+        await oldThenRecent((i) => (i === 7 ? { caseId: 'case-under-hold' } : {}));
+        await h.store.addLegalHold({ caseId: 'case-under-hold', reason: 'JO-anmälan 2025/17' });
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        expect(plans[0]).toMatchObject({ segments: [{ fromSeq: 1, uptoSeq: 5 }], stoppedAt: { seq: 7, reason: 'legal-hold' } });
+        await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date());
+        expect((await h.store.readChain('replica-a', 1, 1))[0]!.seq).toBe(6);
+        expect((await verify()).ok).toBe(true);
+      });
+
+      it('stops before a segment with an entry under legal hold by subject', async () => {
+        await oldThenRecent((i) => (i === 3 ? { subject: SUBJECTS[2] } : {}));
+        const hold = await h.store.addLegalHold({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[2]) });
+        expect(await h.store.listLegalHolds()).toEqual([{ id: hold.id, caseId: null, subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[2]), reason: null, createdAt: expect.any(String) }]);
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        expect(plans[0]).toMatchObject({ segments: [], stoppedAt: { seq: 3, reason: 'legal-hold' } });
+      });
+
+      it('keeps entries whose purpose has a longer retention', async () => {
+        await oldThenRecent((i) => (i === 8 ? { purpose: 'PAYMENT_CONTROL' } : {}));
+        const policy: RetentionPolicy = { defaultDays: 30, byPurpose: new Map([['PAYMENT_CONTROL', 36_500]]) };
+        expect((await planPurge(h.store, policy, new Date()))[0]).toMatchObject({ segments: [{ uptoSeq: 5 }], stoppedAt: { seq: 8, reason: 'retention' } });
+      });
+
+      it('refuses to purge a chain that does not verify', async () => {
+        await oldThenRecent();
+        await h.exec(`UPDATE ${h.tables.entries} SET field = 'Person.name' WHERE chain_id = 'replica-a' AND seq = 3`);
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        const [result] = await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date());
+        expect(result).toMatchObject({ purgedEntries: 0, refused: { firstBreak: { seq: 3, kind: 'hash-mismatch' } } });
+        expect((await h.store.readChain('replica-a', 1, 1))[0]!.seq).toBe(1);
+      });
+
+      it('refuses a purge that does not end at a checkpoint', async () => {
+        await oldThenRecent();
+        const row = (await h.store.readChain('replica-a', 7, 1))[0]!;
+        const purge = await signPurge({ chainId: 'replica-a', uptoSeq: 7, headHash: row.hash, purgedCount: 7, time: new Date().toISOString() }, keys.signer);
+        await expect(h.store.purge(purge)).rejects.toMatchObject({ name: 'ChainStateError' });
+      });
+
+      it('names a purge record not signed by the gateway', async () => {
+        await oldThenRecent();
+        const attacker = await generateTestKeys();
+        const checkpoint = (await h.store.listCheckpoints('replica-a')).find((c) => c.seq === 5)!;
+        const forged = await signPurge({ chainId: 'replica-a', uptoSeq: 5, headHash: checkpoint.headHash, purgedCount: 5, time: new Date().toISOString() }, { ...attacker.signer, kid: keys.signer.kid });
+        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        await h.exec(
+          `INSERT INTO ${h.tables.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ('replica-a', 5, ${sql(forged.headHash)}, 5, ${sql(forged.time)}, ${sql(forged.jws)})`,
+        );
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', kind: expect.stringMatching(/^(checkpoint-forged|missing-anchor)$/), seq: expect.any(Number) });
+        expect((await verify()).firstBreak!.seq).toBeLessThanOrEqual(5);
+      });
+    });
+
+    describe('store outage', () => {
+      it('rejects with ACCESS_LOG_UNAVAILABLE while writes are blocked, then recovers', async () => {
+        const log = openLog({ commitTimeoutMs: 1000, probeIntervalMs: 3_600_000 });
+        await log.record([makeEntry()]);
+        expect(log.isHealthy()).toBe(true);
+        const block = await h.blockWrites();
+        const error = await log.record([makeEntry()]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GatewayError);
+        expect(error).toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { code: 'ACCESS_LOG_UNAVAILABLE', http: { status: 503 } } });
+        expect(log.isHealthy()).toBe(false);
+        await block.release();
+        await log.record([makeEntry()]);
+        expect(log.isHealthy()).toBe(true);
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+      });
+
+      it('reports healthy again after a successful probe, without traffic', async () => {
+        const log = openLog({ commitTimeoutMs: 1000, probeIntervalMs: 50 });
+        await log.record([makeEntry()]);
+        const block = await h.blockWrites();
+        await expect(log.record([makeEntry()])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+        expect(log.isHealthy()).toBe(false);
+        await block.release();
+        await vi.waitFor(() => expect(log.isHealthy()).toBe(true), { timeout: 5000 });
+      });
+
+      it('rejects a commit that exceeds the timeout, and a late landing does not fork the chain', async () => {
+        const delayed = delayedStore(h.store);
+        const log = openLog({ store: delayed.store, commitTimeoutMs: 200, probeIntervalMs: 3_600_000 });
+        await log.record([makeEntry()]);
+        delayed.hold();
+        await expect(log.record([makeEntry({ requestId: 'late' })])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'timeout' } });
+        expect(log.isHealthy()).toBe(false);
+        await delayed.release();
+        // The late commit landed after all; the writer reloads the head instead of trusting its own.
+        const receipt = await log.record([makeEntry()]);
+        expect(receipt.firstSeq).toBe(3);
+        expect(log.isHealthy()).toBe(true);
+        expect((await h.store.readChain('replica-a', 2, 1))[0]!.requestId).toBe('late');
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+      });
+
+      it('refuses record() after close', async () => {
+        const log = openLog();
+        await log.close();
+        await expect(log.record([makeEntry()])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+      });
+    });
+
+    describe('crash safety', () => {
+      it('keeps every entry whose record() resolved before SIGKILL, and the log verifies', async () => {
+        // `node --import tsx`, not the tsx binary: that one runs the script in a grandchild, which SIGKILL would miss.
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'audit', 'fixtures', 'appendLoop.ts')], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, ...h.childEnv, ACCESS_LOG_TEST_KEYS: JSON.stringify({ rawSubjectKeys: keys.rawSubjectKeys, privateJwk: keys.privateJwk }) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        const resolved: Array<{ lastSeq: number; requestId: string; count: number }> = [];
+        try {
+          for await (const line of createInterface({ input: child.stdout })) {
+            if (line === 'ready') continue;
+            const [lastSeq, requestId, count] = line.split(' ');
+            resolved.push({ lastSeq: Number(lastSeq), requestId: requestId!, count: Number(count) });
+            // Killed with commits in flight: 16 concurrent callers keep the writer busy.
+            if (resolved.length === 300) child.kill('SIGKILL');
+          }
+        } finally {
+          child.kill('SIGKILL');
+        }
+        expect(await exited, stderr).toBe('SIGKILL');
+        expect(resolved.length).toBeGreaterThanOrEqual(300);
+
+        const report = await verify();
+        expect(report.firstBreak).toBeNull();
+        const head = (await h.store.lastHead('crash-replica')).seq;
+        const rows = new Map((await readWholeChain('crash-replica')).map((row) => [row.seq, row]));
+        expect(rows.size).toBe(head);
+        for (const { lastSeq, requestId, count } of resolved) {
+          for (let seq = lastSeq - count + 1; seq <= lastSeq; seq++) expect(rows.get(seq)?.requestId).toBe(requestId);
+        }
+      });
+
+      async function readWholeChain(chainId: string): Promise<StoredEntry[]> {
+        const rows: StoredEntry[] = [];
+        for (let page = await h.store.readChain(chainId, 1, 1000); page.length > 0; page = await h.store.readChain(chainId, page[page.length - 1]!.seq + 1, 1000)) {
+          rows.push(...page);
+        }
+        return rows;
+      }
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteAccessLogStore } from '../../../src/audit/store/sqliteStore.js';
+import type { AccessLogStore } from '../../../src/audit/store/AccessLogStore.js';
+import type { StoreHarness } from './types.js';
+
+export async function createSqliteHarness(): Promise<StoreHarness> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'access-log-test-'));
+  const file = path.join(dir, 'data', 'access-log.db');
+  // A short busy timeout: the outage tests hold the write lock and expect a prompt failure.
+  const open = () => new SqliteAccessLogStore({ file, busyTimeoutMs: 200 });
+  const store = open();
+  const others: AccessLogStore[] = [];
+  const raw = new Database(file);
+  return {
+    name: 'sqlite',
+    store,
+    async openAnother() {
+      const other = open();
+      others.push(other);
+      return other;
+    },
+    async exec(sql) {
+      raw.exec(sql);
+    },
+    tables: { entries: 'access_log_entries', checkpoints: 'access_log_checkpoints', chains: 'access_log_chains', purges: 'access_log_purges' },
+    async blockWrites() {
+      const blocker = new Database(file);
+      blocker.exec('BEGIN IMMEDIATE');
+      return {
+        async release() {
+          blocker.exec('ROLLBACK');
+          blocker.close();
+        },
+      };
+    },
+    childEnv: { ACCESS_LOG_TEST_BACKEND: 'sqlite', ACCESS_LOG_TEST_SQLITE_FILE: file },
+    async cleanup() {
+      for (const other of others) await other.close();
+      await store.close();
+      raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

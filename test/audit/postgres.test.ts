@@ -1,0 +1,65 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AccessLog } from '../../src/audit/accessLog.js';
+import { verifyAccessLog } from '../../src/audit/verify.js';
+import { describeAccessLogStoreContract } from './accessLogStoreContract.js';
+import { createPostgresHarness } from './harness/postgresHarness.js';
+import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
+
+describeAccessLogStoreContract('PostgreSQL', createPostgresHarness);
+
+describe('access log on PostgreSQL: lost connections', () => {
+  let keys: TestKeys;
+  let h: Awaited<ReturnType<typeof createPostgresHarness>>;
+  let log: AccessLog;
+
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+  });
+  beforeEach(async () => {
+    h = await createPostgresHarness({ statementTimeoutMs: 10_000 });
+    log = new AccessLog({ store: h.store, chainId: 'replica-pg', subjectKeys: keys.subjectKeys, signer: keys.signer, checkpointEvery: 5, commitTimeoutMs: 10_000, probeIntervalMs: 3_600_000 });
+  });
+  afterEach(async () => {
+    await log.close().catch(() => undefined);
+    await h.cleanup();
+  });
+
+  const terminateStoreBackends = async () =>
+    (await h.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rowCount;
+
+  it('rejects a commit whose backend is terminated mid-transaction, then recovers', async () => {
+    await log.record([makeEntry()]);
+    const block = await h.blockWrites();
+    const pending = log.record([makeEntry()]);
+    // Wait until the commit is inside its transaction, waiting for the chain lock.
+    await vi.waitFor(async () => {
+      const { rows } = await h.admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [h.applicationName]);
+      expect((rows[0] as { n: number }).n).toBe(1);
+    });
+    expect(await terminateStoreBackends()).toBeGreaterThan(0);
+    await expect(pending).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'store-error' } });
+    expect(log.isHealthy()).toBe(false);
+    await block.release();
+
+    const receipt = await log.record([makeEntry()]);
+    expect(receipt.firstSeq).toBe(2);
+    expect(log.isHealthy()).toBe(true);
+    await log.close();
+    expect((await verifyAccessLog(h.store, [keys.publicJwk])).ok).toBe(true);
+  });
+
+  it('recovers when idle pooled connections are terminated', async () => {
+    await log.record([makeEntry()]);
+    await terminateStoreBackends();
+    // The pool may hand out a dead connection once; the log must come back by the next call at the latest.
+    const first = await log.record([makeEntry()]).then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
+    expect(['ok', 'ACCESS_LOG_UNAVAILABLE']).toContain(first);
+    await log.record([makeEntry()]);
+    expect(log.isHealthy()).toBe(true);
+    await log.close();
+    expect((await verifyAccessLog(h.store, [keys.publicJwk])).ok).toBe(true);
+  });
+});
