@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import type { GatewayConfig } from './config/gatewayConfig.js';
@@ -42,6 +42,14 @@ export interface GatewayDependencies {
   today?(): string;
   /** Where unexpected (masked) errors are reported; JSON on stderr by default. */
   readonly logError?: ErrorLogger;
+  /** More HTTPS routes on the same mTLS listener (the audit API and console), matched by path prefix. */
+  readonly routes?: readonly GatewayRoute[];
+}
+
+export interface GatewayRoute {
+  /** e.g. `/audit`: matches `/audit` and `/audit/...`. */
+  readonly prefix: string;
+  handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
 }
 
 export interface RunningGateway {
@@ -130,6 +138,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     if (path === '/readyz') {
       const logOk = deps.accessLog.isHealthy();
       return sendJson(response, logOk ? 200 : 503, { status: logOk ? 'ready' : 'unavailable', checks: { supergraph: 'ok', accessLog: logOk ? 'ok' : 'unavailable' } });
+    }
+    const route = deps.routes?.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
+    if (route) {
+      Promise.resolve(route.handle(request, response)).catch(() => sendError(response, new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.')));
+      return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
   });
