@@ -25,6 +25,8 @@ export const skatteverketResolvers: Resolvers = {
         return person;
       });
     },
+    lookup: async (_root, { personnummer }, { loaders }) =>
+      (await loaders.person.load(personnummer)) ? { __typename: 'Person' as const, personnummer } : { __typename: 'NotInRegister' as const, reason: 'UNKNOWN_NUMBER' as const },
   },
   Person: {
     __resolveReference: (reference) => personRefFrom(reference),

@@ -1,6 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, printSchema } from 'graphql';
+import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 
 export interface SubgraphSource {
   readonly name: string;
@@ -38,6 +39,13 @@ export function composeSupergraph(subgraphs: readonly SubgraphSource[]): Compose
   const result = composeServices(services);
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   const supergraphSdl = result.supergraphSdl;
+  // Personal by default: a field of a data subject without @personal fails composition here,
+  // and again at gateway start-up, so it can never be served undeclared.
+  try {
+    readPersonalFieldCatalogue(supergraphSdl);
+  } catch (error) {
+    throw new CompositionError([(error as Error).message]);
+  }
   return {
     supergraphSdl,
     apiSchemaSdl: apiSchemaOf(supergraphSdl),

@@ -3,10 +3,12 @@ import type { GatewayDependencies } from '../createGateway.js';
 import type { IdentityConfig } from '../config/identityConfig.js';
 import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, readGatewaySigningKey } from '../identity/index.js';
 import { loadAgreements, type Agreement } from '../policy/agreements.js';
-import { openAccessLogFromConfig } from '../audit/openAccessLog.js';
+import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAccessLog.js';
 import type { AccessLogConfig } from '../config/accessLogConfig.js';
 
 export interface LoadedDependencies extends GatewayDependencies {
+  /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
+  readonly openedAccessLog: OpenedAccessLog;
   readonly registry: AgencyRegistryHolder;
   /** Re-reads the agreements (SIGHUP); an invalid file keeps the previous agreements and throws. */
   reloadAgreements(): void;
@@ -48,6 +50,7 @@ export async function loadGatewayDependencies(options: {
     },
     agreements: () => agreements,
     accessLog: opened.accessLog,
+    openedAccessLog: opened,
     reloadAgreements() {
       agreements = loadAgreements(options.agreementsPath, new Set(registry.agencies.map((a) => a.id)));
     },
