@@ -5,6 +5,7 @@ import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, readGatewaySigning
 import { loadAgreements, type Agreement } from '../policy/agreements.js';
 import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAccessLog.js';
 import type { AccessLogConfig } from '../config/accessLogConfig.js';
+import { TrustedDocuments } from '../trusted-documents/manifest.js';
 
 export interface LoadedDependencies extends GatewayDependencies {
   /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
@@ -26,6 +27,8 @@ export async function loadGatewayDependencies(options: {
   agreementsPath: string;
   accessLog?: AccessLogConfig;
   onWarning?: (message: string) => void;
+  /** Directory of per-agency trusted document manifests; without it every document is ad hoc. */
+  trustedDocumentsDir?: string;
 }): Promise<LoadedDependencies> {
   const warn = options.onWarning ?? ((message: string) => console.error(message));
   const registry = new AgencyRegistryHolder(options.identity.agencyRegistryPath, {
@@ -36,6 +39,7 @@ export async function loadGatewayDependencies(options: {
   const knownAgencies = new Set(registry.agencies.map((a) => a.id));
   let agreements: Agreement[] = loadAgreements(options.agreementsPath, knownAgencies);
   const signingKey = await readGatewaySigningKey(options.identity.gatewaySigningKeyPath);
+  const trustedDocuments = options.trustedDocumentsDir === undefined ? undefined : new TrustedDocuments(options.trustedDocumentsDir);
   const opened = await openAccessLogFromConfig(options.accessLog ? { config: options.accessLog } : {});
   const dependencies: LoadedDependencies = {
     trust,
