@@ -34,27 +34,67 @@ const AGENCIES: Record<Agency, { context: string; mappers: Record<string, string
   },
 };
 
+/**
+ * The typed client for partner developers: the client preset over the public API schema
+ * (schema/api.graphql, written by `npm run compose`) and the operations in examples/**\/*.graphql.
+ * Each operation becomes a `TypedDocumentNode`, so a field an example reads but the operation no
+ * longer asks for fails `tsc`. `persistedDocuments` writes persisted-documents.json (sha256 hash →
+ * normalised document text): what `npm run documents -- register` records in an agency's manifest
+ * of trusted documents.
+ */
+export const PARTNER_CLIENT_OUTPUT: CodegenConfig['generates'][string] = {
+  schema: 'schema/api.graphql',
+  documents: ['examples/**/*.graphql'],
+  preset: 'client',
+  presetConfig: {
+    fragmentMasking: false,
+    persistedDocuments: { hashAlgorithm: 'sha256' },
+  },
+  config: {
+    useTypeImports: true,
+    enumsAsTypes: true,
+    // NodeNext resolution needs the `.js` suffix on the generated relative imports.
+    emitLegacyCommonJSImports: false,
+    scalars: { Personnummer: 'string', Date: 'string', Ore: 'number' },
+  },
+};
+
+/** Resolver types for one subgraph SDL (after the shared part); paths are relative to the generated file. */
+function subgraphResolverTypes(sdlPath: string, context: string, mappers: Record<string, string>, personRef: string): CodegenConfig['generates'][string] {
+  return {
+    schema: ['schema/common/personal.graphql', sdlPath],
+    plugins: ['typescript', 'typescript-resolvers'],
+    config: {
+      federation: true,
+      useIndexSignature: true,
+      useTypeImports: true,
+      enumsAsTypes: true,
+      contextType: context,
+      // Every subgraph resolves a Person from its key alone; fields load through the loaders.
+      mappers: { Person: `${personRef}#PersonRef`, ...mappers },
+      scalars: { Personnummer: 'string', Date: 'string', Ore: 'number' },
+    },
+  };
+}
+
 const config: CodegenConfig = {
   overwrite: true,
-  generates: Object.fromEntries(
-    Object.entries(AGENCIES).map(([agency, { context, mappers }]) => [
-      `resolvers/${agency}/__generated__/types.ts`,
-      {
-        schema: ['schema/common/personal.graphql', `schema/${agency}.graphql`],
-        plugins: ['typescript', 'typescript-resolvers'],
-        config: {
-          federation: true,
-          useIndexSignature: true,
-          useTypeImports: true,
-          enumsAsTypes: true,
-          contextType: context,
-          // Every subgraph resolves a Person from its key alone; fields load through the loaders.
-          mappers: { Person: '../../shared/personRef.js#PersonRef', ...mappers },
-          scalars: { Personnummer: 'string', Date: 'string', Ore: 'number' },
-        },
-      },
-    ]),
-  ),
+  generates: {
+    'examples/__generated__/': PARTNER_CLIENT_OUTPUT,
+    ...Object.fromEntries(
+      Object.entries(AGENCIES).map(([agency, { context, mappers }]) => [
+        `resolvers/${agency}/__generated__/types.ts`,
+        subgraphResolverTypes(`schema/${agency}.graphql`, context, mappers, '../../shared/personRef.js'),
+      ]),
+    ),
+    // The subgraph kit's worked example (docs/subgraph-kit.md), type-checked with everything else.
+    'test/fixtures/kronofogden/__generated__/types.ts': subgraphResolverTypes(
+      'test/fixtures/kronofogden/kronofogden.graphql',
+      '../loaders.js#KronofogdenContext',
+      {},
+      '../../../../resolvers/shared/personRef.js',
+    ),
+  },
 };
 
 export default config;

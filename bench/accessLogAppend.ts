@@ -1,8 +1,9 @@
 /**
  * Durable append throughput of the access log with group commit, on SQLite and PostgreSQL.
  *
- *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5] [--backend sqlite,postgres]
+ *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5] [--backend sqlite,postgres] [--json]
  *
+ * `--json` prints one JSON line per run instead of text (what `npm run bench` reads).
  * Each simulated request records `entries` entries (one per personal field) and waits for the
  * commit, as the gateway does before releasing a response. PostgreSQL: BENCH_DATABASE_URL,
  * default postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64,256' },
     entries: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'sqlite,postgres' },
+    json: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -60,7 +62,19 @@ function entry(requestId: string, i: number): AccessLogEntry {
   };
 }
 
-async function run(store: AccessLogStore, concurrency: number): Promise<string> {
+export interface AppendResult {
+  readonly backend: string;
+  readonly concurrency: number;
+  readonly entriesPerRecord: number;
+  readonly entriesPerSecond: number;
+  readonly recordsPerSecond: number;
+  readonly commits: number;
+  readonly entriesPerCommit: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function run(store: AccessLogStore, backend: string, concurrency: number): Promise<AppendResult> {
   let transactions = 0;
   const log = new AccessLog({
     store,
@@ -89,23 +103,41 @@ async function run(store: AccessLogStore, concurrency: number): Promise<string> 
   const elapsed = (performance.now() - started) / 1000;
   await log.close();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
   const entries = latencies.length * entriesPerRequest;
-  return (
-    `concurrency ${String(concurrency).padStart(3)}: ${Math.round(entries / elapsed).toString().padStart(7)} entries/s, ` +
-    `${Math.round(latencies.length / elapsed).toString().padStart(6)} record()/s, ${transactions} commits, ` +
-    `${(entries / transactions).toFixed(1)} entries/commit, latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms`
+  return {
+    backend,
+    concurrency,
+    entriesPerRecord: entriesPerRequest,
+    entriesPerSecond: entries / elapsed,
+    recordsPerSecond: latencies.length / elapsed,
+    commits: transactions,
+    entriesPerCommit: entries / transactions,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+  };
+}
+
+function report(result: AppendResult): void {
+  if (values.json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  console.log(
+    `concurrency ${String(result.concurrency).padStart(3)}: ${Math.round(result.entriesPerSecond).toString().padStart(7)} entries/s, ` +
+      `${Math.round(result.recordsPerSecond).toString().padStart(6)} record()/s, ${result.commits} commits, ` +
+      `${result.entriesPerCommit.toFixed(1)} entries/commit, latency p50 ${result.p50Ms.toFixed(1)} ms p99 ${result.p99Ms.toFixed(1)} ms`,
   );
 }
 
 for (const backend of values.backend.split(',')) {
-  console.log(`\n${backend} (${entriesPerRequest} entries per record(), ${seconds}s per run)`);
+  if (!values.json) console.log(`\n${backend} (${entriesPerRequest} entries per record(), ${seconds}s per run)`);
   for (const concurrency of values.concurrency.split(',').map(Number)) {
     if (backend === 'sqlite') {
       const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
       const store = new SqliteAccessLogStore({ file: path.join(dir, 'access-log.db') });
       try {
-        console.log(await run(store, concurrency));
+        report(await run(store, backend, concurrency));
       } finally {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
@@ -114,7 +146,7 @@ for (const backend of values.backend.split(',')) {
       const schema = `access_log_bench_${process.pid}`;
       const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000 });
       try {
-        console.log(await run(store, concurrency));
+        report(await run(store, backend, concurrency));
       } finally {
         await store.close();
         const admin = new pg.Client({ connectionString: DATABASE_URL });

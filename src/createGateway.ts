@@ -16,6 +16,8 @@ import { accessLogPlugin, denialEntries, type AccessLogSink } from './gateway/pl
 import { checkPersonnummerInputs } from './gateway/inputValidation/personnummerInputs.js';
 import { reservedAliasCheck } from './gateway/inputValidation/reservedAliases.js';
 import { purposeCheck } from './gateway/purposeCheck.js';
+import { resolveDocumentId, trustedDocumentCheck } from './gateway/trustedDocuments.js';
+import type { TrustedDocuments } from './trusted-documents/manifest.js';
 import { maskUnexpectedError } from './gateway/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
 import { apolloRequestHandler, sendError, sendJson } from './http/apolloRequestHandler.js';
@@ -25,6 +27,14 @@ import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
 import type { Agreement } from './policy/agreements.js';
 import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
 import { createExchangeSchema } from '../resolvers/exchange/index.js';
+import { loadLimitsConfig } from './config/limitsConfig.js';
+import { createRequestAdmission, operationLimitCheck, operationResolutionCheck, refuseUnservableRequest, requestRefusalPlugin, type RateLimiter } from './limits/index.js';
+import { subgraphResilience } from './gateway/subgraphResilience.js';
+import type { AccessLogEvent } from './audit/accessLog.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { metricsPlugin } from './observability/metricsPlugin.js';
+import { GatewayOperations } from './observability/gatewayOperations.js';
 
 export interface GatewayDependencies {
   /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
@@ -44,6 +54,20 @@ export interface GatewayDependencies {
   readonly logError?: ErrorLogger;
   /** More HTTPS routes on the same mTLS listener (the audit API and console), matched by path prefix. */
   readonly routes?: readonly GatewayRoute[];
+  /**
+   * Per-agency manifests of trusted documents. When given, requests may name a registered document
+   * by `documentId`, and in production mode an agency runs only its registered documents
+   * (DOCUMENT_NOT_REGISTERED otherwise). serveGateway always gives them.
+   */
+  readonly trustedDocuments?: TrustedDocuments;
+  /** Structured operational log (pino); warnings and errors to stdout when absent. Never personal data. */
+  readonly logger?: Logger;
+  /** Prometheus metrics served at /metrics; a fresh registry when absent. */
+  readonly metrics?: GatewayMetrics;
+  /** Replaces the rate limiter the limits configuration would build (tests, custom stores). */
+  readonly rateLimiter?: RateLimiter;
+  /** Subscribes to the access log's events (commit latency, availability); returns an unsubscribe. */
+  observeAccessLog?(listener: (event: AccessLogEvent) => void): () => void;
 }
 
 export interface GatewayRoute {
@@ -70,8 +94,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const catalogue = readPersonalFieldCatalogue(supergraph.sdl);
   const today = deps.today ?? (() => new Date().toISOString().slice(0, 10));
   const allowPlainHttp = config.mode === 'development';
+  const limits = config.limits ?? loadLimitsConfig({});
+  const logger = deps.logger ?? createLogger({ level: 'warn' });
+  const metrics = deps.metrics ?? new GatewayMetrics();
+  const stopObservingLog = deps.observeAccessLog?.((event) => metrics.observeAccessLog(event));
+  const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
+  const resilience = subgraphResilience({ limits: limits.subgraphs, metrics, logger });
 
-  const transport = createSubgraphTransport({ timeoutMs: config.subgraphTimeoutMs, allowPlainHttp, tls: deps.subgraphTls });
+  const transport = createSubgraphTransport({ timeoutMs: config.subgraphTimeoutMs, longestTimeoutMs: Math.max(0, ...limits.subgraphs.timeoutsMs.values()), allowPlainHttp, tls: deps.subgraphTls });
   const subgraphs = supergraph.subgraphs.map(({ name, url }) => ({ name, url: config.subgraphUrlOverrides.get(name) ?? url }));
   for (const { name, url } of subgraphs) {
     if (url.startsWith('http:') && !allowPlainHttp) {
@@ -85,19 +115,41 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     buildService: ({ name, url }) =>
       name === EXCHANGE_SUBGRAPH
         ? new LocalGraphQLDataSource(createExchangeSchema({ catalogue: () => catalogue, agreements: deps.agreements, today }))
-        : new AgencyDataSource({ name, url: urlOf.get(name) ?? url ?? '', fetcher: transport.fetcher, signContext }),
+        : new AgencyDataSource({
+            name,
+            url: urlOf.get(name) ?? url ?? '',
+            fetcher: transport.fetcherWithTimeout(resilience.timeoutMs(name, config.subgraphTimeoutMs)),
+            signContext,
+            breaker: resilience.breaker(name),
+            observer: resilience.observer,
+          }),
   });
 
   const server = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.mode === 'development',
     includeStacktraceInErrorResponses: false,
+    // Outside development a partner learns nothing of the schema from errors ("Did you mean ...?").
+    hideSchemaDetailsFromClientErrors: config.mode !== 'development',
+    // One operation per request (the default, stated because the limits depend on it).
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: limits.operation.maxTokens },
+    // No automatic persisted queries: any caller could fill the gateway's memory with documents, and
+    // documents are registered deliberately instead (trusted documents).
+    persistedQueries: false,
+    // Shutdown is ours (drain, then flush the log); Apollo's own SIGTERM handler would stop it first.
+    stopOnTerminationSignals: false,
     formatError: (formatted) => maskUnexpectedError(formatted),
     plugins: [
+      requestRefusalPlugin({ maxTokens: limits.operation.maxTokens, introspection: config.mode === 'development' }),
       requestIdPlugin(),
-      errorLoggingPlugin(deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'request error', ...record })))),
+      metricsPlugin((code) => operations.countError(code)),
+      errorLoggingPlugin(deps.logError ?? ((record) => logger.error(record, 'request error'))),
       operationChecksPlugin(
         [
+          operationResolutionCheck,
+          operationLimitCheck({ limits: limits.operation, catalogue: () => catalogue }),
+          ...(config.mode === 'production' && deps.trustedDocuments ? [trustedDocumentCheck(deps.trustedDocuments)] : []),
           ({ document }) => reservedAliasCheck(document),
           ({ schema, operation, request }) => (operation ? checkPersonnummerInputs(schema, operation, request.variables) : []),
           purposeCheck({ catalogue: () => catalogue, agreements: deps.agreements, today }),
@@ -112,6 +164,18 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ],
   });
   await server.start();
+  const operations = new GatewayOperations({
+    metrics,
+    logger,
+    certificates: () => [
+      { name: 'gateway-server', pem: deps.trust.material.cert },
+      { name: 'gateway-subgraph-client', pem: deps.subgraphTls.cert },
+      ...deps.trust.authorities.map((authority, index) => ({ name: `federation-ca-${index + 1}`, pem: authority.toString() })),
+    ],
+    isAccessLogHealthy: () => deps.accessLog.isHealthy(),
+    certMinValidDays: limits.certMinValidDays,
+    certWarnDays: limits.certWarnDays,
+  });
 
   const requestIds = new WeakMap<IncomingMessage, string>();
   const handleGraphQL = apolloRequestHandler<GatewayContext>({
@@ -125,20 +189,24 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
         replayCache: deps.replayCache,
         audience: deps.tokenAudience,
       });
+      operations.annotate(request, caller.agency.id);
       return { requestId, caller, state: {} };
     },
+    checkBody: refuseUnservableRequest,
+    admit: (body, context) => admission.admit(context.caller, body),
+    onError: (error) => operations.countRefusal(error),
     responseHeaders: (request) => ({ 'x-request-id': requestIds.get(request) ?? '' }),
+    ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
   const httpsServer = https.createServer(deps.trust.serverOptions(), (request, response) => {
     requestIds.set(request, randomUUID());
     const path = (request.url ?? '/').split('?')[0];
+    operations.track(request, response, path ?? '/', requestIds.get(request) ?? '');
     if (path === '/graphql') return void handleGraphQL(request, response);
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
-    if (path === '/readyz') {
-      const logOk = deps.accessLog.isHealthy();
-      return sendJson(response, logOk ? 200 : 503, { status: logOk ? 'ready' : 'unavailable', checks: { supergraph: 'ok', accessLog: logOk ? 'ok' : 'unavailable' } });
-    }
+    if (path === '/readyz') return operations.ready(response);
+    if (path === '/metrics') return void operations.serveMetrics(request, response).catch(() => sendError(response, new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.')));
     const route = deps.routes?.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
     if (route) {
       Promise.resolve(route.handle(request, response)).catch(() => sendError(response, new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.')));
@@ -159,10 +227,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     subgraphs,
     async close() {
       detachTrust();
-      httpsServer.closeIdleConnections();
-      await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+      // In-flight requests finish (and their log entries commit) before anything is closed.
+      const { abandoned } = await operations.drain(httpsServer, limits.shutdownGraceMs);
+      if (abandoned > 0) logger.warn({ abandoned }, 'shutdown grace period over; requests still in flight were cut');
       await server.stop();
       await transport.close();
+      await admission.close();
+      stopObservingLog?.();
     },
   };
 }

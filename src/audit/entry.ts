@@ -35,9 +35,9 @@ export interface AccessLogEntry {
   readonly caseId: string;
   /** Canonical 12-digit personnummer, or null where an entry concerns no one person (some audit queries). */
   readonly subject: string | null;
-  /** Schema coordinate `Type.field`. */
+  /** Schema coordinate `Type.field`, or WHOLE_REQUEST_FIELD for a request refused as a whole. */
   readonly field: string;
-  /** Id of the agency that owns the field. */
+  /** Id of the agency that owns the field (`gateway` for a request refused as a whole). */
   readonly owningAgency: string;
   readonly outcome: AccessOutcome;
   /**
@@ -49,6 +49,12 @@ export interface AccessLogEntry {
   /** SHA-256 (hex) of the operation document, so the exact query can be matched to a registered one. */
   readonly documentHash: string;
 }
+
+/**
+ * The `field` of a denial that refused the whole request before its fields were looked at (a rate
+ * limit): it stands for every field the request asked for. Only `denied` entries may use it.
+ */
+export const WHOLE_REQUEST_FIELD = '*';
 
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const FIELD_COORDINATE = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
@@ -97,7 +103,9 @@ export function validateAccessLogEntry(entry: AccessLogEntry): void {
     // The keyed hash is only searchable if every entry uses the same spelling.
     if (canonical !== entry.subject) throw new InvalidAccessLogEntryError('subject', 'must be in canonical 12-digit form');
   }
-  if (typeof entry.field !== 'string' || !FIELD_COORDINATE.test(entry.field)) {
+  if (entry.field === WHOLE_REQUEST_FIELD) {
+    if (entry.outcome !== 'denied') throw new InvalidAccessLogEntryError('field', `may be ${WHOLE_REQUEST_FIELD} only when the outcome is denied`);
+  } else if (typeof entry.field !== 'string' || !FIELD_COORDINATE.test(entry.field)) {
     throw new InvalidAccessLogEntryError('field', 'must be a schema coordinate Type.field');
   }
   requireText('owningAgency', entry.owningAgency, 64);

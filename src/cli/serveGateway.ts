@@ -4,29 +4,49 @@ import { ConfigError } from '../config/parseEnv.js';
 import { createGateway } from '../createGateway.js';
 import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
+import { createLogger } from '../observability/logger.js';
+import { envField, parseEnv } from '../config/parseEnv.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Runs the gateway alone (its subgraphs are started elsewhere). */
 async function main(): Promise<void> {
+  const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
+  const logger = createLogger({ level: LOG_LEVEL });
   const config = loadGatewayConfig();
-  const deps = await loadGatewayDependencies({ identity: loadIdentityConfig(), agreementsPath: config.agreementsPath });
-  const gateway = await createGateway(config, deps);
+  const limits = config.limits;
+  const deps = await loadGatewayDependencies({
+    identity: loadIdentityConfig(),
+    agreementsPath: config.agreementsPath,
+    trustedDocumentsDir: config.trustedDocumentsDir,
+    onWarning: (message) => logger.warn(message),
+    redis: limits?.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix } : null,
+  });
+  const gateway = await createGateway(config, { ...deps, logger });
   process.on('SIGHUP', () => {
     try {
       deps.reloadAgreements();
       deps.registry.reload();
       deps.trust.reload();
-      console.log(JSON.stringify({ msg: 'configuration reloaded' }));
+      deps.trustedDocuments?.reload();
+      logger.info('configuration reloaded');
     } catch (error) {
-      console.error(JSON.stringify({ msg: 'reload refused; previous configuration stays in force', error: (error as Error).message }));
+      logger.error({ err: (error as Error).message }, 'reload refused; previous configuration stays in force');
     }
   });
   if (config.mode === 'development') {
-    console.log(JSON.stringify({ msg: 'DEVELOPMENT MODE: introspection on and plain-http subgraph URLs accepted; never run it with real personal data' }));
+    logger.warn('DEVELOPMENT MODE: introspection on, ad hoc (unregistered) documents accepted and plain-http subgraph URLs accepted; never run it with real personal data');
+  } else {
+    logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  console.log(JSON.stringify({ msg: 'gateway ready', url: gateway.url, mode: config.mode }));
+  logger.info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off' }, 'gateway ready');
+  // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
+  // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {
+    logger.info('shutting down: draining in-flight requests');
     await gateway.close();
     await deps.close();
+    logger.info('shutdown complete: requests drained, access log flushed');
   });
 }
 

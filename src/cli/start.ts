@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   } else {
     say('supergraph: up to date');
   }
-  if (!existsSync(path.join(REPO_ROOT, 'resolvers', 'skatteverket', '__generated__', 'types.ts'))) {
+  const generated = [path.join(REPO_ROOT, 'resolvers', 'skatteverket', '__generated__', 'types.ts'), path.join(REPO_ROOT, 'examples', '__generated__', 'graphql.ts')];
+  if (!generated.every((file) => existsSync(file))) {
     const codegen = spawnSync('npx', ['graphql-codegen', '--config', 'codegen.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
     if (codegen.status !== 0) throw new Error('npm run codegen failed');
   }

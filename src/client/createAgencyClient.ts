@@ -23,6 +23,11 @@ export interface GraphQLResponse<TData = Record<string, unknown>> {
 export interface QueryOptions extends Partial<RequestTokenClaims> {
   readonly operationName?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Send this trusted document id (`sha256:…`) instead of the document text; the gateway runs the
+   * text registered for the agency under it. The `document` argument is then not sent.
+   */
+  readonly documentId?: string;
 }
 
 export interface AgencyClient {
@@ -73,7 +78,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
         authorization: `Bearer ${token}`,
       },
       body: JSON.stringify({
-        query: document,
+        ...(queryOptions.documentId === undefined ? { query: document } : { documentId: queryOptions.documentId }),
         ...(variables === undefined ? {} : { variables }),
         ...(queryOptions.operationName === undefined ? {} : { operationName: queryOptions.operationName }),
       }),

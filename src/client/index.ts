@@ -2,3 +2,5 @@ export { createAgencyClient } from './createAgencyClient.js';
 export type { AgencyClient, AgencyClientOptions, GraphQLResponse, QueryOptions } from './createAgencyClient.js';
 export { mintRequestToken, organisationNumberOfCertificate } from './mintRequestToken.js';
 export type { MintRequestTokenOptions, RequestTokenClaims } from './mintRequestToken.js';
+export { runOperation } from './runOperation.js';
+export type { TypedDocument, RunOperationOptions } from './runOperation.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseEnv, envField } from './parseEnv.js';
 import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from './paths.js';
+import { loadLimitsConfig, type LimitsConfig } from './limitsConfig.js';
 
 export type GatewayMode = 'production' | 'development';
 
@@ -14,9 +15,14 @@ export interface GatewayConfig {
   readonly subgraphUrlOverrides: ReadonlyMap<string, string>;
   readonly maxBodyBytes: number;
   readonly subgraphTimeoutMs: number;
+  /** Per-agency manifests of trusted documents (`<agencyId>.json`); production mode runs only those. */
+  readonly trustedDocumentsDir: string;
+  /** Request limits, rate limits, subgraph fault handling and operability; the safe defaults when absent. */
+  readonly limits?: LimitsConfig;
 }
 
 export const DEV_AGREEMENTS_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agreements.json');
+export const DEV_TRUSTED_DOCUMENTS_DIR = path.join(REPO_ROOT, 'src', 'config', 'dev', 'trusted-documents');
 
 function parseOverrides(raw: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
@@ -45,6 +51,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       SUBGRAPH_URLS: envField.optionalString(),
       MAX_BODY_BYTES: envField.positiveInt(256 * 1024),
       SUBGRAPH_TIMEOUT_MS: envField.positiveInt(5000),
+      TRUSTED_DOCUMENTS_DIR: envField.string(DEV_TRUSTED_DOCUMENTS_DIR),
     },
     env,
   );
@@ -57,5 +64,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrlOverrides: parseOverrides(raw.SUBGRAPH_URLS),
     maxBodyBytes: raw.MAX_BODY_BYTES,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+    trustedDocumentsDir: resolveFromRoot(raw.TRUSTED_DOCUMENTS_DIR),
+    limits: loadLimitsConfig(env),
   };
 }

@@ -16,13 +16,19 @@ export class GatewayError extends GraphQLError {
     code: GatewayErrorCode,
     message: string,
     details: GatewayErrorDetails = {},
-    options: { path?: ReadonlyArray<string | number>; cause?: unknown; fieldLevel?: boolean } = {},
+    options: {
+      path?: ReadonlyArray<string | number>;
+      cause?: unknown;
+      fieldLevel?: boolean;
+      /** Response headers that belong to the refusal (Retry-After of a 429); a Map, as Apollo Server iterates them. */
+      httpHeaders?: ReadonlyMap<string, string>;
+    } = {},
   ) {
     const extensions: Record<string, unknown> = { code };
     for (const [key, value] of Object.entries(details)) if (value !== undefined) extensions[key] = value;
     // A field-level error (one field withheld, the rest of the response fine) must not set the
     // HTTP status: Apollo Server would apply it to the whole response.
-    if (!options.fieldLevel) extensions['http'] = { status: httpStatusOf(code) };
+    if (!options.fieldLevel) extensions['http'] = { status: httpStatusOf(code), ...(options.httpHeaders ? { headers: new Map(options.httpHeaders) } : {}) };
     super(message, {
       extensions,
       ...(options.path ? { path: options.path } : {}),
@@ -39,6 +45,12 @@ export class GatewayError extends GraphQLError {
 
   get httpStatus(): number {
     return httpStatusOf(this.code);
+  }
+
+  /** Headers the transport sends with this error's response. */
+  get httpHeaders(): ReadonlyMap<string, string> {
+    const headers = (this.extensions['http'] as { headers?: unknown } | undefined)?.headers;
+    return headers instanceof Map ? (headers as ReadonlyMap<string, string>) : new Map();
   }
 
   /** The error as it appears in a response: like Apollo's formatting, the transport-only `http` extension is dropped. */

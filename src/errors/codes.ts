@@ -8,6 +8,8 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   GRAPHQL_PARSE_FAILED: 400,
   GRAPHQL_VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,
+  /** operationName names no operation of the document, or the document has several and none is named. */
+  OPERATION_RESOLUTION_FAILURE: 400,
   // identity (401)
   CLIENT_CERTIFICATE_REQUIRED: 401,
   CLIENT_CERTIFICATE_INVALID: 401,
@@ -39,6 +41,18 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   // limits
   RATE_LIMITED: 429,
   REQUEST_TOO_LARGE: 413,
+  /** More GraphQL tokens than LIMIT_DOCUMENT_TOKENS: refused while parsing. */
+  DOCUMENT_TOO_LARGE: 413,
+  QUERY_TOO_DEEP: 400,
+  TOO_MANY_ALIASES: 400,
+  TOO_MANY_ROOT_FIELDS: 400,
+  /** The operation could reach more persons than LIMIT_PERSONS (lists, aliases and households counted). */
+  TOO_MANY_PERSONS: 400,
+  QUERY_TOO_COSTLY: 400,
+  /** A JSON array of operations in one HTTP request: each operation must come on its own, with its own token. */
+  BATCHING_NOT_ALLOWED: 400,
+  /** Schema introspection outside development mode. */
+  INTROSPECTION_DISABLED: 403,
   // availability
   ACCESS_LOG_UNAVAILABLE: 503,
   /** The gateway's own CRL is missing or out of date: no client can be checked, and it is not the client's fault. */

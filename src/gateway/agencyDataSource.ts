@@ -1,6 +1,21 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
+import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './gatewayContext.js';
+import type { CircuitBreaker } from './circuitBreaker.js';
+
+/** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
+const INCOMING_OPERATION = 'incoming operation';
+
+type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
+/** Why a subgraph call produced no data. */
+export type SubgraphFailure = 'timeout' | 'unreachable' | 'bad-response' | 'refused' | 'circuit-open';
+
+export interface SubgraphCallObserver {
+  /** Every call made for a partner request: how long it took and how it ended. */
+  call(subgraph: string, outcome: 'ok' | SubgraphFailure, durationMs: number, graphqlErrors: number): void;
+}
 
 export interface AgencyDataSourceOptions {
   readonly name: string;
@@ -8,20 +23,33 @@ export interface AgencyDataSourceOptions {
   readonly fetcher: Fetcher;
   /** Signs the verified caller context for the subgraph; absent only in development mode. */
   readonly signContext?: (context: GatewayContext, subgraph: string) => Promise<string>;
+  /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
+  readonly breaker?: CircuitBreaker;
+  readonly observer?: SubgraphCallObserver;
 }
 
 /**
  * A subgraph call. The caller's identity travels as a short-lived token signed by the gateway, so
  * the subgraph never has to trust headers a client could have set.
+ *
+ * A call that fails (timeout, refused connection, a 5xx, an open circuit) does not fail the
+ * request: it answers as if the agency had returned an AGENCY_UNAVAILABLE error for each field
+ * it was asked for, so the partner gets every other agency's data and one coded error per
+ * missing path, naming the agency. The access log then records those fields as withheld, never
+ * as released. Transport details (addresses, status lines) stay in the gateway's own log.
  */
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
   readonly #signContext: AgencyDataSourceOptions['signContext'];
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #observer: SubgraphCallObserver | undefined;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url, fetcher: options.fetcher });
     this.#name = options.name;
     this.#signContext = options.signContext;
+    this.#breaker = options.breaker;
+    this.#observer = options.observer;
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -32,4 +60,109 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers.set('x-request-id', gatewayContext.requestId);
     if (this.#signContext) headers.set('authorization', `Bearer ${await this.#signContext(gatewayContext as GatewayContext, this.#name)}`);
   }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
+    // Health checks and schema loading are Apollo's own calls, not a partner's: no breaker, no metrics.
+    if (options.kind !== INCOMING_OPERATION) return super.process(options);
+    const started = performance.now();
+    if (this.#breaker && !this.#breaker.tryAcquire()) {
+      this.#observer?.call(this.#name, 'circuit-open', 0, 0);
+      return this.#unavailable(options, 'circuit-open');
+    }
+    try {
+      const response = await super.process(options);
+      this.#breaker?.success();
+      this.#observer?.call(this.#name, 'ok', performance.now() - started, response.errors?.length ?? 0);
+      return response;
+    } catch (error) {
+      const failure = classify(error);
+      // A 4xx means the agency is up and refused this one call: it must not open the circuit,
+      // or a caller could switch an agency off for everyone with a few malformed requests.
+      if (failure === 'refused') this.#breaker?.success();
+      else this.#breaker?.failure();
+      this.#observer?.call(this.#name, failure, performance.now() - started, 0);
+      return this.#unavailable(options, failure, error);
+    }
+  }
+
+  #unavailable(options: GraphQLDataSourceProcessOptions<GatewayContext>, failure: SubgraphFailure, cause?: unknown): ProcessResult {
+    const refusedInput = failure === 'refused' && subgraphCode(cause) === 'BAD_USER_INPUT';
+    const code = refusedInput ? 'BAD_USER_INPUT' : 'AGENCY_UNAVAILABLE';
+    const message = refusedInput
+      ? `${this.#name} refused an argument of the operation.`
+      : failure === 'circuit-open'
+        ? `${this.#name} is unavailable (failing repeatedly; retried shortly). Its fields are missing from this response.`
+        : `${this.#name} did not answer in time or could not be reached. Its fields are missing from this response.`;
+    const extensions = { code, agency: this.#name, ...(refusedInput ? {} : { reason: failure }) };
+    // The planner keeps the fetch's document only when asked to (exposeDocumentNodeInFetchNode).
+    const document = ('document' in options ? options.document : undefined) ?? parseQuietly(options.request.query);
+    const paths = affectedPaths(document, options.request.variables);
+    const errors: GraphQLFormattedError[] = paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }];
+    return { errors } as ProcessResult;
+  }
+}
+
+function classify(error: unknown): SubgraphFailure {
+  const status = error instanceof GraphQLError ? (error.extensions['response'] as { status?: unknown } | undefined)?.status : undefined;
+  if (typeof status === 'number') return status >= 500 ? 'bad-response' : 'refused';
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+  if (error instanceof SyntaxError) return 'bad-response';
+  return 'unreachable';
+}
+
+function parseQuietly(query: string | undefined): DocumentNode | undefined {
+  try {
+    return query ? parse(query) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function subgraphCode(error: unknown): unknown {
+  const body = error instanceof GraphQLError ? (error.extensions['response'] as { body?: unknown } | undefined)?.body : undefined;
+  const first = (body as { errors?: Array<{ extensions?: { code?: unknown } }> } | undefined)?.errors?.[0];
+  return first?.extensions?.code;
+}
+
+/**
+ * The response paths a subgraph fetch would have filled, in the subgraph's terms: each root field
+ * of a root fetch, or each field of each entity of an `_entities` fetch (the gateway maps
+ * `_entities.<i>` to the entity's place in the partner's response).
+ */
+export function affectedPaths(document: DocumentNode | undefined, variables: Record<string, unknown> | undefined): (string | number)[][] {
+  const operation = document?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const d of document?.definitions ?? []) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
+  const rootKeys = responseKeys(operation.selectionSet, fragments);
+  const entitiesField = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
+  if (!entitiesField || entitiesField.kind !== Kind.FIELD || !entitiesField.selectionSet) return rootKeys.map((key) => [key]);
+  const representations = variables?.['representations'];
+  const count = Array.isArray(representations) ? representations.length : 0;
+  const entityKeys = responseKeys(entitiesField.selectionSet, fragments);
+  const key = entitiesField.alias?.value ?? '_entities';
+  const paths: (string | number)[][] = [];
+  for (let index = 0; index < count; index++) {
+    if (entityKeys.length === 0) paths.push([key, index]);
+    for (const field of entityKeys) paths.push([key, index, field]);
+  }
+  return paths;
+}
+
+/** Response keys of a selection set, fragments flattened. */
+function responseKeys(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, SelectionSetNode>, seen = new Set<string>()): string[] {
+  const keys = new Set<string>();
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value !== '__typename') keys.add(selection.alias?.value ?? selection.name.value);
+      continue;
+    }
+    const name = selection.kind === Kind.FRAGMENT_SPREAD ? selection.name.value : undefined;
+    if (name !== undefined && seen.has(name)) continue;
+    const inner = name === undefined ? (selection as { selectionSet: SelectionSetNode }).selectionSet : fragments.get(name);
+    if (!inner) continue;
+    for (const key of responseKeys(inner, fragments, name === undefined ? seen : new Set([...seen, name]))) keys.add(key);
+  }
+  return [...keys];
 }

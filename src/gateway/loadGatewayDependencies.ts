@@ -5,7 +5,12 @@ import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, readGatewaySigning
 import { loadAgreements, type Agreement } from '../policy/agreements.js';
 import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAccessLog.js';
 import type { AccessLogConfig } from '../config/accessLogConfig.js';
+import { loadAuditApiConfig, type AuditApiConfig } from '../audit-api/config.js';
+import { createAuditRoute } from '../audit-api/auditRoutes.js';
 import { TrustedDocuments } from '../trusted-documents/manifest.js';
+import type { AccessLogEvent } from '../audit/accessLog.js';
+import { RedisReplayCache } from '../identity/redisReplayCache.js';
+import { connectRedis } from '../limits/index.js';
 
 export interface LoadedDependencies extends GatewayDependencies {
   /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
@@ -26,9 +31,13 @@ export async function loadGatewayDependencies(options: {
   identity: IdentityConfig;
   agreementsPath: string;
   accessLog?: AccessLogConfig;
+  /** The audit API and console at /audit; read from the environment when absent. */
+  audit?: AuditApiConfig;
   onWarning?: (message: string) => void;
   /** Directory of per-agency trusted document manifests; without it every document is ad hoc. */
   trustedDocumentsDir?: string;
+  /** REDIS_URL: request-token ids are then remembered in Redis, so a replay is refused by every replica. */
+  redis?: { readonly url: string; readonly prefix: string } | null;
 }): Promise<LoadedDependencies> {
   const warn = options.onWarning ?? ((message: string) => console.error(message));
   const registry = new AgencyRegistryHolder(options.identity.agencyRegistryPath, {
@@ -40,11 +49,18 @@ export async function loadGatewayDependencies(options: {
   let agreements: Agreement[] = loadAgreements(options.agreementsPath, knownAgencies);
   const signingKey = await readGatewaySigningKey(options.identity.gatewaySigningKeyPath);
   const trustedDocuments = options.trustedDocumentsDir === undefined ? undefined : new TrustedDocuments(options.trustedDocumentsDir);
-  const opened = await openAccessLogFromConfig(options.accessLog ? { config: options.accessLog } : {});
+  const accessLogListeners = new Set<(event: AccessLogEvent) => void>();
+  const opened = await openAccessLogFromConfig({
+    ...(options.accessLog ? { config: options.accessLog } : {}),
+    onEvent: (event) => {
+      for (const listener of accessLogListeners) listener(event);
+    },
+  });
+  const redis = options.redis ? await connectRedis(options.redis.url, { onError: (error) => warn(`redis: ${error.message}; replay checks fall back to this replica`) }) : undefined;
   const dependencies: LoadedDependencies = {
     trust,
     registry,
-    replayCache: new MemoryReplayCache(),
+    replayCache: redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti` }) : new MemoryReplayCache(),
     tokenAudience: options.identity.tokenAudience,
     signingKey,
     subgraphTls: {
@@ -54,7 +70,23 @@ export async function loadGatewayDependencies(options: {
     },
     agreements: () => agreements,
     accessLog: opened.accessLog,
+    observeAccessLog(listener) {
+      accessLogListeners.add(listener);
+      return () => accessLogListeners.delete(listener);
+    },
     openedAccessLog: opened,
+    ...(trustedDocuments ? { trustedDocuments } : {}),
+    routes: [
+      createAuditRoute({
+        registry,
+        trust,
+        store: opened.store,
+        accessLog: opened.accessLog,
+        subjectKeys: opened.subjectKeys,
+        publicJwks: [opened.publicJwk],
+        config: options.audit ?? loadAuditApiConfig(),
+      }),
+    ],
     reloadAgreements() {
       agreements = loadAgreements(options.agreementsPath, new Set(registry.agencies.map((a) => a.id)));
     },
@@ -62,6 +94,7 @@ export async function loadGatewayDependencies(options: {
       registry.close();
       trust.close();
       await opened.accessLog.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
   return dependencies;

@@ -9,7 +9,10 @@ export interface SubgraphTlsOptions {
 }
 
 export interface SubgraphTransport {
+  /** With the transport's default timeout. */
   readonly fetcher: Fetcher;
+  /** The same pool with another whole-call timeout (a per-subgraph SUBGRAPH_TIMEOUTS entry). */
+  fetcherWithTimeout(timeoutMs: number): Fetcher;
   close(): Promise<void>;
 }
 
@@ -18,22 +21,28 @@ export interface SubgraphTransport {
  * gateway's client certificate when TLS is configured. Plain http is refused unless the caller
  * explicitly allows it (development mode only).
  */
-export function createSubgraphTransport(options: { tls?: SubgraphTlsOptions; allowPlainHttp?: boolean; timeoutMs: number }): SubgraphTransport {
+export function createSubgraphTransport(options: { tls?: SubgraphTlsOptions; allowPlainHttp?: boolean; timeoutMs: number; longestTimeoutMs?: number }): SubgraphTransport {
+  const longest = Math.max(options.timeoutMs, options.longestTimeoutMs ?? 0);
   const agent = new Agent({
     connections: 64,
     keepAliveTimeout: 30_000,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+    headersTimeout: longest,
+    bodyTimeout: longest,
+    // A dead agency must fail fast at connect too, not after the OS's connect timeout.
+    connectTimeout: Math.min(longest, 10_000),
     ...(options.tls ? { connect: { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key } } : {}),
   });
-  const fetcher = (async (url: string, init?: Record<string, unknown>) => {
-    if (url.startsWith('http:') && !options.allowPlainHttp) {
-      throw new Error('Plain-http subgraph URL refused: subgraphs are reached over mutual TLS outside development mode.');
-    }
-    return undiciFetch(url, { ...(init as object), dispatcher: agent, signal: AbortSignal.timeout(options.timeoutMs) });
-  }) as unknown as Fetcher;
+  // The signal bounds the whole call (connect, headers and body): a slow agency cannot hold a request longer.
+  const fetcherWithTimeout = (timeoutMs: number) =>
+    (async (url: string, init?: Record<string, unknown>) => {
+      if (url.startsWith('http:') && !options.allowPlainHttp) {
+        throw new Error('Plain-http subgraph URL refused: subgraphs are reached over mutual TLS outside development mode.');
+      }
+      return undiciFetch(url, { ...(init as object), dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
+    }) as unknown as Fetcher;
   return {
-    fetcher,
+    fetcher: fetcherWithTimeout(options.timeoutMs),
+    fetcherWithTimeout,
     close: () => agent.close(),
   };
 }

@@ -10,6 +10,17 @@ export interface ApolloHandlerOptions<TContext extends BaseContext> {
   readonly context: (request: IncomingMessage, response: ServerResponse) => Promise<TContext>;
   /** Headers added to every answer (request id, ...). */
   readonly responseHeaders?: (request: IncomingMessage) => Record<string, string>;
+  /**
+   * Rewrites a POST body once the context is known and before Apollo Server parses it (the gateway
+   * replaces a trusted document's id with its registered text); throws a GatewayError to refuse.
+   */
+  readonly prepareBody?: (body: unknown, context: TContext) => unknown;
+  /** Refuses a request before identity is checked (a batch where batching is off, an Accept it cannot meet); throws a GatewayError. */
+  readonly checkBody?: (body: unknown, request: IncomingMessage) => void;
+  /** Admits a request once the caller is known (rate limits); throws a GatewayError to refuse. */
+  readonly admit?: (body: unknown, context: TContext) => Promise<void>;
+  /** Sees every refusal answered without executing (metrics). */
+  readonly onError?: (error: GatewayError) => void;
 }
 
 /**
@@ -28,9 +39,12 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       const queryIndex = url.indexOf('?');
       const method = (request.method ?? 'GET').toUpperCase();
       const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type']) : undefined;
+      options.checkBody?.(body, request);
       const context = await options.context(request, response);
+      await options.admit?.(body, context);
+      const prepared = options.prepareBody && body !== undefined ? options.prepareBody(body, context) : body;
       const result = await options.server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: queryIndex >= 0 ? url.slice(queryIndex) : '', body },
+        httpGraphQLRequest: { method, headers, search: queryIndex >= 0 ? url.slice(queryIndex) : '', body: prepared },
         context: async () => context,
       });
       for (const [key, value] of result.headers) response.setHeader(key, value);
@@ -43,7 +57,14 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       for await (const chunk of result.body.asyncIterator) response.write(chunk);
       response.end();
     } catch (error) {
-      sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), extraHeaders);
+      // A client that hangs up mid-body is not a server fault.
+      const refusal = isGatewayError(error)
+        ? error
+        : request.destroyed || request.readableAborted
+          ? new GatewayError('BAD_REQUEST', 'The request body was not received completely.')
+          : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.');
+      options.onError?.(refusal);
+      sendError(response, refusal, extraHeaders);
     }
   };
 }
@@ -53,7 +74,7 @@ export function sendError(response: ServerResponse, error: GatewayError, headers
     response.destroy();
     return;
   }
-  response.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', ...Object.fromEntries(error.httpHeaders), ...headers });
   response.end(JSON.stringify(error.toResponseBody()));
 }
 

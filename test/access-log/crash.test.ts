@@ -37,6 +37,8 @@ function gatewayEnv(port: number): NodeJS.ProcessEnv {
     SUBGRAPH_URLS: [...stack.subgraphs.values()].map((s) => `${s.name}=${s.url}`).join(','),
     AUDIT_CHAIN_ID: 'crash-gateway',
     AUDIT_CHECKPOINT_EVERY: '50',
+    // Ad hoc documents: in production mode serveGateway runs only trusted (registered) documents.
+    GATEWAY_MODE: 'development',
   };
 }
 

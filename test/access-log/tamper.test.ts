@@ -16,7 +16,7 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) {
     await client.query('query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } taxedIncome { year } benefits { benefit } } }', { p: subject });
   }
-  await stack.deps.accessLog.flush();
+  await stack.deps.openedAccessLog.accessLog.flush();
 });
 afterAll(async () => {
   await stack?.close();

@@ -215,6 +215,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         ['field', () => ({ field: 'Person.address' }), (e) => e.field === 'Person.address'],
         ['outcome', () => ({ outcome: 'denied' }), (e) => e.outcome === 'denied'],
         ['kind', () => ({ kind: 'audit-query' }), (e) => e.kind === 'audit-query'],
+        ['involvingAgency (client or owner)', () => ({ involvingAgency: 'forsakringskassan' }), (e) => e.clientAgencyId === 'forsakringskassan' || e.owningAgency === 'forsakringskassan'],
+        ['involvingAgency with other filters', () => ({ involvingAgency: 'csn', purpose: 'CASE_HANDLING' }), (e) => (e.clientAgencyId === 'csn' || e.owningAgency === 'csn') && e.purpose === 'CASE_HANDLING'],
         ['time range', () => ({ timeFrom: T[1]!, timeTo: T[3]! }), (e) => e.time >= T[1]! && e.time < T[3]!],
         ['time range with offset', () => ({ timeFrom: '2025-03-01T13:30:00+02:00' }), (e) => e.time >= '2025-03-01T11:30:00.000Z'],
         ['combined', () => ({ purpose: 'CASE_HANDLING', field: 'Person.income', outcome: 'released' }), (e) => e.purpose === 'CASE_HANDLING' && e.field === 'Person.income' && e.outcome === 'released'],

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REFERENCE_AGENCIES } from '../../src/agencies/referenceAgencies.js';
 import { loadIdentityConfig } from '../../src/config/identityConfig.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
+import { loadAuditApiConfig } from '../../src/audit-api/config.js';
 import { loadGatewayConfig, DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
@@ -25,6 +26,10 @@ export interface StackOptions {
   readonly env?: Record<string, string>;
   /** ISO date the agreements are judged on. */
   readonly today?: string;
+  /** Per-agency trusted document manifests: given, production mode runs only registered documents. */
+  readonly trustedDocumentsDir?: string;
+  /** The URL the gateway uses for a subgraph (e.g. a fault-injecting proxy in front of it); the subgraph's own URL when absent. */
+  readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
 }
 
 export interface Stack {
@@ -74,15 +79,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
     );
   }
+  const subgraphUrls: string[] = [];
+  for (const s of subgraphs.values()) subgraphUrls.push(`${s.name}=${options.subgraphUrl ? await options.subgraphUrl(s.name, s.url) : s.url}`);
   const env = {
     GATEWAY_PORT: '0',
     SUPERGRAPH_PATH: options.supergraphPath ?? DEFAULT_SUPERGRAPH_PATH,
     AGREEMENTS_PATH: options.agreementsPath ?? DEV_AGREEMENTS_PATH,
-    SUBGRAPH_URLS: [...subgraphs.values()].map((s) => `${s.name}=${s.url}`).join(','),
+    SUBGRAPH_URLS: subgraphUrls.join(','),
     DATA_DIR: dataDir,
     AUDIT_KEYS_PATH: identity.auditKeysPath,
     GATEWAY_SIGNING_KEY_PATH: identity.gatewaySigningKeyPath,
     AUDIT_CHAIN_ID: 'test-gateway',
+    // Tests send bursts from one official; the rate-limit tests switch it on with their own limits.
+    RATE_LIMIT_ENABLED: 'false',
     ...options.env,
   };
   const config = loadGatewayConfig(env);
@@ -90,7 +99,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     identity,
     agreementsPath: config.agreementsPath,
     accessLog: loadAccessLogConfig(env),
+    audit: loadAuditApiConfig(env),
     onWarning: () => undefined,
+    ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
+    ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix } } : {}),
   });
   const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
   const clients: AgencyClient[] = [];

@@ -8,6 +8,8 @@ export interface AccessLogFilter {
   /** Client agency id. */
   readonly clientAgency?: string;
   readonly owningAgency?: string;
+  /** Agency id that is the client or the owner of the entry: a privacy officer's scope. */
+  readonly involvingAgency?: string;
   readonly official?: string;
   readonly purpose?: string;
   readonly caseId?: string;

@@ -92,6 +92,12 @@ export function buildWhere(filter: AccessLogFilter, placeholder: (index: number)
     }
     add((p) => `${column} = ${p}`, value);
   }
+  if (filter.involvingAgency !== undefined) {
+    if (typeof filter.involvingAgency !== 'string') throw badInput('Filter involvingAgency must be a string.', { argument: 'involvingAgency' });
+    params.push(filter.involvingAgency, filter.involvingAgency);
+    const n = firstIndex + params.length;
+    clauses.push(`(client_agency_id = ${placeholder(n - 2)} OR owning_agency = ${placeholder(n - 1)})`);
+  }
   if (filter.timeFrom !== undefined) add((p) => `time >= ${p}`, normaliseFilterTime('timeFrom', filter.timeFrom));
   if (filter.timeTo !== undefined) add((p) => `time < ${p}`, normaliseFilterTime('timeTo', filter.timeTo));
   return { sql: clauses.length > 0 ? clauses.join(' AND ') : 'TRUE', params };

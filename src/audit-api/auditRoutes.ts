@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { execute, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import type { JWK } from 'jose';
+import type { GatewayRoute } from '../createGateway.js';
+import { GatewayError, isGatewayError } from '../errors/index.js';
+import type { ErrorLogger } from '../gateway/plugins/errorLoggingPlugin.js';
+import { loadSupergraphSdl } from '../gateway/loadSupergraph.js';
+import { maskUnexpectedError } from '../gateway/maskErrors.js';
+import { readBody } from '../http/readJsonBody.js';
+import { sendError } from '../http/apolloRequestHandler.js';
+import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
+import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AgencyRegistry, ClientCertificateTrust } from '../identity/index.js';
+import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
+import { createAuditSchema, type AuditContext } from '../../resolvers/audit/index.js';
+import { authenticateAuditCaller, withOfficial, type AuditCaller } from './auditCaller.js';
+import { AuditService, type AuditFilterInput } from './auditService.js';
+import { renderCitizenReportHtml } from './citizenReport.js';
+import type { AuditApiConfig } from './config.js';
+
+export interface AuditRouteDependencies {
+  readonly registry: AgencyRegistry;
+  readonly trust: ClientCertificateTrust;
+  readonly store: AccessLogStore;
+  readonly accessLog: AccessLogSink;
+  readonly subjectKeys: SubjectKeys;
+  readonly publicJwks: readonly JWK[];
+  readonly config: AuditApiConfig;
+  readonly logError?: ErrorLogger;
+  readonly now?: () => Date;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The console's files, served as they are (hand-written, no build step): name → content type. */
+const CONSOLE_FILES: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+  'report.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * Everything the audit endpoints answer is personal data or about it: never cached, never
+ * framed, and the console may load only its own files (no CDN, no inline script).
+ */
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+};
+
+/**
+ * The browser sends the officer's client certificate with any request to the gateway, also one
+ * a foreign page triggers. Requests that change nothing but read and log are still refused
+ * unless they come from the console itself: fetch metadata and Origin say where they came from.
+ */
+function checkSameOrigin(request: IncomingMessage): void {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined) {
+    if (site === 'same-origin' || site === 'none') return;
+    throw new GatewayError('BAD_REQUEST', 'Cross-site requests to the audit API are refused.', { reason: 'CROSS_SITE' });
+  }
+  // Without fetch metadata (an older browser, or a program), a browser's Origin must be ours.
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== `https://${request.headers.host ?? ''}`) {
+    throw new GatewayError('BAD_REQUEST', 'Cross-origin requests to the audit API are refused.', { reason: 'CROSS_ORIGIN' });
+  }
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, ...extra });
+  response.end(body);
+}
+
+/** Form posts (the console's export and report buttons) and JSON bodies both reach the same fields. */
+async function readFields(request: IncomingMessage): Promise<Record<string, string>> {
+  const text = await readBody(request, MAX_BODY_BYTES);
+  const type = request.headers['content-type'] ?? '';
+  if (/^application\/x-www-form-urlencoded\b/i.test(type)) return Object.fromEntries(new URLSearchParams(text));
+  if (/^application\/json\b/i.test(type)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new GatewayError('BAD_REQUEST', 'Expected a JSON object.');
+    return Object.fromEntries(Object.entries(json).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  }
+  throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json or application/x-www-form-urlencoded.');
+}
+
+const FILTER_FIELDS = ['subject', 'clientAgency', 'owningAgency', 'official', 'purpose', 'caseId', 'field', 'outcome', 'kind', 'from', 'to'] as const;
+
+function filterFrom(fields: Record<string, string>): AuditFilterInput {
+  const filter: Record<string, string> = {};
+  for (const key of FILTER_FIELDS) {
+    const value = fields[key]?.trim();
+    if (value) filter[key] = value;
+  }
+  return filter;
+}
+
+/**
+ * Mounts the audit API (/audit/graphql), the console (/audit) and the two downloads
+ * (/audit/export.csv, /audit/citizen-report) on the gateway's mTLS listener.
+ */
+export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
+  const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(deps.config.supergraphPath).sdl);
+  const service = new AuditService({
+    store: deps.store,
+    log: deps.accessLog,
+    subjectKeys: deps.subjectKeys,
+    publicJwks: deps.publicJwks,
+    registry: deps.registry,
+    catalogue: () => catalogue,
+    confidentialityRules: () => deps.config.confidentialityRules,
+    anomalies: deps.config.anomalies,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const schema = createAuditSchema();
+  const logError = deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'audit request error', ...record })));
+  const files = new Map(Object.keys(CONSOLE_FILES).map((name) => [name, readFileSync(path.join(deps.config.consoleDir, name))]));
+
+  function formatError(error: GraphQLError, requestId: string): GraphQLFormattedError {
+    const original = error.originalError;
+    if (isGatewayError(original)) return maskUnexpectedError({ ...original.toFormatted(), ...(error.path ? { path: error.path } : {}) });
+    if (!original) return maskUnexpectedError({ ...error.toJSON(), extensions: { ...error.extensions, code: error.extensions['code'] ?? 'GRAPHQL_VALIDATION_FAILED' } });
+    logError({ requestId, code: 'INTERNAL_SERVER_ERROR', message: original.message, ...(error.path ? { path: error.path.join('.') } : {}) });
+    return maskUnexpectedError({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  }
+
+  async function graphql(request: IncomingMessage, response: ServerResponse, caller: AuditCaller): Promise<void> {
+    const fields = await readBody(request, MAX_BODY_BYTES);
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
+    let body: { query?: unknown; variables?: unknown; operationName?: unknown };
+    try {
+      body = JSON.parse(fields) as typeof body;
+    } catch {
+      throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
+    }
+    if (typeof body?.query !== 'string') throw new GatewayError('BAD_REQUEST', 'Expected {"query": string}.');
+    let document: DocumentNode;
+    try {
+      document = parse(body.query);
+    } catch (error) {
+      return send(response, 400, 'application/json; charset=utf-8', JSON.stringify({ errors: [{ message: (error as Error).message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] }));
+    }
+    const invalid = validate(schema, document, specifiedRules);
+    if (invalid.length > 0) {
+      return send(response, 400, 'application/json; charset=utf-8', JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }));
+    }
+    const context: AuditContext = { caller, service, registry: deps.registry };
+    const result = await execute({
+      schema,
+      document,
+      contextValue: context,
+      variableValues: (body.variables ?? undefined) as Record<string, unknown> | undefined,
+      operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
+    });
+    const errors = result.errors?.map((e) => formatError(e, caller.requestId));
+    // A refused query (403, 400) answers with its status when nothing else was returned.
+    const coded = result.errors?.map((e) => e.originalError).find(isGatewayError);
+    const status = result.data === null || result.data === undefined ? (coded?.httpStatus ?? (errors ? 400 : 200)) : 200;
+    send(response, status, 'application/json; charset=utf-8', JSON.stringify({ ...(errors ? { errors } : {}), data: result.data ?? null, extensions: { requestId: caller.requestId } }));
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const extra = { 'x-request-id': requestId };
+    try {
+      const caller = authenticateAuditCaller(request, requestId, deps);
+      const url = new URL(request.url ?? '/', 'https://gateway.invalid');
+      const method = (request.method ?? 'GET').toUpperCase();
+      const route = url.pathname.replace(/^\/audit\/?/, '');
+      if (method === 'GET') {
+        const name = route === '' ? 'index.html' : route;
+        const file = files.get(name);
+        if (file === undefined) throw new GatewayError('NOT_FOUND', 'Not found.');
+        return send(response, 200, CONSOLE_FILES[name] ?? 'application/octet-stream', file, extra);
+      }
+      if (method !== 'POST') throw new GatewayError('BAD_REQUEST', 'Use GET for the console and POST for the API.');
+      checkSameOrigin(request);
+      if (route === 'graphql') return await graphql(request, response, caller);
+      if (route === 'export.csv') {
+        const fields = await readFields(request);
+        const { csv, complete } = await service.exportCsv(withOfficial(caller, fields['by']), filterFrom(fields));
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        return send(response, 200, 'text/csv; charset=utf-8', csv, { ...extra, 'content-disposition': `attachment; filename="access-log-${stamp}.csv"`, 'x-export-complete': String(complete) });
+      }
+      if (route === 'citizen-report') {
+        const fields = await readFields(request);
+        const report = await service.citizenReport(withOfficial(caller, fields['by']), fields['personnummer'] ?? '');
+        if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
+        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report), extra);
+      }
+      throw new GatewayError('NOT_FOUND', 'Not found.');
+    } catch (error) {
+      if (!isGatewayError(error)) logError({ requestId, code: 'INTERNAL_SERVER_ERROR', message: (error as Error).message });
+      sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), extra);
+    }
+  }
+
+  return { prefix: '/audit', handle };
+}

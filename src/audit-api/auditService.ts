@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import type { JWK } from 'jose';
+import { GatewayError } from '../errors/index.js';
+import { decryptSubject, subjectHmac, verifyAccessLog, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS, COUNT_DIMENSIONS } from '../audit/index.js';
+import type { AccessLogEntry, AccessLogFilter, AccessLogStore, CountDimension, StoredEntry, SubjectKeys, VerificationReport } from '../audit/index.js';
+import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AgencyRegistry } from '../identity/index.js';
+import { isValidPersonnummer, parsePersonnummer } from '../personnummer/index.js';
+import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
+import { inScope, scopedFilter, type AuditCaller } from './auditCaller.js';
+import { detectAnomalies, type AnomalyFlag } from './anomalies.js';
+import { buildCitizenReport, type CitizenReport } from './citizenReport.js';
+import type { AnomalyThresholds, ConfidentialityRule } from './config.js';
+import { entriesToCsv } from './csv.js';
+
+/** A filter as the audit API takes it: the subject as a personnummer, never its hash. */
+export interface AuditFilterInput {
+  readonly subject?: string | null | undefined;
+  readonly clientAgency?: string | null | undefined;
+  readonly owningAgency?: string | null | undefined;
+  readonly official?: string | null | undefined;
+  readonly purpose?: string | null | undefined;
+  readonly caseId?: string | null | undefined;
+  readonly field?: string | null | undefined;
+  readonly outcome?: string | null | undefined;
+  readonly kind?: string | null | undefined;
+  /** Inclusive, ISO 8601. */
+  readonly from?: string | null | undefined;
+  /** Exclusive, ISO 8601. */
+  readonly to?: string | null | undefined;
+}
+
+/** An entry as an entitled caller sees it: the subject decrypted, the category named. */
+export interface AuditEntryView extends Omit<StoredEntry, 'subjectEnc' | 'subjectHmac'> {
+  readonly id: string;
+  readonly subject: string | null;
+  readonly category: string | null;
+}
+
+export interface AuditServiceOptions {
+  readonly store: AccessLogStore;
+  readonly log: AccessLogSink;
+  readonly subjectKeys: SubjectKeys;
+  readonly publicJwks: readonly JWK[];
+  readonly registry: AgencyRegistry;
+  catalogue(): PersonalFieldCatalogue;
+  confidentialityRules(): readonly ConfidentialityRule[];
+  readonly anomalies: AnomalyThresholds;
+  readonly now?: () => Date;
+}
+
+/** The audit API's actions, as recorded in the `field` of their audit-query entries. */
+export type AuditAction = 'entries' | 'entry' | 'counts' | 'dailyVolume' | 'anomalies' | 'citizenReport' | 'exportCsv';
+
+const PAGE = 1000;
+export const MAX_EXPORT_ENTRIES = 100_000;
+const MAX_FLAG_ENTRIES = 200;
+
+const LEGAL_BASIS: Record<AuditCaller['role'], string> = {
+  PRIVACY_OFFICER: 'GDPR art. 39.1 b (the data protection officer monitors compliance); art. 32',
+  SUPERVISOR: 'GDPR art. 57.1 a, 58.1 (supervisory authority investigations)',
+};
+
+function badInput(argument: string, message: string): GatewayError {
+  return new GatewayError('BAD_USER_INPUT', message, { argument });
+}
+
+function text(argument: string, value: string | null | undefined, max = 256): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > max) throw badInput(argument, `${argument} must be text of at most ${max} characters.`);
+  return value;
+}
+
+export function entryId(entry: { readonly chainId: string; readonly seq: number }): string {
+  return `${entry.chainId}:${entry.seq}`;
+}
+
+/**
+ * The audit API's logic, independent of GraphQL and HTTP. Every method that reads entries
+ * records an `audit-query` entry first and waits for its commit: a search nobody can later see
+ * would make the audit log itself an unlogged channel to personal data.
+ */
+export class AuditService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AuditServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Validates the filter; the personnummer becomes its keyed hash, and no message ever echoes it. */
+  toStoreFilter(input: AuditFilterInput): { filter: AccessLogFilter; subject: string | null } {
+    let subject: string | null = null;
+    const filter: Record<string, string> = {};
+    if (input.subject !== null && input.subject !== undefined && input.subject !== '') {
+      try {
+        subject = parsePersonnummer(input.subject.trim()).canonical;
+      } catch {
+        throw badInput('subject', 'subject is not a valid personnummer or samordningsnummer.');
+      }
+      filter['subjectHmac'] = subjectHmac(this.options.subjectKeys, subject);
+    }
+    for (const key of ['clientAgency', 'owningAgency', 'official', 'purpose', 'caseId', 'field'] as const) {
+      const value = text(key, input[key]);
+      if (value !== undefined) filter[key] = value;
+    }
+    const outcome = text('outcome', input.outcome);
+    if (outcome !== undefined) {
+      if (!(ACCESS_OUTCOMES as readonly string[]).includes(outcome)) throw badInput('outcome', `outcome must be one of ${ACCESS_OUTCOMES.join(', ')}.`);
+      filter['outcome'] = outcome;
+    }
+    const kind = text('kind', input.kind);
+    if (kind !== undefined) {
+      if (!(ACCESS_LOG_ENTRY_KINDS as readonly string[]).includes(kind)) throw badInput('kind', `kind must be one of ${ACCESS_LOG_ENTRY_KINDS.join(', ')}.`);
+      filter['kind'] = kind;
+    }
+    for (const [argument, key] of [
+      ['from', 'timeFrom'],
+      ['to', 'timeTo'],
+    ] as const) {
+      const value = text(argument, input[argument], 64);
+      if (value === undefined) continue;
+      if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) throw badInput(argument, `${argument} must be an ISO 8601 date or time.`);
+      filter[key] = new Date(Date.parse(value)).toISOString();
+    }
+    return { filter: filter as AccessLogFilter, subject };
+  }
+
+  /**
+   * The audit of the audit: who searched (agency, official), in which scope, with which filter.
+   * The filter's personnummer is the entry's subject, encrypted like any other; the rest of the
+   * filter is kept as JSON in `operationName` (values that look like a personnummer masked), and
+   * `documentHash` is SHA-256 of the full filter JSON.
+   */
+  async recordAuditQuery(caller: AuditCaller, action: AuditAction, input: AuditFilterInput, extra: Record<string, string | number> = {}): Promise<void> {
+    const { subject } = this.toStoreFilter(input);
+    const described: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (value === null || value === undefined || value === '') continue;
+      described[key] = key === 'subject' ? 'personnummer' : isValidPersonnummer(value) ? '[personnummer]' : value;
+    }
+    Object.assign(described, extra);
+    const json = JSON.stringify(described);
+    const entry: AccessLogEntry = {
+      kind: 'audit-query',
+      time: this.now().toISOString(),
+      requestId: caller.requestId,
+      clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
+      official: caller.official,
+      // The catalogue has no audit purpose; follow-up is the nearest, and the real basis is in legalBasis.
+      purpose: 'PLANNING_AND_FOLLOW_UP',
+      legalBasis: action === 'citizenReport' ? `GDPR art. 15 (register extract); ${LEGAL_BASIS[caller.role]}` : LEGAL_BASIS[caller.role],
+      processingRegisterRef: { recordId: 'ACCESS-LOG-AUDIT', version: '1' },
+      caseId: caller.caseId,
+      subject,
+      field: `Query.${action}`,
+      owningAgency: caller.role === 'SUPERVISOR' ? '*' : caller.agency.id,
+      outcome: 'released',
+      outcomeCode: null,
+      operationName: json.length <= 256 ? json : `${json.slice(0, 255)}…`,
+      documentHash: createHash('sha256').update(json).digest('hex'),
+    };
+    await this.options.log.record([entry]);
+  }
+
+  view(entry: StoredEntry): AuditEntryView {
+    const { subjectEnc, subjectHmac: hmac, ...rest } = entry;
+    return {
+      ...rest,
+      id: entryId(entry),
+      subject: subjectEnc !== null && hmac !== null ? decryptSubject(this.options.subjectKeys, subjectEnc, hmac) : null,
+      category: entry.kind === 'access' ? (this.options.catalogue().fields.get(entry.field)?.category ?? null) : null,
+    };
+  }
+
+  async entries(caller: AuditCaller, input: AuditFilterInput, after: string | null, first: number): Promise<{ entries: AuditEntryView[]; nextCursor: string | null; totalCount: number }> {
+    if (!Number.isInteger(first) || first < 1 || first > 500) throw badInput('first', 'first must be a whole number 1..500.');
+    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    await this.recordAuditQuery(caller, 'entries', input, after ? { page: 'next' } : {});
+    const [page, counts] = await Promise.all([this.options.store.query(filter, after, first), this.options.store.countBy('kind', filter)]);
+    return { entries: page.entries.map((e) => this.view(e)), nextCursor: page.nextCursor, totalCount: counts.reduce((sum, row) => sum + row.count, 0) };
+  }
+
+  async entry(caller: AuditCaller, id: string): Promise<AuditEntryView | null> {
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):(\d{1,15})$/.exec(id);
+    if (!match) throw badInput('id', 'id must be chainId:seq as the API returns it.');
+    const [row] = await this.options.store.readChain(match[1] ?? '', Number(match[2]), 1);
+    const found = row && row.seq === Number(match[2]) && inScope(caller, row) ? row : null;
+    // Logged whether or not it is found: probing ids is a search too.
+    await this.recordAuditQuery(caller, 'entry', {}, { id });
+    return found ? this.view(found) : null;
+  }
+
+  async counts(caller: AuditCaller, input: AuditFilterInput, dimensions: readonly string[]): Promise<Array<{ dimension: CountDimension; rows: Array<{ key: string; count: number }> }>> {
+    for (const d of dimensions) if (!(COUNT_DIMENSIONS as readonly string[]).includes(d)) throw badInput('by', `by must list dimensions of ${COUNT_DIMENSIONS.join(', ')}.`);
+    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    await this.recordAuditQuery(caller, 'counts', input, { by: dimensions.join(',') });
+    return Promise.all(dimensions.map(async (dimension) => ({ dimension: dimension as CountDimension, rows: await this.options.store.countBy(dimension as CountDimension, filter) })));
+  }
+
+  /** Entries per UTC day, one series per value of `series` (purpose or an agency). */
+  async dailyVolume(caller: AuditCaller, input: AuditFilterInput, series: 'purpose' | 'clientAgency' | 'owningAgency'): Promise<{ days: string[]; series: Array<{ key: string; counts: number[] }> }> {
+    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    await this.recordAuditQuery(caller, 'dailyVolume', input, { series });
+    const keys = (await this.options.store.countBy(series, filter)).map((row) => row.key);
+    const perKey = await Promise.all(keys.map(async (key) => ({ key, rows: await this.options.store.countBy('day', { ...filter, [series]: key }) })));
+    const days = [...new Set(perKey.flatMap((s) => s.rows.map((r) => r.key)))].sort();
+    return { days, series: perKey.map((s) => ({ key: s.key, counts: days.map((day) => s.rows.find((r) => r.key === day)?.count ?? 0) })) };
+  }
+
+  verification(): Promise<VerificationReport> {
+    return verifyAccessLog(this.options.store, this.options.publicJwks);
+  }
+
+  private async readAll(filter: AccessLogFilter, max: number): Promise<{ entries: StoredEntry[]; complete: boolean }> {
+    const entries: StoredEntry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.options.store.query(filter, cursor, Math.min(PAGE, max - entries.length + 1));
+      entries.push(...page.entries);
+      cursor = page.nextCursor;
+      if (entries.length > max) return { entries: entries.slice(0, max), complete: false };
+    } while (cursor !== null);
+    return { entries, complete: true };
+  }
+
+  async anomalies(caller: AuditCaller, input: { from?: string | null; to?: string | null }): Promise<{ flags: Array<Omit<AnomalyFlag, 'entries'> & { entryCount: number; entries: AuditEntryView[] }>; complete: boolean; from: string; to: string }> {
+    const to = input.to ?? this.now().toISOString();
+    const from = input.from ?? new Date(Date.parse(to) - this.options.anomalies.windowDays * 86_400_000).toISOString();
+    const range = { from, to, kind: 'access' };
+    const filter = scopedFilter(caller, this.toStoreFilter(range).filter);
+    await this.recordAuditQuery(caller, 'anomalies', { from, to });
+    const { entries, complete } = await this.readAll(filter, this.options.anomalies.maxEntries);
+    const flags = detectAnomalies(entries, this.options.anomalies).map((f) => ({ ...f, entryCount: f.entries.length, entries: f.entries.slice(0, MAX_FLAG_ENTRIES).map((e) => this.view(e)) }));
+    return { flags, complete, from: filter.timeFrom ?? from, to: filter.timeTo ?? to };
+  }
+
+  /**
+   * Who may ask: the supervisor (every agency's reads), or a privacy officer (the reads its own
+   * agency made or answered: each agency answers an art. 15 request for its own processing).
+   */
+  async citizenReport(caller: AuditCaller, personnummer: string): Promise<CitizenReport> {
+    const { filter, subject } = this.toStoreFilter({ subject: personnummer });
+    if (subject === null) throw badInput('personnummer', 'personnummer is required.');
+    await this.recordAuditQuery(caller, 'citizenReport', { subject: personnummer });
+    const { entries } = await this.readAll(scopedFilter(caller, { ...filter, kind: 'access', outcome: 'released' }), MAX_EXPORT_ENTRIES);
+    return buildCitizenReport({
+      subject,
+      entries,
+      rules: this.options.confidentialityRules(),
+      registry: this.options.registry,
+      catalogue: this.options.catalogue(),
+      now: this.now(),
+      showHeldBack: caller.role === 'SUPERVISOR',
+    });
+  }
+
+  /** The rules themselves are for the supervisor: they reveal that an investigation is going on. */
+  confidentialityRules(caller: AuditCaller): readonly ConfidentialityRule[] {
+    if (caller.role !== 'SUPERVISOR') throw new GatewayError('ROLE_NOT_ALLOWED', 'Confidentiality rules are visible to the supervisor only.', { agency: caller.agency.id });
+    return this.options.confidentialityRules();
+  }
+
+  async exportCsv(caller: AuditCaller, input: AuditFilterInput): Promise<{ csv: string; complete: boolean }> {
+    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    await this.recordAuditQuery(caller, 'exportCsv', input);
+    const { entries, complete } = await this.readAll(filter, MAX_EXPORT_ENTRIES);
+    return { csv: entriesToCsv(entries.map((e) => this.view(e))), complete };
+  }
+}

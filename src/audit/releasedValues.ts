@@ -1,0 +1,54 @@
+import { executeSync, GraphQLError, parse, responsePathAsArray, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
+
+export interface ReleasedValuesInput {
+  /** The public API schema (schema/api.graphql): what the partner sees. */
+  readonly schema: GraphQLSchema;
+  readonly catalogue: PersonalFieldCatalogue;
+  readonly document: string;
+  readonly variables?: Record<string, unknown> | undefined;
+  readonly operationName?: string | undefined;
+  /** The response exactly as the partner received it. */
+  readonly data: Record<string, unknown> | null | undefined;
+  readonly errors?: readonly GraphQLFormattedError[] | undefined;
+}
+
+/**
+ * Counts the personal field values a partner received, from the partner's side: the document,
+ * the variables and the response only, independent of the gateway's own bookkeeping. It is the
+ * auditor's check that the access log holds a `released` entry for each (tests, the soak run).
+ *
+ * The response is re-executed over the API schema with a resolver that reads each value by its
+ * response key, so graphql-js itself applies fragments, aliases and @skip/@include. A value counts
+ * as released when it is present, unless it is null with an error at its path or above it (withheld).
+ */
+export function countReleasedPersonalValues(input: ReleasedValuesInput): number {
+  if (!input.data) return 0;
+  const errorPaths = new Set<string>();
+  for (const error of input.errors ?? []) if (error.path) errorPaths.add(error.path.join('.'));
+  const withheld = (path: readonly (string | number)[]): boolean => {
+    for (let length = path.length; length > 0; length--) if (errorPaths.has(path.slice(0, length).join('.'))) return true;
+    return false;
+  };
+  let released = 0;
+  const result = executeSync({
+    schema: input.schema,
+    document: parse(input.document),
+    rootValue: input.data,
+    variableValues: input.variables ?? {},
+    operationName: input.operationName,
+    fieldResolver: (source, _args, _context, info) => {
+      const key = info.path.key as string;
+      if (typeof source !== 'object' || source === null || !(key in source)) return undefined;
+      const value = (source as Record<string, unknown>)[key];
+      if (input.catalogue.fields.has(`${info.parentType.name}.${info.fieldName}`)) {
+        if (value !== null || !withheld(responsePathAsArray(info.path))) released += 1;
+      }
+      return value;
+    },
+    typeResolver: (value) => (value as { __typename?: string }).__typename,
+  });
+  // Errors from re-execution are the gateway's nulls meeting non-null types; the count stands.
+  void (result.errors as readonly GraphQLError[] | undefined);
+  return released;
+}

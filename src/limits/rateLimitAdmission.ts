@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { GatewayError } from '../errors/index.js';
+import { WHOLE_REQUEST_FIELD, type AccessLogEntry } from '../audit/entry.js';
+import type { CallerContext } from '../identity/callerContext.js';
+import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { RateLimiter } from './rateLimiter.js';
+
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,255}$/;
+
+/** `owningAgency` of entries for a request the gateway refused as a whole. */
+export const GATEWAY_AGENCY_ID = 'gateway';
+
+/**
+ * Spends one token of the caller's agency and official buckets, or refuses the request with
+ * RATE_LIMITED (HTTP 429, Retry-After) before it is parsed. The refusal is logged as a denial: one
+ * entry per subject of the case, field WHOLE_REQUEST_FIELD (the request was refused before its
+ * fields were read), so a person's access history shows attempts that were turned away too. The
+ * entries go through the same group commit as any other; if the log cannot take them, the caller
+ * still gets its 429 (nothing is released either way).
+ */
+export function rateLimitAdmission(options: { readonly limiter: RateLimiter; readonly log: AccessLogSink; readonly onDenied?: (caller: CallerContext, scope: 'agency' | 'official') => void }) {
+  return async (caller: CallerContext | null, body: unknown): Promise<void> => {
+    if (!caller) return;
+    const decision = await options.limiter.take({ agency: caller.agency.id, official: caller.official });
+    if (decision.allowed) return;
+    options.onDenied?.(caller, decision.scope);
+    try {
+      await options.log.record(rateLimitedEntries(caller, body));
+    } catch {
+      // The 429 stands without its entry: nothing was disclosed, and failing the log must not turn a refusal into a 503.
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    throw new GatewayError(
+      'RATE_LIMITED',
+      decision.scope === 'agency'
+        ? `Too many requests from ${caller.agency.id}; retry after ${retryAfterSeconds} s.`
+        : `Too many requests from this official of ${caller.agency.id}; retry after ${retryAfterSeconds} s.`,
+      { scope: decision.scope, retryAfterSeconds },
+      { httpHeaders: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    );
+  };
+}
+
+export function rateLimitedEntries(caller: CallerContext, body: unknown): AccessLogEntry[] {
+  const request = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  const query = typeof request['query'] === 'string' ? request['query'] : '';
+  const operationName = typeof request['operationName'] === 'string' && OPERATION_NAME.test(request['operationName']) ? request['operationName'] : null;
+  const time = new Date().toISOString();
+  const base = {
+    time,
+    requestId: caller.requestId,
+    clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
+    official: caller.official,
+    purpose: caller.purpose,
+    legalBasis: 'none (denied before disclosure)',
+    processingRegisterRef: { recordId: 'none', version: '0' },
+    caseId: caller.caseId,
+    field: WHOLE_REQUEST_FIELD,
+    owningAgency: GATEWAY_AGENCY_ID,
+    outcome: 'denied' as const,
+    outcomeCode: 'RATE_LIMITED',
+    operationName,
+    documentHash: createHash('sha256').update(query).digest('hex'),
+  };
+  return caller.subjects.length > 0 ? caller.subjects.map((subject) => ({ ...base, subject })) : [{ ...base, subject: null }];
+}

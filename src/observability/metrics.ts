@@ -1,0 +1,84 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccessLogEvent } from '../audit/accessLog.js';
+import type { CircuitState } from '../gateway/circuitBreaker.js';
+
+const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * The gateway's Prometheus metrics, in a registry of its own (several gateways may share a process
+ * in tests). Labels are agency ids, subgraph names, routes, status classes and error codes: a
+ * bounded set, and never a personal value, an official or a case.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly requestSeconds = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'Time from request to response, by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({ name: 'gateway_http_requests_in_flight', help: 'Requests being answered now.', registers: [this.registry] });
+  readonly denials = new Counter({ name: 'gateway_denials_total', help: 'Requests or fields refused, by error code (identity, policy, limits).', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly errors = new Counter({ name: 'gateway_errors_total', help: 'Errors in responses that are not refusals (agency unavailable, log unavailable, internal), by code.', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly accessLogCommitSeconds = new Histogram({
+    name: 'gateway_access_log_commit_seconds',
+    help: 'Duration of one access-log group commit.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [this.registry],
+  });
+  readonly accessLogEntries = new Counter({ name: 'gateway_access_log_entries_total', help: 'Access-log entries committed.', registers: [this.registry] });
+  readonly accessLogAvailable = new Gauge({ name: 'gateway_access_log_available', help: '1 while the access log takes commits, 0 while it does not (no personal data is released then).', registers: [this.registry] });
+  readonly subgraphSeconds = new Histogram({
+    name: 'gateway_subgraph_request_duration_seconds',
+    help: 'Duration of subgraph calls, by subgraph and outcome (ok, failed, refused by the open circuit).',
+    labelNames: ['subgraph', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly subgraphErrors = new Counter({
+    name: 'gateway_subgraph_errors_total',
+    help: 'Failed subgraph calls by reason (timeout, unreachable, bad-response, circuit-open), and GraphQL errors subgraphs returned (graphql).',
+    labelNames: ['subgraph', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitState = new Gauge({ name: 'gateway_subgraph_circuit_state', help: 'Circuit of each subgraph: 0 closed, 1 half-open, 2 open.', labelNames: ['subgraph'] as const, registers: [this.registry] });
+  readonly certificateExpirySeconds = new Gauge({
+    name: 'gateway_certificate_expiry_seconds',
+    help: 'Seconds until each certificate the gateway presents expires.',
+    labelNames: ['certificate'] as const,
+    registers: [this.registry],
+  });
+  readonly sharedStoreFallbacks = new Counter({
+    name: 'gateway_shared_store_fallbacks_total',
+    help: 'Rate-limit or replay checks decided in-process because Redis failed.',
+    labelNames: ['use'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { readonly processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.accessLogAvailable.set(1);
+  }
+
+  setCircuitState(subgraph: string, state: CircuitState): void {
+    this.circuitState.set({ subgraph }, CIRCUIT_STATE_VALUE[state]);
+  }
+
+  /** For AccessLog's onEvent. */
+  observeAccessLog(event: AccessLogEvent): void {
+    if (event.type === 'commit') {
+      this.accessLogCommitSeconds.observe(event.durationMs / 1000);
+      this.accessLogEntries.inc(event.entries);
+    } else if (event.type === 'unavailable') {
+      this.accessLogAvailable.set(0);
+    } else if (event.type === 'recovered') {
+      this.accessLogAvailable.set(1);
+    }
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,287 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack.js';
+import { auditClient, ENTRY_FIELDS } from './auditClient.js';
+
+/**
+ * The audit API end to end: partner queries go through the real gateway, then privacy officers
+ * (certificate of an agency with the PRIVACY_OFFICER role) and the supervisor (IMY) read the log
+ * at /audit/graphql over the same mTLS listener.
+ */
+
+const PERSON_QUERY = `query Person($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName } benefits { benefit } } }`;
+const INCOME_QUERY = `query Income($p: Personnummer!) { person(personnummer: $p) { personnummer taxedIncome { year } } }`;
+
+let stack: Stack;
+let subject: string;
+type Client = ReturnType<typeof auditClient>;
+let skatteverket: Client;
+let csn: Client;
+let imy: Client;
+
+interface Entry {
+  id: string;
+  kind: string;
+  time: string;
+  clientAgency: { id: string };
+  official: string;
+  purpose: string;
+  caseId: string;
+  subject: string | null;
+  field: string;
+  category: string | null;
+  owningAgency: string;
+  outcome: string;
+  outcomeCode: string | null;
+  operationName: string | null;
+}
+
+async function entries(client: Client, filter: Record<string, unknown>, first = 200, after: string | null = null) {
+  const answer = await client.graphql<{ entries: { totalCount: number; nextCursor: string | null; entries: Entry[] } }>(
+    `query ($filter: EntryFilter, $first: Int, $after: String) { entries(filter: $filter, first: $first, after: $after) { totalCount nextCursor entries { ${ENTRY_FIELDS} } } }`,
+    { filter, first, after },
+  );
+  expect(answer.errors).toBeUndefined();
+  return answer.data!.entries;
+}
+
+beforeAll(async () => {
+  const rulesDir = path.join(process.cwd(), 'test-results');
+  const rulesFile = path.join(rulesDir, `confidentiality-${process.pid}.json`);
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(rulesDir, { recursive: true });
+  writeFileSync(
+    rulesFile,
+    JSON.stringify({
+      rules: [
+        { id: 'FK-KONTROLL-OPEN', purpose: 'PAYMENT_CONTROL', clientAgency: 'forsakringskassan', casePattern: '^FK-KONTROLL-', holdUntil: '2999-12-31', reason: 'Ongoing investigation.' },
+        { id: 'FK-OLD-CLOSED', purpose: 'PAYMENT_CONTROL', casePattern: '^FK-OLD-', holdUntil: '2001-01-01', reason: 'Investigation closed.' },
+      ],
+    }),
+  );
+  stack = await startStack({ persons: 800, env: { AUDIT_CONFIDENTIALITY_PATH: rulesFile } });
+  subject = stack.sample.withBenefits;
+  const malmo = stack.client('malmo-stad', { official: 'tjm-41', purpose: 'CASE_HANDLING', caseId: 'SOC-AUDIT-1', subjects: [subject] });
+  expect((await malmo.query(PERSON_QUERY, { p: subject })).status).toBe(200);
+  const fkOpen = stack.client('forsakringskassan', { official: 'fk-kontroll-7', purpose: 'PAYMENT_CONTROL', caseId: 'FK-KONTROLL-77', subjects: [subject] });
+  expect((await fkOpen.query(INCOME_QUERY, { p: subject })).status).toBe(200);
+  const fkOld = stack.client('forsakringskassan', { official: 'fk-kontroll-8', purpose: 'PAYMENT_CONTROL', caseId: 'FK-OLD-12', subjects: [subject] });
+  expect((await fkOld.query(INCOME_QUERY, { p: subject })).status).toBe(200);
+  skatteverket = auditClient(stack, 'skatteverket', { official: 'dso-skv-1' });
+  csn = auditClient(stack, 'csn', { official: 'dso-csn-1' });
+  imy = auditClient(stack, 'imy', { official: 'imy-insp-3' });
+});
+
+afterAll(async () => {
+  for (const client of [skatteverket, csn, imy]) client?.close();
+  await stack?.close();
+});
+
+describe('audit API: scope', () => {
+  it('gives a privacy officer the entries of a person where its agency is client or owner, subjects decrypted', async () => {
+    const page = await entries(skatteverket, { subject });
+    expect(page.entries.length).toBeGreaterThan(0);
+    for (const entry of page.entries) {
+      expect(entry.subject).toBe(subject);
+      expect(entry.kind).toBe('ACCESS');
+      expect([entry.clientAgency.id, entry.owningAgency]).toContain('skatteverket');
+    }
+    // Malmö's read of Försäkringskassan's benefits is between two other agencies.
+    expect(page.entries.map((e) => e.field)).not.toContain('Person.benefits');
+    expect(page.entries.map((e) => e.field)).toEqual(expect.arrayContaining(['Person.name', 'Person.taxedIncome']));
+  });
+
+  it("does not show Skatteverket's officer entries between two other agencies, which the supervisor sees", async () => {
+    const between = { clientAgency: 'malmo-stad', owningAgency: 'forsakringskassan' };
+    expect((await entries(skatteverket, between)).totalCount).toBe(0);
+    const supervised = await entries(imy, between);
+    expect(supervised.totalCount).toBeGreaterThan(0);
+    const hidden = supervised.entries[0]!;
+    const lookup = await skatteverket.graphql<{ entry: Entry | null }>(`query ($id: ID!) { entry(id: $id) { id } }`, { id: hidden.id });
+    expect(lookup.data?.entry).toBeNull();
+    const allowed = await imy.graphql<{ entry: Entry | null }>(`query ($id: ID!) { entry(id: $id) { id subject } }`, { id: hidden.id });
+    expect(allowed.data?.entry).toEqual({ id: hidden.id, subject });
+  });
+
+  it('shows CSN, which took no part, none of these entries', async () => {
+    expect((await entries(csn, { subject })).totalCount).toBe(0);
+  });
+
+  it('refuses the audit of the audit and the confidentiality rules to a privacy officer (ROLE_NOT_ALLOWED)', async () => {
+    const audit = await skatteverket.graphql(`{ entries(filter: { kind: AUDIT_QUERY }) { totalCount } }`);
+    expect(audit.status).toBe(403);
+    expect(audit.errors?.[0]?.extensions?.code).toBe('ROLE_NOT_ALLOWED');
+    const rules = await skatteverket.graphql(`{ confidentialityRules { id } }`);
+    expect(rules.errors?.[0]?.extensions?.code).toBe('ROLE_NOT_ALLOWED');
+  });
+
+  it('refuses a suspended agency before anything is read', async () => {
+    const suspended = auditClient(stack, 'test-suspended');
+    try {
+      const answer = await suspended.graphql(`{ me { role } }`);
+      expect(answer.status).toBe(401);
+      expect(answer.errors?.[0]?.extensions?.code).toBe('AGENCY_SUSPENDED');
+    } finally {
+      suspended.close();
+    }
+  });
+
+  it('refuses cross-site requests the browser would send with the certificate', async () => {
+    const response = await skatteverket.request('POST', '/audit/graphql', JSON.stringify({ query: '{ me { role } }' }), {
+      'content-type': 'application/json',
+      'sec-fetch-site': 'cross-site',
+      origin: 'https://evil.example',
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text).errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('audit API: filters and pagination', () => {
+  it.each([
+    ['purpose', { purpose: 'PAYMENT_CONTROL' }, (e: Entry) => e.purpose === 'PAYMENT_CONTROL'],
+    ['case', { caseId: 'SOC-AUDIT-1' }, (e: Entry) => e.caseId === 'SOC-AUDIT-1'],
+    ['official', { official: 'fk-kontroll-7' }, (e: Entry) => e.official === 'fk-kontroll-7'],
+    ['field', { field: 'Person.name' }, (e: Entry) => e.field === 'Person.name'],
+    ['client agency', { clientAgency: 'forsakringskassan' }, (e: Entry) => e.clientAgency.id === 'forsakringskassan'],
+    ['owning agency', { owningAgency: 'forsakringskassan' }, (e: Entry) => e.owningAgency === 'forsakringskassan'],
+    ['outcome', { outcome: 'RELEASED' }, (e: Entry) => e.outcome === 'RELEASED'],
+  ])('filters by %s', async (_name, filter, holds) => {
+    // kind ACCESS: for the supervisor, a subject filter also finds the audit queries about the person, which grow with every query here.
+    const page = await entries(imy, { subject, kind: 'ACCESS', ...filter });
+    expect(page.entries.length).toBeGreaterThan(0);
+    expect(page.entries.every(holds)).toBe(true);
+    const all = await entries(imy, { subject, kind: 'ACCESS' });
+    expect(page.totalCount).toBe(all.entries.filter(holds).length);
+  });
+
+  it('filters by time range (from inclusive, to exclusive)', async () => {
+    const access = { subject, kind: 'ACCESS' };
+    const all = await entries(imy, access);
+    const first = all.entries[0]!;
+    expect((await entries(imy, { ...access, from: '2999-01-01' })).totalCount).toBe(0);
+    expect((await entries(imy, { ...access, to: first.time })).totalCount).toBe(0);
+    expect((await entries(imy, { ...access, from: first.time })).totalCount).toBe(all.totalCount);
+  });
+
+  it('rejects a malformed personnummer without echoing it', async () => {
+    const answer = await imy.graphql(`{ entries(filter: { subject: "19850314-0000" }) { totalCount } }`);
+    expect(answer.status).toBe(400);
+    expect(answer.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(answer.errors)).not.toContain('19850314');
+  });
+
+  it('pages with a cursor in stable (time, chain, seq) order, every entry exactly once', async () => {
+    const access = { subject, kind: 'ACCESS' };
+    const whole = await entries(imy, access, 500);
+    const paged: Entry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await entries(imy, access, 2, cursor);
+      expect(page.entries.length).toBeLessThanOrEqual(2);
+      paged.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(paged.map((e) => e.id)).toEqual(whole.entries.map((e) => e.id));
+    expect(new Set(paged.map((e) => e.id)).size).toBe(paged.length);
+  });
+
+  it('counts per agency, purpose, outcome and day within scope', async () => {
+    const answer = await skatteverket.graphql<{ counts: Array<{ dimension: string; rows: Array<{ key: string; count: number }> }> }>(
+      `query ($s: String) { counts(filter: { subject: $s }, by: [clientAgency, owningAgency, purpose, outcome, day]) { dimension rows { key count } } }`,
+      { s: subject },
+    );
+    const byDimension = Object.fromEntries(answer.data!.counts.map((c) => [c.dimension, c.rows]));
+    const total = (await entries(skatteverket, { subject })).totalCount;
+    for (const rows of Object.values(byDimension)) expect(rows.reduce((sum, r) => sum + r.count, 0)).toBe(total);
+    expect(byDimension['clientAgency']!.map((r) => r.key).sort()).toEqual(['forsakringskassan', 'malmo-stad']);
+    expect(byDimension['owningAgency']!.map((r) => r.key)).toEqual(['skatteverket']);
+  });
+
+  it('exports the current filter as CSV with one row per matching entry', async () => {
+    const filter = { subject, clientAgency: 'malmo-stad' };
+    const expected = await entries(skatteverket, filter);
+    const response = await skatteverket.post('/audit/export.csv', filter);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/csv/);
+    const [header, ...rows] = response.text.trim().split('\r\n');
+    const columns = header!.split(',');
+    const ids = rows.map((row) => row.split(',')[columns.indexOf('id')]);
+    expect(ids).toEqual(expected.entries.map((e) => e.id));
+    for (const row of rows) expect(row.split(',')[columns.indexOf('subject')]).toBe(subject);
+  });
+});
+
+describe('audit API: the audit of the audit', () => {
+  it("logs each search with who searched and the filter, the personnummer encrypted, visible to the supervisor", async () => {
+    const officer = auditClient(stack, 'skatteverket', { official: 'dso-skv-logged' });
+    try {
+      await entries(officer, { subject, purpose: 'CASE_HANDLING' });
+    } finally {
+      officer.close();
+    }
+    const logged = await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-logged' });
+    expect(logged.entries).toHaveLength(1);
+    const entry = logged.entries[0]!;
+    expect(entry).toMatchObject({ kind: 'AUDIT_QUERY', field: 'Query.entries', owningAgency: 'skatteverket', subject, outcome: 'RELEASED' });
+    expect(JSON.parse(entry.operationName!)).toEqual({ subject: 'personnummer', purpose: 'CASE_HANDLING' });
+    // At rest the personnummer is ciphertext: the row's clear columns do not contain it.
+    const [row] = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-skv-logged' }, null, 10)).entries;
+    expect(JSON.stringify({ ...row, subjectEnc: undefined })).not.toContain(subject);
+    expect(row?.subjectEnc).not.toContain(subject);
+  });
+
+  it('logs the supervisor too, with scope *', async () => {
+    const inspector = auditClient(stack, 'imy', { official: 'imy-insp-logged' });
+    try {
+      await inspector.graphql(`{ counts(by: [purpose]) { dimension } }`);
+    } finally {
+      inspector.close();
+    }
+    const logged = await entries(imy, { kind: 'AUDIT_QUERY', official: 'imy-insp-logged' });
+    expect(logged.entries.map((e) => [e.field, e.owningAgency, e.subject])).toEqual([['Query.counts', '*', null]]);
+  });
+});
+
+interface Report {
+  reads: Array<{ agency: { id: string }; field: string; category: string; purpose: string; legalBasis: string }>;
+  summary: Array<{ agency: { id: string }; category: string; reads: number }>;
+  heldBack: Array<{ rule: { id: string; holdUntil: string }; entries: number }>;
+}
+const REPORT = `query ($p: String!) { citizenReport(personnummer: $p) { reads { agency { id } field category purpose legalBasis } summary { agency { id } category reads } heldBack { rule { id holdUntil } entries } } }`;
+
+describe('citizen report (registerutdrag)', () => {
+  it("lists the agencies' reads of the person with category, purpose and legal basis, and holds back a confidential case until its date", async () => {
+    const answer = await imy.graphql<{ citizenReport: Report }>(REPORT, { p: subject });
+    expect(answer.errors).toBeUndefined();
+    const report = answer.data!.citizenReport;
+    const released = (await entries(imy, { subject, kind: 'ACCESS', outcome: 'RELEASED' })).entries;
+    const confidential = released.filter((e) => e.caseId === 'FK-KONTROLL-77');
+    expect(confidential.length).toBeGreaterThan(0);
+    expect(report.reads).toHaveLength(released.length - confidential.length);
+    expect(report.reads.map((r) => r.field)).toEqual(expect.arrayContaining(['Person.name', 'Person.benefits', 'Person.taxedIncome']));
+    // The closed investigation's read is disclosed; the open one is held back, and the supervisor sees by which rule.
+    expect(report.reads.filter((r) => r.agency.id === 'forsakringskassan')).toHaveLength(released.filter((e) => e.caseId === 'FK-OLD-12').length);
+    expect(report.heldBack).toEqual([{ rule: { id: 'FK-KONTROLL-OPEN', holdUntil: '2999-12-31' }, entries: confidential.length }]);
+    expect(report.reads.find((r) => r.field === 'Person.taxedIncome')).toMatchObject({ category: 'INCOME', purpose: 'PAYMENT_CONTROL' });
+    expect(report.reads.find((r) => r.field === 'Person.taxedIncome')?.legalBasis).not.toBe('');
+  });
+
+  it("shows a privacy officer neither the held-back entries nor that anything was held back", async () => {
+    const report = (await skatteverket.graphql<{ citizenReport: Report }>(REPORT, { p: subject })).data!.citizenReport;
+    expect(report.heldBack).toEqual([]);
+    expect(report.reads.every((r) => r.agency.id !== 'forsakringskassan' || r.field === 'Person.taxedIncome')).toBe(true);
+    expect(report.reads.some((r) => r.field === 'Person.benefits')).toBe(false);
+  });
+
+  it('renders a printable page naming agencies, never officials', async () => {
+    const response = await imy.post('/audit/citizen-report', { personnummer: subject });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.text).toContain('Malmö stad');
+    expect(response.text).toContain('Försäkringskassan');
+    for (const official of ['tjm-41', 'fk-kontroll-7', 'fk-kontroll-8']) expect(response.text).not.toContain(official);
+    expect(response.text).not.toContain('FK-KONTROLL-77');
+  });
+});

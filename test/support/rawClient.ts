@@ -1,0 +1,70 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { mintRequestToken, type RequestTokenClaims } from '../../src/client/mintRequestToken.js';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  readonly json: any;
+}
+
+export interface RawRequest {
+  readonly method?: 'GET' | 'POST' | 'PUT';
+  readonly path?: string;
+  /** Sent as is. */
+  readonly body?: string | Buffer;
+  readonly headers?: Record<string, string>;
+  /** A request token is minted from these unless `token` is given or `noToken` is set. */
+  readonly claims?: RequestTokenClaims;
+  readonly token?: string;
+  readonly noToken?: boolean;
+}
+
+/**
+ * A partner agency speaking raw HTTP to the gateway over mutual TLS: what createAgencyClient does,
+ * but any body, header or token, for tests of hostile or unusual requests.
+ */
+export interface RawClient {
+  send(options: RawRequest): Promise<RawResponse>;
+  mint(claims: RequestTokenClaims): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createRawClient(certsDir: string, agencyId: string, gatewayUrl: string, options: { readonly connections?: number } = {}): RawClient {
+  const certificatePem = readFileSync(path.join(certsDir, 'agencies', `${agencyId}.crt`), 'utf8');
+  const keyPem = readFileSync(path.join(certsDir, 'agencies', `${agencyId}.key`), 'utf8');
+  const certificate = new X509Certificate(certificatePem);
+  const privateKey = createPrivateKey(keyPem);
+  const agent = new Agent({ connect: { ca: readFileSync(path.join(certsDir, 'ca.crt'), 'utf8'), cert: certificatePem, key: keyPem }, keepAliveTimeout: 30_000, connections: options.connections ?? 8 });
+  const origin = new URL(gatewayUrl).origin;
+  const mint = (claims: RequestTokenClaims) => mintRequestToken({ certificate, privateKey, ...claims });
+  return {
+    mint,
+    async send(req) {
+      const token = req.token ?? (req.noToken || !req.claims ? undefined : await mint(req.claims));
+      const response = await request(`${origin}${req.path ?? '/graphql'}`, {
+        method: req.method ?? 'POST',
+        dispatcher: agent,
+        headers: {
+          ...(req.method === 'GET' ? {} : { 'content-type': 'application/json' }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...req.headers,
+        },
+        ...(req.body === undefined ? {} : { body: req.body }),
+      });
+      const text = await response.body.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.statusCode, headers: response.headers, text, json };
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
+import { readPersonalFieldCatalogue, type PersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
+import { countReleasedPersonalValues } from '../../src/audit/releasedValues.js';
+
+let cached: { schema: GraphQLSchema; catalogue: PersonalFieldCatalogue } | undefined;
+
+/** Personal values a partner received in one response (the auditor's count; see src/audit/releasedValues.ts). */
+export function releasedValues(
+  document: string,
+  variables: Record<string, unknown> | undefined,
+  response: { data?: unknown; errors?: readonly GraphQLFormattedError[] | undefined },
+  operationName?: string,
+): number {
+  cached ??= { schema: buildSchema(readFileSync(DEFAULT_API_SCHEMA_PATH, 'utf8')), catalogue: readPersonalFieldCatalogue(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8')) };
+  return countReleasedPersonalValues({ ...cached, document, variables, operationName, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
+}
