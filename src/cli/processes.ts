@@ -5,31 +5,43 @@ import { REPO_ROOT } from '../config/paths.js';
 export interface ServiceProcess {
   readonly name: string;
   readonly child: ChildProcess;
-  /** The first JSON line the service printed with "ready" in its msg. */
+  readonly pid: number;
+  /** The first JSON line the service printed with a msg ending in "ready". */
   readonly ready: Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Node flags before the entry (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
+  /** Open an IPC channel to the child. */
+  readonly ipc?: boolean;
+  /** Pass the service's standard output through, prefixed with its name (default true). */
+  readonly echoStdout?: boolean;
+}
+
 /**
  * Starts a TypeScript entry point as its own Node process (through tsx) and resolves `ready` when
- * it announces itself; its output is passed through, prefixed with its name.
+ * it announces itself; its standard error is always passed through, prefixed with its name.
  */
-export function startService(name: string, entry: string, args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+export function startService(name: string, entry: string, options: ServiceOptions = {}): ServiceProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
   });
+  const echo = options.echoStdout ?? true;
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>;
         if (typeof parsed['msg'] === 'string' && parsed['msg'].endsWith('ready')) resolve(parsed);
       } catch {
         // not a JSON line: plain output
       }
-      process.stdout.write(`[${name}] ${line}\n`);
+      if (echo) process.stdout.write(`[${name}] ${line}\n`);
     });
     createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
     child.once('exit', (code, signal) => reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`)));
@@ -38,6 +50,7 @@ export function startService(name: string, entry: string, args: readonly string[
   return {
     name,
     child,
+    pid: child.pid!,
     ready,
     stop: () =>
       new Promise<void>((resolve) => {

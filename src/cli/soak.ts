@@ -90,10 +90,10 @@ async function main(): Promise<void> {
   const identity = loadIdentityConfig({ CERTS_DIR: certsDir });
   const keyEnv = { AUDIT_KEYS_PATH: identity.auditKeysPath, GATEWAY_SIGNING_KEY_PATH: identity.gatewaySigningKeyPath };
   const baseEnv = { ...process.env, DATA_DIR: dataDir, CERTS_DIR: certsDir, LOG_LEVEL: 'warn', ...keyEnv };
-  const startSubgraph = (id: string) => startService(id, 'src/cli/serveSubgraph.ts', [id], { ...baseEnv, SUBGRAPH_PORT: String(ports.get(id)) });
+  const startSubgraph = (id: string) => startService(id, 'src/cli/serveSubgraph.ts', { args: [id], env: { ...baseEnv, SUBGRAPH_PORT: String(ports.get(id)) } });
   const subgraphs = new Map<string, ServiceProcess>(REFERENCE_AGENCIES.map((a) => [a.id, startSubgraph(a.id)]));
   await Promise.all([...subgraphs.values()].map((s) => s.ready));
-  const gateway = startService('gateway', 'src/cli/serveGateway.ts', [], {
+  const gateway = startService('gateway', 'src/cli/serveGateway.ts', { env: {
     ...baseEnv,
     // Development mode runs ad hoc documents (no trusted-document manifests here); subgraphs are still mutual TLS.
     GATEWAY_MODE: 'development',
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     SUBGRAPH_TIMEOUT_MS: '2000',
     SUBGRAPH_BREAKER_RESET_MS: '1000',
     RATE_LIMIT_ENABLED: 'false',
-  });
+  } });
   const ready = await gateway.ready;
   const gatewayUrl = String(ready['url']);
   say(`gateway ready at ${gatewayUrl}; load for ${seconds} s with ${env.SOAK_CONCURRENCY} workers`);

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   const baseEnv = { ...process.env, DATA_DIR: dataDir, CERTS_DIR: certsDir, GATEWAY_MODE: process.env['GATEWAY_MODE'] ?? 'development' };
   const services: ServiceProcess[] = REFERENCE_AGENCIES.map((agency) =>
-    startService(agency.id, 'src/cli/serveSubgraph.ts', [agency.id], baseEnv),
+    startService(agency.id, 'src/cli/serveSubgraph.ts', { args: [agency.id], env: baseEnv }),
   );
   const stopAll = async () => {
     await Promise.all(services.map((s) => s.stop()));
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   try {
     await Promise.all(services.map((s) => s.ready));
-    const gateway = startService('gateway', 'src/cli/serveGateway.ts', [], { ...baseEnv, GATEWAY_PORT: String(env.GATEWAY_PORT) });
+    const gateway = startService('gateway', 'src/cli/serveGateway.ts', { env: { ...baseEnv, GATEWAY_PORT: String(env.GATEWAY_PORT) } });
     services.push(gateway);
     const ready = await gateway.ready;
     for (const service of services) {

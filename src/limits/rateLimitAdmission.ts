@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors/index.js';
 import { WHOLE_REQUEST_FIELD, type AccessLogEntry } from '../audit/entry.js';
 import type { CallerContext } from '../identity/callerContext.js';
+import { deniedEntries } from '../audit/deniedEntries.js';
 import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
 import type { RateLimiter } from './rateLimiter.js';
 
@@ -45,22 +46,8 @@ export function rateLimitedEntries(caller: CallerContext, body: unknown): Access
   const request = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const query = typeof request['query'] === 'string' ? request['query'] : '';
   const operationName = typeof request['operationName'] === 'string' && OPERATION_NAME.test(request['operationName']) ? request['operationName'] : null;
-  const time = new Date().toISOString();
-  const base = {
-    time,
-    requestId: caller.requestId,
-    clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
-    official: caller.official,
-    purpose: caller.purpose,
-    legalBasis: 'none (denied before disclosure)',
-    processingRegisterRef: { recordId: 'none', version: '0' },
-    caseId: caller.caseId,
-    field: WHOLE_REQUEST_FIELD,
-    owningAgency: GATEWAY_AGENCY_ID,
-    outcome: 'denied' as const,
-    outcomeCode: 'RATE_LIMITED',
+  return deniedEntries(caller, [{ field: WHOLE_REQUEST_FIELD, owningAgency: GATEWAY_AGENCY_ID, outcomeCode: 'RATE_LIMITED' }], {
     operationName,
     documentHash: createHash('sha256').update(query).digest('hex'),
-  };
-  return caller.subjects.length > 0 ? caller.subjects.map((subject) => ({ ...base, subject })) : [{ ...base, subject: null }];
+  });
 }

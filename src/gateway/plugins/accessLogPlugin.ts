@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '
 import type { DocumentNode } from 'graphql';
 import { GatewayError, type GatewayErrorCode } from '../../errors/index.js';
 import type { AccessLogEntry } from '../../audit/entry.js';
+import { deniedEntries } from '../../audit/deniedEntries.js';
 import { collectAccessedFields, type AccessedField } from '../../audit/collectAccessedFields.js';
 import { addSubjectMarkers, stripSubjectMarkers } from '../../audit/subjectMarkers.js';
 import type { PersonalFieldCatalogue } from '../../policy/personalFieldCatalogue.js';
@@ -78,25 +79,10 @@ export function denialEntries(
   const decisions = requestContext.contextValue.state.decisions ?? [];
   const denied = decisions.filter((d): d is Extract<FieldDecision, { outcome: 'denied' }> => d.outcome === 'denied');
   if (denied.length === 0 || errors.length === 0) return [];
-  const time = new Date().toISOString();
-  return denied.flatMap((decision) =>
-    caller.subjects.map((subject) => ({
-      time,
-      requestId: caller.requestId,
-      clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
-      official: caller.official,
-      purpose: caller.purpose,
-      legalBasis: 'none (denied before disclosure)',
-      processingRegisterRef: { recordId: 'none', version: '0' },
-      caseId: caller.caseId,
-      subject,
-      field: decision.field.coordinate,
-      owningAgency: decision.field.owner,
-      outcome: 'denied' as const,
-      outcomeCode: decision.code,
-      operationName: requestContext.operationName ?? null,
-      documentHash: requestContext.queryHash ?? '',
-    })),
+  return deniedEntries(
+    caller,
+    denied.map((decision) => ({ field: decision.field.coordinate, owningAgency: decision.field.owner, outcomeCode: decision.code })),
+    { operationName: requestContext.operationName ?? null, documentHash: requestContext.queryHash ?? '' },
   );
 }
 
