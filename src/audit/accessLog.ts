@@ -150,9 +150,15 @@ export class AccessLog {
     if (this.closing) return Promise.reject(unavailable('closed'));
     let unchained: UnchainedEntry[];
     try {
+      // One request logs many fields of few persons: encrypt each person once per call. The
+      // ciphertexts of one call are then equal for one person, which its HMAC reveals anyway.
+      const protectedSubjects = new Map<string, ReturnType<typeof protectSubject>>();
       unchained = entries.map((entry) => {
         validateAccessLogEntry(entry);
-        return toUnchainedEntry(entry, entry.subject === null ? null : protectSubject(this.keys, entry.subject));
+        if (entry.subject === null) return toUnchainedEntry(entry, null);
+        let subject = protectedSubjects.get(entry.subject);
+        if (!subject) protectedSubjects.set(entry.subject, (subject = protectSubject(this.keys, entry.subject)));
+        return toUnchainedEntry(entry, subject);
       });
     } catch (error) {
       return Promise.reject(error);

@@ -57,8 +57,10 @@ export function loadAccessLogConfig(env: NodeJS.ProcessEnv = process.env): Acces
         .optionalString()
         .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// or postgresql:// connection string'),
       AUDIT_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier').default('access_log'),
-      AUDIT_KEYS_PATH: envField.string(path.join(DEFAULT_CERTS_DIR, 'audit-keys.json')),
-      GATEWAY_SIGNING_KEY_PATH: envField.string(path.join(DEFAULT_CERTS_DIR, 'gateway-signing.jwk.json')),
+      // Like every other key path, these default to files under CERTS_DIR.
+      CERTS_DIR: envField.string(DEFAULT_CERTS_DIR),
+      AUDIT_KEYS_PATH: envField.optionalString(),
+      GATEWAY_SIGNING_KEY_PATH: envField.optionalString(),
       AUDIT_CHAIN_ID: z.string().regex(CHAIN_ID, 'expected 1-64 characters A-Z a-z 0-9 . _ - (the replica id)').default(hostname().slice(0, 64)),
       AUDIT_COMMIT_TIMEOUT_MS: envField.positiveInt(2000),
       AUDIT_CHECKPOINT_EVERY: envField.positiveInt(1000),
@@ -74,8 +76,8 @@ export function loadAccessLogConfig(env: NodeJS.ProcessEnv = process.env): Acces
     sqliteFile: path.join(dataDir, 'access-log.db'),
     databaseUrl: raw.DATABASE_URL ?? null,
     pgSchema: raw.AUDIT_PG_SCHEMA,
-    auditKeysPath: resolveFromRoot(raw.AUDIT_KEYS_PATH),
-    signingKeyPath: resolveFromRoot(raw.GATEWAY_SIGNING_KEY_PATH),
+    auditKeysPath: resolveFromRoot(raw.AUDIT_KEYS_PATH ?? path.join(resolveFromRoot(raw.CERTS_DIR), 'audit-keys.json')),
+    signingKeyPath: resolveFromRoot(raw.GATEWAY_SIGNING_KEY_PATH ?? path.join(resolveFromRoot(raw.CERTS_DIR), 'gateway-signing.jwk.json')),
     chainId: raw.AUDIT_CHAIN_ID,
     commitTimeoutMs: raw.AUDIT_COMMIT_TIMEOUT_MS,
     checkpointEvery: raw.AUDIT_CHECKPOINT_EVERY,

@@ -44,11 +44,13 @@ function gatewayEnv(port: number): NodeJS.ProcessEnv {
 
 async function startGatewayProcess(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serveGateway.ts'], { cwd: REPO_ROOT, env: gatewayEnv(port), stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.includes('gateway ready')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr.join('\n')}`)));
   });
   return child;
 }
@@ -70,6 +72,7 @@ it('after kill -9 every response a client received has its entries, and the log 
   // requestId → number of personal values the client received in that response.
   const received = new Map<string, number>();
   let killed = false;
+  const failures: string[] = [];
   const worker = async (index: number) => {
     while (!killed) {
       const p = subjects[index % subjects.length];
@@ -79,23 +82,31 @@ it('after kill -9 every response a client received has its entries, and the log 
           { p },
         );
         if (response.status === 200 && response.data?.person) received.set(String(response.extensions?.['requestId']), 2);
-      } catch {
-        // the connection died with the gateway: nothing was received
+        else failures.push(`${response.status} ${JSON.stringify(response.errors?.map((e) => e.extensions?.['code']))}`);
+      } catch (error) {
+        // After the kill the connection dies with the gateway: nothing was received. Before it, say why.
+        if (!killed) failures.push(`request failed: ${(error as Error).message}`);
       }
     }
   };
   const workers = [0, 1, 2, 3].map(worker);
-  while (received.size < 60) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (received.size < 60) {
+    if (failures.length > 20) throw new Error(`requests fail before the crash: ${failures.slice(0, 3).join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Listen before killing: the exit can come before the workers finish.
+  const crashed = new Promise((resolve) => gateway.once('exit', resolve));
   gateway.kill('SIGKILL');
   killed = true;
   await Promise.all(workers);
   await client.close();
-  await new Promise((resolve) => gateway.once('exit', resolve));
+  await crashed;
 
   // The gateway starts again on the same log after the crash.
   gateway = await startGatewayProcess(port);
+  const stopped = new Promise((resolve) => gateway.once('exit', resolve));
   gateway.kill('SIGTERM');
-  await new Promise((resolve) => gateway.once('exit', resolve));
+  await stopped;
 
   const config = loadAccessLogConfig(gatewayEnv(port));
   const store = await openAccessLogStore(config);
