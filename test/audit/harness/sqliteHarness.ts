@@ -9,16 +9,18 @@ import type { StoreHarness } from './types.js';
 export async function createSqliteHarness(): Promise<StoreHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'access-log-test-'));
   const file = path.join(dir, 'data', 'access-log.db');
-  // A short busy timeout: the outage tests hold the write lock and expect a prompt failure.
-  const open = () => new SqliteAccessLogStore({ file, busyTimeoutMs: 200 });
-  const store = open();
+  // The main store has a short busy timeout: the outage tests hold the write lock and expect a
+  // prompt failure. A second writer (the fork test) waits longer, so two writers contending on a
+  // busy machine take turns instead of failing.
+  const open = (busyTimeoutMs: number) => new SqliteAccessLogStore({ file, busyTimeoutMs });
+  const store = open(200);
   const others: AccessLogStore[] = [];
   const raw = new Database(file);
   return {
     name: 'sqlite',
     store,
     async openAnother() {
-      const other = open();
+      const other = open(2000);
       others.push(other);
       return other;
     },
