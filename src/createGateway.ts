@@ -20,7 +20,7 @@ import { resolveDocumentId, trustedDocumentCheck } from './gateway/trustedDocume
 import type { TrustedDocuments } from './trusted-documents/manifest.js';
 import { maskUnexpectedError } from './gateway/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
-import { apolloRequestHandler, sendError, sendJson } from './http/apolloRequestHandler.js';
+import { apolloRequestHandler, sendError, sendFailure, sendJson } from './http/apolloRequestHandler.js';
 import { GatewayError } from './errors/index.js';
 import { authenticateRequest, type AgencyRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
@@ -206,10 +206,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     if (path === '/graphql') return void handleGraphQL(request, response);
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') return operations.ready(response);
-    if (path === '/metrics') return void operations.serveMetrics(request, response).catch(() => sendError(response, new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.')));
+    if (path === '/metrics') return void operations.serveMetrics(request, response).catch((error: unknown) => sendFailure(response, error));
     const route = deps.routes?.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
     if (route) {
-      Promise.resolve(route.handle(request, response)).catch(() => sendError(response, new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.')));
+      Promise.resolve(route.handle(request, response)).catch((error: unknown) => sendFailure(response, error));
       return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));

@@ -10,7 +10,7 @@ import type { ErrorLogger } from '../gateway/plugins/errorLoggingPlugin.js';
 import { loadSupergraphSdl } from '../gateway/loadSupergraph.js';
 import { maskUnexpectedError } from '../gateway/maskErrors.js';
 import { readBody } from '../http/readJsonBody.js';
-import { sendError } from '../http/apolloRequestHandler.js';
+import { sendError, sendFailure } from '../http/apolloRequestHandler.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
 import type { AgencyRegistry, ClientCertificateTrust } from '../identity/index.js';
@@ -203,7 +203,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {
       if (!isGatewayError(error)) logError({ requestId, code: 'INTERNAL_SERVER_ERROR', message: (error as Error).message });
-      sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), extra);
+      sendFailure(response, error, extra);
     }
   }
 

@@ -1,6 +1,6 @@
 import { signGatewayContext } from '../identity/gatewayContextToken.js';
 import type { GatewaySigningKey } from '../identity/index.js';
-import { isInForce, type Agreement } from '../policy/agreements.js';
+import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import type { GatewayContext } from './gatewayContext.js';
 
 /**
@@ -21,11 +21,8 @@ export function createContextSigner(options: { signingKey: GatewaySigningKey; ag
         .agreements()
         .some(
           (a) =>
-            a.client === caller.agency.id &&
-            a.owner === subgraph &&
             a.protectedIdentityAccess &&
-            a.purposes.has(caller.purpose) &&
-            a.categories.has('ADDRESS_CONTACT') &&
+            covers(a, { client: caller.agency.id, owner: subgraph, category: 'ADDRESS_CONTACT', purpose: caller.purpose }) &&
             isInForce(a, today),
         );
       token = signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess });

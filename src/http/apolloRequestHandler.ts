@@ -69,6 +69,11 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
   };
 }
 
+/** Answers a coded error as it is and anything else masked, so no internal message reaches a client. */
+export function sendFailure(response: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
+  sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), headers);
+}
+
 export function sendError(response: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
   if (response.headersSent) {
     response.destroy();

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { GATEWAY_ERROR_HTTP_STATUS, type GatewayError } from '../errors/index.js';
-import { sendJson } from '../http/apolloRequestHandler.js';
+import { GATEWAY_ERROR_HTTP_STATUS, GatewayError } from '../errors/index.js';
+import { sendError, sendJson } from '../http/apolloRequestHandler.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { certificateStatuses, expiringWithin, type CertificateStatus } from './certificates.js';
@@ -137,7 +137,7 @@ export class GatewayOperations {
    */
   async serveMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (!(request.socket as Partial<TLSSocket>).authorized) {
-      sendJson(response, 401, { errors: [{ message: 'A federation client certificate is required.', extensions: { code: 'CLIENT_CERTIFICATE_REQUIRED' } }] });
+      sendError(response, new GatewayError('CLIENT_CERTIFICATE_REQUIRED', 'A federation client certificate is required.'));
       return;
     }
     const { contentType, body } = await this.options.metrics.render();

@@ -1,5 +1,5 @@
 import type { Agreement } from './agreements.js';
-import { isInForce } from './agreements.js';
+import { covers, isInForce } from './agreements.js';
 import type { PersonalFieldCatalogue, PersonalFieldDeclaration } from './personalFieldCatalogue.js';
 import type { Purpose } from './purposes.js';
 
@@ -45,8 +45,8 @@ export function checkOperation(input: OperationCheckInput): FieldDecision[] {
       decisions.push({ outcome: 'denied', field, code: 'PURPOSE_NOT_ALLOWED', reason: 'PURPOSE_NOT_DECLARED' });
       continue;
     }
-    const candidates = input.agreements.filter(
-      (a) => a.client === input.clientAgency && a.owner === field.owner && a.categories.has(field.category) && a.purposes.has(input.purpose),
+    const candidates = input.agreements.filter((a) =>
+      covers(a, { client: input.clientAgency, owner: field.owner, category: field.category, purpose: input.purpose }),
     );
     const inForce = candidates.find((a) => isInForce(a, input.today));
     if (inForce) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
 import { entriesOfCase, tally } from '../support/accessLogEntries.js';
+import { createRawClient } from '../support/rawClient.js';
 
 /**
  * Entries are derived from the response (resolvers do not run in a federated gateway), so these
@@ -144,29 +145,16 @@ describe('access log: one entry per personal value released', () => {
 
   it('returns the request id in a header and in the response extensions', async () => {
     const subject = stack.sample.withBenefits;
-    const response = await fetchRaw(stack, subject);
-    expect(response.header).toMatch(/^[0-9a-f-]{36}$/);
-    expect(response.body.extensions?.requestId).toBe(response.header);
+    const client = createRawClient(stack.certsDir, 'malmo-stad', stack.gateway.url);
+    try {
+      const response = await client.send({
+        body: JSON.stringify({ query: '{ __typename }' }),
+        claims: { official: 'tjm-5', purpose: 'CASE_HANDLING', caseId: 'EXACT-raw', subjects: [subject] },
+      });
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.json?.extensions?.requestId).toBe(response.headers['x-request-id']);
+    } finally {
+      await client.close();
+    }
   });
 });
-
-async function fetchRaw(stack: Stack, subject: string): Promise<{ header: string | null; body: { extensions?: { requestId?: string } } }> {
-  const { readFileSync } = await import('node:fs');
-  const { Agent, request } = await import('undici');
-  const { mintRequestToken } = await import('../../src/client/mintRequestToken.js');
-  const cert = readFileSync(`${stack.certsDir}/agencies/malmo-stad.crt`, 'utf8');
-  const key = readFileSync(`${stack.certsDir}/agencies/malmo-stad.key`, 'utf8');
-  const agent = new Agent({ connect: { ca: readFileSync(`${stack.certsDir}/ca.crt`), cert, key } });
-  try {
-    const token = await mintRequestToken({ certificate: cert, privateKey: key, official: 'tjm-5', purpose: 'CASE_HANDLING', caseId: 'EXACT-raw', subjects: [subject] });
-    const response = await request(stack.gateway.url, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ __typename }' }),
-    });
-    return { header: (response.headers['x-request-id'] as string | undefined) ?? null, body: (await response.body.json()) as { extensions?: { requestId?: string } } };
-  } finally {
-    await agent.close();
-  }
-}

@@ -7,6 +7,7 @@ import { collectAccessedFields, type AccessedField } from '../../audit/collectAc
 import { addSubjectMarkers, stripSubjectMarkers } from '../../audit/subjectMarkers.js';
 import type { PersonalFieldCatalogue } from '../../policy/personalFieldCatalogue.js';
 import type { FieldDecision } from '../../policy/checkOperation.js';
+import type { Agreement } from '../../policy/agreements.js';
 import type { GatewayContext } from '../gatewayContext.js';
 import type { CallerContext } from '../../identity/callerContext.js';
 
@@ -55,7 +56,7 @@ export function accessLogPlugin(options: AccessLogPluginOptions): ApolloServerPl
           });
           stripSubjectMarkers(result.data);
           if (accessed.length === 0) return;
-          const entries = accessed.map((a) => entryFor(requestContext, caller, a));
+          const entries = releasedEntries(requestContext, caller, accessed);
           try {
             await options.log.record(entries);
           } catch (error) {
@@ -86,27 +87,38 @@ export function denialEntries(
   );
 }
 
-function entryFor(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>, caller: CallerContext, accessed: AccessedField): AccessLogEntry {
-  const decision = requestContext.contextValue.state.decisions?.find((d) => d.field.coordinate === accessed.field.coordinate);
-  const agreement = decision?.outcome === 'allowed' ? decision.agreement : undefined;
-  return {
+/**
+ * Entries for the personal values of one response. What every entry of the response shares (time,
+ * caller, operation, the agreement per field) is worked out once, not per value.
+ */
+function releasedEntries(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>, caller: CallerContext, accessed: readonly AccessedField[]): AccessLogEntry[] {
+  const agreements = new Map<string, Agreement>();
+  for (const decision of requestContext.contextValue.state.decisions ?? []) {
+    if (decision.outcome === 'allowed') agreements.set(decision.field.coordinate, decision.agreement);
+  }
+  const shared = {
     time: new Date().toISOString(),
     requestId: requestContext.contextValue.requestId,
     clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
     official: caller.official,
     purpose: caller.purpose,
-    legalBasis: agreement?.legalBasis ?? 'unknown',
-    processingRegisterRef: agreement
-      ? { recordId: agreement.processingRegister.recordId, version: String(agreement.processingRegister.version) }
-      : { recordId: 'unknown', version: '0' },
     caseId: caller.caseId,
-    subject: accessed.subject,
-    field: accessed.field.coordinate,
-    owningAgency: accessed.field.owner,
-    outcome: accessed.outcome,
-    outcomeCode: accessed.code as GatewayErrorCode | null,
     operationName: requestContext.operationName ?? null,
     documentHash: requestContext.queryHash ?? '',
   };
+  return accessed.map((value) => {
+    const agreement = agreements.get(value.field.coordinate);
+    return {
+      ...shared,
+      legalBasis: agreement?.legalBasis ?? 'unknown',
+      processingRegisterRef: agreement
+        ? { recordId: agreement.processingRegister.recordId, version: String(agreement.processingRegister.version) }
+        : { recordId: 'unknown', version: '0' },
+      subject: value.subject,
+      field: value.field.coordinate,
+      owningAgency: value.field.owner,
+      outcome: value.outcome,
+      outcomeCode: value.code as GatewayErrorCode | null,
+    };
+  });
 }
-
