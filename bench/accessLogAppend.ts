@@ -22,6 +22,7 @@ import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
 import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
 import { makePersonnummer } from '../src/personnummer/index.js';
+import { cpuSeconds } from './procStats.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +36,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const entriesPerRequest = Number(values.entries);
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const APPLICATION_NAME = `access-log-bench-${process.pid}`;
 
 const subjectKeys = parseSubjectKeys({ subjectEncryptionKey: randomBytes(32).toString('base64'), subjectHmacKey: randomBytes(32).toString('base64') });
 const { privateKey } = await generateKeyPair('ES256');
@@ -72,9 +74,28 @@ export interface AppendResult {
   readonly entriesPerCommit: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU of this process, all threads (the writer thread included), per entry. */
+  readonly writerCpuUsPerEntry: number;
+  /** PostgreSQL: CPU of the store's server backends per entry; null for SQLite. */
+  readonly serverCpuUsPerEntry: number | null;
 }
 
-async function run(store: AccessLogStore, backend: string, concurrency: number): Promise<AppendResult> {
+/** CPU seconds of the PostgreSQL backends serving this process's store (found by application name). */
+async function serverCpu(admin: pg.Client | null): Promise<number> {
+  if (!admin) return 0;
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [APPLICATION_NAME]);
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      // a backend that ended between the query and the read
+    }
+  }
+  return total;
+}
+
+async function run(store: AccessLogStore, backend: string, concurrency: number, admin: pg.Client | null): Promise<AppendResult> {
   let transactions = 0;
   const log = new AccessLog({
     store,
@@ -88,6 +109,10 @@ async function run(store: AccessLogStore, backend: string, concurrency: number):
   });
   const latencies: number[] = [];
   let requests = 0;
+  // Warm the writer (thread start, statement preparation, connections) outside the measurement.
+  await log.record(Array.from({ length: entriesPerRequest }, (_, i) => entry('warm-up', i)));
+  const cpuBefore = cpuSeconds(process.pid);
+  const serverBefore = await serverCpu(admin);
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -101,6 +126,8 @@ async function run(store: AccessLogStore, backend: string, concurrency: number):
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(process.pid) - cpuBefore;
+  const server = (await serverCpu(admin)) - serverBefore;
   await log.close();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
@@ -115,6 +142,8 @@ async function run(store: AccessLogStore, backend: string, concurrency: number):
     entriesPerCommit: entries / transactions,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
+    writerCpuUsPerEntry: (cpu * 1e6) / entries,
+    serverCpuUsPerEntry: admin ? (server * 1e6) / entries : null,
   };
 }
 
@@ -126,7 +155,8 @@ function report(result: AppendResult): void {
   console.log(
     `concurrency ${String(result.concurrency).padStart(3)}: ${Math.round(result.entriesPerSecond).toString().padStart(7)} entries/s, ` +
       `${Math.round(result.recordsPerSecond).toString().padStart(6)} record()/s, ${result.commits} commits, ` +
-      `${result.entriesPerCommit.toFixed(1)} entries/commit, latency p50 ${result.p50Ms.toFixed(1)} ms p99 ${result.p99Ms.toFixed(1)} ms`,
+      `${result.entriesPerCommit.toFixed(1)} entries/commit, latency p50 ${result.p50Ms.toFixed(1)} ms p99 ${result.p99Ms.toFixed(1)} ms, ` +
+      `CPU per entry ${result.writerCpuUsPerEntry.toFixed(1)} µs here${result.serverCpuUsPerEntry === null ? '' : ` + ${result.serverCpuUsPerEntry.toFixed(1)} µs in PostgreSQL`}`,
   );
 }
 
@@ -137,20 +167,20 @@ for (const backend of values.backend.split(',')) {
       const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
       const store = new SqliteAccessLogStore({ file: path.join(dir, 'access-log.db') });
       try {
-        report(await run(store, backend, concurrency));
+        report(await run(store, backend, concurrency, null));
       } finally {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     } else {
       const schema = `access_log_bench_${process.pid}`;
-      const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000 });
+      const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000, applicationName: APPLICATION_NAME });
+      const admin = new pg.Client({ connectionString: DATABASE_URL });
+      await admin.connect();
       try {
-        report(await run(store, backend, concurrency));
+        report(await run(store, backend, concurrency, admin));
       } finally {
         await store.close();
-        const admin = new pg.Client({ connectionString: DATABASE_URL });
-        await admin.connect();
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await admin.end();
       }

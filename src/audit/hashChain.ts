@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { StoredEntry, UnchainedEntry } from './entry.js';
 
 /**
@@ -60,7 +60,8 @@ export function canonicalEntryBytes(row: Omit<StoredEntry, 'hash'>): string {
 }
 
 export function entryHash(row: Omit<StoredEntry, 'hash'>): string {
-  return createHash('sha256').update(canonicalEntryBytes(row), 'utf8').digest('hex');
+  // The one-shot form: a Hash object per entry was a tenth of the writer's time.
+  return hash('sha256', canonicalEntryBytes(row), 'hex');
 }
 
 /** Spelled out rather than spread: object spread of this many properties is the writer's hottest cost. */

@@ -25,6 +25,22 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CIPHERTEXT_PREFIX = 'v1.';
+/** IVs per refill of the pool: one randomBytes call costs as much as encrypting a subject. */
+const IVS_PER_REFILL = 1024;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+/** A fresh 96-bit IV from the CSPRNG; each pooled byte is handed out once. */
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * IVS_PER_REFILL);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decodes one base64 key of exactly 32 bytes; the message says what is wrong, never the key. */
@@ -60,7 +76,7 @@ function aad(hmac: string): Buffer {
 
 export function protectSubject(keys: SubjectKeys, canonicalSubject: string): { subjectEnc: string; subjectHmac: string } {
   const hmac = subjectHmac(keys, canonicalSubject);
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', keys.encryptionKey, iv);
   cipher.setAAD(aad(hmac));
   const ciphertext = Buffer.concat([cipher.update(canonicalSubject, 'utf8'), cipher.final()]);

@@ -73,6 +73,18 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
     }
 
     describe('append and read', () => {
+      it('stores text with tabs, line breaks, backslashes and non-ASCII exactly, and the chain still verifies', async () => {
+        const log = openLog();
+        const awkward = { legalBasis: 'SFS 2001:454\t2 kap.\n1 § \\N \\. \r åäö', official: 'off\\icial\t1', operationName: null, caseId: 'ärende\n7' };
+        await log.record([makeEntry(awkward), makeEntry({ ...awkward, outcome: 'denied', outcomeCode: 'NO_AGREEMENT' })]);
+        const rows = await h.store.readChain('replica-a', 1, 10);
+        expect(rows).toHaveLength(2);
+        for (const row of rows) expect(row).toMatchObject({ legalBasis: awkward.legalBasis, official: awkward.official, operationName: null, caseId: awkward.caseId });
+        expect(rows[1]).toMatchObject({ outcome: 'denied', outcomeCode: 'NO_AGREEMENT' });
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+      });
+
       it('appends entries in seq order per chain and reads them back', async () => {
         const a = openLog({ chainId: 'replica-a' });
         const b = openLog({ chainId: 'replica-b' });

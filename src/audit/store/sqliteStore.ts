@@ -15,6 +15,7 @@ import {
   type NewLegalHold,
   type QueryPage,
 } from './AccessLogStore.js';
+import { SqliteWriterThread } from './sqliteWriter.js';
 import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
 
 export interface SqliteStoreOptions {
@@ -59,10 +60,12 @@ CREATE INDEX IF NOT EXISTS access_log_entries_subject ON access_log_entries (sub
 CREATE INDEX IF NOT EXISTS access_log_entries_client ON access_log_entries (client_agency_id, time);
 CREATE INDEX IF NOT EXISTS access_log_entries_owner ON access_log_entries (owning_agency, time);
 CREATE INDEX IF NOT EXISTS access_log_entries_official ON access_log_entries (official, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_purpose ON access_log_entries (purpose, time);
 CREATE INDEX IF NOT EXISTS access_log_entries_case ON access_log_entries (case_id, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_field ON access_log_entries (field, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_outcome ON access_log_entries (outcome, time);
+-- Purpose, field and outcome have a handful of values each: an index on them cost every append
+-- more than it saved a query, which walks the time order or a narrower index and filters.
+DROP INDEX IF EXISTS access_log_entries_purpose;
+DROP INDEX IF EXISTS access_log_entries_field;
+DROP INDEX IF EXISTS access_log_entries_outcome;
 CREATE TABLE IF NOT EXISTS access_log_chains (
   chain_id TEXT PRIMARY KEY,
   head_seq INTEGER NOT NULL,
@@ -127,13 +130,16 @@ function toHold(row: Row): LegalHold {
 
 /**
  * The single-gateway store: one SQLite file in WAL mode with synchronous=FULL, so a commit has
- * reached the disk (WAL fsynced) before append() resolves. Calls are synchronous underneath;
- * the group-commit writer keeps them to one per batch.
+ * reached the disk (WAL fsynced) before append() resolves. Appends run on a writer thread
+ * (sqliteWriter.ts): better-sqlite3 is synchronous, and a commit on the event loop stalled every
+ * request in flight for its B-tree work and fsync. Reads, audit queries, purges and legal holds
+ * use this connection; WAL lets them run beside the writer.
  */
 export class SqliteAccessLogStore implements AccessLogStore {
   readonly backend = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly writer: SqliteWriterThread;
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(path.dirname(options.file), { recursive: true });
@@ -143,20 +149,15 @@ export class SqliteAccessLogStore implements AccessLogStore {
     // a lost entry whose response was released is exactly what the log must never allow.
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
-    const placeholders = ENTRY_COLUMNS.map(() => '?').join(', ');
     this.statements = {
-      insertEntry: this.db.prepare(`INSERT INTO access_log_entries (${ENTRY_COLUMN_LIST}) VALUES (${placeholders})`),
       head: this.db.prepare('SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?'),
-      upsertHead: this.db.prepare(
-        'INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash',
-      ),
-      insertCheckpoint: this.db.prepare('INSERT INTO access_log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)'),
-      entryHash: this.db.prepare('SELECT hash FROM access_log_entries WHERE chain_id = ? AND seq = ?'),
       lastCheckpoint: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq DESC LIMIT 1'),
       readChain: this.db.prepare(`SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`),
       checkpoints: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq'),
       purges: this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq'),
     };
+    // Started after the schema exists: the thread only prepares statements against it.
+    this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
   }
 
   private readHead(chainId: string): ChainHead {
@@ -164,45 +165,13 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
   }
 
-  private insertCheckpoint(checkpoint: StoredCheckpoint): void {
-    const hash = (this.statements.entryHash.get(checkpoint.chainId, checkpoint.seq) as Row | undefined)?.['hash'];
-    if (hash !== checkpoint.headHash) {
-      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.`);
-    }
-    // The signed count must reach back exactly to the previous checkpoint; a writer that missed
-    // one (another process on the same chain) reloads and signs again.
-    const previous = ((this.statements.lastCheckpoint.get(checkpoint.chainId) as Row | undefined)?.['seq'] as number | undefined) ?? 0;
-    if (checkpoint.count !== checkpoint.seq - previous) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
-    this.statements.insertCheckpoint.run(checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.count, checkpoint.time, checkpoint.jws);
+  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+    if (rows.length === 0) return checkpoint ? this.writer.appendCheckpoint(checkpoint) : Promise.resolve();
+    return this.writer.append(rows, checkpoint);
   }
 
-  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
-    const first = rows[0];
-    const last = rows[rows.length - 1];
-    if (!first || !last) {
-      if (checkpoint) await this.appendCheckpoint(checkpoint);
-      return;
-    }
-    // IMMEDIATE takes the write lock first, so the head read below cannot be stale by commit time.
-    this.db
-      .transaction(() => {
-        const head = this.readHead(first.chainId);
-        if (head.seq !== first.seq - 1 || head.hash !== first.prevHash) throw new ChainConflictError(first.chainId, first.seq - 1, head.seq);
-        for (const row of rows) this.statements.insertEntry.run(...ENTRY_COLUMNS.map(([, property]) => row[property]));
-        this.statements.upsertHead.run(last.chainId, last.seq, last.hash);
-        if (checkpoint) this.insertCheckpoint(checkpoint);
-      })
-      .immediate();
-  }
-
-  async appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    this.db
-      .transaction(() => {
-        const head = this.readHead(checkpoint.chainId);
-        if (head.seq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, head.seq);
-        this.insertCheckpoint(checkpoint);
-      })
-      .immediate();
+  appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    return this.writer.appendCheckpoint(checkpoint);
   }
 
   async lastHead(chainId: string): Promise<ChainHead> {
@@ -298,12 +267,13 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return (this.db.prepare('SELECT * FROM access_log_legal_holds ORDER BY id').all() as Row[]).map(toHold);
   }
 
-  async healthCheck(): Promise<void> {
-    // Taking and releasing the write lock is the honest probe: reads succeed while writes are blocked.
-    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+  /** Probes through the writer thread: a dead thread or a held write lock both fail it. */
+  healthCheck(): Promise<void> {
+    return this.writer.probe();
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,130 @@
+import { Worker } from 'node:worker_threads';
+import type { StoredEntry } from '../entry.js';
+import { GENESIS_HASH } from '../hashChain.js';
+import type { StoredCheckpoint } from '../checkpoint.js';
+import { ChainConflictError, ChainStateError } from './AccessLogStore.js';
+import { ENTRY_COLUMNS, ENTRY_COLUMN_LIST } from './sql.js';
+
+/** What the writer thread runs; the schema itself is created by the store's own connection first. */
+const WRITER_SQL = {
+  insertEntry: `INSERT INTO access_log_entries (${ENTRY_COLUMN_LIST}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`,
+  head: 'SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?',
+  upsertHead:
+    'INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash',
+  entryHash: 'SELECT hash FROM access_log_entries WHERE chain_id = ? AND seq = ?',
+  lastCheckpointSeq: 'SELECT max(seq) AS seq FROM access_log_checkpoints WHERE chain_id = ?',
+  insertCheckpoint: 'INSERT INTO access_log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)',
+};
+
+type Failure =
+  | { readonly kind: 'conflict'; readonly chainId: string; readonly expectedSeq: number; readonly actualSeq: number }
+  | { readonly kind: 'state'; readonly message: string }
+  | { readonly kind: 'store'; readonly message: string; readonly code: string | null };
+
+type Reply = { readonly id: number; readonly failure?: Failure };
+
+/** A SQLite error from the writer thread, with SQLite's code (SQLITE_BUSY, SQLITE_FULL, ...). */
+export class SqliteWriterError extends Error {
+  constructor(message: string, readonly code: string | null) {
+    super(message);
+    this.name = 'SqliteWriterError';
+  }
+}
+
+function toError(failure: Failure): Error {
+  switch (failure.kind) {
+    case 'conflict':
+      return new ChainConflictError(failure.chainId, failure.expectedSeq, failure.actualSeq);
+    case 'state':
+      return new ChainStateError(failure.message);
+    case 'store':
+      return new SqliteWriterError(failure.message, failure.code);
+  }
+}
+
+/**
+ * The main-thread handle on the writer thread (sqliteWriterWorker.mjs). Requests are answered in
+ * order, one transaction at a time. A thread that dies fails what it had in hand and is started
+ * again by the next request, so one crash costs one batch, not the log.
+ */
+export class SqliteWriterThread {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: { readonly file: string; readonly busyTimeoutMs: number }) {}
+
+  append(rows: readonly StoredEntry[], checkpoint: StoredCheckpoint | undefined): Promise<void> {
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    return this.request({
+      op: 'append',
+      chainId: first.chainId,
+      firstSeq: first.seq,
+      prevHash: first.prevHash,
+      lastSeq: last.seq,
+      lastHash: last.hash,
+      // Arrays in column order clone faster than objects and bind directly as positional parameters.
+      rows: rows.map((row) => ENTRY_COLUMNS.map(([, property]) => row[property])),
+      checkpoint: checkpoint ?? null,
+    });
+  }
+
+  appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    return this.request({ op: 'checkpoint', checkpoint });
+  }
+
+  probe(): Promise<void> {
+    return this.request({ op: 'probe' });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // An idle thread is unreferenced; without this the process could end before it has closed the file.
+    worker.ref();
+    worker.postMessage({ op: 'close' });
+    await exited;
+  }
+
+  private request(message: Record<string, unknown>): Promise<void> {
+    if (this.closed) return Promise.reject(new SqliteWriterError('The access-log store is closed.', null));
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      // Referenced only while a commit is in hand: an idle store never keeps the process alive.
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL('./sqliteWriterWorker.mjs', import.meta.url), {
+      workerData: { file: this.options.file, busyTimeoutMs: this.options.busyTimeoutMs, sql: WRITER_SQL, genesisHash: GENESIS_HASH },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.failure) waiter.reject(toError(reply.failure));
+      else waiter.resolve();
+    });
+    worker.on('error', (error) => this.fail(worker, error));
+    worker.on('exit', (code) => this.fail(worker, new SqliteWriterError(`The access-log writer thread exited (code ${code}).`, null)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}

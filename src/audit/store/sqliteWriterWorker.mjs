@@ -1,0 +1,90 @@
+// @ts-check
+/**
+ * The SQLite access log's writer thread: it runs every transaction that appends entries or
+ * checkpoints, so the commit's B-tree work and its fsync never stop the gateway's event loop.
+ *
+ * Plain JavaScript on purpose: a worker thread starts outside any TypeScript loader (tsx,
+ * vitest), and this file needs none of the project's modules. sqliteWriter.ts owns the
+ * statements and hands them over in workerData; the checks here mirror the store contract
+ * (test/audit/accessLogStoreContract.ts runs against this thread).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertEntry' | 'head' | 'upsertHead' | 'entryHash' | 'lastCheckpointSeq' | 'insertCheckpoint', string>, genesisHash: string }} */
+const { file, busyTimeoutMs, sql, genesisHash } = workerData;
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+
+const db = new Database(file, { timeout: busyTimeoutMs });
+db.pragma('journal_mode = WAL');
+// FULL fsyncs the WAL on every commit: see sqliteStore.ts.
+db.pragma('synchronous = FULL');
+const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
+
+class Refusal extends Error {
+  /** @param {{ kind: 'conflict', chainId: string, expectedSeq: number, actualSeq: number } | { kind: 'state', message: string }} detail */
+  constructor(detail) {
+    super('refused');
+    this.detail = detail;
+  }
+}
+
+/** @param {string} chainId */
+function readHead(chainId) {
+  const row = /** @type {{ head_seq: number, head_hash: string } | undefined} */ (statements.head.get(chainId));
+  return row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: genesisHash };
+}
+
+/** @param {{ chainId: string, seq: number, headHash: string, count: number, time: string, jws: string }} checkpoint */
+function insertCheckpoint(checkpoint) {
+  const stored = /** @type {{ hash: string } | undefined} */ (statements.entryHash.get(checkpoint.chainId, checkpoint.seq));
+  if (stored?.hash !== checkpoint.headHash) {
+    throw new Refusal({ kind: 'state', message: `Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.` });
+  }
+  // The signed count must reach back exactly to the previous checkpoint; a writer that missed one
+  // (another process on the same chain) reloads and signs again.
+  const previous = /** @type {{ seq: number } | undefined} */ (statements.lastCheckpointSeq.get(checkpoint.chainId))?.seq ?? 0;
+  if (checkpoint.count !== checkpoint.seq - previous) {
+    throw new Refusal({ kind: 'conflict', chainId: checkpoint.chainId, expectedSeq: checkpoint.seq, actualSeq: checkpoint.seq });
+  }
+  statements.insertCheckpoint.run(checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.count, checkpoint.time, checkpoint.jws);
+}
+
+// IMMEDIATE takes the write lock first, so the head read cannot be stale by commit time.
+const append = db.transaction((/** @type {any} */ message) => {
+  const head = readHead(message.chainId);
+  if (head.seq !== message.firstSeq - 1 || head.hash !== message.prevHash) {
+    throw new Refusal({ kind: 'conflict', chainId: message.chainId, expectedSeq: message.firstSeq - 1, actualSeq: head.seq });
+  }
+  for (const row of message.rows) statements.insertEntry.run(row);
+  statements.upsertHead.run(message.chainId, message.lastSeq, message.lastHash);
+  if (message.checkpoint) insertCheckpoint(message.checkpoint);
+});
+
+const appendCheckpoint = db.transaction((/** @type {any} */ checkpoint) => {
+  const head = readHead(checkpoint.chainId);
+  if (head.seq !== checkpoint.seq) throw new Refusal({ kind: 'conflict', chainId: checkpoint.chainId, expectedSeq: checkpoint.seq, actualSeq: head.seq });
+  insertCheckpoint(checkpoint);
+});
+
+port.on('message', (/** @type {any} */ message) => {
+  if (message.op === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  try {
+    if (message.op === 'append') append.immediate(message);
+    else if (message.op === 'checkpoint') appendCheckpoint.immediate(message.checkpoint);
+    // Taking and releasing the write lock is the honest probe: reads succeed while writes are blocked.
+    else if (message.op === 'probe') db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    else throw new Error(`unknown operation ${String(message.op)}`);
+    port.postMessage({ id: message.id });
+  } catch (error) {
+    const failure =
+      error instanceof Refusal
+        ? error.detail
+        : { kind: 'store', message: error instanceof Error ? error.message : String(error), code: /** @type {{ code?: unknown }} */ (error)?.code ?? null };
+    port.postMessage({ id: message.id, failure });
+  }
+});
