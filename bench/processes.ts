@@ -4,8 +4,9 @@ import { startService, type ServiceProcess } from '../src/cli/processes.js';
 export type BenchProcess = ServiceProcess;
 
 /**
- * Starts a TypeScript entry through tsx, quietly unless `verbose`. Started unpinned so start-up
- * (compiling, loading the supergraph) uses both cores; the caller pins it before anything is measured.
+ * Starts a TypeScript entry through tsx, quietly unless `verbose`. The child inherits this
+ * process's CPU affinity: run.ts widens it while spawning (`startUnpinned`) so start-up uses both
+ * cores, and pins the child before anything is measured.
  */
 export function startProcess(
   name: string,

@@ -6,10 +6,11 @@
  * Layout on the 2-core machine (the same for every contender): core 1 runs the contender alone (a
  * gateway, or the fan-out client); core 0 runs the four subgraphs and this process, which is the
  * load generator. Processes start unpinned (start-up is not measured) and are pinned with
- * `taskset -a` before anything is measured.
+ * `taskset -a` before anything is measured. Quick mode pins nothing.
  *
- * --quick: a small population, one short round per workload, no scaling series: a smoke test
- * that fails (exit 1) if any contender answered wrongly. Its numbers are not measurements.
+ * --quick: a small population, every contender started at once, one very short round per workload
+ * at low concurrency, no warm-ups or scaling series: a smoke test that fails (exit 1) if any
+ * contender answered wrongly. Its numbers are not measurements.
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
@@ -47,7 +48,9 @@ const { values: args } = parseArgs({
 const QUICK = args.quick;
 const started = performance.now();
 const loadAtStart = os.loadavg()[0]!;
-const CONCURRENCY = 32;
+// Quick: enough concurrent requests to exercise group commit and the replay cache, without a queue
+// whose draining past a round's end would cost more than the round.
+const CONCURRENCY = QUICK ? 4 : 32;
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BENCH_DIR = path.join(REPO_ROOT, 'bench');
 const DATA_ROOT = path.join(REPO_ROOT, 'data', 'bench');
@@ -58,9 +61,9 @@ const SCALING_PERSONS = [1, 10, 100, 1000] as const;
 const MAIN_PLAN = process.env['BENCH_PLAN']
   ? (([warmup, rounds, seconds]) => ({ warmup: warmup!, rounds: rounds!, seconds: seconds! }))(process.env['BENCH_PLAN'].split(',').map(Number))
   : QUICK
-    ? { warmup: 0.5, rounds: 1, seconds: 1 }
+    ? { warmup: 0, rounds: 1, seconds: 0.25 }
     : { warmup: 2, rounds: 3, seconds: 3 };
-const SUBGRAPH_WARMUP_SECONDS = QUICK ? 1 : 8;
+const SUBGRAPH_WARMUP_SECONDS = QUICK ? 0 : 8;
 const SCALING_PLAN = { warmup: 1, rounds: 2, seconds: 2 };
 const CORE_CONTENDER = '1';
 const CORE_REST = '0';
@@ -103,16 +106,36 @@ const problems: string[] = [];
 // ---------------------------------------------------------------------------------------------
 // Preparation: comparison dependencies, pinning, certificates, population, subjects.
 
+if (QUICK) say('quick mode: a smoke test that every contender answers every workload correctly; its numbers mean nothing');
 if (!existsSync(path.join(BENCH_DIR, 'node_modules', '@graphql-hive', 'gateway-runtime'))) {
   say('installing bench/ dependencies (npm ci --prefix bench)');
   const install = spawnSync('npm', ['ci', '--prefix', BENCH_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error('npm ci --prefix bench failed');
 }
 
-const canPin = os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
-if (canPin) pin(process.pid, CORE_REST);
-else say('taskset or a second core is missing: processes run unpinned and the numbers are not comparable with docs/performance.md');
-const pinTo = (pid: number, cpus: string) => canPin && pin(pid, cpus);
+// Quick mode measures nothing: pinned, each of its processes would only queue on one core behind
+// whatever else the machine is running.
+const pinned = !QUICK && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+if (pinned) pin(process.pid, CORE_REST);
+else if (!QUICK) say('taskset or a second core is missing: processes run unpinned and the numbers are not comparable with docs/performance.md');
+const pinTo = (pid: number, cpus: string) => pinned && pin(pid, cpus);
+const ALL_CORES = `0-${os.cpus().length - 1}`;
+/**
+ * A child inherits this process's affinity, core 0 alone once pinned: widened while it is spawned,
+ * so that start-ups (not measured) use every core rather than queueing behind the subgraphs.
+ */
+function startUnpinned(...args: Parameters<typeof startProcess>): BenchProcess {
+  if (!pinned) return startProcess(...args);
+  pin(process.pid, ALL_CORES);
+  try {
+    return startProcess(...args);
+  } finally {
+    pin(process.pid, CORE_REST);
+  }
+}
+
+// Quick mode measures nothing, so the append benchmark need not wait for the cores to be free.
+const appendAhead = QUICK ? appendThroughput() : undefined;
 
 const certsDir = path.join(DATA_ROOT, 'certs');
 await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
@@ -166,7 +189,7 @@ interface Subgraphs {
 
 async function startSubgraphs(dataDir: string): Promise<Subgraphs> {
   const processes = REFERENCE_AGENCIES.map((agency) =>
-    startProcess(agency.id, 'src/cli/serveSubgraph.ts', {
+    startUnpinned(agency.id, 'src/cli/serveSubgraph.ts', {
       args: [agency.id],
       // A context token for a case of 1 000 persons is ~20 kB: above Node's default 16 kB header limit.
       nodeArgs: ['--max-http-header-size=131072'],
@@ -238,7 +261,7 @@ async function startContender(id: ContenderId, subgraphs: Subgraphs): Promise<Ru
   }
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each contender, written when it stops (see docs/performance.md).
   const profile = process.env['BENCH_CPU_PROF'];
-  const child = startProcess(id, entry, { env, ipc: id === 'fanOut', ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] } : {}) });
+  const child = startUnpinned(id, entry, { env, ipc: id === 'fanOut', ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] } : {}) });
   const ready = await child.ready;
   pinTo(child.pid, CORE_CONTENDER);
   const url = typeof ready['url'] === 'string' ? ready['url'] : undefined;
@@ -365,7 +388,8 @@ async function measure(contender: RunningContender, w: Workload, plan: Plan, sub
   }
   // Request tokens are minted before each round, outside the timed loop: a jti is accepted once.
   const tokensFor = (rate: number, seconds: number) => (contender.ours ? mintTokens(w, Math.ceil(rate * seconds * 1.6) + 200) : Promise.resolve([]));
-  let rate = 1000;
+  // Until a warm-up has measured it (quick mode has none), a guess that sizes the first token pool.
+  let rate = QUICK ? 200 : 1000;
   if (plan.warmup > 0) {
     const warm = await round(plan.warmup, await tokensFor(rate, plan.warmup));
     rate = warm.requests / warm.seconds;
@@ -408,70 +432,90 @@ async function measure(contender: RunningContender, w: Workload, plan: Plan, sub
 
 const cells: Cell[] = [];
 const summaries: ContenderSummary[] = [];
-const reference = new Map<string, string>();
+/** Per workload, each gateway's data as canonical JSON: every gateway must return the same data for the same operation. */
+const answers = new Map<string, Map<ContenderId, string>>();
 /** How ours refused the 1 000-person query. */
 const refusals = new Map<ContenderId, string>();
 const ORDER: ContenderId[] = ['fanOut', 'bareApollo', 'hive', 'oursSqlite', 'oursPostgres'];
 
+/** Starts a contender, checks its answers, measures it if they are right, and stops it. */
+async function runContender(id: ContenderId): Promise<void> {
+  say(`${TITLES[id]}: starting`);
+  const contender = await startContender(id, subgraphs);
+  const contenderProblems: string[] = [];
+  try {
+    const applicable = workloads.filter((w) => !w.denied || contender.ours);
+    for (const w of applicable) {
+      const { problems: found, data } = await checkOnce(contender, w);
+      if (data !== undefined && !w.denied) {
+        const byContender = answers.get(w.name) ?? new Map<ContenderId, string>();
+        answers.set(w.name, byContender.set(id, canonicalJson(data)));
+      }
+      contenderProblems.push(...found.map((p) => `${w.name}: ${p}`));
+    }
+    if (contender.ours && !QUICK) {
+      // A case names at most MAX_SUBJECTS (100) persons: the 1 000-person query must be refused.
+      const { problems: found } = await checkOnce(contender, scaling.at(-1)!);
+      // (A 1 000-subject token is ~20 kB: Node's HTTP parser refuses the header before the token is read, 431.)
+      const refusal = found.find((p) => /^HTTP 4\d\d( without JSON)?$/.test(p));
+      if (!refusal) contenderProblems.push('persons1000: expected a refusal (at most 100 subjects per case)');
+      else refusals.set(id, found.filter((p) => p.startsWith('errors:') || p === refusal).join(', '));
+    }
+    if (contenderProblems.length > 0) {
+      say(`${TITLES[id]}: WRONG ANSWERS: ${contenderProblems.join('; ')}`);
+    } else {
+      say(`${TITLES[id]}: answers correct; measuring`);
+      if (id === 'fanOut' && SUBGRAPH_WARMUP_SECONDS > 0) {
+        // The subgraphs serve every contender: bring their JIT to steady state once, before anything is counted.
+        for (const w of applicable) await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds: SUBGRAPH_WARMUP_SECONDS, concurrency: CONCURRENCY });
+      }
+      for (const w of applicable) {
+        const cell = await measure(contender, w, MAIN_PLAN, subgraphs, POPULATION);
+        cells.push(cell);
+        say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p99 ${cell.p99Ms.toFixed(1)} ms${cell.failures ? `, ${cell.failures} FAILED` : ''}`);
+        if (cell.failures > 0) contenderProblems.push(`${w.name}: ${cell.failures} requests answered with an unexpected status under load`);
+      }
+      const series = id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
+      for (const w of series) {
+        const check = await checkOnce(contender, w);
+        if (check.problems.length > 0) {
+          contenderProblems.push(...check.problems.map((p) => `${w.name}: ${p}`));
+          continue;
+        }
+        const cell = await measure(contender, w, SCALING_PLAN, subgraphs, POPULATION);
+        cells.push(cell);
+        say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50Ms.toFixed(1)} ms`);
+      }
+    }
+    summaries.push({ contender: id, title: TITLES[id], peakMemoryMiB: peakMemoryMiB(contender.process.pid), problems: contenderProblems });
+  } finally {
+    await contender.stop();
+  }
+}
+
 let subgraphs = await startSubgraphs(populationDir(POPULATION));
 try {
-  for (const id of ORDER.filter((c) => !args.only || args.only.split(',').includes(c))) {
-    say(`${TITLES[id]}: starting`);
-    const contender = await startContender(id, subgraphs);
-    const contenderProblems: string[] = [];
-    try {
-      const applicable = workloads.filter((w) => !w.denied || contender.ours);
-      for (const w of applicable) {
-        const { problems: found, data } = await checkOnce(contender, w);
-        if (data !== undefined && !w.denied) {
-          // Every gateway must return the same data for the same operation.
-          const json = canonicalJson(data);
-          const expected = reference.get(w.name);
-          if (expected === undefined) reference.set(w.name, json);
-          else if (expected !== json) found.push('data differs from the other gateways');
-        }
-        contenderProblems.push(...found.map((p) => `${w.name}: ${p}`));
-      }
-      if (contender.ours && !QUICK) {
-        // A case names at most MAX_SUBJECTS (100) persons: the 1 000-person query must be refused.
-        const { problems: found } = await checkOnce(contender, scaling.at(-1)!);
-        // (A 1 000-subject token is ~20 kB: Node's HTTP parser refuses the header before the token is read, 431.)
-        const refusal = found.find((p) => /^HTTP 4\d\d( without JSON)?$/.test(p));
-        if (!refusal) contenderProblems.push('persons1000: expected a refusal (at most 100 subjects per case)');
-        else refusals.set(id, found.filter((p) => p.startsWith('errors:') || p === refusal).join(', '));
-      }
-      if (contenderProblems.length > 0) {
-        say(`${TITLES[id]}: WRONG ANSWERS: ${contenderProblems.join('; ')}`);
-      } else {
-        say(`${TITLES[id]}: answers correct; measuring`);
-        if (id === 'fanOut') {
-          // The subgraphs serve every contender: bring their JIT to steady state once, before anything is counted.
-          for (const w of applicable) await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds: SUBGRAPH_WARMUP_SECONDS, concurrency: CONCURRENCY });
-        }
-        for (const w of applicable) {
-          const cell = await measure(contender, w, MAIN_PLAN, subgraphs, POPULATION);
-          cells.push(cell);
-          say(`  ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p99 ${cell.p99Ms.toFixed(1)} ms${cell.failures ? `, ${cell.failures} FAILED` : ''}`);
-          if (cell.failures > 0) contenderProblems.push(`${w.name}: ${cell.failures} requests answered with an unexpected status under load`);
-        }
-        const series = id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
-        for (const w of series) {
-          const check = await checkOnce(contender, w);
-          if (check.problems.length > 0) {
-            contenderProblems.push(...check.problems.map((p) => `${w.name}: ${p}`));
-            continue;
-          }
-          const cell = await measure(contender, w, SCALING_PLAN, subgraphs, POPULATION);
-          cells.push(cell);
-          say(`  ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50Ms.toFixed(1)} ms`);
-        }
-      }
-      summaries.push({ contender: id, title: TITLES[id], peakMemoryMiB: peakMemoryMiB(contender.process.pid), problems: contenderProblems });
-      problems.push(...contenderProblems.map((p) => `${id} ${p}`));
-    } finally {
-      await contender.stop();
+  const selected = ORDER.filter((c) => !args.only || args.only.split(',').includes(c));
+  if (QUICK) {
+    // Start-up is most of a quick run, and its numbers mean nothing: every contender runs at once.
+    // Each one stops itself, so all are waited for before a failure is passed on.
+    const runs = await Promise.allSettled(selected.map(runContender));
+    for (const run of runs) if (run.status === 'rejected') throw run.reason;
+  } else {
+    // One at a time, so that nothing else runs on the cores while a contender is measured.
+    for (const id of selected) await runContender(id);
+  }
+  // Compared once all have answered, in ORDER: the same contender is blamed however their answers interleaved.
+  for (const [workload, byContender] of answers) {
+    const [reference, ...others] = [...byContender].sort(([a], [b]) => ORDER.indexOf(a) - ORDER.indexOf(b));
+    for (const [id, json] of others) {
+      if (json === reference![1]) continue;
+      const problem = `${workload}: data differs from ${TITLES[reference![0]]}`;
+      say(`${TITLES[id]}: WRONG ANSWERS: ${problem}`);
+      summaries.find((s) => s.contender === id)!.problems.push(problem);
     }
   }
+  for (const summary of summaries) problems.push(...summary.problems.map((p) => `${summary.contender} ${p}`));
 
   if (!QUICK && !args.only) {
     say(`population of ${LARGE_POPULATION} persons (generated once, ~140 s, then cached in ${path.relative(REPO_ROOT, populationDir(LARGE_POPULATION))}/)`);
@@ -501,8 +545,7 @@ try {
   await subgraphs.stop();
 }
 
-say('access-log append throughput');
-const append = await appendThroughput();
+const append = await (appendAhead ?? appendThroughput());
 
 // ---------------------------------------------------------------------------------------------
 // Report.
@@ -525,14 +568,16 @@ if (problems.length > 0) {
   say(`FAILED: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
+if (QUICK) say('quick mode: every contender answered every workload correctly (the numbers above mean nothing)');
 process.exit(0);
 
 // ---------------------------------------------------------------------------------------------
 
 async function appendThroughput(): Promise<AppendResult[]> {
-  const argv = ['--json', '--seconds', QUICK ? '1' : '3', '--concurrency', QUICK ? '64' : '1,64,256', '--entries', '5', '--backend', 'sqlite,postgres'];
-  const command = canPin ? 'taskset' : process.execPath;
-  const commandArgs = [...(canPin ? ['-c', CORE_CONTENDER, process.execPath] : []), '--import', 'tsx', 'bench/accessLogAppend.ts', ...argv];
+  say('access-log append throughput');
+  const argv = ['--json', '--seconds', QUICK ? '0.25' : '3', '--concurrency', QUICK ? '64' : '1,64,256', '--entries', '5', '--backend', 'sqlite,postgres'];
+  const command = pinned ? 'taskset' : process.execPath;
+  const commandArgs = [...(pinned ? ['-c', CORE_CONTENDER, process.execPath] : []), '--import', 'tsx', 'bench/accessLogAppend.ts', ...argv];
   const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_DATABASE_URL: DATABASE_URL } });
   const results: AppendResult[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -574,7 +619,7 @@ async function describeMachine() {
     hiveGatewayRuntime: hive.version,
     loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0]! },
     commit: `${git}${dirty ? ' (with uncommitted changes)' : ''}`,
-    pinning: canPin ? `contender on CPU ${CORE_CONTENDER}; subgraphs and load generator on CPU ${CORE_REST}` : 'none',
+    pinning: pinned ? `contender on CPU ${CORE_CONTENDER}; subgraphs and load generator on CPU ${CORE_REST}` : 'none',
   };
 }
 
@@ -582,6 +627,10 @@ function renderMarkdown(): string {
   const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
   const cell = (contender: ContenderId, workload: string, population = POPULATION) => cells.find((c) => c.contender === contender && c.workload === workload && c.population === population);
   const lines: string[] = [];
+  if (QUICK) {
+    lines.push('**Quick mode: a smoke test of correctness. Its numbers mean nothing: each comes from a quarter of a second of load at concurrency 4, without warm-up, while other contenders start on the same cores.**');
+    lines.push('');
+  }
   lines.push(`### Side by side (${POPULATION.toLocaleString('en-US')} persons, concurrency ${CONCURRENCY}, ${MAIN_PLAN.rounds} × ${MAIN_PLAN.seconds} s after ${MAIN_PLAN.warmup} s warm-up)`);
   lines.push('');
   lines.push('| workload | contender | req/s | p50 ms | p99 ms | contender CPU s / 1000 req | subgraphs CPU s / 1000 req | peak RSS MiB |');
@@ -652,7 +701,6 @@ function renderMarkdown(): string {
   lines.push('');
   lines.push(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`);
   if (machine.loadAverage.atStart > 1.5) lines.push('\n**The machine was busy with other work when the run started: these numbers are not representative.**');
-  if (QUICK) lines.push('\nQuick mode: a correctness smoke test; these numbers are not measurements.');
   return lines.join('\n');
 }
 
