@@ -165,7 +165,7 @@ for (const backend of values.backend.split(',')) {
   for (const concurrency of values.concurrency.split(',').map(Number)) {
     if (backend === 'sqlite') {
       const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
-      const store = new SqliteAccessLogStore({ file: path.join(dir, 'access-log.db') });
+      const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'access-log.db') });
       try {
         report(await run(store, backend, concurrency, null));
       } finally {

@@ -18,8 +18,8 @@ export async function openAccessLogStore(config: AccessLogConfig, options: { rea
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
     });
   }
-  // The busy wait blocks the event loop (better-sqlite3 is synchronous), so it stays well inside the commit bound.
-  return new SqliteAccessLogStore({ file: config.sqliteFile, busyTimeoutMs: Math.min(config.commitTimeoutMs, 1000) });
+  // The writer thread's busy wait stays inside the commit bound, so a lock held elsewhere fails the commit, not the thread.
+  return SqliteAccessLogStore.open({ file: config.sqliteFile, busyTimeoutMs: Math.min(config.commitTimeoutMs, 1000) });
 }
 
 export interface OpenedAccessLog {

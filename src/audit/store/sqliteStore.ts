@@ -160,6 +160,21 @@ export class SqliteAccessLogStore implements AccessLogStore {
     this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
   }
 
+  /**
+   * Opens the store and waits for its writer thread: started lazily, the thread's start-up (a few
+   * tens of milliseconds, far more on a loaded machine) would count against the first commit's timeout.
+   */
+  static async open(options: SqliteStoreOptions): Promise<SqliteAccessLogStore> {
+    const store = new SqliteAccessLogStore(options);
+    try {
+      await store.writer.ready();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
   private readHead(chainId: string): ChainHead {
     const row = this.statements.head.get(chainId) as Row | undefined;
     return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };

@@ -79,6 +79,11 @@ export class SqliteWriterThread {
     return this.request({ op: 'probe' });
   }
 
+  /** Starts the thread and waits until it has opened the file, without taking the write lock. */
+  ready(): Promise<void> {
+    return this.request({ op: 'ready' });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;

@@ -78,6 +78,8 @@ port.on('message', (/** @type {any} */ message) => {
     else if (message.op === 'checkpoint') appendCheckpoint.immediate(message.checkpoint);
     // Taking and releasing the write lock is the honest probe: reads succeed while writes are blocked.
     else if (message.op === 'probe') db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    // Answered once the connection is open and the statements prepared: start-up is then done.
+    else if (message.op === 'ready') undefined;
     else throw new Error(`unknown operation ${String(message.op)}`);
     port.postMessage({ id: message.id });
   } catch (error) {
