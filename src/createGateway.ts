@@ -16,6 +16,7 @@ import { accessLogPlugin, denialEntries, type AccessLogSink } from './gateway/pl
 import { checkPersonnummerInputs } from './gateway/inputValidation/personnummerInputs.js';
 import { reservedAliasCheck } from './gateway/inputValidation/reservedAliases.js';
 import { purposeCheck } from './gateway/purposeCheck.js';
+import { createOperationAnalyser } from './gateway/operationAnalysis.js';
 import { resolveDocumentId, trustedDocumentCheck } from './gateway/trustedDocuments.js';
 import type { TrustedDocuments } from './trusted-documents/manifest.js';
 import { maskUnexpectedError } from './gateway/maskErrors.js';
@@ -92,7 +93,7 @@ export interface RunningGateway {
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
   const supergraph = loadSupergraphSdl(config.supergraphPath);
   const catalogue = readPersonalFieldCatalogue(supergraph.sdl);
-  const today = deps.today ?? (() => new Date().toISOString().slice(0, 10));
+  const today = deps.today ?? utcDateClock();
   const allowPlainHttp = config.mode === 'development';
   const limits = config.limits ?? loadLimitsConfig({});
   const logger = deps.logger ?? createLogger({ level: 'warn' });
@@ -109,6 +110,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     }
   }
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
+  // The document-only facts every check and the access log need, worked out once per document.
+  const analyse = createOperationAnalyser({ catalogue });
   const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
@@ -150,9 +153,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
           operationResolutionCheck,
           operationLimitCheck({ limits: limits.operation, catalogue: () => catalogue }),
           ...(config.mode === 'production' && deps.trustedDocuments ? [trustedDocumentCheck(deps.trustedDocuments)] : []),
-          ({ document }) => reservedAliasCheck(document),
-          ({ schema, operation, request }) => (operation ? checkPersonnummerInputs(schema, operation, request.variables) : []),
-          purposeCheck({ catalogue: () => catalogue, agreements: deps.agreements, today }),
+          ({ schema, document, operation }) => (operation ? reservedAliasCheck(analyse(schema, document, operation)) : []),
+          ({ schema, document, operation, request }) => (operation ? checkPersonnummerInputs(analyse(schema, document, operation).personnummerInputs, request.variables) : []),
+          purposeCheck({ catalogue: () => catalogue, agreements: deps.agreements, today, analyse }),
         ],
         // A refused operation is logged too: who asked for what, and why it was refused.
         async (requestContext, errors) => {
@@ -160,7 +163,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
           if (entries.length > 0) await deps.accessLog.record(entries);
         },
       ),
-      accessLogPlugin({ log: deps.accessLog, catalogue: () => catalogue }),
+      accessLogPlugin({ log: deps.accessLog, catalogue: () => catalogue, analyse }),
     ],
   });
   await server.start();
@@ -235,5 +238,24 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       await admission.close();
       stopObservingLog?.();
     },
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Today's UTC date, as agreements are judged: the purpose check and every subgraph call's context
+ * ask for it, so it is formatted again only when the day changes (or the clock is set back past midnight).
+ */
+function utcDateClock(): () => string {
+  let day = '';
+  let dayStart = 0;
+  return () => {
+    const now = Date.now();
+    if (now < dayStart || now >= dayStart + DAY_MS) {
+      dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+      day = new Date(dayStart).toISOString().slice(0, 10);
+    }
+    return day;
   };
 }

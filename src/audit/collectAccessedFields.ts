@@ -3,6 +3,8 @@ import {
   isAbstractType,
   isObjectType,
   Kind,
+  visit,
+  BREAK,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -27,39 +29,53 @@ export interface AccessedField {
   readonly code: string | null;
 }
 
-export interface CollectInput {
+export interface AccessPlanInput {
   readonly schema: GraphQLSchema;
   readonly document: DocumentNode;
   readonly operation: OperationDefinitionNode;
+  /** Decide @skip/@include; irrelevant to a document without them (see hasConditionalSelections). */
   readonly variables: Readonly<Record<string, unknown>>;
-  readonly data: Record<string, unknown> | null | undefined;
-  readonly errors: readonly GraphQLFormattedError[] | undefined;
   readonly catalogue: PersonalFieldCatalogue;
 }
 
+/** A response key of a selection on one object type. */
+interface PlannedField {
+  readonly key: string;
+  readonly declaration: PersonalFieldDeclaration | undefined;
+  /** The field's composite type and merged sub-selections, when the walk goes on below it. */
+  readonly below: { readonly type: GraphQLCompositeType; readonly selectionSets: readonly SelectionSetNode[] } | undefined;
+}
+
 /**
- * Walks the response the way graphql-js executes an operation (fragments merged by response key,
- * @skip/@include evaluated with the request's variables, abstract types resolved by the marker
- * typename) and yields one entry per personal field value present in it. A value present in the
- * response is released, even when null; a null with a coded error at its path was withheld.
+ * How responses to one operation are read: per object type and selection, which response keys
+ * to look at and which of them are personal fields. Worked out as the walk first meets each
+ * (type, selection) and kept, so the objects of a list, and the responses of later requests when
+ * the plan is reused, are read without merging fragments again.
  */
-export function collectAccessedFields(input: CollectInput): AccessedField[] {
-  const accessed: AccessedField[] = [];
+export interface AccessPlan {
+  readonly schema: GraphQLSchema;
+  readonly root: GraphQLObjectType | undefined;
+  readonly rootSelectionSets: readonly SelectionSetNode[];
+  fieldsOf(type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[]): readonly PlannedField[];
+}
+
+/** Whether the document selects anything under @skip or @include: only then does a plan depend on the variables. */
+export function hasConditionalSelections(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
+/** The plan for an operation's responses, fragments merged by response key as graphql-js executes them. */
+export function planAccess(input: AccessPlanInput): AccessPlan {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of input.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const errorCodes = new Map<string, string>();
-  for (const error of input.errors ?? []) {
-    if (!error.path) continue;
-    const code = error.extensions?.['code'];
-    errorCodes.set(error.path.join('.'), typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
-  }
-  const codeAt = (path: readonly (string | number)[]): string | null => {
-    for (let length = path.length; length > 0; length--) {
-      const code = errorCodes.get(path.slice(0, length).join('.'));
-      if (code) return code;
-    }
-    return null;
-  };
 
   const shouldInclude = (directives: readonly DirectiveNode[] | undefined): boolean => {
     for (const directive of directives ?? []) {
@@ -95,36 +111,93 @@ export function collectAccessedFields(input: CollectInput): AccessedField[] {
     return fields;
   };
 
-  const walk = (parentType: GraphQLCompositeType, selectionSets: readonly SelectionSetNode[], value: unknown, path: (string | number)[]) => {
+  const plans = new Map<readonly SelectionSetNode[], Map<GraphQLObjectType, readonly PlannedField[]>>();
+  const { operation, schema } = input;
+  return {
+    schema,
+    root: operation.operation === 'query' ? schema.getQueryType() ?? undefined : operation.operation === 'mutation' ? schema.getMutationType() ?? undefined : schema.getSubscriptionType() ?? undefined,
+    rootSelectionSets: [operation.selectionSet],
+    fieldsOf(type, selectionSets) {
+      let byType = plans.get(selectionSets);
+      if (!byType) plans.set(selectionSets, (byType = new Map()));
+      const known = byType.get(type);
+      if (known) return known;
+      const planned: PlannedField[] = [];
+      for (const [key, nodes] of collectFields(type, selectionSets)) {
+        const name = nodes[0]!.name.value;
+        const fieldDef = type.getFields()[name];
+        if (!fieldDef) continue;
+        const named = getNamedType(fieldDef.type);
+        const subSets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+        planned.push({
+          key,
+          declaration: input.catalogue.fields.get(`${type.name}.${name}`),
+          below: subSets.length > 0 && (isObjectType(named) || isAbstractType(named)) ? { type: named, selectionSets: subSets } : undefined,
+        });
+      }
+      byType.set(type, planned);
+      return planned;
+    },
+  };
+}
+
+/**
+ * Walks the response the way graphql-js executes an operation (fragments merged by response key,
+ * @skip/@include evaluated with the request's variables, abstract types resolved by the marker
+ * typename) and yields one entry per personal field value present in it. A value present in the
+ * response is released, even when null; a null with a coded error at its path was withheld.
+ */
+export function collectAccessedFields(input: {
+  readonly plan: AccessPlan;
+  readonly data: Record<string, unknown> | null | undefined;
+  readonly errors: readonly GraphQLFormattedError[] | undefined;
+}): AccessedField[] {
+  const { plan } = input;
+  const accessed: AccessedField[] = [];
+  const errorCodes = new Map<string, string>();
+  for (const error of input.errors ?? []) {
+    if (!error.path) continue;
+    const code = error.extensions?.['code'];
+    errorCodes.set(error.path.join('.'), typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+  }
+  const codeAt = (path: readonly (string | number)[]): string | null => {
+    for (let length = path.length; length > 0; length--) {
+      const code = errorCodes.get(path.slice(0, length).join('.'));
+      if (code) return code;
+    }
+    return null;
+  };
+
+  // The response path, pushed and popped as the walk goes (a copy only where an error is looked up).
+  const path: (string | number)[] = [];
+  const walk = (parentType: GraphQLCompositeType, selectionSets: readonly SelectionSetNode[], value: unknown) => {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
-      value.forEach((item, index) => walk(parentType, selectionSets, item, [...path, index]));
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        walk(parentType, selectionSets, value[index]);
+        path.pop();
+      }
       return;
     }
     const object = value as Record<string, unknown>;
-    const type = concreteType(input.schema, parentType, object);
+    const type = concreteType(plan.schema, parentType, object);
     if (!type) return;
     const subject = object[SUBJECT_ALIAS];
-    for (const [key, nodes] of collectFields(type, selectionSets)) {
-      if (!(key in object)) continue;
-      const name = nodes[0]!.name.value;
-      const fieldDef = type.getFields()[name];
-      if (!fieldDef) continue;
-      const fieldValue = object[key];
-      const fieldPath = [...path, key];
-      const declaration = input.catalogue.fields.get(`${type.name}.${name}`);
-      if (declaration && typeof subject === 'string') {
-        const code = fieldValue === null ? codeAt(fieldPath) : null;
-        accessed.push({ subject, field: declaration, outcome: code ? 'withheld' : 'released', code });
+    for (const field of plan.fieldsOf(type, selectionSets)) {
+      if (!(field.key in object)) continue;
+      const fieldValue = object[field.key];
+      path.push(field.key);
+      if (field.declaration && typeof subject === 'string') {
+        const code = fieldValue === null && errorCodes.size > 0 ? codeAt(path) : null;
+        accessed.push({ subject, field: field.declaration, outcome: code ? 'withheld' : 'released', code });
       }
-      const named = getNamedType(fieldDef.type);
-      const subSets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      if (subSets.length > 0 && (isObjectType(named) || isAbstractType(named))) walk(named, subSets, fieldValue, fieldPath);
+      if (field.below) walk(field.below.type, field.below.selectionSets, fieldValue);
+      path.pop();
     }
   };
 
-  const root = input.operation.operation === 'query' ? input.schema.getQueryType() : input.operation.operation === 'mutation' ? input.schema.getMutationType() : input.schema.getSubscriptionType();
-  if (root && input.data) walk(root, [input.operation.selectionSet], input.data, []);
+  if (plan.root && input.data) walk(plan.root, plan.rootSelectionSets, input.data);
   return accessed;
 }
 

@@ -22,7 +22,7 @@ export interface AgencyDataSourceOptions {
   readonly url: string;
   readonly fetcher: Fetcher;
   /** Signs the verified caller context for the subgraph; absent only in development mode. */
-  readonly signContext?: (context: GatewayContext, subgraph: string) => Promise<string>;
+  readonly signContext?: (context: GatewayContext, subgraph: string) => string;
   /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
   readonly breaker?: CircuitBreaker;
   readonly observer?: SubgraphCallObserver;
@@ -52,13 +52,13 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#observer = options.observer;
   }
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
     // Apollo also calls data sources outside requests (health checks) with an empty context.
     const gatewayContext = context as Partial<GatewayContext>;
     if (!headers || typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
-    if (this.#signContext) headers.set('authorization', `Bearer ${await this.#signContext(gatewayContext as GatewayContext, this.#name)}`);
+    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name)}`);
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {

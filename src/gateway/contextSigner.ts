@@ -5,17 +5,18 @@ import type { GatewayContext } from './gatewayContext.js';
 
 /**
  * Signs the caller context once per request and subgraph (a request may call a subgraph several
- * times along its query plan), with what the agreements allow that subgraph to release.
+ * times along its query plan), with what the agreements allow that subgraph to release. A token
+ * names its request (`rid`, `tid`), so it is never reused for another one.
  */
 export function createContextSigner(options: { signingKey: GatewaySigningKey; agreements(): readonly Agreement[]; today(): string }) {
-  const cache = new WeakMap<GatewayContext, Map<string, Promise<string>>>();
-  return (context: GatewayContext, subgraph: string): Promise<string> => {
+  const cache = new WeakMap<GatewayContext, Map<string, string>>();
+  return (context: GatewayContext, subgraph: string): string => {
     const caller = context.caller;
-    if (!caller) return Promise.reject(new Error('No verified caller to sign for.'));
+    if (!caller) throw new Error('No verified caller to sign for.');
     let perSubgraph = cache.get(context);
     if (!perSubgraph) cache.set(context, (perSubgraph = new Map()));
     let token = perSubgraph.get(subgraph);
-    if (!token) {
+    if (token === undefined) {
       const today = options.today();
       const protectedIdentityAccess = options
         .agreements()

@@ -1,10 +1,10 @@
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { GatewayError, type GatewayErrorCode } from '../errors/index.js';
-import { readCertificateFields, type CertificateFields } from './pki/certificateFields.js';
+import { readCertificateFields } from './pki/certificateFields.js';
 import { OID } from './pki/oids.js';
 import { normaliseSerialNumber } from './pki/serialNumbers.js';
-import { organisationNumberInSubject } from './organisationNumber.js';
+import { organisationNumberInSubject, type CertificateOrganisationNumber } from './organisationNumber.js';
 import type { AgencyRegistry, RegisteredAgency } from './registry.js';
 import type { ClientCertificateTrust } from './trustStore.js';
 
@@ -82,18 +82,66 @@ function opensslCode(error: Error | string): string {
   return typeof error === 'string' ? error : ((error as NodeJS.ErrnoException).code ?? error.message);
 }
 
-/** Fields in an encoding we do not read (e.g. a UniversalString name) make the certificate unusable, not the gateway fail. */
-function certificateFieldsOf(certificate: X509Certificate): CertificateFields {
-  try {
-    return readCertificateFields(certificate.raw);
-  } catch {
-    throw certificateError('CLIENT_CERTIFICATE_INVALID', 'UNREADABLE_FIELDS');
-  }
-}
-
 /** base64url SHA-256 of the DER certificate (RFC 8705 `x5t#S256`). */
 export function certificateThumbprint(certificate: X509Certificate): string {
   return createHash('sha256').update(certificate.raw).digest('base64url');
+}
+
+/**
+ * What a certificate says whatever the time, the CRL and the registry: whether a trusted CA
+ * signed it, its validity window, key purposes and organisation number. Working this out costs
+ * a signature verification and a DER parse, so it is done once per certificate and CA bundle
+ * rather than on every request; what can change while a connection is open (the clock, the
+ * CRL, the registry) is still checked per request.
+ */
+interface CertificateFacts {
+  readonly thumbprint: string;
+  readonly trusted: boolean;
+  readonly validFrom: number;
+  readonly validTo: number;
+  /** Undefined when a field is in an encoding we do not read (e.g. a UniversalString name). */
+  readonly fields: { readonly clientAuth: boolean; readonly named: CertificateOrganisationNumber } | undefined;
+  /** The key the request token must be signed with. */
+  readonly publicKey: KeyObject;
+  readonly serialNumber: string;
+}
+
+/** Past this many certificates per CA bundle the cache starts over (a federation has far fewer agency certificates). */
+const MAX_CACHED_CERTIFICATES = 4096;
+
+/**
+ * Keyed by the CA bundle (the authorities array: a reload makes a new one, so no verdict outlives
+ * the bundle it was reached with), then by the certificate's SHA-256 thumbprint.
+ */
+const factsByAuthorities = new WeakMap<readonly X509Certificate[], Map<string, CertificateFacts>>();
+
+function certificateFacts(certificate: X509Certificate, authorities: readonly X509Certificate[]): CertificateFacts {
+  const thumbprint = certificateThumbprint(certificate);
+  let cache = factsByAuthorities.get(authorities);
+  if (!cache) factsByAuthorities.set(authorities, (cache = new Map()));
+  const cached = cache.get(thumbprint);
+  if (cached) return cached;
+  let fields: CertificateFacts['fields'];
+  try {
+    const read = readCertificateFields(certificate.raw);
+    // Stricter than RFC 5280, where a certificate without the extension may serve any purpose:
+    // agency certificates are issued for clientAuth explicitly, and server certificates must not pass.
+    fields = { clientAuth: read.extendedKeyUsage?.includes(OID.clientAuth) ?? false, named: organisationNumberInSubject(read.subject) };
+  } catch {
+    fields = undefined;
+  }
+  const facts: CertificateFacts = {
+    thumbprint,
+    trusted: authorities.some((authority) => certificate.checkIssued(authority) && certificate.verify(authority.publicKey)),
+    validFrom: Date.parse(certificate.validFrom),
+    validTo: Date.parse(certificate.validTo),
+    fields,
+    publicKey: certificate.publicKey,
+    serialNumber: normaliseSerialNumber(certificate.serialNumber),
+  };
+  if (cache.size >= MAX_CACHED_CERTIFICATES) cache.clear();
+  cache.set(thumbprint, facts);
+  return facts;
 }
 
 /**
@@ -110,34 +158,24 @@ export function verifyClientCertificate(input: ClientCertificateInput): Verified
     throw certificateError(OPENSSL_CODES[code] ?? 'CLIENT_CERTIFICATE_INVALID', code);
   }
 
-  const now = input.now ?? new Date();
-  const issuer = input.trust.authorities.find((authority) => certificate.checkIssued(authority) && certificate.verify(authority.publicKey));
-  if (!issuer) throw certificateError('CLIENT_CERTIFICATE_UNTRUSTED');
-  if (new Date(certificate.validFrom) > now) throw certificateError('CLIENT_CERTIFICATE_NOT_YET_VALID');
-  if (new Date(certificate.validTo) < now) throw certificateError('CLIENT_CERTIFICATE_EXPIRED');
+  const now = (input.now ?? new Date()).getTime();
+  const facts = certificateFacts(certificate, input.trust.authorities);
+  if (!facts.trusted) throw certificateError('CLIENT_CERTIFICATE_UNTRUSTED');
+  if (facts.validFrom > now) throw certificateError('CLIENT_CERTIFICATE_NOT_YET_VALID');
+  if (facts.validTo < now) throw certificateError('CLIENT_CERTIFICATE_EXPIRED');
   if (input.trust.isRevoked(certificate)) throw certificateError('CLIENT_CERTIFICATE_REVOKED');
-  // Stricter than RFC 5280, where a certificate without the extension may serve any purpose:
-  // agency certificates are issued for clientAuth explicitly, and server certificates must not pass.
-  const fields = certificateFieldsOf(certificate);
-  if (!fields.extendedKeyUsage?.includes(OID.clientAuth)) {
-    throw certificateError('CLIENT_CERTIFICATE_WRONG_USAGE');
-  }
+  if (!facts.fields) throw certificateError('CLIENT_CERTIFICATE_INVALID', 'UNREADABLE_FIELDS');
+  if (!facts.fields.clientAuth) throw certificateError('CLIENT_CERTIFICATE_WRONG_USAGE');
 
   // The organisation number stays out of the error: for a sole trader it is a personnummer.
-  const named = organisationNumberInSubject(fields.subject);
+  const named = facts.fields.named;
   if ('problem' in named) throw certificateError('CLIENT_CERTIFICATE_INVALID', named.problem);
   const agency = input.registry.byOrganisationNumber(named.organisationNumber);
   if (!agency) throw new GatewayError('AGENCY_NOT_REGISTERED', 'The organisation in the client certificate is not registered in the federation.');
   if (agency.status === 'SUSPENDED') {
     throw new GatewayError('AGENCY_SUSPENDED', `Agency ${agency.id} is suspended from the federation.`, { agency: agency.id });
   }
-  return {
-    agency,
-    thumbprint: certificateThumbprint(certificate),
-    publicKey: certificate.publicKey,
-    certificate,
-    serialNumber: normaliseSerialNumber(certificate.serialNumber),
-  };
+  return { agency, thumbprint: facts.thumbprint, publicKey: facts.publicKey, certificate, serialNumber: facts.serialNumber };
 }
 
 /** verifyClientCertificate for the TLS socket of a request (server with requestCert, rejectUnauthorized false). */

@@ -1,4 +1,5 @@
-import { SignJWT, jwtVerify, errors as joseErrors, type CryptoKey, type KeyObject, type JWK } from 'jose';
+import { KeyObject, sign } from 'node:crypto';
+import { jwtVerify, errors as joseErrors, type CryptoKey, type JWK } from 'jose';
 import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from './callerContext.js';
 import { isPurpose } from '../policy/purposes.js';
@@ -15,13 +16,22 @@ export interface SubgraphCallContext {
   readonly protectedIdentityAccess: boolean;
 }
 
+const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'gateway-context+jwt' })).toString('base64url');
+
 /**
  * Signs the verified caller context for one subgraph call (audience = the subgraph), so a
  * subgraph trusts the gateway's verification instead of headers a client could set.
+ *
+ * The compact JWS is assembled here and signed synchronously with node:crypto rather than with
+ * jose: the gateway signs one token per request and subgraph, and jose's WebCrypto path (an async
+ * job on the thread pool, a claims builder, a fresh Uint8Array per part) costs about three times
+ * the CPU of the same ES256 signature. The token is the same compact JWS (RFC 7515, ES256 with
+ * the signature in IEEE P1363 form) that jose made, so subgraphs verify it with jose as before.
  */
-export async function signGatewayContext(privateKey: Key, subgraph: string, context: SubgraphCallContext): Promise<string> {
+export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: string, context: SubgraphCallContext): string {
   const { caller } = context;
-  return new SignJWT({
+  const iat = Math.floor(Date.now() / 1000);
+  const claims = {
     agency: caller.agency,
     official: caller.official,
     purpose: caller.purpose,
@@ -31,13 +41,16 @@ export async function signGatewayContext(privateKey: Key, subgraph: string, cont
     x5t: caller.certificateThumbprint,
     tid: caller.tokenId,
     pia: context.protectedIdentityAccess,
-  })
-    .setProtectedHeader({ alg: 'ES256', typ: 'gateway-context+jwt' })
-    .setIssuer(GATEWAY_CONTEXT_ISSUER)
-    .setAudience(subgraph)
-    .setIssuedAt()
-    .setExpirationTime(`${LIFETIME_SECONDS}s`)
-    .sign(privateKey as never);
+    iss: GATEWAY_CONTEXT_ISSUER,
+    aud: subgraph,
+    iat,
+    exp: iat + LIFETIME_SECONDS,
+  };
+  const signingInput = `${PROTECTED_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TypeError('The gateway context is signed with an EC P-256 (ES256) private key.');
+  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /** Verifies a gateway context token in a subgraph; any problem is GATEWAY_CONTEXT_INVALID (401). */

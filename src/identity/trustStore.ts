@@ -59,6 +59,9 @@ export interface TrustStoreOptions {
 
 export type TrustReloadResult = { readonly ok: true } | { readonly ok: false; readonly error: TrustStoreError };
 
+/** Past this many client certificates the remembered revocation keys start over (a federation has far fewer). */
+const MAX_REMEMBERED_CERTIFICATES = 4096;
+
 function revocationKey(issuerDer: Buffer, serialNumber: string): string {
   return `${issuerDer.toString('hex')}/${serialNumber}`;
 }
@@ -127,6 +130,8 @@ export class TrustStore implements ClientCertificateTrust {
   readonly #servers = new Set<tls.Server>();
   #debounce: NodeJS.Timeout | undefined;
   readonly #now: () => Date;
+  /** SHA-256 fingerprint → revocation key of certificates seen; independent of the CRL, so kept across reloads. */
+  readonly #revocationKeys = new Map<string, string>();
 
   /** Throws TrustStoreError when the files are unusable at start: there is nothing to fall back on yet. */
   constructor(
@@ -161,9 +166,21 @@ export class TrustStore implements ClientCertificateTrust {
     return { ...this.secureContextOptions(), requestCert: true, rejectUnauthorized: false };
   }
 
+  /** Checked against the CRL in force on every call; only the certificate's own issuer and serial are remembered. */
   isRevoked(certificate: X509Certificate): boolean {
-    const issuerDer = readCertificateFields(certificate.raw).issuerDer;
-    return this.#material.revoked.has(revocationKey(issuerDer, normaliseSerialNumber(certificate.serialNumber)));
+    return this.#material.revoked.has(this.#revocationKeyOf(certificate));
+  }
+
+  /** Reading the issuer name from the DER costs more than the lookup itself, and every request of a connection presents the same certificate. */
+  #revocationKeyOf(certificate: X509Certificate): string {
+    const fingerprint = certificate.fingerprint256;
+    let key = this.#revocationKeys.get(fingerprint);
+    if (key === undefined) {
+      key = revocationKey(readCertificateFields(certificate.raw).issuerDer, normaliseSerialNumber(certificate.serialNumber));
+      if (this.#revocationKeys.size >= MAX_REMEMBERED_CERTIFICATES) this.#revocationKeys.clear();
+      this.#revocationKeys.set(fingerprint, key);
+    }
+    return key;
   }
 
   /** Keeps the server's TLS context in step with every successful reload. Returns a function that stops it. */

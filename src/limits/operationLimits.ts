@@ -1,4 +1,4 @@
-import { Kind, type FragmentDefinitionNode } from 'graphql';
+import { Kind, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { GatewayError, type GatewayErrorCode } from '../errors/index.js';
 import type { OperationLimits } from '../config/limitsConfig.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
@@ -38,8 +38,13 @@ const REPORTED_MAX = Number.MAX_SAFE_INTEGER;
  * (BATCHING_NOT_ALLOWED), so one request is one operation.
  */
 export function operationLimitCheck(options: { readonly limits: OperationLimits; catalogue(): PersonalFieldCatalogue }): OperationCheck {
+  // Most operations' shape is fixed by their document (only list lengths given in variables vary):
+  // such a shape is measured once per operation, the others on every request.
+  const fixedShapes = new WeakMap<OperationDefinitionNode, { readonly schema: GraphQLSchema; readonly shape: OperationShape }>();
   return ({ schema, document, operation, request }) => {
     if (!operation) return [];
+    const fixed = fixedShapes.get(operation);
+    if (fixed?.schema === schema) return refusals(fixed.shape, options.limits);
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     const shape = measureOperation({
@@ -52,6 +57,7 @@ export function operationLimitCheck(options: { readonly limits: OperationLimits;
       householdSize: options.limits.householdSize,
       listSize: options.limits.listSize,
     });
+    if (!shape.readsVariables) fixedShapes.set(operation, { schema, shape });
     return refusals(shape, options.limits);
   };
 }

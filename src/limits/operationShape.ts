@@ -34,6 +34,11 @@ export interface OperationShape {
   readonly cost: number;
 }
 
+/** A measured shape, and whether the request's variables went into it (list lengths taken from them). */
+export interface MeasuredShape extends OperationShape {
+  readonly readsVariables: boolean;
+}
+
 export interface ShapeOptions {
   readonly schema: GraphQLSchema;
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
@@ -64,8 +69,9 @@ interface Tally {
  * Aliases multiply like anything else: `a: person(...) b: person(...)` reaches two persons.
  * Validation has run, so fragment cycles are impossible here.
  */
-export function measureOperation(options: ShapeOptions): OperationShape {
+export function measureOperation(options: ShapeOptions): MeasuredShape {
   const memo = new Map<string, Tally>();
+  let readsVariables = false;
   const variableDefaults = new Map<string, VariableDefinitionNode>();
   for (const definition of options.operation.variableDefinitions ?? []) variableDefaults.set(definition.variable.name.value, definition);
 
@@ -73,6 +79,7 @@ export function measureOperation(options: ShapeOptions): OperationShape {
     if (value.kind === Kind.LIST) return value.values.length;
     if (value.kind === Kind.NULL) return 0;
     if (value.kind === Kind.VARIABLE) {
+      readsVariables = true;
       const name = value.name.value;
       const given = Object.hasOwn(options.variables, name) ? options.variables[name] : undefined;
       const defaultValue = variableDefaults.get(name)?.defaultValue;
@@ -168,7 +175,7 @@ export function measureOperation(options: ShapeOptions): OperationShape {
       : options.operation.operation === 'mutation'
         ? options.schema.getMutationType()
         : options.schema.getSubscriptionType();
-  if (!rootType) return { depth: 0, aliases: 0, rootFields: 0, persons: 0, cost: 0 };
+  if (!rootType) return { depth: 0, aliases: 0, rootFields: 0, persons: 0, cost: 0, readsVariables };
   const tally = measure(options.operation.selectionSet, rootType);
-  return { depth: tally.depth, aliases: tally.aliases, rootFields: tally.fields, persons: tally.persons, cost: tally.cost };
+  return { depth: tally.depth, aliases: tally.aliases, rootFields: tally.fields, persons: tally.persons, cost: tally.cost, readsVariables };
 }

@@ -1,10 +1,10 @@
-import type { DocumentNode } from 'graphql';
 import { GatewayError } from '../../errors/index.js';
-import { RESERVED_ALIAS_PREFIX, usesReservedAlias } from '../../audit/subjectMarkers.js';
+import { RESERVED_ALIAS_PREFIX } from '../../audit/subjectMarkers.js';
+import type { OperationAnalysis } from '../operationAnalysis.js';
 
 /** The access log marks subjects with reserved aliases; a client using them could blur whose data a value is. */
-export function reservedAliasCheck(document: DocumentNode): GatewayError[] {
-  return usesReservedAlias(document)
+export function reservedAliasCheck(analysis: Pick<OperationAnalysis, 'usesReservedAlias'>): GatewayError[] {
+  return analysis.usesReservedAlias
     ? [new GatewayError('BAD_USER_INPUT', `Aliases and fields starting with ${RESERVED_ALIAS_PREFIX} are reserved by the gateway.`, { reserved: RESERVED_ALIAS_PREFIX })]
     : [];
 }

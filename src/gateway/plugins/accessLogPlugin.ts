@@ -4,12 +4,12 @@ import { GatewayError, type GatewayErrorCode } from '../../errors/index.js';
 import type { AccessLogEntry } from '../../audit/entry.js';
 import { deniedEntries } from '../../audit/deniedEntries.js';
 import { collectAccessedFields, type AccessedField } from '../../audit/collectAccessedFields.js';
-import { addSubjectMarkers, stripSubjectMarkers } from '../../audit/subjectMarkers.js';
+import { stripSubjectMarkers } from '../../audit/subjectMarkers.js';
 import type { PersonalFieldCatalogue } from '../../policy/personalFieldCatalogue.js';
 import type { FieldDecision } from '../../policy/checkOperation.js';
-import type { Agreement } from '../../policy/agreements.js';
 import type { GatewayContext } from '../gatewayContext.js';
 import type { CallerContext } from '../../identity/callerContext.js';
+import type { OperationAnalyser } from '../operationAnalysis.js';
 
 export interface AccessLogSink {
   /** Resolves once the entries are committed durably; rejects with ACCESS_LOG_UNAVAILABLE otherwise. */
@@ -19,6 +19,8 @@ export interface AccessLogSink {
 export interface AccessLogPluginOptions {
   readonly log: AccessLogSink;
   catalogue(): PersonalFieldCatalogue;
+  /** The operation's marked document and access plan, worked out once per document. */
+  readonly analyse: OperationAnalyser;
 }
 
 const originalDocuments = new WeakMap<GatewayContext, DocumentNode>();
@@ -33,10 +35,10 @@ export function accessLogPlugin(options: AccessLogPluginOptions): ApolloServerPl
     async requestDidStart() {
       return {
         async executionDidStart(requestContext) {
-          const catalogue = options.catalogue();
-          if (catalogue.subjectTypes.size === 0) return;
-          originalDocuments.set(requestContext.contextValue, requestContext.document);
-          (requestContext as { document: DocumentNode }).document = addSubjectMarkers(requestContext.schema, requestContext.document, catalogue.subjectTypes);
+          const { schema, document, operation } = requestContext;
+          if (options.catalogue().subjectTypes.size === 0 || !operation) return;
+          originalDocuments.set(requestContext.contextValue, document);
+          (requestContext as { document: DocumentNode }).document = options.analyse(schema, document, operation).markedDocument();
         },
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
@@ -45,14 +47,11 @@ export function accessLogPlugin(options: AccessLogPluginOptions): ApolloServerPl
           const document = originalDocuments.get(contextValue);
           const result = response.body.singleResult;
           if (!caller || !document || !requestContext.operation) return;
+          const analysis = options.analyse(requestContext.schema, document, requestContext.operation);
           const accessed = collectAccessedFields({
-            schema: requestContext.schema,
-            document,
-            operation: requestContext.operation,
-            variables: requestContext.request.variables ?? {},
+            plan: analysis.accessPlan(requestContext.request.variables ?? {}),
             data: result.data as Record<string, unknown> | null | undefined,
             errors: result.errors,
-            catalogue: options.catalogue(),
           });
           stripSubjectMarkers(result.data);
           if (accessed.length === 0) return;
@@ -92,33 +91,38 @@ export function denialEntries(
  * caller, operation, the agreement per field) is worked out once, not per value.
  */
 function releasedEntries(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>, caller: CallerContext, accessed: readonly AccessedField[]): AccessLogEntry[] {
-  const agreements = new Map<string, Agreement>();
+  const basis = new Map<string, Pick<AccessLogEntry, 'legalBasis' | 'processingRegisterRef'>>();
   for (const decision of requestContext.contextValue.state.decisions ?? []) {
-    if (decision.outcome === 'allowed') agreements.set(decision.field.coordinate, decision.agreement);
+    if (decision.outcome !== 'allowed') continue;
+    const { legalBasis, processingRegister } = decision.agreement;
+    basis.set(decision.field.coordinate, { legalBasis, processingRegisterRef: { recordId: processingRegister.recordId, version: String(processingRegister.version) } });
   }
-  const shared = {
-    time: new Date().toISOString(),
-    requestId: requestContext.contextValue.requestId,
-    clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
-    official: caller.official,
-    purpose: caller.purpose,
-    caseId: caller.caseId,
-    operationName: requestContext.operationName ?? null,
-    documentHash: requestContext.queryHash ?? '',
-  };
+  const time = new Date().toISOString();
+  const requestId = requestContext.contextValue.requestId;
+  const clientAgency = { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id };
+  const operationName = requestContext.operationName ?? null;
+  const documentHash = requestContext.queryHash ?? '';
   return accessed.map((value) => {
-    const agreement = agreements.get(value.field.coordinate);
+    const { legalBasis, processingRegisterRef } = basis.get(value.field.coordinate) ?? UNKNOWN_BASIS;
     return {
-      ...shared,
-      legalBasis: agreement?.legalBasis ?? 'unknown',
-      processingRegisterRef: agreement
-        ? { recordId: agreement.processingRegister.recordId, version: String(agreement.processingRegister.version) }
-        : { recordId: 'unknown', version: '0' },
+      time,
+      requestId,
+      clientAgency,
+      official: caller.official,
+      purpose: caller.purpose,
+      legalBasis,
+      processingRegisterRef,
+      caseId: caller.caseId,
       subject: value.subject,
       field: value.field.coordinate,
       owningAgency: value.field.owner,
       outcome: value.outcome,
       outcomeCode: value.code as GatewayErrorCode | null,
+      operationName,
+      documentHash,
     };
   });
 }
+
+/** A value of a field the purpose check did not decide on (cannot happen for a checked operation; said plainly if it does). */
+const UNKNOWN_BASIS: Pick<AccessLogEntry, 'legalBasis' | 'processingRegisterRef'> = { legalBasis: 'unknown', processingRegisterRef: { recordId: 'unknown', version: '0' } };
