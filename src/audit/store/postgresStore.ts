@@ -32,6 +32,7 @@ export interface PostgresStoreOptions {
   readonly onPoolError?: (error: Error) => void;
 }
 
+const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function schemaSql(s: string): string {
@@ -186,10 +187,17 @@ export class PostgresAccessLogStore implements AccessLogStore {
     });
     pool.on('error', (error) => options.onPoolError?.(error));
     const store = new PostgresAccessLogStore(pool, schema, timeout);
+    // Start-up has its own client and a patient connect timeout: the pool's is the commit bound,
+    // and a server slow to accept one connection (a checkpoint, a busy machine) must not fail start-up.
+    const client = new pg.Client({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: Math.max(timeout, STARTUP_CONNECT_TIMEOUT_MS),
+      application_name: options.applicationName ?? 'access-log',
+    });
+    const ignore = () => undefined; // the failing query rejects
+    client.on('error', ignore);
     try {
-      const client = await pool.connect();
-      const ignore = () => undefined; // the failing query rejects; see transaction()
-      client.on('error', ignore);
+      await client.connect();
       try {
         // Concurrent replicas starting together would race on CREATE ... IF NOT EXISTS.
         await client.query('BEGIN');
@@ -199,13 +207,13 @@ export class PostgresAccessLogStore implements AccessLogStore {
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
-      } finally {
-        client.removeListener('error', ignore);
-        client.release();
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
+    } finally {
+      await client.end().catch(() => undefined);
+      client.removeListener('error', ignore);
     }
     return store;
   }
