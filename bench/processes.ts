@@ -3,6 +3,8 @@ import { startService, type ServiceProcess } from '../src/cli/processes.js';
 
 export type BenchProcess = ServiceProcess;
 
+const STARTUP_TIMEOUT_MS = 180_000;
+
 /**
  * Starts a TypeScript entry through tsx, quietly unless `verbose`. The child inherits this
  * process's CPU affinity: run.ts widens it while spawning (`startUnpinned`) so start-up uses both
@@ -15,6 +17,8 @@ export function startProcess(
 ): BenchProcess {
   return startService(name, entry, {
     env: { ...process.env, ...options.env },
+    // Start-ups take seconds; a contender stuck for minutes would otherwise hang the run (and CI's quick mode).
+    readyTimeoutMs: STARTUP_TIMEOUT_MS,
     echoStdout: options.verbose ?? false,
     ...(options.args ? { args: options.args } : {}),
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),

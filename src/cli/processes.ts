@@ -20,6 +20,8 @@ export interface ServiceOptions {
   readonly ipc?: boolean;
   /** Pass the service's standard output through, prefixed with its name (default true). */
   readonly echoStdout?: boolean;
+  /** Kill the process and reject `ready` if it has not announced itself by then (default: wait for ever). */
+  readonly readyTimeoutMs?: number;
 }
 
 /**
@@ -34,17 +36,32 @@ export function startService(name: string, entry: string, options: ServiceOption
   });
   const echo = options.echoStdout ?? true;
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const limit = options.readyTimeoutMs;
+    // A service that hangs before it is ready must not hang its caller (a CI step, say) with it.
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => {
+            reject(new Error(`${name} did not announce it was ready within ${limit / 1000} s`));
+            child.kill('SIGKILL');
+          }, limit);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>;
-        if (typeof parsed['msg'] === 'string' && parsed['msg'].endsWith('ready')) resolve(parsed);
+        if (typeof parsed['msg'] === 'string' && parsed['msg'].endsWith('ready')) {
+          clearTimeout(timer);
+          resolve(parsed);
+        }
       } catch {
         // not a JSON line: plain output
       }
       if (echo) process.stdout.write(`[${name}] ${line}\n`);
     });
     createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
-    child.once('exit', (code, signal) => reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`));
+    });
   });
   ready.catch(() => undefined);
   return {
