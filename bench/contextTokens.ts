@@ -36,13 +36,13 @@ export async function staticContextTokens(signingKeyPath: string, cases: readonl
   const key = await readGatewaySigningKey(signingKeyPath);
   const registry = readAgencyRegistry();
   let tokens = new Map<string, string>();
-  const sign = async () => {
+  const sign = () => {
     const next = new Map<string, string>();
     for (const c of cases) {
       const agency = registry.byId(c.agency);
       if (!agency) throw new Error(`unknown agency ${c.agency}`);
       for (const subgraph of AGENCY_SUBGRAPH_NAMES) {
-        const token = await signGatewayContext(key.privateKey, subgraph, {
+        const token = signGatewayContext(key.privateKey, subgraph, {
           caller: {
             agency: { id: agency.id, name: agency.name, organisationNumber: agency.organisationNumber },
             official: 'bench-official',
@@ -60,8 +60,14 @@ export async function staticContextTokens(signingKeyPath: string, cases: readonl
     }
     tokens = next;
   };
-  await sign();
-  const timer = setInterval(() => void sign().catch((error: unknown) => console.error('context token refresh failed', error)), REFRESH_MS);
+  sign();
+  const timer = setInterval(() => {
+    try {
+      sign();
+    } catch (error) {
+      console.error('context token refresh failed', error);
+    }
+  }, REFRESH_MS);
   timer.unref();
   return {
     authorization: (workload, subgraph) => tokens.get(`${workload}/${subgraph}`),

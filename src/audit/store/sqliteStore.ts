@@ -5,7 +5,6 @@ import type { StoredEntry } from '../entry.js';
 import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import {
-  ChainConflictError,
   ChainStateError,
   type AccessLogFilter,
   type AccessLogStore,
@@ -156,7 +155,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
       checkpoints: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq'),
       purges: this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq'),
     };
-    // Started after the schema exists: the thread only prepares statements against it.
+    // Its thread starts on the first request (or in open()), after the schema above exists: it only prepares statements.
     this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
   }
 
