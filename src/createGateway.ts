@@ -9,13 +9,14 @@ import { loadSupergraphSdl } from './gateway/loadSupergraph.js';
 import { createSubgraphTransport, type SubgraphTlsOptions } from './gateway/subgraphTransport.js';
 import { AgencyDataSource } from './gateway/agencyDataSource.js';
 import type { GatewayContext } from './gateway/gatewayContext.js';
-import { operationChecksPlugin } from './gateway/plugins/operationChecksPlugin.js';
 import { requestIdPlugin } from './gateway/plugins/requestIdPlugin.js';
 import { errorLoggingPlugin, type ErrorLogger } from './gateway/plugins/errorLoggingPlugin.js';
-import { accessLogPlugin, denialEntries, type AccessLogSink } from './gateway/plugins/accessLogPlugin.js';
-import { checkPersonnummerInputs } from './gateway/inputValidation/personnummerInputs.js';
+import { operationPipelinePlugin } from './gateway/plugins/operationPipelinePlugin.js';
+import { withSubjectMarkers } from './gateway/markedGateway.js';
+import type { AccessLogSink } from './audit/accessLog.js';
+import { personnummerInputCheck } from './gateway/inputValidation/personnummerInputs.js';
 import { reservedAliasCheck } from './gateway/inputValidation/reservedAliases.js';
-import { purposeCheck } from './gateway/purposeCheck.js';
+import { createPurposeJudge, purposeCheck } from './gateway/purposeCheck.js';
 import { createOperationAnalyser } from './gateway/operationAnalysis.js';
 import { resolveDocumentId, trustedDocumentCheck } from './gateway/trustedDocuments.js';
 import type { TrustedDocuments } from './trusted-documents/manifest.js';
@@ -29,7 +30,7 @@ import type { Agreement } from './policy/agreements.js';
 import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
 import { createExchangeSchema } from '../resolvers/exchange/index.js';
 import { loadLimitsConfig } from './config/limitsConfig.js';
-import { createRequestAdmission, operationLimitCheck, operationResolutionCheck, refuseUnservableRequest, requestRefusalPlugin, type RateLimiter } from './limits/index.js';
+import { createRequestAdmission, operationLimitCheck, refuseUnservableRequest, requestRefusalPlugin, type RateLimiter } from './limits/index.js';
 import { subgraphResilience } from './gateway/subgraphResilience.js';
 import type { AccessLogEvent } from './audit/accessLog.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -112,6 +113,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const urlOf = new Map(subgraphs.map((s) => [s.name, s.url]));
   // The document-only facts every check and the access log need, worked out once per document.
   const analyse = createOperationAnalyser({ catalogue });
+  const judge = createPurposeJudge({ catalogue: () => catalogue, agreements: deps.agreements, today });
   const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
@@ -129,7 +131,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
 
   const server = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: withSubjectMarkers(gateway, analyse),
     introspection: config.mode === 'development',
     includeStacktraceInErrorResponses: false,
     // Outside development a partner learns nothing of the schema from errors ("Did you mean ...?").
@@ -148,22 +150,19 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       requestIdPlugin(),
       metricsPlugin((code) => operations.countError(code)),
       errorLoggingPlugin(deps.logError ?? ((record) => logger.error(record, 'request error'))),
-      operationChecksPlugin(
-        [
-          operationResolutionCheck,
+      operationPipelinePlugin({
+        analyse,
+        judge,
+        log: deps.accessLog,
+        onDenialNotLogged: (error, requestId) => logger.warn({ requestId, err: error instanceof Error ? error.name : 'unknown' }, 'a refusal could not be logged; the refusal stands'),
+        checks: [
           operationLimitCheck({ limits: limits.operation, catalogue: () => catalogue }),
           ...(config.mode === 'production' && deps.trustedDocuments ? [trustedDocumentCheck(deps.trustedDocuments)] : []),
-          ({ schema, document, operation }) => (operation ? reservedAliasCheck(analyse(schema, document, operation)) : []),
-          ({ schema, document, operation, request }) => (operation ? checkPersonnummerInputs(analyse(schema, document, operation).personnummerInputs, request.variables) : []),
-          purposeCheck({ catalogue: () => catalogue, agreements: deps.agreements, today, analyse }),
+          reservedAliasCheck,
+          personnummerInputCheck,
+          purposeCheck(judge),
         ],
-        // A refused operation is logged too: who asked for what, and why it was refused.
-        async (requestContext, errors) => {
-          const entries = denialEntries(requestContext, errors);
-          if (entries.length > 0) await deps.accessLog.record(entries);
-        },
-      ),
-      accessLogPlugin({ log: deps.accessLog, catalogue: () => catalogue, analyse }),
+      }),
     ],
   });
   await server.start();
@@ -193,7 +192,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
         audience: deps.tokenAudience,
       });
       operations.annotate(request, caller.agency.id);
-      return { requestId, caller, state: {} };
+      return { requestId, caller };
     },
     checkBody: refuseUnservableRequest,
     admit: (body, context) => admission.admit(context.caller, body),

@@ -12,7 +12,7 @@ import { maskUnexpectedError } from '../gateway/maskErrors.js';
 import { readBody } from '../http/readJsonBody.js';
 import { sendError, sendFailure } from '../http/apolloRequestHandler.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
-import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AccessLogSink } from '../audit/accessLog.js';
 import type { AgencyRegistry, ClientCertificateTrust } from '../identity/index.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { createAuditSchema, type AuditContext } from '../../resolvers/audit/index.js';

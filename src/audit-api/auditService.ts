@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { GatewayError } from '../errors/index.js';
 import { decryptSubject, subjectHmac, verifyAccessLog, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS, COUNT_DIMENSIONS } from '../audit/index.js';
 import type { AccessLogEntry, AccessLogFilter, AccessLogStore, CountDimension, StoredEntry, SubjectKeys, VerificationReport } from '../audit/index.js';
-import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AccessLogSink } from '../audit/accessLog.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import { isValidPersonnummer, parsePersonnummer } from '../personnummer/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';

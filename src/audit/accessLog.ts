@@ -5,6 +5,12 @@ import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
 import { protectSubject, type SubjectKeys } from './subjectProtection.js';
 import { ChainConflictError, type AccessLogStore } from './store/AccessLogStore.js';
 
+/** Where the gateway's entries go; AccessLog is the real one. */
+export interface AccessLogSink {
+  /** Resolves once the entries are committed durably; rejects with ACCESS_LOG_UNAVAILABLE otherwise. */
+  record(entries: readonly AccessLogEntry[]): Promise<unknown>;
+}
+
 export interface AccessLogOptions {
   readonly store: AccessLogStore;
   /** This replica's chain. One AccessLog per chainId per process: the writer owns the head. */

@@ -6,6 +6,8 @@ export interface Denial {
   readonly field: string;
   readonly owningAgency: string;
   readonly outcomeCode: string;
+  /** The one person it concerns (a personnummer asked about that is not a subject of the case); absent: every subject of the case. */
+  readonly subject?: string;
 }
 
 /**
@@ -19,9 +21,9 @@ export function deniedEntries(
   operation: { readonly operationName: string | null; readonly documentHash: string },
 ): AccessLogEntry[] {
   const time = new Date().toISOString();
-  const subjects: readonly (string | null)[] = caller.subjects.length > 0 ? caller.subjects : [null];
+  const caseSubjects: readonly (string | null)[] = caller.subjects.length > 0 ? caller.subjects : [null];
   return denials.flatMap((denial) =>
-    subjects.map((subject) => ({
+    (denial.subject !== undefined ? [denial.subject] : caseSubjects).map((subject) => ({
       time,
       requestId: caller.requestId,
       clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },

@@ -56,6 +56,9 @@ export interface AccessLogEntry {
  */
 export const WHOLE_REQUEST_FIELD = '*';
 
+/** `owningAgency` of entries for what the gateway itself refused, before any agency was asked. */
+export const GATEWAY_AGENCY_ID = 'gateway';
+
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const FIELD_COORDINATE = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -1,5 +1,5 @@
 export { AccessLog } from './accessLog.js';
-export type { AccessLogOptions, AccessLogEvent, AccessLogReceipt } from './accessLog.js';
+export type { AccessLogOptions, AccessLogEvent, AccessLogReceipt, AccessLogSink } from './accessLog.js';
 export { openAccessLogFromConfig, openAccessLogStore } from './openAccessLog.js';
 export type { OpenedAccessLog } from './openAccessLog.js';
 export { validateAccessLogEntry, InvalidAccessLogEntryError, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS } from './entry.js';

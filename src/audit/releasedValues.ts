@@ -11,6 +11,11 @@ export interface ReleasedValuesInput {
   /** The response exactly as the partner received it. */
   readonly data: Record<string, unknown> | null | undefined;
   readonly errors?: readonly GraphQLFormattedError[] | undefined;
+  /**
+   * The subjects of the case. Given, a person's key (personnummer) the response discloses for
+   * anyone else (a household member) counts as a released value too: the caller did not hold it.
+   */
+  readonly caseSubjects?: readonly string[] | undefined;
 }
 
 /**
@@ -31,6 +36,7 @@ export function countReleasedPersonalValues(input: ReleasedValuesInput): number 
     return false;
   };
   let released = 0;
+  const subjects = input.caseSubjects ? new Set(input.caseSubjects) : undefined;
   const result = executeSync({
     schema: input.schema,
     document: parse(input.document),
@@ -43,6 +49,8 @@ export function countReleasedPersonalValues(input: ReleasedValuesInput): number 
       const value = (source as Record<string, unknown>)[key];
       if (input.catalogue.fields.has(`${info.parentType.name}.${info.fieldName}`)) {
         if (value !== null || !withheld(responsePathAsArray(info.path))) released += 1;
+      } else if (subjects && typeof value === 'string' && input.catalogue.subjectTypes.get(info.parentType.name)?.keyField === info.fieldName && !subjects.has(value)) {
+        released += 1;
       }
       return value;
     },

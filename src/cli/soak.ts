@@ -156,7 +156,7 @@ async function main(): Promise<void> {
           const key = `${response.status} ${codes.join(',')}`;
           stats.otherStatus.set(key, (stats.otherStatus.get(key) ?? 0) + 1);
         }
-        const released = countReleasedPersonalValues({ schema: apiSchema, catalogue, document: workload.document, variables, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
+        const released = countReleasedPersonalValues({ schema: apiSchema, catalogue, document: workload.document, variables, caseSubjects: subjects, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
         stats.released += released;
         expected.set(caseId, released);
       } catch {

@@ -1,28 +1,30 @@
-import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { Kind, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { addSubjectMarkers, usesReservedAlias } from '../audit/subjectMarkers.js';
-import { hasConditionalSelections, planAccess, type AccessPlan } from '../audit/collectAccessedFields.js';
+import { createResponseReader, type ResponseReader } from '../audit/collectAccessedFields.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { collectFieldCoordinates } from '../policy/collectFieldCoordinates.js';
 import { personnummerInputSites, type PersonnummerInputSites } from './inputValidation/personnummerInputs.js';
 
 /**
  * What the gateway's checks and its access log need to know about an operation that depends on
- * the schema and the document alone. Each used to walk the document on every request; now it is
- * worked out once per parsed document. Apollo Server hands out the same parsed and validated
- * DocumentNode for repeated query text (its document store), and trusted documents repeat by
- * design, so in steady state no request walks its document for these.
+ * the schema and the document alone, worked out once per parsed document. Apollo Server hands out
+ * the same parsed and validated DocumentNode for repeated query text (its document store), and
+ * trusted documents repeat by design, so in steady state no request walks its document for these.
+ * What depends on the request (its variables) is read per request, in ResolvedOperation.
  */
 export interface OperationAnalysis {
   /** Whether the document uses an alias or field name reserved for the access log's markers. */
   readonly usesReservedAlias: boolean;
   /** Every field coordinate the operation may request: what the purpose check judges. */
   readonly coordinates: ReadonlySet<string>;
-  /** Where the operation takes personnummer, checked against each request's variables. */
+  /** The fields that take personnummer, whose coerced arguments each request checks. */
   readonly personnummerInputs: PersonnummerInputSites;
+  /** Selections carrying @skip or @include, whose conditions each request evaluates. */
+  readonly conditionalSelections: readonly SelectionNode[];
   /** The document with the access log's subject markers, built when first executed (a refused operation never is). */
   markedDocument(): DocumentNode;
-  /** How the access log reads a response: one plan for every request, unless @skip/@include make it depend on the variables. */
-  accessPlan(variables: Readonly<Record<string, unknown>>): AccessPlan;
+  /** How the access log reads a response to this operation (one reader for every request). */
+  reader(): ResponseReader;
 }
 
 export type OperationAnalyser = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) => OperationAnalysis;
@@ -39,17 +41,30 @@ export function createOperationAnalyser(options: { readonly catalogue: PersonalF
     const cached = analyses.get(operation);
     if (cached && cached.schema === schema && cached.document === document) return cached.analysis;
     let marked: DocumentNode | undefined;
-    let sharedPlan: AccessPlan | undefined;
-    const conditional = hasConditionalSelections(document);
+    let reader: ResponseReader | undefined;
     const analysis: OperationAnalysis = {
       usesReservedAlias: usesReservedAlias(document),
       coordinates: collectFieldCoordinates(schema, document, operation),
-      personnummerInputs: personnummerInputSites(schema, operation),
+      personnummerInputs: personnummerInputSites(schema, document, operation),
+      conditionalSelections: conditionalSelections(document, operation),
       markedDocument: () => (marked ??= addSubjectMarkers(schema, document, catalogue.subjectTypes)),
-      accessPlan: (variables) =>
-        conditional ? planAccess({ schema, document, operation, variables, catalogue }) : (sharedPlan ??= planAccess({ schema, document, operation, variables: {}, catalogue })),
+      reader: () => (reader ??= createResponseReader(schema, document, operation, catalogue)),
     };
     analyses.set(operation, { schema, document, analysis });
     return analysis;
   };
+}
+
+function conditionalSelections(document: DocumentNode, operation: OperationDefinitionNode): SelectionNode[] {
+  const found: SelectionNode[] = [];
+  const visitor = {
+    enter(node: { readonly kind: Kind; readonly directives?: readonly { readonly name: { readonly value: string } }[] }) {
+      if (node.kind !== Kind.FIELD && node.kind !== Kind.FRAGMENT_SPREAD && node.kind !== Kind.INLINE_FRAGMENT) return;
+      if (node.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) found.push(node as SelectionNode);
+    },
+  };
+  for (const definition of document.definitions) {
+    if (definition === operation || definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+  }
+  return found;
 }

@@ -3,43 +3,43 @@ import { checkOperation, type FieldDecision } from '../policy/checkOperation.js'
 import type { Agreement } from '../policy/agreements.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { Purpose } from '../policy/purposes.js';
-import type { OperationAnalyser } from './operationAnalysis.js';
-import type { OperationCheck } from './plugins/operationChecksPlugin.js';
+import type { Denial } from '../audit/deniedEntries.js';
+import type { OperationCheck } from './operationCheck.js';
+import type { ResolvedOperation } from './resolvedOperation.js';
 
 export interface PurposeCheckSources {
   catalogue(): PersonalFieldCatalogue;
   agreements(): readonly Agreement[];
   /** ISO date agreements are judged on (injectable for tests). */
   today?(): string;
-  readonly analyse: OperationAnalyser;
 }
 
-/** The check's outcome for one operation, caller agency, purpose and day, under one catalogue and set of agreements. */
-interface Verdict {
+/** The purpose check's outcome for one operation, caller agency, purpose and day, under one catalogue and set of agreements. */
+export interface PurposeVerdict {
   readonly catalogue: PersonalFieldCatalogue;
   readonly agreements: readonly Agreement[];
   readonly decisions: readonly FieldDecision[];
+  /** The allowed decision per personal field coordinate: the legal basis of each released value. */
+  readonly allowed: ReadonlyMap<string, Extract<FieldDecision, { outcome: 'allowed' }>>;
   /** Built once with the verdict: a refusal's errors name only fields, purpose, owner and agency, never the request. */
   readonly errors: readonly GatewayError[];
+  readonly denials: readonly Denial[];
 }
+
+/** Judges an operation for its caller; the same verdict for the check and for the access log's legal bases. */
+export type PurposeJudge = (operation: ResolvedOperation) => PurposeVerdict;
 
 /** Past this many verdicts for one operation (agencies × purposes × days) they start over. */
 const MAX_VERDICTS_PER_OPERATION = 256;
 
 /**
- * Adapts the policy's operation check to Apollo: every personal field the operation may request
- * must be allowed for the caller's purpose, or the whole operation is refused with one error per
- * denied field, before the query plan calls any subgraph.
- *
  * The verdict depends on nothing of the request but the caller's agency and purpose: it is kept
  * per operation and reused until the day, the catalogue or the agreements (a reload) change.
  */
-export function purposeCheck(sources: PurposeCheckSources): OperationCheck {
-  const verdicts = new WeakMap<ReadonlySet<string>, Map<string, Verdict>>();
-  return ({ schema, document, operation, contextValue }) => {
-    const caller = contextValue.caller;
-    if (!caller || !operation) return [];
-    const coordinates = sources.analyse(schema, document, operation).coordinates;
+export function createPurposeJudge(sources: PurposeCheckSources): PurposeJudge {
+  const verdicts = new WeakMap<ReadonlySet<string>, Map<string, PurposeVerdict>>();
+  return ({ analysis, caller }) => {
+    const coordinates = analysis.coordinates;
     const catalogue = sources.catalogue();
     const agreements = sources.agreements();
     const today = sources.today?.() ?? new Date().toISOString().slice(0, 10);
@@ -49,12 +49,29 @@ export function purposeCheck(sources: PurposeCheckSources): OperationCheck {
     let verdict = forOperation.get(key);
     if (!verdict || verdict.catalogue !== catalogue || verdict.agreements !== agreements) {
       const decisions = checkOperation({ catalogue, agreements, clientAgency: caller.agency.id, purpose: caller.purpose, coordinates, today });
-      verdict = { catalogue, agreements, decisions, errors: refusals(decisions, caller.agency.id, caller.purpose) };
+      const allowed = new Map<string, Extract<FieldDecision, { outcome: 'allowed' }>>();
+      const denials: Denial[] = [];
+      for (const decision of decisions) {
+        if (decision.outcome === 'allowed') allowed.set(decision.field.coordinate, decision);
+        else denials.push({ field: decision.field.coordinate, owningAgency: decision.field.owner, outcomeCode: decision.code });
+      }
+      verdict = { catalogue, agreements, decisions, allowed, errors: refusals(decisions, caller.agency.id, caller.purpose), denials };
       if (forOperation.size >= MAX_VERDICTS_PER_OPERATION) forOperation.clear();
       forOperation.set(key, verdict);
     }
-    contextValue.state.decisions = verdict.decisions;
-    return verdict.errors;
+    return verdict;
+  };
+}
+
+/**
+ * Every personal field the operation may request must be allowed for the caller's purpose, or
+ * the whole operation is refused with one error per denied field, before the query plan calls
+ * any subgraph; each denied field is logged for each subject of the case.
+ */
+export function purposeCheck(judge: PurposeJudge): OperationCheck {
+  return (operation) => {
+    const verdict = judge(operation);
+    return verdict.errors.length === 0 ? null : { errors: verdict.errors, denials: verdict.denials };
   };
 }
 

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import { documentId } from '../trusted-documents/documentId.js';
 import type { TrustedDocuments } from '../trusted-documents/manifest.js';
-import type { OperationCheck } from './plugins/operationChecksPlugin.js';
+import { refuse, type OperationCheck } from './operationCheck.js';
 
 /**
  * Production mode: an agency runs only documents registered for it (its manifest of trusted
@@ -11,11 +11,10 @@ import type { OperationCheck } from './plugins/operationChecksPlugin.js';
  * partner's systems can ask is reviewed before it reaches personal data.
  */
 export function trustedDocumentCheck(documents: TrustedDocuments): OperationCheck {
-  return ({ document, contextValue }) => {
-    const caller = contextValue.caller;
+  return ({ document, caller }) => {
     const id = documentId(document);
-    if (caller && documents.find(caller.agency.id, id)) return [];
-    return [notRegistered(id, caller)];
+    if (documents.find(caller.agency.id, id)) return null;
+    return refuse([notRegistered(id, caller)]);
   };
 }
 
@@ -25,20 +24,20 @@ export function trustedDocumentCheck(documents: TrustedDocuments): OperationChec
  * agency's registered text, before Apollo Server parses it. Only the caller's own manifest is
  * consulted, so an agency cannot run, or learn of, another agency's documents.
  */
-export function resolveDocumentId(body: unknown, caller: CallerContext | null, documents: TrustedDocuments): unknown {
+export function resolveDocumentId(body: unknown, caller: CallerContext, documents: TrustedDocuments): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !('documentId' in body)) return body;
   const { documentId: id, ...rest } = body as Record<string, unknown>;
   if (typeof id !== 'string') throw new GatewayError('BAD_REQUEST', 'documentId must be a string "sha256:<hex>".');
   if (rest['query'] !== undefined) throw new GatewayError('BAD_REQUEST', 'Send either documentId or query, not both.');
-  const registered = caller ? documents.find(caller.agency.id, id) : undefined;
+  const registered = documents.find(caller.agency.id, id);
   if (!registered) throw notRegistered(id, caller);
   return { ...rest, query: registered.document };
 }
 
-function notRegistered(id: string, caller: CallerContext | null): GatewayError {
+function notRegistered(id: string, caller: CallerContext): GatewayError {
   return new GatewayError(
     'DOCUMENT_NOT_REGISTERED',
-    `Document ${id} is not registered for ${caller?.agency.id ?? 'this caller'}; in production only registered documents run (npm run documents -- register).`,
-    { documentId: id, ...(caller ? { agency: caller.agency.id } : {}) },
+    `Document ${id} is not registered for ${caller.agency.id}; in production only registered documents run (npm run documents -- register).`,
+    { documentId: id, agency: caller.agency.id },
   );
 }

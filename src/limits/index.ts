@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { LimitsConfig } from '../config/limitsConfig.js';
-import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AccessLogSink } from '../audit/accessLog.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { CallerContext } from '../identity/callerContext.js';
@@ -9,7 +9,6 @@ import { RedisRateLimiter } from './redisRateLimiter.js';
 import { rateLimitAdmission } from './rateLimitAdmission.js';
 
 export { operationLimitCheck } from './operationLimits.js';
-export { operationResolutionCheck } from './operationResolution.js';
 export { requestRefusalPlugin } from './requestRefusalPlugin.js';
 export { refuseBatchedRequest, refuseUnservableRequest } from './batching.js';
 export { MemoryRateLimiter, type RateLimiter, type RateDecision, type RateLimitKey } from './rateLimiter.js';
@@ -35,7 +34,7 @@ export async function connectRedis(url: string, options: { readonly onError?: (e
 
 export interface RequestAdmission {
   /** Rate-limits an authenticated request; throws RATE_LIMITED (logged as a denial). */
-  admit(caller: CallerContext | null, body: unknown): Promise<void>;
+  admit(caller: CallerContext, body: unknown): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { Kind, type FragmentDefinitionNode, type GraphQLSchema, type OperationDe
 import { GatewayError, type GatewayErrorCode } from '../errors/index.js';
 import type { OperationLimits } from '../config/limitsConfig.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
-import type { OperationCheck } from '../gateway/plugins/operationChecksPlugin.js';
+import { refuse, type OperationCheck } from '../gateway/operationCheck.js';
 import { PERSONNUMMER_SCALAR } from '../gateway/inputValidation/personnummerInputs.js';
 import { measureOperation, type OperationShape } from './operationShape.js';
 
@@ -41,24 +41,24 @@ export function operationLimitCheck(options: { readonly limits: OperationLimits;
   // Most operations' shape is fixed by their document (only list lengths given in variables vary):
   // such a shape is measured once per operation, the others on every request.
   const fixedShapes = new WeakMap<OperationDefinitionNode, { readonly schema: GraphQLSchema; readonly shape: OperationShape }>();
-  return ({ schema, document, operation, request }) => {
-    if (!operation) return [];
+  return ({ schema, document, operation, variables }) => {
     const fixed = fixedShapes.get(operation);
-    if (fixed?.schema === schema) return refusals(fixed.shape, options.limits);
+    if (fixed?.schema === schema) return refuse(refusals(fixed.shape, options.limits));
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     const shape = measureOperation({
       schema,
       fragments,
       operation,
-      variables: request.variables ?? {},
+      // Coerced: a list given as a variable's default counts as much as one sent.
+      variables,
       subjectTypes: new Set(options.catalogue().subjectTypes.keys()),
       personnummerScalar: PERSONNUMMER_SCALAR,
       householdSize: options.limits.householdSize,
       listSize: options.limits.listSize,
     });
     if (!shape.readsVariables) fixedShapes.set(operation, { schema, shape });
-    return refusals(shape, options.limits);
+    return refuse(refusals(shape, options.limits));
   };
 }
 

@@ -7,7 +7,6 @@ import {
   isObjectType,
   isScalarType,
   Kind,
-  valueFromASTUntyped,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
@@ -17,7 +16,6 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
-  type VariableDefinitionNode,
 } from 'graphql';
 
 /** What executing an operation could amount to, counted before anything runs. */
@@ -72,8 +70,6 @@ interface Tally {
 export function measureOperation(options: ShapeOptions): MeasuredShape {
   const memo = new Map<string, Tally>();
   let readsVariables = false;
-  const variableDefaults = new Map<string, VariableDefinitionNode>();
-  for (const definition of options.operation.variableDefinitions ?? []) variableDefaults.set(definition.variable.name.value, definition);
 
   const lengthOf = (value: ValueNode): number => {
     if (value.kind === Kind.LIST) return value.values.length;
@@ -81,9 +77,8 @@ export function measureOperation(options: ShapeOptions): MeasuredShape {
     if (value.kind === Kind.VARIABLE) {
       readsVariables = true;
       const name = value.name.value;
-      const given = Object.hasOwn(options.variables, name) ? options.variables[name] : undefined;
-      const defaultValue = variableDefaults.get(name)?.defaultValue;
-      const resolved = given !== undefined ? given : defaultValue ? valueFromASTUntyped(defaultValue) : undefined;
+      // The variables are coerced (ResolvedOperation): a default is already in place.
+      const resolved = Object.hasOwn(options.variables, name) ? options.variables[name] : undefined;
       if (Array.isArray(resolved)) return resolved.length;
       return resolved === null || resolved === undefined ? 0 : 1;
     }

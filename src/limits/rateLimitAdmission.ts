@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors/index.js';
-import { WHOLE_REQUEST_FIELD, type AccessLogEntry } from '../audit/entry.js';
+import { GATEWAY_AGENCY_ID, WHOLE_REQUEST_FIELD, type AccessLogEntry } from '../audit/entry.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import { deniedEntries } from '../audit/deniedEntries.js';
-import type { AccessLogSink } from '../gateway/plugins/accessLogPlugin.js';
+import type { AccessLogSink } from '../audit/accessLog.js';
 import type { RateLimiter } from './rateLimiter.js';
 
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,255}$/;
 
-/** `owningAgency` of entries for a request the gateway refused as a whole. */
-export const GATEWAY_AGENCY_ID = 'gateway';
+export { GATEWAY_AGENCY_ID };
 
 /**
  * Spends one token of the caller's agency and official buckets, or refuses the request with
@@ -20,8 +19,7 @@ export const GATEWAY_AGENCY_ID = 'gateway';
  * still gets its 429 (nothing is released either way).
  */
 export function rateLimitAdmission(options: { readonly limiter: RateLimiter; readonly log: AccessLogSink; readonly onDenied?: (caller: CallerContext, scope: 'agency' | 'official') => void }) {
-  return async (caller: CallerContext | null, body: unknown): Promise<void> => {
-    if (!caller) return;
+  return async (caller: CallerContext, body: unknown): Promise<void> => {
     const decision = await options.limiter.take({ agency: caller.agency.id, official: caller.official });
     if (decision.allowed) return;
     options.onDenied?.(caller, decision.scope);

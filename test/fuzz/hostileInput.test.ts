@@ -309,7 +309,7 @@ describe('hostile input', () => {
       if (response.json.data && operation) {
         let released = 0;
         try {
-          released = releasedValues(operation.document, operation.variables, response.json, operation.operationName);
+          released = releasedValues(operation.document, operation.variables, response.json, operation.operationName, sent.request.claims?.subjects);
         } catch (error) {
           problems.push(`${where}: response data the partner's document cannot explain (${(error as Error).message.slice(0, 100)})`);
         }

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { createOperationAnalyser } from '../../src/gateway/operationAnalysis.js';
-import type { GatewayContext } from '../../src/gateway/gatewayContext.js';
-import { purposeCheck } from '../../src/gateway/purposeCheck.js';
-import type { OperationCheck } from '../../src/gateway/plugins/operationChecksPlugin.js';
+import { createPurposeJudge, purposeCheck } from '../../src/gateway/purposeCheck.js';
+import type { OperationCheck } from '../../src/gateway/operationCheck.js';
 import { loadAgreements, type Agreement } from '../../src/policy/agreements.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import type { Purpose } from '../../src/policy/purposes.js';
@@ -17,14 +16,13 @@ const document = parse('query ($p: Personnummer!) { person(personnummer: $p) { n
 const operation = getOperationAST(document)!;
 const MALMO = { id: 'malmo-stad', name: 'Malmö stad', organisationNumber: '212000-1124' };
 
+const analyse = createOperationAnalyser({ catalogue });
+
 function codesFor(check: OperationCheck, purpose: Purpose = 'CASE_HANDLING'): string[] {
-  const contextValue: GatewayContext = {
-    requestId: 'req-1',
-    caller: { agency: MALMO, official: 'handlaggare-1', purpose, caseId: 'SOC-1', subjects: [], requestId: 'req-1', certificateThumbprint: 't', tokenId: 'j' },
-    state: {},
-  };
-  const errors = check({ schema, document, operation, contextValue } as unknown as Parameters<OperationCheck>[0]) as readonly { extensions: Record<string, unknown> }[];
-  return errors.map((e) => `${String(e.extensions['field'])}:${String(e.extensions['reason'])}`);
+  const caller = { agency: MALMO, official: 'handlaggare-1', purpose, caseId: 'SOC-1', subjects: [], requestId: 'req-1', certificateThumbprint: 't', tokenId: 'j' };
+  const refusal = check({ schema, document, operation, operationName: null, documentHash: '', variables: {}, caller, analysis: analyse(schema, document, operation) });
+  if (refusal instanceof Promise) throw new Error('the purpose check is synchronous');
+  return (refusal?.errors ?? []).map((e) => `${String(e.extensions['field'])}:${String(e.extensions['reason'])}`);
 }
 
 /**
@@ -35,7 +33,7 @@ describe('purpose check verdicts', () => {
   it('follows a reload of the agreements, the day and the purpose for the same operation', () => {
     let agreements: readonly Agreement[] = loadAgreements(DEV_AGREEMENTS_PATH);
     let today = '2026-06-01';
-    const check = purposeCheck({ catalogue: () => catalogue, agreements: () => agreements, today: () => today, analyse: createOperationAnalyser({ catalogue }) });
+    const check = purposeCheck(createPurposeJudge({ catalogue: () => catalogue, agreements: () => agreements, today: () => today }));
     expect(codesFor(check)).toEqual(['Person.sicknessBenefit:NO_AGREEMENT']);
 
     const health: Agreement = { ...agreements.find((a) => a.id === 'AGR-MALMO-FK-2025-01')!, id: 'AGR-MALMO-FK-HEALTH', categories: new Set(['HEALTH_RELATED']) };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
 import { entriesOfCase } from '../support/accessLogEntries.js';
+import { makePersonnummer } from '../../src/personnummer/index.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -16,33 +17,53 @@ const codesAt = (errors: readonly { path?: readonly (string | number)[]; extensi
 describe('subject binding: personal fields only of the persons the case concerns', () => {
   const caseHandling = (subjects: string[], caseId: string) => stack.client('malmo-stad', { official: 'tjm-2', purpose: 'CASE_HANDLING', caseId, subjects });
 
-  it('withholds every personal field of a person asked for by argument outside the case', async () => {
+  // A personnummer is personal data, and so is the answer to "is this number registered?": a
+  // number outside the case refuses the whole operation before any agency is asked, whatever
+  // form it comes in, and the person asked about sees the attempt in their own access history.
+  const outsideForms = [
+    { name: 'a variable', query: 'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } } }', variables: (o: string) => ({ p: o }) },
+    { name: 'a literal', query: (o: string) => `{ person(personnummer: "${o}") { name { givenName } } }`, variables: () => ({}) },
+    { name: 'the hyphenated form', query: 'query ($p: Personnummer!) { person(personnummer: $p) { sex } }', variables: (o: string) => ({ p: `${o.slice(0, 8)}-${o.slice(8)}` }) },
+    { name: 'a list beside a subject', query: 'query ($ps: [Personnummer!]!) { persons(personnummer: $ps) { sex } }', variables: (o: string, s: string) => ({ ps: [s, o] }) },
+    { name: 'a variable default the request does not send', query: (o: string) => `query ($p: Personnummer! = "${o}") { person(personnummer: $p) { sex } }`, variables: () => ({}) },
+    { name: 'a union lookup', query: 'query ($p: Personnummer!) { lookup(personnummer: $p) { __typename ... on Person { sex } } }', variables: (o: string) => ({ p: o }) },
+    { name: 'a field skipped by @skip', query: 'query ($p: Personnummer!, $s: Boolean = true) { a: person(personnummer: $p) @skip(if: $s) { sex } }', variables: (o: string) => ({ p: o }) },
+    { name: 'a fragment with an alias', query: 'query ($p: Personnummer!) { ...F } fragment F on Query { other: person(personnummer: $p) { personnummer } }', variables: (o: string) => ({ p: o }) },
+  ];
+
+  it.each(outsideForms)('refuses a personnummer outside the case given as $name, before any agency is asked, and logs the attempt', async ({ name, query, variables }) => {
     const [inCase, outside] = [stack.sample.withBenefits, stack.sample.withStudentAid];
-    const response = await caseHandling([inCase], 'SB-1').query<{ person: Record<string, unknown> }>(
-      'query ($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName } taxedIncome { year } benefits { benefit } studentAid { grant } } }',
-      { p: outside },
-    );
-    expect(response.status).toBe(200);
-    expect(response.data!.person).toEqual({ personnummer: outside, name: null, taxedIncome: null, benefits: null, studentAid: null });
-    expect(codesAt(response.errors)).toEqual(
-      new Map([
-        ['person.name', 'SUBJECT_NOT_IN_CASE'],
-        ['person.taxedIncome', 'SUBJECT_NOT_IN_CASE'],
-        ['person.benefits', 'SUBJECT_NOT_IN_CASE'],
-        ['person.studentAid', 'SUBJECT_NOT_IN_CASE'],
-      ]),
-    );
+    const caseId = `SB-OUT-${outsideForms.findIndex((f) => f.name === name)}`;
+    const before = stack.queryCounts();
+    const response = await caseHandling([inCase], caseId).query(typeof query === 'string' ? query : query(outside), variables(outside, inCase));
+    expect(response.status).toBe(403);
+    expect(response.data).toBeUndefined();
+    expect(response.errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBJECT_NOT_IN_CASE']);
+    expect(JSON.stringify(response)).not.toContain(outside);
+    expect(stack.queryCounts()).toEqual(before);
+    const entries = await entriesOfCase(stack, caseId);
+    expect(entries.map((e) => [e.subject, e.outcome, e.outcomeCode])).toEqual([[outside, 'denied', 'SUBJECT_NOT_IN_CASE']]);
   });
 
-  it('releases the subject and withholds the others in a list', async () => {
-    const [inCase, outside] = [stack.sample.withBenefits, stack.sample.jobSeeker];
-    const response = await caseHandling([inCase], 'SB-2').query<{ persons: Array<{ name: unknown }> }>(
-      'query ($ps: [Personnummer!]!) { persons(personnummer: $ps) { name { givenName } } }',
-      { ps: [inCase, outside] },
+  it('answers a registered non-subject and an unregistered number alike: no register-membership oracle', async () => {
+    const unregistered = makePersonnummer('1901-01-01', 999);
+    const query = 'query ($p: Personnummer!) { lookup(personnummer: $p) { __typename } }';
+    const [a, b] = await Promise.all([
+      caseHandling([stack.sample.withBenefits], 'SB-ORACLE-1').query(query, { p: stack.sample.withStudentAid }),
+      caseHandling([stack.sample.withBenefits], 'SB-ORACLE-2').query(query, { p: unregistered }),
+    ]);
+    expect([a.status, a.data, a.errors?.map((e) => [e.extensions?.['code'], e.message])]).toEqual([b.status, b.data, b.errors?.map((e) => [e.extensions?.['code'], e.message])]);
+  });
+
+  it('lets a caller ask about its own subjects, in any form, and a subject outside the register says so', async () => {
+    const unregistered = makePersonnummer('1901-01-01', 999);
+    const response = await caseHandling([stack.sample.withBenefits, unregistered], 'SB-IN').query<{ lookup: { __typename: string }; persons: unknown[] }>(
+      'query ($p: Personnummer!, $ps: [Personnummer!]!) { lookup(personnummer: $p) { __typename } persons(personnummer: $ps) { sex } }',
+      { p: unregistered, ps: [`${stack.sample.withBenefits.slice(0, 8)}-${stack.sample.withBenefits.slice(8)}`] },
     );
-    expect(response.data!.persons[0]!.name).not.toBeNull();
-    expect(response.data!.persons[1]!.name).toBeNull();
-    expect(codesAt(response.errors)).toEqual(new Map([['persons.1.name', 'SUBJECT_NOT_IN_CASE']]));
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.lookup.__typename).toBe('NotInRegister');
+    expect(response.data!.persons).toHaveLength(1);
   });
 
   it("withholds household members reached through Skatteverket's own relation", async () => {
@@ -55,6 +76,17 @@ describe('subject binding: personal fields only of the persons the case concerns
     expect(household.map((m) => m.personnummer).sort()).toEqual([...members].sort());
     expect(household.every((m) => m.name === null && m.taxedIncome === null)).toBe(true);
     expect([...codesAt(response.errors).values()]).toEqual(Array(members.length * 2).fill('SUBJECT_NOT_IN_CASE'));
+  });
+
+  it("logs each household member's personnummer the response discloses as disclosed to that member", async () => {
+    const [head, ...members] = stack.sample.household;
+    await caseHandling([head!], 'SB-KEYS').query('query ($p: Personnummer!) { person(personnummer: $p) { household { personnummer } alias: household { personnummer } } }', { p: head });
+    const entries = await entriesOfCase(stack, 'SB-KEYS');
+    const keys = entries.filter((e) => e.field === 'Person.personnummer');
+    // Each member's number went out twice (two aliases): two entries each, basis the household agreement.
+    expect(keys.map((e) => e.subject).sort()).toEqual([...members, ...members].sort());
+    expect(keys.every((e) => e.outcome === 'released' && e.owningAgency === 'skatteverket' && e.legalBasis !== 'unknown')).toBe(true);
+    expect(entries.filter((e) => e.field === 'Person.household').map((e) => e.subject)).toEqual([head, head]);
   });
 
   it('withholds fields of another agency on a person reached through a relation (entity join)', async () => {
@@ -77,15 +109,6 @@ describe('subject binding: personal fields only of the persons the case concerns
     );
     expect(response.errors).toBeUndefined();
     expect(response.data!.person.household.every((m) => m.name !== null && m.benefits !== null)).toBe(true);
-  });
-
-  it('withholds through a union too', async () => {
-    const response = await caseHandling([stack.sample.withBenefits], 'SB-6').query<{ lookup: { name: unknown } }>(
-      'query ($p: Personnummer!) { lookup(personnummer: $p) { ... on Person { name { givenName } } } }',
-      { p: stack.sample.withStudentAid },
-    );
-    expect(response.data!.lookup.name).toBeNull();
-    expect(codesAt(response.errors)).toEqual(new Map([['lookup.name', 'SUBJECT_NOT_IN_CASE']]));
   });
 
   it('logs every withheld field as withheld, with its code', async () => {

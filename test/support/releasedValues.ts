@@ -12,7 +12,8 @@ export function releasedValues(
   variables: Record<string, unknown> | undefined,
   response: { data?: unknown; errors?: readonly GraphQLFormattedError[] | undefined },
   operationName?: string,
+  caseSubjects?: readonly string[],
 ): number {
   cached ??= { schema: buildSchema(readFileSync(DEFAULT_API_SCHEMA_PATH, 'utf8')), catalogue: readPersonalFieldCatalogue(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8')) };
-  return countReleasedPersonalValues({ ...cached, document, variables, operationName, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
+  return countReleasedPersonalValues({ ...cached, document, variables, operationName, caseSubjects, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
 }

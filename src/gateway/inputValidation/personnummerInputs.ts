@@ -1,122 +1,190 @@
 import {
+  getArgumentValues,
   getNullableType,
+  GraphQLError,
   isInputObjectType,
-  isInputType,
   isListType,
   isScalarType,
   Kind,
   TypeInfo,
-  typeFromAST,
-  valueFromAST,
   visit,
   visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type ValueNode,
 } from 'graphql';
 import { InvalidPersonnummerError, parsePersonnummer } from '../../personnummer/index.js';
 import { GatewayError } from '../../errors/index.js';
+import type { Denial } from '../../audit/deniedEntries.js';
+import { GATEWAY_AGENCY_ID } from '../../audit/entry.js';
+import { refuse, type OperationCheck } from '../operationCheck.js';
 
 export const PERSONNUMMER_SCALAR = 'Personnummer';
 
-/** An argument given as a literal, which may still hold variables (`[$a, "19850314-2391"]`). */
-interface LiteralArgument {
-  readonly value: ValueNode;
-  readonly type: GraphQLInputType;
+/** A field of the document that takes a personnummer somewhere in its arguments. */
+interface PersonnummerSite {
+  readonly node: FieldNode;
+  readonly field: GraphQLField<unknown, unknown>;
+  /** `Type.field`, as denials name it. */
+  readonly coordinate: string;
+}
+
+/** Where an operation takes personnummer, found once per document (see OperationAnalysis). */
+export interface PersonnummerInputSites {
+  readonly sites: readonly PersonnummerSite[];
+}
+
+/** One personnummer an operation passes in, with where it goes. */
+export interface PersonnummerInput {
+  readonly value: unknown;
   /** `Type.field(argument)`, as errors name it. */
   readonly where: string;
-}
-
-/** Where an operation takes input, found once per operation (see OperationAnalysis). */
-export interface PersonnummerInputSites {
-  /** False when the schema has no Personnummer scalar: nothing to check. */
-  readonly applies: boolean;
-  readonly literals: readonly LiteralArgument[];
-  readonly variables: readonly { readonly name: string; readonly type: GraphQLInputType }[];
-}
-
-/** The operation's literal arguments and typed variables, from one walk of its document. */
-export function personnummerInputSites(schema: GraphQLSchema, operation: OperationDefinitionNode): PersonnummerInputSites {
-  if (!schema.getType(PERSONNUMMER_SCALAR)) return { applies: false, literals: [], variables: [] };
-  const literals: LiteralArgument[] = [];
-  const typeInfo = new TypeInfo(schema);
-  visit(
-    operation,
-    visitWithTypeInfo(typeInfo, {
-      Argument(node) {
-        const argument = typeInfo.getArgument();
-        if (!argument || node.value.kind === Kind.VARIABLE) return;
-        literals.push({ value: node.value, type: argument.type, where: `${typeInfo.getParentType()?.name ?? '?'}.${typeInfo.getFieldDef()?.name ?? '?'}(${argument.name})` });
-      },
-    }),
-  );
-  const variables: { name: string; type: GraphQLInputType }[] = [];
-  for (const definition of operation.variableDefinitions ?? []) {
-    const type = typeFromAST(schema, definition.type);
-    if (type && isInputType(type)) variables.push({ name: definition.variable.name.value, type });
-  }
-  return { applies: true, literals, variables };
+  readonly coordinate: string;
 }
 
 /**
- * Checks every personnummer an operation passes in (literals and variables, inside lists and
- * input objects) before the query plan runs, so a malformed number never reaches an agency and
- * the caller learns exactly what is wrong. The value itself is never echoed.
+ * Every field of the operation (and of every fragment of its document) whose arguments hold a
+ * Personnummer, at any depth of lists and input objects. `@skip`/`@include` are ignored on purpose:
+ * a number that may be sent is checked as sent.
  */
-export function checkPersonnummerInputs(sites: PersonnummerInputSites, variables: Readonly<Record<string, unknown>> | undefined): GatewayError[] {
-  if (!sites.applies) return [];
-  const errors: GatewayError[] = [];
-  const check = (value: unknown, type: GraphQLInputType, where: string) => {
-    for (const problem of invalidPersonnummerIn(value, type)) {
-      errors.push(new GatewayError('BAD_USER_INPUT', `${where}: ${problem.message}`, { argument: where, problem: problem.problem }));
-    }
-  };
-  for (const literal of sites.literals) {
-    const value = valueFromAST(literal.value, literal.type, variables ?? {});
-    if (value === undefined) {
-      // Literal of the wrong shape (e.g. an Int for a Personnummer): validation did not catch it
-      // because the gateway's scalar accepts anything, so say it here.
-      if (containsPersonnummer(literal.type)) {
-        errors.push(new GatewayError('BAD_USER_INPUT', `${literal.where}: Personnummer must be a string of 12 digits (YYYYMMDDNNNC).`, { argument: literal.where, problem: 'NOT_A_STRING' }));
+export function personnummerInputSites(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): PersonnummerInputSites {
+  if (!schema.getType(PERSONNUMMER_SCALAR)) return { sites: [] };
+  const sites: PersonnummerSite[] = [];
+  const typeInfo = new TypeInfo(schema);
+  const takesPersonnummer = new Map<GraphQLInputType, boolean>();
+  const visitor = visitWithTypeInfo(typeInfo, {
+    Field(node) {
+      const field = typeInfo.getFieldDef();
+      const parent = typeInfo.getParentType();
+      if (!field || !parent || field.args.length === 0) return;
+      if (field.args.some((argument) => containsPersonnummer(argument.type, takesPersonnummer))) {
+        sites.push({ node, field, coordinate: `${parent.name}.${field.name}` });
       }
+    },
+  });
+  for (const definition of document.definitions) {
+    if (definition === operation || definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+  }
+  return { sites };
+}
+
+/**
+ * The personnummer the operation passes in, read from the argument values graphql-js coerces for
+ * execution (`getArgumentValues` over the request's coerced variables: variable defaults and
+ * argument defaults included), so what is checked is what the agencies would receive.
+ */
+export function personnummerInputs(sites: PersonnummerInputSites, variables: Readonly<Record<string, unknown>>): { readonly inputs: PersonnummerInput[]; readonly errors: GatewayError[] } {
+  const inputs: PersonnummerInput[] = [];
+  const errors: GatewayError[] = [];
+  for (const site of sites.sites) {
+    let values: Record<string, unknown>;
+    try {
+      values = getArgumentValues(site.field, site.node, variables as Record<string, unknown>);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      errors.push(new GatewayError('BAD_USER_INPUT', `${site.coordinate}: an argument has an invalid value.`, { argument: site.coordinate, problem: 'INVALID_VALUE' }));
       continue;
     }
-    check(value, literal.type, literal.where);
+    for (const argument of site.field.args) {
+      const where = `${site.coordinate}(${argument.name})`;
+      for (const value of personnummerValues(values[argument.name], argument.type)) inputs.push({ value, where, coordinate: site.coordinate });
+    }
   }
-  for (const { name, type } of sites.variables) {
-    if (variables && name in variables) check(variables[name], type, `$${name}`);
+  return { inputs, errors };
+}
+
+/**
+ * Checks every personnummer an operation passes in before the query plan runs, so a malformed
+ * number never reaches an agency and the caller learns exactly what is wrong. The value itself is
+ * never echoed.
+ */
+export function checkPersonnummerInputs(inputs: readonly PersonnummerInput[]): GatewayError[] {
+  const errors: GatewayError[] = [];
+  for (const input of inputs) {
+    try {
+      parsePersonnummer(input.value);
+    } catch (error) {
+      if (!(error instanceof InvalidPersonnummerError)) throw error;
+      errors.push(new GatewayError('BAD_USER_INPUT', `${input.where}: ${error.message}`, { argument: input.where, problem: error.problem }));
+    }
   }
   return errors;
 }
 
-function containsPersonnummer(type: GraphQLInputType): boolean {
-  const nullable = getNullableType(type);
-  if (isListType(nullable)) return containsPersonnummer(nullable.ofType);
-  return isScalarType(nullable) && nullable.name === PERSONNUMMER_SCALAR;
+/**
+ * A personnummer is personal data, and so is the answer to "is this number in the register?": a
+ * caller may ask only about the subjects its request token names for the case. Any other number
+ * refuses the whole operation before an agency is asked, one error per argument (never the
+ * number), and one denial per number for the access log, so the person asked about sees the
+ * attempt in their own report.
+ */
+export function checkSubjectBinding(inputs: readonly PersonnummerInput[], caseSubjects: readonly string[]): { readonly errors: GatewayError[]; readonly denials: Denial[] } {
+  const subjects = new Set(caseSubjects);
+  const errors: GatewayError[] = [];
+  const denials: Denial[] = [];
+  const reported = new Set<string>();
+  for (const input of inputs) {
+    const canonical = parsePersonnummer(input.value).canonical;
+    if (subjects.has(canonical)) continue;
+    denials.push({ field: input.coordinate, owningAgency: GATEWAY_AGENCY_ID, outcomeCode: 'SUBJECT_NOT_IN_CASE', subject: canonical });
+    if (reported.has(input.where)) continue;
+    reported.add(input.where);
+    errors.push(
+      new GatewayError('SUBJECT_NOT_IN_CASE', `${input.where}: a personnummer that is not a subject of the case; ask only about the subjects named in the request token.`, {
+        argument: input.where,
+        reason: 'INPUT_NOT_A_SUBJECT',
+      }),
+    );
+  }
+  return { errors, denials };
 }
 
-function* invalidPersonnummerIn(value: unknown, type: GraphQLInputType): Generator<InvalidPersonnummerError> {
+function containsPersonnummer(type: GraphQLInputType, memo: Map<GraphQLInputType, boolean>): boolean {
+  const known = memo.get(type);
+  if (known !== undefined) return known;
+  memo.set(type, false); // input objects may refer to themselves
+  const nullable = getNullableType(type);
+  const result = isListType(nullable)
+    ? containsPersonnummer(nullable.ofType, memo)
+    : isScalarType(nullable)
+      ? nullable.name === PERSONNUMMER_SCALAR
+      : isInputObjectType(nullable) && Object.values(nullable.getFields()).some((field) => containsPersonnummer(field.type, memo));
+  memo.set(type, result);
+  return result;
+}
+
+function* personnummerValues(value: unknown, type: GraphQLInputType): Generator<unknown> {
   if (value === null || value === undefined) return;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
-    for (const item of Array.isArray(value) ? value : [value]) yield* invalidPersonnummerIn(item, nullable.ofType);
+    for (const item of Array.isArray(value) ? value : [value]) yield* personnummerValues(item, nullable.ofType);
     return;
   }
-  if (isScalarType(nullable) && nullable.name === PERSONNUMMER_SCALAR) {
-    try {
-      parsePersonnummer(value);
-    } catch (error) {
-      if (error instanceof InvalidPersonnummerError) yield error;
-      else throw error;
-    }
+  if (isScalarType(nullable)) {
+    if (nullable.name === PERSONNUMMER_SCALAR) yield value;
     return;
   }
   if (isInputObjectType(nullable) && typeof value === 'object') {
     const fields = nullable.getFields();
     for (const [key, fieldValue] of Object.entries(value as Record<string, unknown>)) {
       const field = fields[key];
-      if (field) yield* invalidPersonnummerIn(fieldValue, field.type);
+      if (field) yield* personnummerValues(fieldValue, field.type);
     }
   }
 }
+
+/**
+ * Every personnummer the operation passes in must be well formed, and must be a subject of the
+ * caller's case: first the malformed ones (a caller's mistake, 400), then the ones outside the
+ * case (403, logged as denials).
+ */
+export const personnummerInputCheck: OperationCheck = ({ analysis, variables, caller }) => {
+  const { inputs, errors } = personnummerInputs(analysis.personnummerInputs, variables);
+  const malformed = [...errors, ...checkPersonnummerInputs(inputs)];
+  if (malformed.length > 0) return refuse(malformed);
+  const binding = checkSubjectBinding(inputs, caller.subjects);
+  return refuse(binding.errors, binding.denials);
+};

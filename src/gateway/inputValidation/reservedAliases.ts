@@ -1,10 +1,9 @@
 import { GatewayError } from '../../errors/index.js';
 import { RESERVED_ALIAS_PREFIX } from '../../audit/subjectMarkers.js';
-import type { OperationAnalysis } from '../operationAnalysis.js';
+import { refuse, type OperationCheck } from '../operationCheck.js';
 
 /** The access log marks subjects with reserved aliases; a client using them could blur whose data a value is. */
-export function reservedAliasCheck(analysis: Pick<OperationAnalysis, 'usesReservedAlias'>): GatewayError[] {
-  return analysis.usesReservedAlias
-    ? [new GatewayError('BAD_USER_INPUT', `Aliases and fields starting with ${RESERVED_ALIAS_PREFIX} are reserved by the gateway.`, { reserved: RESERVED_ALIAS_PREFIX })]
-    : [];
-}
+export const reservedAliasCheck: OperationCheck = ({ analysis }) =>
+  analysis.usesReservedAlias
+    ? refuse([new GatewayError('BAD_USER_INPUT', `Aliases and fields starting with ${RESERVED_ALIAS_PREFIX} are reserved by the gateway.`, { reserved: RESERVED_ALIAS_PREFIX })])
+    : null;

@@ -1,0 +1,107 @@
+import {
+  getDirectiveValues,
+  getVariableValues,
+  GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { GatewayError } from '../errors/index.js';
+import type { CallerContext } from '../identity/callerContext.js';
+import type { OperationAnalysis } from './operationAnalysis.js';
+
+/**
+ * One request's operation, read once as execution will read it: the variables as graphql-js
+ * coerces them (defaults applied, scalars and enums parsed), every `@skip`/`@include` evaluable.
+ * Every check and the access log work from this one reading; the gateway then executes with
+ * these very variables, so nothing downstream can see the operation differently.
+ */
+export interface ResolvedOperation {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+  readonly operationName: string | null;
+  /** SHA-256 (hex) of the document, as Apollo Server computes it. */
+  readonly documentHash: string;
+  /** The request's variables coerced by graphql-js (`getVariableValues`). */
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly caller: CallerContext;
+  /** What depends on the document alone, worked out once per document. */
+  readonly analysis: OperationAnalysis;
+}
+
+export interface ResolveInput {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode | undefined;
+  readonly operationName: string | null | undefined;
+  readonly documentHash: string | undefined;
+  readonly rawVariables: Readonly<Record<string, unknown>> | undefined;
+  readonly caller: CallerContext;
+  analyse(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): OperationAnalysis;
+}
+
+/** Most errors a request's variables can have that are worth reporting at once. */
+const MAX_VARIABLE_ERRORS = 25;
+
+/**
+ * Resolves the operation or says, with codes, why it cannot run. Messages name variables and
+ * directives, never their values: a value may be a personnummer.
+ */
+export function resolveOperation(input: ResolveInput): ResolvedOperation | { readonly errors: readonly GatewayError[] } {
+  const { schema, document, operation } = input;
+  if (!operation) {
+    return {
+      errors: [
+        new GatewayError(
+          'OPERATION_RESOLUTION_FAILURE',
+          typeof input.operationName === 'string' ? 'operationName names no operation of the document.' : 'The document has several operations; say which one with operationName.',
+        ),
+      ],
+    };
+  }
+  // graphql-js 16 does not validate the operation type against the schema's root types (17's
+  // KnownOperationTypesRule does); the query planner would throw on it.
+  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  if (!root) return { errors: [new GatewayError('GRAPHQL_VALIDATION_FAILED', `The API has no ${operation.operation} operations.`, { operationType: operation.operation })] };
+
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (input.rawVariables ?? {}) as Record<string, unknown>, { maxErrors: MAX_VARIABLE_ERRORS });
+  if (coerced.errors) return { errors: coerced.errors.map(variableError) };
+  const variables = coerced.coerced;
+
+  const analysis = input.analyse(schema, document, operation);
+  const errors: GatewayError[] = [];
+  for (const node of analysis.conditionalSelections) {
+    for (const directive of [GraphQLSkipDirective, GraphQLIncludeDirective]) {
+      try {
+        getDirectiveValues(directive, node, variables);
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        errors.push(new GatewayError('BAD_USER_INPUT', `@${directive.name}(if:) needs a Boolean, not null.`, { directive: directive.name, problem: 'INVALID_CONDITION' }));
+      }
+    }
+  }
+  if (errors.length > 0) return { errors };
+
+  return {
+    schema,
+    document,
+    operation,
+    operationName: input.operationName ?? operation.name?.value ?? null,
+    documentHash: input.documentHash ?? '',
+    variables,
+    caller: input.caller,
+    analysis,
+  };
+}
+
+function variableError(error: GraphQLError): GatewayError {
+  const node = error.nodes?.[0];
+  const name = node && 'variable' in node && node.variable && typeof node.variable === 'object' && 'name' in node.variable ? (node.variable.name as { value: string }).value : undefined;
+  return new GatewayError('BAD_USER_INPUT', name ? `Variable $${name} has a value that does not fit its type.` : 'A variable has a value that does not fit its type.', {
+    ...(name ? { variable: name } : {}),
+    problem: 'INVALID_VARIABLE',
+  });
+}
