@@ -3,12 +3,14 @@
  * Gateway, the fan-out client). The reference subgraphs refuse any call without a context token the
  * gateway signed, so these contenders carry one too, but sign it once per workload and subgraph when
  * they start and re-sign it every 30 s (tokens live 60 s): they pay no per-request signing, which
- * is part of what the benchmark attributes to our gateway.
+ * is part of what the benchmark attributes to our gateway. Such a token is bound to no request and
+ * reused, so the benchmark's subgraphs run with SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS (never in
+ * production); our gateway still signs one bound token per call, and pays for it.
  */
 import { readFileSync } from 'node:fs';
 import { signGatewayContext } from '../src/identity/gatewayContextToken.js';
 import { readAgencyRegistry, readGatewaySigningKey } from '../src/identity/index.js';
-import type { Purpose } from '../src/policy/purposes.js';
+import { CATEGORIES, type Purpose } from '../src/policy/purposes.js';
 
 /** What the orchestrator hands a contender process (BENCH_CASES_FILE): one case per workload. */
 export interface BenchCase {
@@ -54,7 +56,9 @@ export async function staticContextTokens(signingKeyPath: string, cases: readonl
             tokenId: 'bench-static',
           },
           protectedIdentityAccess: false,
-        });
+          // Every category: the subgraphs' own agreement check still applies to what these engines fetch.
+          categories: new Set(CATEGORIES),
+        }, null);
         next.set(`${c.workload}/${subgraph}`, `Bearer ${token}`);
       }
     }

@@ -193,7 +193,8 @@ async function startSubgraphs(dataDir: string): Promise<Subgraphs> {
       args: [agency.id],
       // A context token for a case of 1 000 persons is ~20 kB: above Node's default 16 kB header limit.
       nodeArgs: ['--max-http-header-size=131072'],
-      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0' },
+      // The bare engines reuse one unbound context token per case (contextTokens.ts).
+      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0', SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS: 'true' },
     }),
   );
   const ready = await Promise.all(processes.map((p) => p.ready));

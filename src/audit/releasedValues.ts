@@ -28,14 +28,19 @@ export interface ReleasedValuesInput {
  * as released when it is present, unless it is null with an error at its path or above it (withheld).
  */
 export function countReleasedPersonalValues(input: ReleasedValuesInput): number {
-  if (!input.data) return 0;
+  return releasedPersonalValues(input).length;
+}
+
+/** The coordinate (`Type.field`) of each personal value a partner received, in response order (see countReleasedPersonalValues). */
+export function releasedPersonalValues(input: ReleasedValuesInput): string[] {
+  if (!input.data) return [];
   const errorPaths = new Set<string>();
   for (const error of input.errors ?? []) if (error.path) errorPaths.add(error.path.join('.'));
   const withheld = (path: readonly (string | number)[]): boolean => {
     for (let length = path.length; length > 0; length--) if (errorPaths.has(path.slice(0, length).join('.'))) return true;
     return false;
   };
-  let released = 0;
+  const released: string[] = [];
   const subjects = input.caseSubjects ? new Set(input.caseSubjects) : undefined;
   const result = executeSync({
     schema: input.schema,
@@ -47,10 +52,11 @@ export function countReleasedPersonalValues(input: ReleasedValuesInput): number 
       const key = info.path.key as string;
       if (typeof source !== 'object' || source === null || !(key in source)) return undefined;
       const value = (source as Record<string, unknown>)[key];
-      if (input.catalogue.fields.has(`${info.parentType.name}.${info.fieldName}`)) {
-        if (value !== null || !withheld(responsePathAsArray(info.path))) released += 1;
+      const coordinate = `${info.parentType.name}.${info.fieldName}`;
+      if (input.catalogue.fields.has(coordinate)) {
+        if (value !== null || !withheld(responsePathAsArray(info.path))) released.push(coordinate);
       } else if (subjects && typeof value === 'string' && input.catalogue.subjectTypes.get(info.parentType.name)?.keyField === info.fieldName && !subjects.has(value)) {
-        released += 1;
+        released.push(coordinate);
       }
       return value;
     },

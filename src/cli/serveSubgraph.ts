@@ -5,11 +5,13 @@ import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { runUntilSignal } from './runUntilSignal.js';
+import { loadAgreements } from '../policy/agreements.js';
 
 /** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>`. */
 async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2]);
   const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
+  const agreements = loadAgreements(config.agreementsPath);
   const running = await serveSubgraph(subgraph, {
     host: config.host,
     port: config.port,
@@ -20,7 +22,12 @@ async function main(): Promise<void> {
       gatewayClientCertificate: readFileSync(config.tls.gatewayClientCertPath),
     },
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
+    agreements: () => agreements,
+    acceptUnboundContextTokens: config.acceptUnboundContextTokens,
   });
+  if (config.acceptUnboundContextTokens) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS is set: context tokens may be replayed. For benchmarks only, never in production.', subgraph: running.name }));
+  }
   console.log(JSON.stringify({ msg: 'subgraph ready', subgraph: running.name, url: running.url }));
   runUntilSignal(() => running.close());
 }

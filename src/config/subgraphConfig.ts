@@ -2,6 +2,7 @@ import path from 'node:path';
 import { REFERENCE_AGENCIES, type ReferenceAgency } from '../agencies/referenceAgencies.js';
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, resolveFromRoot } from './paths.js';
+import { DEV_AGREEMENTS_PATH } from './gatewayConfig.js';
 
 export interface SubgraphConfig {
   readonly agency: ReferenceAgency;
@@ -10,6 +11,10 @@ export interface SubgraphConfig {
   readonly dbPath: string;
   readonly tls: { readonly certPath: string; readonly keyPath: string; readonly caPath: string; readonly gatewayClientCertPath: string };
   readonly gatewaySigningKeyPath: string;
+  /** The agency's own copy of the disclosure agreements, checked besides the gateway's token. */
+  readonly agreementsPath: string;
+  /** Benchmarks only (SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS): context tokens may be reused and bound to no request. */
+  readonly acceptUnboundContextTokens: boolean;
 }
 
 /** Environment of one reference agency subgraph; every path defaults to the development federation. */
@@ -29,6 +34,8 @@ export function loadSubgraphConfig(agencyId: string | undefined, env: NodeJS.Pro
       FEDERATION_CA_PATH: envField.optionalString(),
       GATEWAY_CLIENT_CERT_PATH: envField.optionalString(),
       GATEWAY_SIGNING_KEY_PATH: envField.optionalString(),
+      AGREEMENTS_PATH: envField.string(DEV_AGREEMENTS_PATH),
+      SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS: envField.boolean(false),
     },
     env,
   );
@@ -46,5 +53,7 @@ export function loadSubgraphConfig(agencyId: string | undefined, env: NodeJS.Pro
       gatewayClientCertPath: file(raw.GATEWAY_CLIENT_CERT_PATH, 'servers', 'gateway-client.crt'),
     },
     gatewaySigningKeyPath: file(raw.GATEWAY_SIGNING_KEY_PATH, 'gateway-signing.jwk.json'),
+    agreementsPath: resolveFromRoot(raw.AGREEMENTS_PATH),
+    acceptUnboundContextTokens: raw.SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS,
   };
 }

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './gatewayContext.js';
+import type { SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { CircuitBreaker } from './circuitBreaker.js';
 
 /** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
@@ -22,7 +23,7 @@ export interface AgencyDataSourceOptions {
   readonly url: string;
   readonly fetcher: Fetcher;
   /** Signs the verified caller context for the subgraph; absent only in development mode. */
-  readonly signContext?: (context: GatewayContext, subgraph: string) => string;
+  readonly signContext?: (context: GatewayContext, subgraph: string, request: SubgraphRequestBody) => string;
   /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
   readonly breaker?: CircuitBreaker;
   readonly observer?: SubgraphCallObserver;
@@ -58,7 +59,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const gatewayContext = context as Partial<GatewayContext>;
     if (!headers || typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
-    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name)}`);
+    // Signed last, over the request as it will be sent: the token is bound to exactly this call.
+    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name, request)}`);
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {

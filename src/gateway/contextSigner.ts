@@ -1,33 +1,44 @@
-import { signGatewayContext } from '../identity/gatewayContextToken.js';
+import { signGatewayContext, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { GatewaySigningKey } from '../identity/index.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
+import { CATEGORIES, type PersonalDataCategory, type Purpose } from '../policy/purposes.js';
 import type { GatewayContext } from './gatewayContext.js';
 
+/** What the agreements in force let one client receive from one owner for one purpose. */
+interface Allowance {
+  readonly agreements: readonly Agreement[];
+  readonly categories: ReadonlySet<PersonalDataCategory>;
+  readonly protectedIdentityAccess: boolean;
+}
+
+/** Past this many (client, owner, purpose, day) allowances they start over. */
+const MAX_ALLOWANCES = 4096;
+
 /**
- * Signs the caller context once per request and subgraph (a request may call a subgraph several
- * times along its query plan), with what the agreements allow that subgraph to release. A token
- * names its request (`rid`, `tid`), so it is never reused for another one.
+ * Signs the caller context for each subgraph call: a token per call, bound to its request and
+ * used once (see signGatewayContext), carrying what the agreements allow that subgraph to release
+ * to this caller, so the subgraph can check categories as well as purposes. The allowance is
+ * worked out once per client, owner, purpose and day (and again after an agreements reload).
  */
 export function createContextSigner(options: { signingKey: GatewaySigningKey; agreements(): readonly Agreement[]; today(): string }) {
-  const cache = new WeakMap<GatewayContext, Map<string, string>>();
-  return (context: GatewayContext, subgraph: string): string => {
-    const caller = context.caller;
-    let perSubgraph = cache.get(context);
-    if (!perSubgraph) cache.set(context, (perSubgraph = new Map()));
-    let token = perSubgraph.get(subgraph);
-    if (token === undefined) {
-      const today = options.today();
-      const protectedIdentityAccess = options
-        .agreements()
-        .some(
-          (a) =>
-            a.protectedIdentityAccess &&
-            covers(a, { client: caller.agency.id, owner: subgraph, category: 'ADDRESS_CONTACT', purpose: caller.purpose }) &&
-            isInForce(a, today),
-        );
-      token = signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess });
-      perSubgraph.set(subgraph, token);
-    }
-    return token;
+  const allowances = new Map<string, Allowance>();
+  const allowanceOf = (client: string, owner: string, purpose: Purpose): Allowance => {
+    const agreements = options.agreements();
+    const today = options.today();
+    const key = `${client}\n${owner}\n${purpose}\n${today}`;
+    const known = allowances.get(key);
+    if (known && known.agreements === agreements) return known;
+    const inForce = agreements.filter((a) => isInForce(a, today));
+    const categories = new Set(CATEGORIES.filter((category) => inForce.some((a) => covers(a, { client, owner, category, purpose }))));
+    const protectedIdentityAccess = inForce.some((a) => a.protectedIdentityAccess && covers(a, { client, owner, category: 'ADDRESS_CONTACT', purpose }));
+    if (allowances.size >= MAX_ALLOWANCES) allowances.clear();
+    const allowance = { agreements, categories, protectedIdentityAccess };
+    allowances.set(key, allowance);
+    return allowance;
+  };
+  return (context: GatewayContext, subgraph: string, request: SubgraphRequestBody): string => {
+    const { caller } = context;
+    const { categories, protectedIdentityAccess } = allowanceOf(caller.agency.id, subgraph, caller.purpose);
+    return signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess, categories }, request);
   };
 }

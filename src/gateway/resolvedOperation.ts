@@ -4,7 +4,9 @@ import {
   GraphQLError,
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
+  Kind,
   type DocumentNode,
+  type SelectionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -72,18 +74,24 @@ export function resolveOperation(input: ResolveInput): ResolvedOperation | { rea
   const variables = coerced.coerced;
 
   const analysis = input.analyse(schema, document, operation);
-  const errors: GatewayError[] = [];
+  // The conditions as execution will evaluate them (graphql-js's getDirectiveValues): a null where
+  // `if: Boolean!` is required fails here with a code instead of inside the query planner.
+  const refused = new Map<string, GatewayError>();
   for (const node of analysis.conditionalSelections) {
     for (const directive of [GraphQLSkipDirective, GraphQLIncludeDirective]) {
       try {
         getDirectiveValues(directive, node, variables);
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
-        errors.push(new GatewayError('BAD_USER_INPUT', `@${directive.name}(if:) needs a Boolean, not null.`, { directive: directive.name, problem: 'INVALID_CONDITION' }));
+        const variable = conditionVariable(node, directive.name);
+        const key = `${directive.name}:${variable ?? ''}`;
+        if (!refused.has(key)) {
+          refused.set(key, new GatewayError('BAD_USER_INPUT', `@${directive.name}(if:${variable ? ` $${variable}` : ''}) needs a Boolean, not null.`, { directive: directive.name, ...(variable ? { variable } : {}), problem: 'INVALID_CONDITION' }));
+        }
       }
     }
   }
-  if (errors.length > 0) return { errors };
+  if (refused.size > 0) return { errors: [...refused.values()] };
 
   return {
     schema,
@@ -104,4 +112,9 @@ function variableError(error: GraphQLError): GatewayError {
     ...(name ? { variable: name } : {}),
     problem: 'INVALID_VARIABLE',
   });
+}
+
+function conditionVariable(node: SelectionNode, directive: string): string | undefined {
+  const value = node.directives?.find((d) => d.name.value === directive)?.arguments?.find((a) => a.name.value === 'if')?.value;
+  return value?.kind === Kind.VARIABLE ? value.name.value : undefined;
 }

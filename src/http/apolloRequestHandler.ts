@@ -7,7 +7,7 @@ export interface ApolloHandlerOptions<TContext extends BaseContext> {
   readonly server: ApolloServer<TContext>;
   readonly maxBodyBytes: number;
   /** Builds the per-request context, or throws a GatewayError that is answered as JSON without executing. */
-  readonly context: (request: IncomingMessage, response: ServerResponse) => Promise<TContext>;
+  readonly context: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<TContext>;
   /** Headers added to every answer (request id, ...). */
   readonly responseHeaders?: (request: IncomingMessage) => Record<string, string>;
   /**
@@ -40,7 +40,7 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       const method = (request.method ?? 'GET').toUpperCase();
       const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type']) : undefined;
       options.checkBody?.(body, request);
-      const context = await options.context(request, response);
+      const context = await options.context(request, response, body);
       await options.admit?.(body, context);
       const prepared = options.prepareBody && body !== undefined ? options.prepareBody(body, context) : body;
       const result = await options.server.executeHTTPGraphQLRequest({

@@ -1,11 +1,13 @@
-import { KeyObject, sign } from 'node:crypto';
+import { createHash, KeyObject, randomUUID, sign } from 'node:crypto';
 import { jwtVerify, errors as joseErrors, type CryptoKey, type JWK } from 'jose';
 import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from './callerContext.js';
-import { isPurpose } from '../policy/purposes.js';
+import { CATEGORIES, isPurpose, type PersonalDataCategory } from '../policy/purposes.js';
+import type { ReplayCache } from './replayCache.js';
 
 export const GATEWAY_CONTEXT_ISSUER = 'agency-exchange-gateway';
 const LIFETIME_SECONDS = 60;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 type Key = CryptoKey | KeyObject | JWK | Uint8Array;
 
@@ -14,13 +16,35 @@ export interface SubgraphCallContext {
   readonly caller: CallerContext;
   /** Whether an agreement lets this caller see address/contact data of persons with protected identity. */
   readonly protectedIdentityAccess: boolean;
+  /** The data categories agreements in force let this caller receive from this owner for the purpose. */
+  readonly categories: ReadonlySet<PersonalDataCategory>;
+}
+
+/** The one subgraph request a context token is for: what the gateway sends in the body. */
+export interface SubgraphRequestBody {
+  readonly query?: string | undefined;
+  readonly operationName?: string | null | undefined;
+  readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
+/**
+ * The hash binding a token to one subgraph request (`bh`): the query, the operation name and the
+ * variables, as JSON the receiving side reproduces from the body it parsed. A captured token then
+ * fetches nothing but what the gateway fetched with it.
+ */
+export function subgraphRequestHash(body: SubgraphRequestBody): string {
+  return createHash('sha256')
+    .update(JSON.stringify([body.query ?? '', body.operationName ?? null, body.variables ?? {}]))
+    .digest('base64url');
 }
 
 const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'gateway-context+jwt' })).toString('base64url');
 
 /**
  * Signs the verified caller context for one subgraph call (audience = the subgraph), so a
- * subgraph trusts the gateway's verification instead of headers a client could set.
+ * subgraph trusts the gateway's verification instead of headers a client could set. Each call
+ * gets its own token: a fresh id (`jti`, single use at the subgraph) and the hash of the request
+ * it carries (`bh`), so a captured token can be neither replayed nor put to another query.
  *
  * The compact JWS is assembled here and signed synchronously with node:crypto rather than with
  * jose: the gateway signs one token per request and subgraph, and jose's WebCrypto path (an async
@@ -28,7 +52,7 @@ const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'gatewa
  * the CPU of the same ES256 signature. The token is the same compact JWS (RFC 7515, ES256 with
  * the signature in IEEE P1363 form) that jose made, so subgraphs verify it with jose as before.
  */
-export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: string, context: SubgraphCallContext): string {
+export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: string, context: SubgraphCallContext, request: SubgraphRequestBody | null): string {
   const { caller } = context;
   const iat = Math.floor(Date.now() / 1000);
   const claims = {
@@ -41,6 +65,10 @@ export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: 
     x5t: caller.certificateThumbprint,
     tid: caller.tokenId,
     pia: context.protectedIdentityAccess,
+    cats: [...context.categories],
+    // null only for the benchmark's engines without an identity layer (one token per case; see acceptUnboundTokens).
+    bh: request ? subgraphRequestHash(request) : null,
+    jti: randomUUID(),
     iss: GATEWAY_CONTEXT_ISSUER,
     aud: subgraph,
     iat,
@@ -53,27 +81,64 @@ export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: 
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
-/** Verifies a gateway context token in a subgraph; any problem is GATEWAY_CONTEXT_INVALID (401). */
-export async function verifyGatewayContext(token: string | undefined, publicKey: Key, subgraph: string): Promise<SubgraphCallContext> {
-  if (!token) throw new GatewayError('GATEWAY_CONTEXT_INVALID', 'This subgraph accepts calls from the gateway only: the gateway context token is missing.');
+export interface ContextVerification {
+  readonly publicKey: Key;
+  /** This subgraph's name: the token's audience. */
+  readonly subgraph: string;
+  /** The request the token came with, as parsed from its body. */
+  readonly body: SubgraphRequestBody;
+  /** Single use: a token id seen before is refused. */
+  readonly replayCache: ReplayCache;
+  /**
+   * Benchmarks only: accept tokens that are reused and bound to no request, as the benchmark's
+   * engines without an identity layer send them. Never in production.
+   */
+  readonly acceptUnboundTokens?: boolean;
+}
+
+const invalid = (reason: string, message: string) => new GatewayError('GATEWAY_CONTEXT_INVALID', message, { reason });
+
+/** Verifies a gateway context token in a subgraph; any problem is GATEWAY_CONTEXT_INVALID (401) with a `reason`. */
+export async function verifyGatewayContext(token: string | undefined, verification: ContextVerification): Promise<SubgraphCallContext> {
+  if (!token) throw invalid('missing', 'This subgraph accepts calls from the gateway only: the gateway context token is missing.');
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, publicKey as never, {
+    ({ payload } = await jwtVerify(token, verification.publicKey as never, {
       issuer: GATEWAY_CONTEXT_ISSUER,
-      audience: subgraph,
+      audience: verification.subgraph,
       algorithms: ['ES256'],
       typ: 'gateway-context+jwt',
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'iat'],
     }));
   } catch (error) {
     const reason = error instanceof joseErrors.JWTExpired ? 'expired' : error instanceof joseErrors.JOSEError ? error.code : 'malformed';
-    throw new GatewayError('GATEWAY_CONTEXT_INVALID', `The gateway context token is not valid (${reason}).`, { reason });
+    throw invalid(reason, `The gateway context token is not valid (${reason}).`);
   }
   const agency = payload['agency'] as CallerContext['agency'] | undefined;
   const purpose = payload['purpose'];
   const subjects = payload['subjects'];
-  if (!agency || typeof agency.id !== 'string' || !isPurpose(purpose) || !Array.isArray(subjects) || !subjects.every((s) => typeof s === 'string')) {
-    throw new GatewayError('GATEWAY_CONTEXT_INVALID', 'The gateway context token lacks required claims.', { reason: 'claims' });
+  const categories = payload['cats'];
+  const jti = payload['jti'];
+  const exp = payload['exp'];
+  if (
+    !agency ||
+    typeof agency.id !== 'string' ||
+    !isPurpose(purpose) ||
+    !Array.isArray(subjects) ||
+    !subjects.every((s) => typeof s === 'string') ||
+    !Array.isArray(categories) ||
+    !categories.every((c) => (CATEGORIES as readonly unknown[]).includes(c)) ||
+    typeof jti !== 'string' ||
+    typeof exp !== 'number'
+  ) {
+    throw invalid('claims', 'The gateway context token lacks required claims.');
+  }
+  if (!verification.acceptUnboundTokens) {
+    if (payload['bh'] !== subgraphRequestHash(verification.body)) throw invalid('binding', 'The gateway context token was issued for another request.');
+    if (!(await verification.replayCache.claim(`${verification.subgraph}:${jti}`, new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000)))) {
+      throw invalid('replayed', 'The gateway context token has been used before.');
+    }
   }
   return {
     caller: {
@@ -87,5 +152,6 @@ export async function verifyGatewayContext(token: string | undefined, publicKey:
       tokenId: String(payload['tid']),
     },
     protectedIdentityAccess: payload['pia'] === true,
+    categories: new Set(categories as PersonalDataCategory[]),
   };
 }

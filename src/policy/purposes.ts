@@ -26,3 +26,7 @@ export type PersonalDataCategory = (typeof CATEGORIES)[number];
 export function isPurpose(value: unknown): value is Purpose {
   return typeof value === 'string' && (PURPOSES as readonly string[]).includes(value);
 }
+
+export function isCategory(value: unknown): value is PersonalDataCategory {
+  return typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
+}

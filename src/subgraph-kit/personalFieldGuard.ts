@@ -1,15 +1,22 @@
 import { defaultFieldResolver, getNamedType, isObjectType, Kind, type ConstDirectiveNode, type GraphQLFieldMap, type GraphQLSchema, type GraphQLFieldResolver } from 'graphql';
 import { GatewayError } from '../errors/index.js';
 import type { SubgraphContext } from './types.js';
+import { covers, isInForce, type Agreement } from '../policy/agreements.js';
+import { isCategory, type PersonalDataCategory } from '../policy/purposes.js';
 
 interface PersonalDirective {
-  readonly category: string;
+  readonly category: PersonalDataCategory | undefined;
   readonly purposes: ReadonlySet<string>;
 }
 
 export interface GuardOptions<TLoaders> {
+  /** This subgraph's agency id: the owner agreements name. */
+  readonly owner: string;
   /** Development without identity: no caller, nothing is checked. Never with personal data. */
   readonly allowAnonymous: boolean;
+  /** The agency's own agreements, checked besides what the gateway signed (see SubgraphServerOptions). */
+  readonly agreements?: () => readonly Agreement[];
+  readonly today?: () => string;
   readonly isProtectedIdentity?: (subject: string, loaders: TLoaders) => Promise<boolean>;
 }
 
@@ -17,6 +24,8 @@ export interface GuardOptions<TLoaders> {
  * Wraps every @personal field of a data-subject type (an entity keyed by Personnummer) so that,
  * however the subgraph reaches a person (root field, entity reference, its own relations such as
  * household), the field resolves only for subjects of the caller's case, for a declared purpose,
+ * only when an agreement lets the caller receive the field's category from this agency for that
+ * purpose (as the gateway signed it, and, given the agency's own agreements, as they say too),
  * and, for address/contact data of a person with protected identity, only when an agreement
  * allows it. Enforcing it here, at resolution, is what makes a subgraph's own relations safe:
  * the gateway cannot know whom a nested relation will return before it is resolved.
@@ -51,6 +60,15 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
             purpose: caller.purpose,
           });
         }
+        const category = declaration.category;
+        if (!category || !context.categories.has(category) || (options.agreements && !agreementAllows(options, caller.agency.id, category, caller.purpose))) {
+          throw GatewayError.field('NO_AGREEMENT', `${coordinate} is withheld: no agreement in force lets the caller receive ${category ?? 'undeclared'} data from ${options.owner} for purpose ${caller.purpose}.`, {
+            field: coordinate,
+            purpose: caller.purpose,
+            owner: options.owner,
+            ...(category ? { category } : {}),
+          });
+        }
         if (declaration.category === 'ADDRESS_CONTACT' && !context.protectedIdentityAccess) {
           const isProtected = options.isProtectedIdentity ? await options.isProtectedIdentity(subject, context.loaders) : true;
           if (isProtected) {
@@ -65,6 +83,11 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
     }
   }
   return guarded;
+}
+
+function agreementAllows<TLoaders>(options: GuardOptions<TLoaders>, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
+  const today = options.today?.() ?? new Date().toISOString().slice(0, 10);
+  return (options.agreements?.() ?? []).some((a) => isInForce(a, today) && covers(a, { client, owner: options.owner, category, purpose }));
 }
 
 function subjectKeyOf(directives: readonly ConstDirectiveNode[], fields: GraphQLFieldMap<unknown, unknown>): string | undefined {
@@ -83,11 +106,11 @@ function subjectKeyOf(directives: readonly ConstDirectiveNode[], fields: GraphQL
 function personalDirectiveOf(directives: readonly ConstDirectiveNode[]): PersonalDirective | undefined {
   const directive = directives.find((d) => d.name.value === 'personal');
   if (!directive) return undefined;
-  let category = '';
+  let category: PersonalDataCategory | undefined;
   const purposes = new Set<string>();
   for (const arg of directive.arguments ?? []) {
     const value = arg.value;
-    if (arg.name.value === 'category' && value.kind === Kind.ENUM) category = value.value;
+    if (arg.name.value === 'category' && value.kind === Kind.ENUM && isCategory(value.value)) category = value.value;
     if (arg.name.value === 'purposes') {
       for (const item of value.kind === Kind.LIST ? value.values : [value]) if (item.kind === Kind.ENUM) purposes.add(item.value);
     }

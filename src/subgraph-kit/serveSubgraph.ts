@@ -11,7 +11,9 @@ import type { IncomingMessage } from 'node:http';
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { CryptoKey, JWK } from 'jose';
-import { verifyGatewayContext } from '../identity/gatewayContextToken.js';
+import { verifyGatewayContext, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
+import { MemoryReplayCache, type ReplayCache } from '../identity/replayCache.js';
+import type { Agreement } from '../policy/agreements.js';
 import { guardPersonalFields } from './personalFieldGuard.js';
 
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -38,7 +40,36 @@ export interface SubgraphServerOptions {
   readonly gatewayPublicKey?: JWK | KeyObject | CryptoKey;
   /** Development only: no gateway context at all, personal fields unguarded. Never with real data. */
   readonly allowAnonymous?: boolean;
+  /**
+   * Remembers context-token ids so each is accepted once. In memory by default, which holds for one
+   * replica of the subgraph; a subgraph run as several replicas passes a shared one (RedisReplayCache).
+   */
+  readonly replayCache?: ReplayCache;
+  /**
+   * The agency's own copy of its disclosure agreements. Given, every personal field is also checked
+   * against them (an agreement in force for the caller, the field's category and the purpose), so
+   * the subgraph does not rest on the gateway's decision alone.
+   */
+  readonly agreements?: () => readonly Agreement[];
+  /** ISO date the agreements are judged on; today (UTC) by default. */
+  readonly today?: () => string;
+  /**
+   * Benchmarks only: accept context tokens that are reused and bound to no request, as the
+   * benchmark's engines without an identity layer send them. Never in production.
+   */
+  readonly acceptUnboundContextTokens?: boolean;
   readonly maxBodyBytes?: number;
+}
+
+/** The parts of a GraphQL-over-HTTP body a context token is bound to. */
+function requestBody(body: unknown): SubgraphRequestBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const { query, operationName, variables } = body as Record<string, unknown>;
+  return {
+    query: typeof query === 'string' ? query : undefined,
+    operationName: typeof operationName === 'string' ? operationName : null,
+    variables: typeof variables === 'object' && variables !== null && !Array.isArray(variables) ? (variables as Record<string, unknown>) : null,
+  };
 }
 
 export interface RunningSubgraph {
@@ -57,9 +88,12 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   if (!gatewayPublicKey && !options.allowAnonymous) {
     throw new Error(`Subgraph ${subgraph.name}: the gateway's public key is required to verify callers (allowAnonymous is for development only).`);
   }
+  const replayCache = options.replayCache ?? new MemoryReplayCache();
   const schema = buildSubgraphSchema({ typeDefs: subgraph.typeDefs, resolvers: subgraph.resolvers as never });
   guardPersonalFields(schema, {
+    owner: subgraph.name,
     allowAnonymous: !gatewayPublicKey,
+    ...(options.agreements ? { agreements: options.agreements, today: options.today ?? (() => new Date().toISOString().slice(0, 10)) } : {}),
     ...(subgraph.isProtectedIdentity ? { isProtectedIdentity: subgraph.isProtectedIdentity.bind(subgraph) } : {}),
   });
   const server = new ApolloServer<SubgraphContext<TLoaders>>({
@@ -74,11 +108,20 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   const handle = apolloRequestHandler<SubgraphContext<TLoaders>>({
     server,
     maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
-    context: async (request) => {
-      const verified = gatewayPublicKey ? await verifyGatewayContext(bearerToken(request), gatewayPublicKey, subgraph.name) : null;
+    context: async (request, _response, body) => {
+      const verified = gatewayPublicKey
+        ? await verifyGatewayContext(bearerToken(request), {
+            publicKey: gatewayPublicKey,
+            subgraph: subgraph.name,
+            body: requestBody(body),
+            replayCache,
+            acceptUnboundTokens: options.acceptUnboundContextTokens === true,
+          })
+        : null;
       return {
         caller: verified?.caller ?? null,
         protectedIdentityAccess: verified?.protectedIdentityAccess ?? false,
+        categories: verified?.categories ?? new Set(),
         loaders: subgraph.createLoaders(),
       };
     },

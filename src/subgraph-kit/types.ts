@@ -1,6 +1,7 @@
 import type { DocumentNode } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { CallerContext } from '../identity/callerContext.js';
+import type { PersonalDataCategory } from '../policy/purposes.js';
 
 /** What every resolver of an agency subgraph receives. */
 export interface SubgraphContext<TLoaders> {
@@ -8,6 +9,8 @@ export interface SubgraphContext<TLoaders> {
   readonly caller: CallerContext | null;
   /** From the agreement: whether address/contact data of persons with protected identity may be released. */
   readonly protectedIdentityAccess: boolean;
+  /** From the agreements, as the gateway signed them: the data categories this caller may receive from this agency for its purpose. */
+  readonly categories: ReadonlySet<PersonalDataCategory>;
   /** Created fresh per request, so batching never shares data between requests. */
   readonly loaders: TLoaders;
 }

@@ -8,6 +8,9 @@ import { agencyCertificateSubject } from '../../src/identity/pki/agencySubject.j
 import { commonNameSubject, createCertificateAuthority, issueCertificate, validityFor } from '../../src/identity/pki/issueCertificate.js';
 import { issueAgencyCertificateFiles, revokeSerialNumber } from '../../src/identity/pki/devFederation.js';
 import { certificateThumbprint } from '../../src/identity/index.js';
+import { signGatewayContext } from '../../src/identity/gatewayContextToken.js';
+import { createContextSigner } from '../../src/gateway/contextSigner.js';
+import { CATEGORIES } from '../../src/policy/purposes.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -78,7 +81,7 @@ async function call(url: string, credentials: Credentials | null, bearer: string
       body: JSON.stringify(body),
     });
     const text = await response.body.text();
-    return { status: response.statusCode, body: JSON.parse(text) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
+    return { status: response.statusCode, body: JSON.parse(text) as { data?: unknown; errors?: Array<{ extensions?: { code?: string; reason?: string } }> } };
   } finally {
     await agent.close();
   }
@@ -243,5 +246,65 @@ describe('subgraphs accept the gateway only', () => {
 
   it('refuses a TLS connection without any client certificate', async () => {
     await expect(call(subgraphUrl(), null, null, entitiesQuery())).rejects.toThrow();
+  });
+
+  // An attacker holding the gateway's client key and a captured context token (the review's case).
+  const gatewayClient = () => ({
+    cert: readFileSync(path.join(stack.certsDir, 'servers', 'gateway-client.crt'), 'utf8'),
+    key: readFileSync(path.join(stack.certsDir, 'servers', 'gateway-client.key'), 'utf8'),
+  });
+  const callerFor = (subjects: string[]) => ({
+    agency: { id: 'malmo-stad', name: 'Malmö stad', organisationNumber: '212000-1124' },
+    official: 'handlaggare-42',
+    purpose: 'CASE_HANDLING' as const,
+    caseId: 'CTX-1',
+    subjects,
+    requestId: randomUUID(),
+    certificateThumbprint: 't',
+    tokenId: randomUUID(),
+  });
+  const signer = () => createContextSigner({ signingKey: stack.deps.signingKey, agreements: stack.deps.agreements, today: () => new Date().toISOString().slice(0, 10) });
+
+  it('accepts a context token once: a captured token is refused when sent again', async () => {
+    const body = entitiesQuery();
+    const bearer = signer()({ requestId: 'r', caller: callerFor([stack.sample.withBenefits]) }, 'skatteverket', body);
+    const first = await call(subgraphUrl(), gatewayClient(), bearer, body);
+    expect(first.status).toBe(200);
+    expect(first.body.data).toBeTruthy();
+    const replay = await call(subgraphUrl(), gatewayClient(), bearer, body);
+    expect(replay.status).toBe(401);
+    expect(replay.body.errors?.[0]?.extensions).toMatchObject({ code: 'GATEWAY_CONTEXT_INVALID', reason: 'replayed' });
+    expect(replay.body.data ?? null).toBeNull();
+  });
+
+  it('refuses a context token sent with another request than the one it was signed for', async () => {
+    const bearer = signer()({ requestId: 'r', caller: callerFor([stack.sample.withBenefits]) }, 'skatteverket', entitiesQuery());
+    const other = { ...entitiesQuery(), query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { taxedIncome { year } } } }' };
+    const response = await call(subgraphUrl(), gatewayClient(), bearer, other);
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'GATEWAY_CONTEXT_INVALID', reason: 'binding' });
+  });
+
+  it('withholds a field whose category no agreement gives the caller, even with a fresh token for exactly that request', async () => {
+    const fk = stack.subgraphs.get('forsakringskassan')!.url;
+    const subject = stack.sample.withBenefits;
+    const body = { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { sicknessBenefit { id } benefits { id } } } }', variables: { r: [{ __typename: 'Person', personnummer: subject }] } };
+    const bearer = signer()({ requestId: 'r', caller: callerFor([subject]) }, 'forsakringskassan', body);
+    const response = await call(fk, gatewayClient(), bearer, body);
+    expect(response.status).toBe(200);
+    const entity = (response.body.data as { _entities: Array<Record<string, unknown>> })._entities[0]!;
+    expect(entity['sicknessBenefit']).toBeNull();
+    expect(entity['benefits']).not.toBeNull();
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['NO_AGREEMENT']);
+  });
+
+  it("withholds it by the agency's own agreements even when a token claims every category", async () => {
+    const fk = stack.subgraphs.get('forsakringskassan')!.url;
+    const subject = stack.sample.withBenefits;
+    const body = { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { sicknessBenefit { id } } } }', variables: { r: [{ __typename: 'Person', personnummer: subject }] } };
+    const forged = signGatewayContext(stack.deps.signingKey.privateKey, 'forsakringskassan', { caller: callerFor([subject]), protectedIdentityAccess: false, categories: new Set(CATEGORIES) }, body);
+    const response = await call(fk, gatewayClient(), `${forged}`, body);
+    expect((response.body.data as { _entities: Array<Record<string, unknown>> })._entities[0]!['sicknessBenefit']).toBeNull();
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['NO_AGREEMENT']);
   });
 });

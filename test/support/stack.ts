@@ -13,6 +13,7 @@ import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
 import { readAgencyRegistry, readGatewayPublicKey } from '../../src/identity/index.js';
 import { writeStores, samplePersons, agencyDbPath, type SamplePersons } from '../../src/population/index.js';
 import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
+import { loadAgreements } from '../../src/policy/agreements.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
@@ -63,6 +64,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const identity = loadIdentityConfig({ CERTS_DIR: certsDir });
   const gatewayPublicKey = await readGatewayPublicKey(identity.gatewaySigningKeyPath);
   const subgraphs = new Map<string, RunningSubgraph>();
+  const subgraphAgreements = loadAgreements(options.agreementsPath ?? DEV_AGREEMENTS_PATH);
   for (const agency of REFERENCE_AGENCIES) {
     const subgraph = AGENCY_SUBGRAPHS[agency.id]({ dbPath: agencyDbPath(dataDir, agency.id) });
     subgraphs.set(
@@ -76,6 +78,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           gatewayClientCertificate: readFileSync(identity.subgraphClient.certPath),
         },
         gatewayPublicKey,
+        // Each agency checks its own agreements too, as a real one would.
+        agreements: () => subgraphAgreements,
+        ...(options.today ? { today: () => options.today! } : {}),
       }),
     );
   }
