@@ -65,7 +65,12 @@ export function operationPipelinePlugin(options: OperationPipelineOptions): Apol
         },
         async willSendResponse(requestContext) {
           const { response, contextValue } = requestContext;
-          if (response.body.kind !== 'single') return;
+          // Incremental delivery (@defer/@stream) is not offered; a response in parts could not be
+          // held until its entries are committed, so it is never released.
+          if (response.body.kind !== 'single') {
+            failClosed(response, new GatewayError('BAD_REQUEST', 'Incremental delivery (@defer, @stream) is not supported.'), contextValue.requestId);
+            return;
+          }
           const result = response.body.singleResult;
           if (!resolved) {
             // Only an operation that passed the checks executes; data without one is never released.
