@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessLogEvent } from '../audit/accessLog.js';
-import type { CircuitState } from '../gateway/circuitBreaker.js';
+import type { CircuitState } from '../resilience/circuitBreaker.js';
 
 const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
