@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REFERENCE_AGENCIES } from '../../src/agencies/referenceAgencies.js';
 import { loadIdentityConfig } from '../../src/config/identityConfig.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
+import { loadRedisSettings } from '../../src/config/redisConfig.js';
 import { loadAuditApiConfig } from '../../src/audit-api/config.js';
 import { loadGatewayConfig, DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
@@ -102,7 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     audit: loadAuditApiConfig(env),
     onWarning: () => undefined,
     ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
-    ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix } } : {}),
+    ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix, settings: loadRedisSettings(env) } } : {}),
   });
   const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
   const clients: AgencyClient[] = [];
