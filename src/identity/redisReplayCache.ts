@@ -11,9 +11,12 @@ import { MemoryReplayCache, type ReplayCache, type ReplayClaim } from './replayC
  * replica that had not received them). A token that could have been accepted before the epoch
  * (`iat` minus the clock tolerance earlier than it) may have been claimed in the memory that was
  * lost, so it is refused; any token minted a clock tolerance after the epoch is claimed as usual.
+ * `iat` is also held to Redis's clock (at most the tolerance ahead), as the gateway holds it to its
+ * own: every claim then has an `iat` within the tolerance of Redis's time of claiming, so the rule
+ * holds even where a gateway's clock runs ahead of Redis's.
  *
  * Returns {1, 0} claimed, {0, 0} claimed before, {2, ms} predates the epoch (ms until a token
- * minted now would be accepted).
+ * minted now would be accepted), {3, 0} `iat` ahead of Redis's clock.
  */
 const CLAIM = `
 local t = redis.call('TIME')
@@ -25,8 +28,9 @@ if at == nil or epoch[2] ~= run then
   at = now
   redis.call('HSET', KEYS[1], 'at', tostring(at), 'run', run)
 end
-local tolerance = tonumber(ARGV[2])
-if tonumber(ARGV[1]) - tolerance < at then return {2, at + tolerance - now} end
+local from = tonumber(ARGV[1]) - tonumber(ARGV[2])
+if from > now then return {3, 0} end
+if from < at then return {2, at + tonumber(ARGV[2]) - now} end
 local expiry = math.max(tonumber(ARGV[3]), now + 1000)
 if redis.call('SET', KEYS[2], '1', 'PXAT', expiry, 'NX') then return {1, 0} end
 return {0, 0}
@@ -45,6 +49,7 @@ type DeclareUnusedScript = (epochKey: string) => Promise<number>;
 
 const CLAIMED = 1;
 const CLAIMED_BEFORE = 0;
+const ISSUED_IN_THE_FUTURE = 3;
 
 export interface RedisReplayCacheOptions {
   /** Key prefix, so several exchanges (or tests) can share one Redis. */
@@ -113,6 +118,7 @@ export class RedisReplayCache implements ReplayCache {
     if (result === CLAIMED) return true;
     if (result === CLAIMED_BEFORE) return false;
     this.#local.forget(claim.id);
+    if (result === ISSUED_IN_THE_FUTURE) throw new GatewayError('TOKEN_INVALID_CLAIM', 'Request token claim "iat" is in the future; check the client clock.', { claim: 'iat' });
     throw refusal('REPLAY_CACHE_RESET', 'The replay cache was reset and this request token may have been used before it; mint a new request token.', waitMs);
   }
 

@@ -25,7 +25,8 @@ export interface ReplayCache {
   /**
    * True when the token was unseen and is now remembered until `acceptableUntil`; false when it was
    * already claimed. Throws a GatewayError when it cannot tell (REPLAY_CACHE_UNAVAILABLE,
-   * REPLAY_CACHE_RESET, 503) or cannot remember any more (RATE_LIMITED).
+   * REPLAY_CACHE_RESET, 503), cannot remember any more (RATE_LIMITED), or finds `iat` ahead of
+   * its own clock (TOKEN_INVALID_CLAIM).
    */
   claim(claim: ReplayClaim): Promise<boolean>;
 }

@@ -68,6 +68,15 @@ describe('RedisReplayCache', () => {
     expect(await a.cache.claim(later)).toBe(false);
   });
 
+  it('holds iat to Redis\'s clock too, so a gateway clock running ahead cannot let a token claimed before a reset through', async () => {
+    const prefix = randomUUID();
+    const { cache } = await replica({ prefix });
+    await cache.declareUnused();
+    const ahead = tokenClaim(new Date(Date.now() + TOLERANCE_MS + 60_000));
+    await expect(cache.claim(ahead)).rejects.toMatchObject({ code: 'TOKEN_INVALID_CLAIM', extensions: { claim: 'iat' } });
+    expect(await cache.claim({ ...ahead, issuedAt: new Date() })).toBe(true);
+  });
+
   it('refuses while Redis is down and forgets the refused claim, so the token can be sent again once Redis is back', async () => {
     const prefix = randomUUID();
     let now = 0;
