@@ -135,16 +135,6 @@ export class SharedRedis {
     return () => this.#listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#policyTimer);
-    await this.client.quit().catch(() => this.client.disconnect());
-  }
-
-  #unavailable(use: RedisUse, reason: RedisFailure, retryAfterMs: number, cause?: unknown): never {
-    this.#emit({ type: 'unavailable', use, reason });
-    throw new RedisUnavailableError(reason, retryAfterMs, cause);
-  }
-
   /** Reads Redis's memory limit and eviction policy again (on every connection, and every minute). */
   async readEvictionPolicy(): Promise<void> {
     let info: string;
@@ -160,6 +150,16 @@ export class SharedRedis {
     const previous = this.#evictionPolicy;
     this.#evictionPolicy = next;
     if (previous?.policy !== next.policy || previous.maxmemoryBytes !== next.maxmemoryBytes) this.#emit({ type: 'eviction-policy', policy: next });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#policyTimer);
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  #unavailable(use: RedisUse, reason: RedisFailure, retryAfterMs: number, cause?: unknown): never {
+    this.#emit({ type: 'unavailable', use, reason });
+    throw new RedisUnavailableError(reason, retryAfterMs, cause);
   }
 
   #emit(event: SharedRedisEvent): void {
