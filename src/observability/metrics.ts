@@ -52,7 +52,7 @@ export class GatewayMetrics {
   });
   readonly sharedStoreFallbacks = new Counter({
     name: 'gateway_shared_store_fallbacks_total',
-    help: 'Rate-limit or replay checks decided in-process because Redis failed.',
+    help: 'Rate-limit checks decided in-process because Redis failed or its circuit was open (the replay cache refuses instead: gateway_redis_unavailable_total).',
     labelNames: ['use'] as const,
     registers: [this.registry],
   });
