@@ -36,6 +36,8 @@ import type { AccessLogEvent } from './audit/accessLog.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
+import { observeSharedRedis } from './observability/observeSharedRedis.js';
+import type { SharedRedis } from './redis/sharedRedis.js';
 import { GatewayOperations } from './observability/gatewayOperations.js';
 
 export interface GatewayDependencies {
@@ -43,6 +45,8 @@ export interface GatewayDependencies {
   readonly trust: TrustStore;
   readonly registry: AgencyRegistry;
   readonly replayCache: ReplayCache;
+  /** The Redis connection at REDIS_URL (loadGatewayDependencies opens it): the replay cache and the rate limiter share it and its circuit breaker. */
+  readonly redis?: SharedRedis;
   readonly tokenAudience: string;
   /** Signs the caller context for subgraphs. */
   readonly signingKey: GatewaySigningKey;
@@ -100,7 +104,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
   const stopObservingLog = deps.observeAccessLog?.((event) => metrics.observeAccessLog(event));
-  const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
+  const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
+  const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}), ...(deps.redis ? { redis: deps.redis } : {}) });
   const resilience = subgraphResilience({ limits: limits.subgraphs, metrics, logger });
 
   const transport = createSubgraphTransport({ timeoutMs: config.subgraphTimeoutMs, longestTimeoutMs: Math.max(0, ...limits.subgraphs.timeoutsMs.values()), allowPlainHttp, tls: deps.subgraphTls });
@@ -236,6 +241,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       await transport.close();
       await admission.close();
       stopObservingLog?.();
+      stopObservingRedis?.();
     },
   };
 }

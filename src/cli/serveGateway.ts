@@ -1,5 +1,6 @@
 import { loadGatewayConfig } from '../config/gatewayConfig.js';
 import { loadIdentityConfig } from '../config/identityConfig.js';
+import { loadRedisSettings } from '../config/redisConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
 import { createGateway } from '../createGateway.js';
 import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
@@ -15,12 +16,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: LOG_LEVEL });
   const config = loadGatewayConfig();
   const limits = config.limits;
+  const redisSettings = loadRedisSettings();
   const deps = await loadGatewayDependencies({
     identity: loadIdentityConfig(),
     agreementsPath: config.agreementsPath,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),
-    redis: limits?.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix } : null,
+    redis: limits?.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix, settings: redisSettings } : null,
   });
   const gateway = await createGateway(config, { ...deps, logger });
   process.on('SIGHUP', () => {
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   } else {
     logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  logger.info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off' }, 'gateway ready');
+  logger.info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits?.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process' }, 'gateway ready');
   // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
   // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {

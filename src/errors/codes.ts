@@ -57,6 +57,13 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   ACCESS_LOG_UNAVAILABLE: 503,
   /** The gateway's own CRL is missing or out of date: no client can be checked, and it is not the client's fault. */
   REVOCATION_STATUS_UNAVAILABLE: 503,
+  /** REDIS_URL is set and Redis cannot say whether the request token was used before (down, hung, or configured to evict keys): retry after Retry-After. */
+  REPLAY_CACHE_UNAVAILABLE: 503,
+  /**
+   * Redis lost the ids of tokens used before (a restart, failover or flush), and this token could
+   * have been accepted before that moment: mint a new request token and send it after Retry-After.
+   */
+  REPLAY_CACHE_RESET: 503,
   AGENCY_UNAVAILABLE: 502,
   NOT_FOUND: 404,
   INTERNAL_SERVER_ERROR: 500,

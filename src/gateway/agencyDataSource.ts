@@ -3,7 +3,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './gatewayContext.js';
 import type { SubgraphRequestBody } from '../identity/gatewayContextToken.js';
-import type { CircuitBreaker } from './circuitBreaker.js';
+import type { CircuitBreaker } from '../resilience/circuitBreaker.js';
 
 /** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
 const INCOMING_OPERATION = 'incoming operation';

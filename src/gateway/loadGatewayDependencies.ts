@@ -10,7 +10,8 @@ import { createAuditRoute } from '../audit-api/auditRoutes.js';
 import { TrustedDocuments } from '../trusted-documents/manifest.js';
 import type { AccessLogEvent } from '../audit/accessLog.js';
 import { RedisReplayCache } from '../identity/redisReplayCache.js';
-import { connectRedis } from '../limits/index.js';
+import { connectSharedRedis } from '../redis/sharedRedis.js';
+import type { RedisSettings } from '../config/redisConfig.js';
 
 export interface LoadedDependencies extends GatewayDependencies {
   /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
@@ -37,7 +38,7 @@ export async function loadGatewayDependencies(options: {
   /** Directory of per-agency trusted document manifests; without it every document is ad hoc. */
   trustedDocumentsDir?: string;
   /** REDIS_URL: request-token ids are then remembered in Redis, so a replay is refused by every replica. */
-  redis?: { readonly url: string; readonly prefix: string } | null;
+  redis?: { readonly url: string; readonly prefix: string; readonly settings?: RedisSettings } | null;
 }): Promise<LoadedDependencies> {
   const warn = options.onWarning ?? ((message: string) => console.error(message));
   const registry = new AgencyRegistryHolder(options.identity.agencyRegistryPath, {
@@ -56,11 +57,12 @@ export async function loadGatewayDependencies(options: {
       for (const listener of accessLogListeners) listener(event);
     },
   });
-  const redis = options.redis ? await connectRedis(options.redis.url, { onError: (error) => warn(`redis: ${error.message}; replay checks fall back to this replica`) }) : undefined;
+  const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
   const dependencies: LoadedDependencies = {
     trust,
     registry,
-    replayCache: redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti` }) : new MemoryReplayCache(),
+    replayCache: redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache(),
+    ...(redis ? { redis } : {}),
     tokenAudience: options.identity.tokenAudience,
     signingKey,
     subgraphTls: {
@@ -94,7 +96,7 @@ export async function loadGatewayDependencies(options: {
       registry.close();
       trust.close();
       await opened.accessLog.close();
-      if (redis) await redis.quit().catch(() => redis.disconnect());
+      await redis?.close();
     },
   };
   return dependencies;

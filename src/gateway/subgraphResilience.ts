@@ -1,7 +1,7 @@
 import type { SubgraphFaultLimits } from '../config/limitsConfig.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { CircuitBreaker } from './circuitBreaker.js';
+import { CircuitBreaker } from '../resilience/circuitBreaker.js';
 import type { SubgraphCallObserver } from './agencyDataSource.js';
 
 /** One circuit breaker per subgraph, and the observer that turns subgraph calls into metrics and log lines. */

@@ -136,7 +136,13 @@ export async function verifyGatewayContext(token: string | undefined, verificati
   }
   if (!verification.acceptUnboundTokens) {
     if (payload['bh'] !== subgraphRequestHash(verification.body)) throw invalid('binding', 'The gateway context token was issued for another request.');
-    if (!(await verification.replayCache.claim(`${verification.subgraph}:${jti}`, new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000)))) {
+    const claim = {
+      id: `${verification.subgraph}/${jti}`,
+      issuedAt: new Date((typeof payload['iat'] === 'number' ? payload['iat'] : exp - LIFETIME_SECONDS) * 1000),
+      acceptableUntil: new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000),
+      clockToleranceMs: CLOCK_TOLERANCE_SECONDS * 1000,
+    };
+    if (!(await verification.replayCache.claim(claim))) {
       throw invalid('replayed', 'The gateway context token has been used before.');
     }
   }

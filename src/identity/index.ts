@@ -17,7 +17,7 @@ export {
 } from './registry.js';
 export type { AgencyRegistry, AgencyRegistryHolderOptions, AgencyRole, AgencyStatus, RegisteredAgency } from './registry.js';
 export { MemoryReplayCache } from './replayCache.js';
-export type { ReplayCache } from './replayCache.js';
+export type { ReplayCache, ReplayClaim } from './replayCache.js';
 export {
   DEFAULT_TOKEN_AUDIENCE,
   MAX_TOKEN_LIFETIME_SECONDS,

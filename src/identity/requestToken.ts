@@ -182,7 +182,13 @@ export async function verifyRequestToken(jwt: string | undefined, options: Reque
   const jti = identifier(claims, 'jti', MAX_ID_LENGTH);
 
   // Scoped by issuer: ids are unique per agency, and one agency must not be able to burn another's.
-  if (!(await options.replayCache.claim(`${options.agency.organisationNumber}/${jti}`, new Date((exp + tolerance) * 1000)))) {
+  const claimed = await options.replayCache.claim({
+    id: `${options.agency.organisationNumber}/${jti}`,
+    issuedAt: new Date(iat * 1000),
+    acceptableUntil: new Date((exp + tolerance) * 1000),
+    clockToleranceMs: tolerance * 1000,
+  });
+  if (!claimed) {
     throw tokenError('TOKEN_REPLAYED', 'The request token has been used before; mint a fresh one (new jti) per request.');
   }
   return {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { RateLimits } from '../config/limitsConfig.js';
+import type { SharedRedis } from '../redis/sharedRedis.js';
 import { agencyBucket, MemoryRateLimiter, type RateDecision, type RateLimiter, type RateLimitKey } from './rateLimiter.js';
 
 /**
@@ -41,7 +41,7 @@ type TakeTokens = (agencyKey: string, officialKey: string, aBurst: number, aRate
 export interface RedisRateLimiterOptions {
   /** Key prefix, so several exchanges (or tests) can share one Redis. */
   readonly prefix?: string;
-  /** Called when Redis fails and the in-process buckets decide instead. */
+  /** Called when Redis fails (or its circuit is open) and the in-process buckets decide instead. */
   readonly onFallback?: (error: unknown) => void;
 }
 
@@ -50,8 +50,9 @@ export interface RedisRateLimiterOptions {
  * one limit however many replicas serve it. Keys carry the agency in a hash tag (`{agency}`) so
  * both buckets of a request live in one Redis Cluster slot, as one script requires.
  *
- * If Redis fails, this replica's in-process buckets decide: the exchange keeps working with a
- * per-replica limit rather than stopping or running unlimited.
+ * If Redis fails, or its circuit is open, this replica's in-process buckets decide: the exchange
+ * keeps working with a per-replica limit rather than stopping or running unlimited, and a hung
+ * Redis costs no wait while the circuit (shared with the replay cache) is open.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #take: TakeTokens;
@@ -59,12 +60,12 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #prefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: SharedRedis,
     private readonly limits: RateLimits,
     private readonly options: RedisRateLimiterOptions = {},
   ) {
-    redis.defineCommand('exchangeTakeTokens', { numberOfKeys: 2, lua: TAKE_TOKENS });
-    this.#take = (redis as unknown as { exchangeTakeTokens: TakeTokens }).exchangeTakeTokens.bind(redis);
+    redis.client.defineCommand('exchangeTakeTokens', { numberOfKeys: 2, lua: TAKE_TOKENS });
+    this.#take = (redis.client as unknown as { exchangeTakeTokens: TakeTokens }).exchangeTakeTokens.bind(redis.client);
     this.#fallback = new MemoryRateLimiter(limits);
     this.#prefix = options.prefix ?? 'exchange:rate';
   }
@@ -73,13 +74,15 @@ export class RedisRateLimiter implements RateLimiter {
     const agency = agencyBucket(this.limits, key.agency);
     const official = this.limits.official;
     try {
-      const [allowed, wait, scope] = await this.#take(
-        `${this.#prefix}:{${key.agency}}:agency`,
-        `${this.#prefix}:{${key.agency}}:official:${key.official}`,
-        agency.burst,
-        agency.perSecond,
-        official.burst,
-        official.perSecond,
+      const [allowed, wait, scope] = await this.redis.run('rate-limit', () =>
+        this.#take(
+          `${this.#prefix}:{${key.agency}}:agency`,
+          `${this.#prefix}:{${key.agency}}:official:${key.official}`,
+          agency.burst,
+          agency.perSecond,
+          official.burst,
+          official.perSecond,
+        ),
       );
       return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: wait, scope: scope === 1 ? 'agency' : 'official' };
     } catch (error) {

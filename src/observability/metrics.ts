@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessLogEvent } from '../audit/accessLog.js';
-import type { CircuitState } from '../gateway/circuitBreaker.js';
+import type { CircuitState } from '../resilience/circuitBreaker.js';
 
 const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -52,10 +52,17 @@ export class GatewayMetrics {
   });
   readonly sharedStoreFallbacks = new Counter({
     name: 'gateway_shared_store_fallbacks_total',
-    help: 'Rate-limit or replay checks decided in-process because Redis failed.',
+    help: 'Rate-limit checks decided in-process because Redis failed or its circuit was open (the replay cache refuses instead: gateway_redis_unavailable_total).',
     labelNames: ['use'] as const,
     registers: [this.registry],
   });
+  readonly redisUnavailable = new Counter({
+    name: 'gateway_redis_unavailable_total',
+    help: 'Redis commands that did not succeed, by use (replay-cache, rate-limit) and reason (timeout, error, circuit-open, eviction-policy).',
+    labelNames: ['use', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly redisCircuitState = new Gauge({ name: 'gateway_redis_circuit_state', help: 'Circuit of the Redis connection: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -64,6 +71,10 @@ export class GatewayMetrics {
 
   setCircuitState(subgraph: string, state: CircuitState): void {
     this.circuitState.set({ subgraph }, CIRCUIT_STATE_VALUE[state]);
+  }
+
+  setRedisCircuitState(state: CircuitState): void {
+    this.redisCircuitState.set(CIRCUIT_STATE_VALUE[state]);
   }
 
   /** For AccessLog's onEvent. */

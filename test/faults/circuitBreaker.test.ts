@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type CircuitState } from '../../src/gateway/circuitBreaker.js';
+import { CircuitBreaker, type CircuitState } from '../../src/resilience/circuitBreaker.js';
 
 function breaker(now: { t: number }, states: CircuitState[] = []) {
   return new CircuitBreaker({ failureThreshold: 3, resetMs: 1000, now: () => now.t, onStateChange: (s) => states.push(s) });
@@ -61,6 +61,19 @@ describe('circuit breaker', () => {
     expect(b.tryAcquire()).toBe(false);
     now.t = 2500;
     expect(b.tryAcquire()).toBe(true);
+  });
+
+  it('tells how long an open circuit refuses before its next trial call', () => {
+    const now = { t: 0 };
+    const b = breaker(now);
+    expect(b.msUntilTrial()).toBe(0);
+    for (let i = 0; i < 3; i++) b.failure();
+    now.t = 400;
+    expect(b.msUntilTrial()).toBe(600);
+    now.t = 1000;
+    expect(b.msUntilTrial()).toBe(0);
+    expect(b.tryAcquire()).toBe(true);
+    expect(b.msUntilTrial()).toBe(0);
   });
 
   it('rejects nonsensical options with a TypeError', () => {

@@ -197,12 +197,15 @@ describe('MemoryReplayCache', () => {
   it('refuses a remembered id, fails closed when full, and forgets ids once they expire', async () => {
     let clock = 0;
     const cache = new MemoryReplayCache({ now: () => clock, maxEntries: 2 });
-    expect(await cache.claim('a', new Date(1_000))).toBe(true);
-    expect(await cache.claim('b', new Date(50_000))).toBe(true);
-    expect(await cache.claim('b', new Date(50_000))).toBe(false);
-    await expect(cache.claim('c', new Date(50_000))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    const claim = (id: string, until: number) => cache.claim({ id, issuedAt: new Date(0), acceptableUntil: new Date(until), clockToleranceMs: 30_000 });
+    expect(await claim('a', 1_000)).toBe(true);
+    expect(await claim('b', 50_000)).toBe(true);
+    expect(await claim('b', 50_000)).toBe(false);
+    await expect(claim('c', 50_000)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     clock = 2_000;
-    expect(await cache.claim('c', new Date(50_000))).toBe(true);
+    expect(await claim('c', 50_000)).toBe(true);
     expect(cache.size).toBe(2);
+    cache.forget('c');
+    expect(await claim('c', 50_000)).toBe(true);
   });
 });

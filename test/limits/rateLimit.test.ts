@@ -5,8 +5,9 @@ import { createRawClient, type RawClient } from '../support/rawClient.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { loadLimitsConfig } from '../../src/config/limitsConfig.js';
-import { MemoryRateLimiter, RedisRateLimiter, connectRedis } from '../../src/limits/index.js';
+import { MemoryRateLimiter, RedisRateLimiter } from '../../src/limits/index.js';
 import { RedisReplayCache } from '../../src/identity/redisReplayCache.js';
+import { connectSharedRedis } from '../../src/redis/sharedRedis.js';
 import { WHOLE_REQUEST_FIELD, validateAccessLogEntry, InvalidAccessLogEntryError } from '../../src/audit/entry.js';
 import { rateLimitedEntries } from '../../src/limits/rateLimitAdmission.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
@@ -48,25 +49,25 @@ describe('token buckets (in-process)', () => {
 
 describe('token buckets shared through Redis', () => {
   it('gives exactly the burst to concurrent requests (the script is atomic)', async () => {
-    const redis = await connectRedis(REDIS_URL);
+    const redis = await connectSharedRedis(REDIS_URL);
     try {
       const limiter = new RedisRateLimiter(redis, { agency: { burst: 10, perSecond: 0.001 }, official: { burst: 100, perSecond: 0.001 }, agencyOverrides: new Map() }, { prefix: `test:${randomUUID()}` });
       const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => limiter.take({ agency: 'malmo-stad', official: `o${i % 3}` })));
       expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
       expect(decisions.find((d) => !d.allowed)).toMatchObject({ scope: 'agency', retryAfterMs: expect.any(Number) });
     } finally {
-      await redis.quit().catch(() => redis.disconnect());
+      await redis.close();
     }
   });
 
   it('falls back to this replica\'s buckets when Redis is unreachable', async () => {
-    const redis = await connectRedis('redis://127.0.0.1:1', { readyTimeoutMs: 50 });
+    const redis = await connectSharedRedis('redis://127.0.0.1:1', { readyTimeoutMs: 50 });
     let fallbacks = 0;
     const limiter = new RedisRateLimiter(redis, { agency: { burst: 1, perSecond: 0.001 }, official: { burst: 1, perSecond: 0.001 }, agencyOverrides: new Map() }, { onFallback: () => fallbacks++ });
     expect((await limiter.take({ agency: 'a', official: 'b' })).allowed).toBe(true);
     expect((await limiter.take({ agency: 'a', official: 'b' })).allowed).toBe(false);
     expect(fallbacks).toBe(2);
-    redis.disconnect();
+    await redis.close();
   });
 });
 
@@ -80,16 +81,19 @@ describe('rate limits at the gateway', () => {
 
   beforeAll(async () => {
     stack = await startStack({ persons: 300, env });
-    // A second replica: its own listener, limiter and Redis connections, the same Redis and log.
+    // A second replica: its own listener, limiter and Redis connection, the same Redis and log.
     const config = loadGatewayConfig({
       GATEWAY_PORT: '0',
       SUBGRAPH_URLS: [...stack.subgraphs.values()].map((s) => `${s.name}=${s.url}`).join(','),
       ...env,
     });
-    const replayRedis = await connectRedis(REDIS_URL);
-    second = await createGateway(config, { ...stack.deps, replayCache: new RedisReplayCache(replayRedis, { prefix: `${prefix}:jti` }), observeAccessLog: undefined as never });
+    const redis = await connectSharedRedis(REDIS_URL);
+    const replayCache = new RedisReplayCache(redis, { prefix: `${prefix}:jti` });
+    // A new keyspace: without this, tokens from its first 30 s would be refused as possibly used before.
+    await replayCache.declareUnused();
+    second = await createGateway(config, { ...stack.deps, replayCache, redis, observeAccessLog: undefined as never });
     const close = second.close.bind(second);
-    second = { ...second, close: async () => { await close(); await replayRedis.quit().catch(() => replayRedis.disconnect()); } };
+    second = { ...second, close: async () => { await close(); await redis.close(); } };
     first = createRawClient(stack.certsDir, 'malmo-stad', stack.gateway.url);
     other = createRawClient(stack.certsDir, 'malmo-stad', second.url);
   });

@@ -30,7 +30,8 @@ export interface RawRequest {
  */
 export interface RawClient {
   send(options: RawRequest): Promise<RawResponse>;
-  mint(claims: RequestTokenClaims): Promise<string>;
+  /** A fresh bound token; `now` sets its `iat` (a client whose clock runs ahead). */
+  mint(claims: RequestTokenClaims & { readonly now?: Date }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,7 +42,7 @@ export function createRawClient(certsDir: string, agencyId: string, gatewayUrl: 
   const privateKey = createPrivateKey(keyPem);
   const agent = new Agent({ connect: { ca: readFileSync(path.join(certsDir, 'ca.crt'), 'utf8'), cert: certificatePem, key: keyPem }, keepAliveTimeout: 30_000, connections: options.connections ?? 8 });
   const origin = new URL(gatewayUrl).origin;
-  const mint = (claims: RequestTokenClaims) => mintRequestToken({ certificate, privateKey, ...claims });
+  const mint = (claims: RequestTokenClaims & { readonly now?: Date }) => mintRequestToken({ certificate, privateKey, ...claims });
   return {
     mint,
     async send(req) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REFERENCE_AGENCIES } from '../../src/agencies/referenceAgencies.js';
 import { loadIdentityConfig } from '../../src/config/identityConfig.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
+import { loadRedisSettings } from '../../src/config/redisConfig.js';
 import { loadAuditApiConfig } from '../../src/audit-api/config.js';
 import { loadGatewayConfig, DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
@@ -33,6 +34,13 @@ export interface StackOptions {
   readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
 }
 
+/** Another gateway of the same exchange (see Stack.replica). */
+export interface Replica {
+  readonly gateway: RunningGateway;
+  readonly deps: LoadedDependencies;
+  close(): Promise<void>;
+}
+
 export interface Stack {
   readonly dir: string;
   readonly certsDir: string;
@@ -41,6 +49,12 @@ export interface Stack {
   readonly gateway: RunningGateway;
   readonly deps: LoadedDependencies;
   readonly subgraphs: ReadonlyMap<string, RunningSubgraph>;
+  /**
+   * A second gateway replica: the same federation, subgraphs, agreements and Redis (REDIS_URL), its
+   * own listener, Redis connection, replay memory and access-log chain; `env` adds to the stack's.
+   * Closed with the stack.
+   */
+  replica(env?: Record<string, string>): Promise<Replica>;
   /** A partner client with the agency's development certificate. */
   client(agencyId: string, claims: RequestTokenClaims): AgencyClient;
   /** Store statements run so far, per agency subgraph. */
@@ -99,17 +113,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_ENABLED: 'false',
     ...options.env,
   };
-  const config = loadGatewayConfig(env);
-  const deps = await loadGatewayDependencies({
-    identity,
-    agreementsPath: config.agreementsPath,
-    accessLog: loadAccessLogConfig(env),
-    audit: loadAuditApiConfig(env),
-    onWarning: () => undefined,
-    ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
-    ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix } } : {}),
-  });
-  const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
+  const startGateway = async (gatewayEnv: Record<string, string>): Promise<Replica> => {
+    const config = loadGatewayConfig(gatewayEnv);
+    const deps = await loadGatewayDependencies({
+      identity,
+      agreementsPath: config.agreementsPath,
+      accessLog: loadAccessLogConfig(gatewayEnv),
+      audit: loadAuditApiConfig(gatewayEnv),
+      onWarning: () => undefined,
+      ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
+      ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix, settings: loadRedisSettings(gatewayEnv) } } : {}),
+    });
+    const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
+    return {
+      gateway,
+      deps,
+      async close() {
+        await gateway.close();
+        await deps.close();
+      },
+    };
+  };
+  const { gateway, deps } = await startGateway(env);
+  const replicas: Replica[] = [];
   const clients: AgencyClient[] = [];
   return {
     dir,
@@ -119,6 +145,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     deps,
     subgraphs,
+    async replica(extraEnv = {}) {
+      // Its own access-log file and chain: one SQLite log has one writer.
+      const replicaDataDir = mkdtempSync(path.join(dir, 'replica-'));
+      const replica = await startGateway({ ...env, DATA_DIR: replicaDataDir, AUDIT_CHAIN_ID: `test-${path.basename(replicaDataDir)}`, ...extraEnv });
+      replicas.push(replica);
+      return replica;
+    },
     client(agencyId, claims) {
       const client = createAgencyClient({
         certPath: path.join(certsDir, 'agencies', `${agencyId}.crt`),
@@ -135,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(replicas.map((r) => r.close()));
       await gateway.close();
       await deps.close();
       await Promise.all([...subgraphs.values()].map((s) => s.close()));

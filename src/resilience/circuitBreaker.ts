@@ -10,10 +10,11 @@ export interface CircuitBreakerOptions {
 }
 
 /**
- * A circuit breaker for one subgraph. While an agency is down, every request would otherwise
- * wait out the full timeout before answering without that agency's data; once the circuit is
- * open, the gateway answers at once (AGENCY_UNAVAILABLE) and lets one trial call through every
- * `resetMs`, closing again on its success: recovery needs no restart.
+ * A circuit breaker for one dependency: a subgraph, or the Redis connection. While it is down or
+ * hung, every request would otherwise wait out the full timeout; once the circuit is open, the
+ * gateway answers at once (AGENCY_UNAVAILABLE for a subgraph; for Redis, the rate limiter decides
+ * in-process and the replay cache refuses) and lets one trial call through every `resetMs`,
+ * closing again on its success: recovery needs no restart.
  *
  * Our own thirty lines rather than a library such as opossum: opossum wraps a function and
  * times it itself, while the timeout here already belongs to the transport (per subgraph, an
@@ -36,6 +37,11 @@ export class CircuitBreaker {
 
   get state(): CircuitState {
     return this.#state;
+  }
+
+  /** Milliseconds until an open circuit lets its next trial call through; 0 unless open. */
+  msUntilTrial(): number {
+    return this.#state === 'open' ? Math.max(0, this.options.resetMs - (this.#now() - this.#openedAt)) : 0;
   }
 
   /** Whether a call may go out now. In half-open state only one trial call at a time may. */
