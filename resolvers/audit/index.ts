@@ -41,6 +41,7 @@ export function createAuditSchema(): GraphQLSchema {
           agency: caller.agency,
           role: caller.role,
           official: caller.official,
+          officialName: caller.officialName,
           scope: caller.role === 'SUPERVISOR' ? ['*'] : [caller.agency.id],
         }),
         agencies: (_: unknown, __: unknown, { registry }: AuditContext) => registry.agencies,

@@ -1,6 +1,7 @@
 // The privacy officer's console. Plain browser JavaScript, served as is by the gateway (no build
-// step, no CDN, no framework): it talks only to /audit/graphql and posts two forms (CSV export,
-// printable citizen report). The client certificate authenticates every request.
+// step, no CDN, no framework). The official's personal certificate opens an officer session
+// (POST /audit/session); its token, kept in memory only, authorises every call to
+// /audit/graphql, the CSV export and the printable citizen report.
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const el = (tag, attributes = {}, ...children) => {
@@ -22,19 +23,52 @@ const svg = (tag, attributes = {}, ...children) => {
   return node;
 };
 
-const state = { me: null, agencies: new Map(), filter: {}, cursors: [null], page: 0, pageSize: 25, nextCursor: null, entries: [] };
-const officer = () => $('#officer').value.trim();
+const state = { session: null, me: null, agencies: new Map(), filter: {}, cursors: [null], page: 0, pageSize: 25, nextCursor: null, entries: [] };
+
+function codedError(body) {
+  const errors = body?.errors ?? [{ message: 'No answer.', extensions: { code: 'ERROR' } }];
+  const error = new Error(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+  error.code = errors[0]?.extensions?.code;
+  return error;
+}
+
+// ---- officer session -------------------------------------------------------------------------
+
+let renewal;
+
+/**
+ * Opens (or renews) the officer session: the browser presents the personal certificate in the
+ * TLS handshake, the gateway checks the officials registry and answers with a token bound to
+ * that certificate. Renewed before it ends, so a person never has to do anything for it.
+ */
+async function openSession() {
+  const response = await fetch('/audit/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw codedError(body);
+  state.session = body;
+  clearTimeout(renewal);
+  const remaining = Date.parse(body.expiresAt) - Date.now();
+  renewal = setTimeout(() => void openSession().catch(() => undefined), Math.max(5_000, remaining * 0.8));
+  return body;
+}
+
+/** POST with the session's token; a session that ended meanwhile (laptop asleep) is renewed once. */
+async function authorised(path, init, retry = true) {
+  const response = await fetch(path, { ...init, method: 'POST', headers: { ...init.headers, authorization: `Bearer ${state.session?.token ?? ''}` } });
+  if (response.status === 401 && retry) {
+    const body = await response.clone().json().catch(() => null);
+    if (body?.errors?.[0]?.extensions?.code === 'TOKEN_EXPIRED') {
+      await openSession();
+      return authorised(path, init, false);
+    }
+  }
+  return response;
+}
 
 async function gql(query, variables = {}) {
-  const headers = { 'content-type': 'application/json' };
-  if (officer()) headers['x-official'] = officer();
-  const response = await fetch('/audit/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const body = await response.json();
-  if (body.errors?.length) {
-    const error = new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
-    error.code = body.errors[0].extensions?.code;
-    throw error;
-  }
+  const response = await authorised('/audit/graphql', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = await response.json().catch(() => null);
+  if (!body || body.errors?.length) throw codedError(body);
   return body.data;
 }
 
@@ -61,10 +95,10 @@ function currentFilter() {
 // ---- caller, agencies, chain ---------------------------------------------------------------
 
 async function loadCaller() {
-  const data = await gql(`{ me { agency { id name } role scope } agencies { id name organisationNumber } }`);
+  const data = await gql(`{ me { agency { id name } role scope official officialName } agencies { id name organisationNumber } }`);
   state.me = data.me;
   for (const agency of data.agencies) state.agencies.set(agency.id, agency);
-  $('#caller').textContent = `${data.me.agency.name} · ${data.me.role === 'SUPERVISOR' ? 'supervisory authority (all entries)' : 'privacy officer (entries where your agency is client or owner)'}`;
+  $('#caller').textContent = `${data.me.officialName} (${data.me.official}) · ${data.me.agency.name} · ${data.me.role === 'SUPERVISOR' ? 'supervisory authority (all entries)' : 'privacy officer (entries where your agency is client or owner)'}`;
   for (const name of ['clientAgency', 'owningAgency']) {
     const select = $(`#search select[name="${name}"]`);
     for (const agency of data.agencies) select.append(el('option', { value: agency.id }, agency.name));
@@ -184,14 +218,25 @@ function closeDetail() {
   document.querySelector(`button[data-id="${CSS.escape(detail.dataset.returnTo ?? '')}"]`)?.focus();
 }
 
-function exportCsv() {
+/** Downloads the current filter as CSV: fetched with the session's token, saved from a blob. */
+async function exportCsv() {
   $('#search-error').textContent = '';
-  const form = $('#export-form');
   const filter = currentFilter();
-  form.replaceChildren(...Object.entries({ ...filter, by: officer() }).map(([name, value]) => el('input', { type: 'hidden', name, value })));
   // The outcome and kind enums travel in the API's spelling; the export endpoint takes the log's.
-  for (const input of form.querySelectorAll('input[name="outcome"], input[name="kind"]')) input.value = input.value.toLowerCase().replace('_', '-');
-  form.submit();
+  for (const key of ['outcome', 'kind']) if (filter[key]) filter[key] = filter[key].toLowerCase().replace('_', '-');
+  try {
+    const response = await authorised('/audit/export.csv', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(filter).toString() });
+    if (!response.ok) throw codedError(await response.json().catch(() => null));
+    const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'access-log.csv';
+    const url = URL.createObjectURL(await response.blob());
+    const link = el('a', { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    $('#search-error').textContent = error.message;
+  }
 }
 
 // ---- chart -----------------------------------------------------------------------------------
@@ -368,8 +413,6 @@ function visibleTabs() {
 }
 
 function init() {
-  $('#officer').value = sessionStorage.getItem('audit-official') ?? '';
-  $('#officer').addEventListener('change', () => sessionStorage.setItem('audit-official', officer()));
   $('#search').addEventListener('submit', (event) => {
     event.preventDefault();
     void search(true);
@@ -406,10 +449,13 @@ function init() {
   });
   $('#anomaly-form').addEventListener('submit', evaluateAnomalies);
   $('#report-show').addEventListener('click', () => void showReport());
+  // The printable page opens in a new tab, where no header can be set: the token goes as a field.
   $('#report-form').addEventListener('submit', () => {
-    $('#report-form input[name="by"]').value = officer();
+    $('#report-form input[name="token"]').value = state.session?.token ?? '';
   });
-  loadCaller()
+  // Nothing is searched before the session exists: every query is logged under the verified official.
+  openSession()
+    .then(loadCaller)
     .then(() => Promise.all([search(true), verifyChain()]))
     .catch((error) => {
       $('#caller').textContent = `Not authorised: ${error.message}`;

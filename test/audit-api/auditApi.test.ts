@@ -6,8 +6,9 @@ import { auditClient, ENTRY_FIELDS } from './auditClient.js';
 
 /**
  * The audit API end to end: partner queries go through the real gateway, then privacy officers
- * (certificate of an agency with the PRIVACY_OFFICER role) and the supervisor (IMY) read the log
- * at /audit/graphql over the same mTLS listener.
+ * (personal certificates of registered officials of agencies with the PRIVACY_OFFICER role) and
+ * the supervisor (IMY's inspector) read the log at /audit/graphql over the same mTLS listener.
+ * Who gets in at all is test/audit-api/auditAccess.test.ts.
  */
 
 const PERSON_QUERY = `query Person($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName } benefits { benefit } } }`;
@@ -68,9 +69,9 @@ beforeAll(async () => {
   expect((await fkOpen.query(INCOME_QUERY, { p: subject })).status).toBe(200);
   const fkOld = stack.client('forsakringskassan', { official: 'fk-kontroll-8', purpose: 'PAYMENT_CONTROL', caseId: 'FK-OLD-12', subjects: [subject] });
   expect((await fkOld.query(INCOME_QUERY, { p: subject })).status).toBe(200);
-  skatteverket = auditClient(stack, 'skatteverket', { official: 'dso-skv-1' });
-  csn = auditClient(stack, 'csn', { official: 'dso-csn-1' });
-  imy = auditClient(stack, 'imy', { official: 'imy-insp-3' });
+  skatteverket = auditClient(stack, { official: 'dso-skv-1' });
+  csn = auditClient(stack, { official: 'dso-csn-1' });
+  imy = auditClient(stack, { official: 'imy-insp-1' });
 });
 
 afterAll(async () => {
@@ -117,7 +118,7 @@ describe('audit API: scope', () => {
   });
 
   it('refuses a suspended agency before anything is read', async () => {
-    const suspended = auditClient(stack, 'test-suspended');
+    const suspended = auditClient(stack, { agency: 'test-suspended' });
     try {
       const answer = await suspended.graphql(`{ me { role } }`);
       expect(answer.status).toBe(401);
@@ -215,32 +216,23 @@ describe('audit API: filters and pagination', () => {
 
 describe('audit API: the audit of the audit', () => {
   it("logs each search with who searched and the filter, the personnummer encrypted, visible to the supervisor", async () => {
-    const officer = auditClient(stack, 'skatteverket', { official: 'dso-skv-logged' });
-    try {
-      await entries(officer, { subject, purpose: 'CASE_HANDLING' });
-    } finally {
-      officer.close();
-    }
-    const logged = await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-logged' });
-    expect(logged.entries).toHaveLength(1);
-    const entry = logged.entries[0]!;
+    await entries(skatteverket, { subject, purpose: 'CASE_HANDLING', caseId: 'LOGGED-SEARCH-1' });
+    const logged = (await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-1' })).entries.filter((e) => e.operationName?.includes('LOGGED-SEARCH-1'));
+    expect(logged).toHaveLength(1);
+    const entry = logged[0]!;
     expect(entry).toMatchObject({ kind: 'AUDIT_QUERY', field: 'Query.entries', owningAgency: 'skatteverket', subject, outcome: 'RELEASED' });
-    expect(JSON.parse(entry.operationName!)).toEqual({ subject: 'personnummer', purpose: 'CASE_HANDLING' });
+    expect(JSON.parse(entry.operationName!)).toEqual({ subject: 'personnummer', purpose: 'CASE_HANDLING', caseId: 'LOGGED-SEARCH-1' });
     // At rest the personnummer is ciphertext: the row's clear columns do not contain it.
-    const [row] = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-skv-logged' }, null, 10)).entries;
+    const rows = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-skv-1' }, null, 500)).entries;
+    const row = rows.find((r) => r.operationName?.includes('LOGGED-SEARCH-1'));
     expect(JSON.stringify({ ...row, subjectEnc: undefined })).not.toContain(subject);
     expect(row?.subjectEnc).not.toContain(subject);
   });
 
   it('logs the supervisor too, with scope *', async () => {
-    const inspector = auditClient(stack, 'imy', { official: 'imy-insp-logged' });
-    try {
-      await inspector.graphql(`{ counts(by: [purpose]) { dimension } }`);
-    } finally {
-      inspector.close();
-    }
-    const logged = await entries(imy, { kind: 'AUDIT_QUERY', official: 'imy-insp-logged' });
-    expect(logged.entries.map((e) => [e.field, e.owningAgency, e.subject])).toEqual([['Query.counts', '*', null]]);
+    await imy.graphql(`{ counts(filter: { caseId: "IMY-MARK-1" }, by: [purpose]) { dimension } }`);
+    const logged = (await entries(imy, { kind: 'AUDIT_QUERY', official: 'imy-insp-1', field: 'Query.counts' })).entries.filter((e) => e.operationName?.includes('IMY-MARK-1'));
+    expect(logged.map((e) => [e.field, e.owningAgency, e.subject])).toEqual([['Query.counts', '*', null]]);
   });
 });
 

@@ -3,12 +3,15 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { DEV_PKCS12_PASSWORD } from '../../src/identity/pki/pkcs12.js';
 import { auditClient } from './auditClient.js';
 
 /**
- * The console in a real browser: Debian's Chromium, headless, driven by playwright-core, with
- * Skatteverket's privacy-officer certificate given to the browser context. `.ci/run` installs
- * Chromium when it is missing.
+ * The console in a real browser: Debian's Chromium, headless, driven by playwright-core. The
+ * browser context holds the personal certificate of Skatteverket's data protection officer, as
+ * the PKCS#12 file `npm run certs` writes for importing into a browser; the console opens its
+ * officer session with it, with no step for the person. `.ci/run` installs Chromium when it is
+ * missing.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,8 +43,8 @@ beforeAll(async () => {
     clientCertificates: [
       {
         origin: new URL(stack.gateway.url).origin,
-        certPath: path.join(stack.certsDir, 'agencies', 'skatteverket.crt'),
-        keyPath: path.join(stack.certsDir, 'agencies', 'skatteverket.key'),
+        pfxPath: path.join(stack.certsDir, 'officials', 'dso-skv-1.p12'),
+        passphrase: DEV_PKCS12_PASSWORD,
       },
     ],
   });
@@ -59,19 +62,18 @@ describe('audit console in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${new URL(stack.gateway.url).origin}/audit`);
+    // The officer is named by the personal certificate and the registry: nothing to type.
     await expect.poll(() => page.textContent('#caller')).toContain('Skatteverket');
+    expect(await page.textContent('#caller')).toContain('Anna Berglund (dso-skv-1)');
     await expect.poll(() => page.textContent('#chain-status')).toContain('Chain verified');
 
-    // Keyboard only: type the official id and the personnummer, submit with Enter.
-    await page.focus('#officer');
-    await page.keyboard.type('dso-anna');
-    await page.keyboard.press('Tab');
+    // Keyboard only: type the personnummer, submit with Enter.
     await page.focus('#search input[name="subject"]');
     await page.keyboard.type(subject);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('#count')).toMatch(/\(\d+ matching\)/);
 
-    const api = auditClient(stack, 'skatteverket');
+    const api = auditClient(stack, { official: 'dso-skv-1' });
     const expected = await api.graphql<{ entries: { totalCount: number; entries: Array<{ id: string; field: string }> } }>(
       `query ($s: String) { entries(filter: { subject: $s }, first: 100) { totalCount entries { id field } } }`,
       { s: subject },
@@ -113,8 +115,31 @@ describe('audit console in Chromium', () => {
     expect(await page.isVisible('#detail')).toBe(false);
     expect(errors).toEqual([]);
 
-    // The officer's searches were logged under the name they gave.
-    const logged = await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-anna' }, null, 100);
+    // The officer's searches were logged under the verified official, and no search under anyone else.
+    const logged = await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', clientAgency: 'skatteverket' }, null, 100);
     expect(logged.entries.map((e) => e.field)).toEqual(expect.arrayContaining(['Query.entries', 'Query.exportCsv']));
+    expect(new Set(logged.entries.map((e) => e.official))).toEqual(new Set(['dso-skv-1']));
+  });
+
+  it("shows a browser holding only the agency's system certificate a page saying a personal certificate is needed", async () => {
+    const agencyContext = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      clientCertificates: [
+        {
+          origin: new URL(stack.gateway.url).origin,
+          certPath: path.join(stack.certsDir, 'agencies', 'skatteverket.crt'),
+          keyPath: path.join(stack.certsDir, 'agencies', 'skatteverket.key'),
+        },
+      ],
+    });
+    try {
+      const refused = await agencyContext.newPage();
+      const response = await refused.goto(`${new URL(stack.gateway.url).origin}/audit`);
+      expect(response?.status()).toBe(401);
+      expect(await refused.getAttribute('main', 'data-code')).toBe('PERSONAL_CERTIFICATE_REQUIRED');
+      expect(await refused.textContent('h1')).toBeTruthy();
+    } finally {
+      await agencyContext.close();
+    }
   });
 });
