@@ -32,6 +32,7 @@ import { authenticateAuditCaller, AUDIT_ROLES, type AuditCaller, type AuditRole,
 import { AuditService, type AuditFilterInput } from './auditService.js';
 import { renderCitizenReportHtml } from './citizenReport.js';
 import type { AuditApiConfig } from './config.js';
+import { readVocabulary } from './vocabulary.js';
 import { pageLanguage, renderErrorPage, wantsPage } from './errorPage.js';
 
 export interface AuditRouteDependencies {
@@ -66,6 +67,7 @@ const PUBLIC_FILES = new Set(['console.css']);
 const CONSOLE_FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
+  'i18n.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
   'report.css': 'text/css; charset=utf-8',
 };
@@ -123,6 +125,11 @@ async function readFields(request: IncomingMessage): Promise<Record<string, stri
   throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json or application/x-www-form-urlencoded.');
 }
 
+/** The language a download is written in: the `lang` field the console sends, Swedish otherwise. */
+function languageOf(fields: Record<string, string>): 'sv' | 'en' {
+  return fields['lang'] === 'en' ? 'en' : 'sv';
+}
+
 const FILTER_FIELDS = ['subject', 'clientAgency', 'owningAgency', 'official', 'purpose', 'caseId', 'field', 'outcome', 'kind', 'from', 'to'] as const;
 
 function filterFrom(fields: Record<string, string>): AuditFilterInput {
@@ -139,7 +146,11 @@ function filterFrom(fields: Record<string, string>): AuditFilterInput {
  * (/audit/export.csv, /audit/citizen-report) on the gateway's mTLS listener.
  */
 export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
-  const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(deps.config.supergraphPath).sdl);
+  const supergraph = loadSupergraphSdl(deps.config.supergraphPath).sdl;
+  const catalogue = readPersonalFieldCatalogue(supergraph);
+  const schema = createAuditSchema();
+  const vocabulary = readVocabulary(supergraph, catalogue, schema);
+  const timeZone = deps.config.anomalies.timeZone;
   const service = new AuditService({
     store: deps.store,
     log: deps.accessLog,
@@ -147,11 +158,12 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     publicJwks: deps.publicJwks,
     registry: deps.registry,
     catalogue: () => catalogue,
+    vocabulary: () => vocabulary,
+    timeZone,
     confidentialityRules: () => deps.config.confidentialityRules,
     anomalies: deps.config.anomalies,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const schema = createAuditSchema();
   const logError = deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'audit request error', ...record })));
   const files = new Map(Object.keys(CONSOLE_FILES).map((name) => [name, readFileSync(path.join(deps.config.consoleDir, name))]));
 
@@ -183,7 +195,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     if (invalid.length > 0) {
       return send(response, 400, 'application/json; charset=utf-8', JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }));
     }
-    const context: AuditContext = { caller, service, registry: deps.registry };
+    const context: AuditContext = { caller, service, registry: deps.registry, vocabulary, timeZone };
     const result = await execute({
       schema,
       document,
@@ -285,13 +297,13 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
         // A form the console posts into a new tab cannot set headers: its token comes as a field.
         const caller = await authenticateAuditCaller(request, requestId, identified, requestTokenFromHeaders(request.headers) ?? fields['token'], tokenCheck, fields['auditCase']);
         if (route === 'export.csv') {
-          const { csv, complete } = await service.exportCsv(caller, filterFrom(fields));
+          const { csv, complete } = await service.exportCsv(caller, filterFrom(fields), languageOf(fields));
           const stamp = new Date().toISOString().replace(/[:.]/g, '-');
           return send(response, 200, 'text/csv; charset=utf-8', csv, { ...extra, 'content-disposition': `attachment; filename="access-log-${stamp}.csv"`, 'x-export-complete': String(complete) });
         }
         const report = await service.citizenReport(caller, fields['personnummer'] ?? '');
         if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
-        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report), extra);
+        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone }), extra);
       }
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {
