@@ -30,7 +30,37 @@ const CERTIFICATE_PROBLEM: Texts = {
   },
 };
 
+const SESSION_ENDED: Texts = {
+  sv: {
+    title: 'Sessionen har upphört',
+    what: 'Sidan öppnades med en granskningssession som har gått ut eller inte gäller för ditt certifikat.',
+    todo: 'Gå tillbaka till granskningskonsolen (den förnyar sessionen själv) och försök igen.',
+  },
+  en: {
+    title: 'The session has ended',
+    what: 'The page was opened with an audit session that has expired or does not belong to your certificate.',
+    todo: 'Go back to the audit console (it renews the session by itself) and try again.',
+  },
+};
+
 const TEXTS: Readonly<Record<string, Texts>> = {
+  TOKEN_MISSING: SESSION_ENDED,
+  TOKEN_EXPIRED: SESSION_ENDED,
+  TOKEN_NOT_BOUND: SESSION_ENDED,
+  TOKEN_INVALID: SESSION_ENDED,
+  TOKEN_SIGNATURE_INVALID: SESSION_ENDED,
+  BAD_USER_INPUT: {
+    sv: {
+      title: 'Uppgiften kan inte användas',
+      what: 'Något i formuläret är inte giltigt, till exempel ett personnummer med fel kontrollsiffra.',
+      todo: 'Gå tillbaka, rätta uppgiften och försök igen.',
+    },
+    en: {
+      title: 'The input cannot be used',
+      what: 'Something in the form is not valid, for example an identity number with a wrong check digit.',
+      todo: 'Go back, correct it and try again.',
+    },
+  },
   CLIENT_CERTIFICATE_REQUIRED: {
     sv: {
       title: 'Inget certifikat',

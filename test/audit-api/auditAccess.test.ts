@@ -103,6 +103,25 @@ describe("an agency's system certificate opens nothing under /audit", () => {
   });
 });
 
+describe('the printable report opened in a new tab', () => {
+  it.each([
+    ['without a session', {}, 401, 'TOKEN_MISSING'],
+    ['with an invalid personnummer', { personnummer: '19850314-0000' }, 400, 'BAD_USER_INPUT'],
+  ] as const)('answers %s with a page, not JSON', async (_name, fields, status, code) => {
+    const officer = client({ official: 'dso-skv-1' }, { tokens: 'none' });
+    const token = status === 400 ? (JSON.parse((await officer.openSession()).text) as { token: string }).token : '';
+    const response = await officer.request('POST', '/audit/citizen-report', new URLSearchParams({ personnummer: subject, token, ...fields }).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.text).toContain(`data-code="${code}"`);
+    expect(response.text).not.toContain('19850314');
+  });
+});
+
 describe('the officer token', () => {
   it('lets a registered privacy officer in with a session the console opens, bound to the personal certificate', async () => {
     const officer = client({ official: 'dso-skv-1' });
