@@ -24,7 +24,7 @@ import { maskUnexpectedError } from './gateway/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
 import { apolloRequestHandler, sendError, sendFailure, sendJson } from './http/apolloRequestHandler.js';
 import { GatewayError } from './errors/index.js';
-import { authenticateRequest, type AgencyRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
+import { authenticateOperator, authenticateRequest, type AgencyRegistry, type OfficialRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
 import type { Agreement } from './policy/agreements.js';
 import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
@@ -44,6 +44,8 @@ export interface GatewayDependencies {
   /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
   readonly trust: TrustStore;
   readonly registry: AgencyRegistry;
+  /** Officials with personal certificates: operators (for /metrics), privacy officers, supervisors. */
+  readonly officials: OfficialRegistry;
   readonly replayCache: ReplayCache;
   /** The Redis connection at REDIS_URL (loadGatewayDependencies opens it): the replay cache and the rate limiter share it and its circuit breaker. */
   readonly redis?: SharedRedis;
@@ -180,6 +182,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ...deps.trust.authorities.map((authority, index) => ({ name: `federation-ca-${index + 1}`, pem: authority.toString() })),
     ],
     isAccessLogHealthy: () => deps.accessLog.isHealthy(),
+    authorizeMetrics: (request) => void authenticateOperator(request, { registry: deps.registry, trust: deps.trust, officials: deps.officials }),
     certMinValidDays: limits.certMinValidDays,
     certWarnDays: limits.certWarnDays,
   });

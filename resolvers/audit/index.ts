@@ -6,6 +6,7 @@ import { REPO_ROOT } from '../../src/config/paths.js';
 import type { AuditCaller } from '../../src/audit-api/auditCaller.js';
 import type { AuditEntryView, AuditFilterInput, AuditService } from '../../src/audit-api/auditService.js';
 import type { AgencyRegistry } from '../../src/identity/index.js';
+import type { Vocabulary } from '../../src/audit-api/vocabulary.js';
 
 /**
  * Resolvers of schema/audit.graphql: thin, over AuditService, which does the scoping, the
@@ -17,6 +18,9 @@ export interface AuditContext {
   readonly caller: AuditCaller;
   readonly service: AuditService;
   readonly registry: AgencyRegistry;
+  readonly vocabulary: Vocabulary;
+  /** Where the console shows times (AUDIT_ANOMALY_TIMEZONE). */
+  readonly timeZone: string;
 }
 
 export const AUDIT_SDL_PATH = path.join(REPO_ROOT, 'schema', 'audit.graphql');
@@ -41,9 +45,11 @@ export function createAuditSchema(): GraphQLSchema {
           agency: caller.agency,
           role: caller.role,
           official: caller.official,
+          officialName: caller.officialName,
           scope: caller.role === 'SUPERVISOR' ? ['*'] : [caller.agency.id],
         }),
         agencies: (_: unknown, __: unknown, { registry }: AuditContext) => registry.agencies,
+        vocabulary: (_: unknown, __: unknown, { vocabulary, timeZone }: AuditContext) => ({ ...vocabulary, timeZone }),
         entries: (_: unknown, args: Args<{ filter?: AuditFilterInput | null; first: number; after?: string | null }>, { caller, service }: AuditContext) =>
           service.entries(caller, args.filter ?? {}, args.after ?? null, args.first),
         entry: (_: unknown, args: Args<{ id: string }>, { caller, service }: AuditContext) => service.entry(caller, args.id),
@@ -65,6 +71,9 @@ export function createAuditSchema(): GraphQLSchema {
       CitizenReportRead: {
         agency: (read: { agency: { id: string } }, _: unknown, { registry }: AuditContext) => agencyOf(registry, read.agency.id),
         owningAgency: (read: { owningAgency: { id: string } }, _: unknown, { registry }: AuditContext) => agencyOf(registry, read.owningAgency.id),
+      },
+      CitizenReportScope: {
+        agency: (scope: { agency: { id: string } | null }, _: unknown, { registry }: AuditContext) => (scope.agency ? agencyOf(registry, scope.agency.id) : null),
       },
       CitizenReportSummary: {
         agency: (row: { agency: { id: string } }, _: unknown, { registry }: AuditContext) => agencyOf(registry, row.agency.id),

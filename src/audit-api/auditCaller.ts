@@ -1,28 +1,32 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { GatewayError } from '../errors/index.js';
-import { verifyTlsClient, type AgencyRegistry, type ClientCertificateTrust, type RegisteredAgency } from '../identity/index.js';
+import { verifyOfficerToken, type IdentifiedOfficial, type OfficialRole, type RegisteredAgency, type ReplayCache } from '../identity/index.js';
 import { isValidPersonnummer } from '../personnummer/index.js';
 import type { AccessLogFilter } from '../audit/index.js';
 
 /**
- * Who is reading the access log. The client certificate is the credential here: the console
- * runs in a browser, which cannot mint the certificate-bound request token partners use, and
- * the registry role (PRIVACY_OFFICER or SUPERVISOR) is what entitles an agency to audit at all.
- * The officer's name comes from the optional `x-official` header (pseudonymous, like partner
- * officials) and is only recorded, for the audit of the audit.
+ * Who is reading the access log: an official proven by their personal certificate, found in the
+ * officials registry, acting in a role their officer token names and both registries grant
+ * (PRIVACY_OFFICER or SUPERVISOR). The agency's system certificate proves only the agency, and
+ * any of its partner systems holds that, so it opens nothing here.
  */
 export interface AuditCaller {
   readonly agency: RegisteredAgency;
-  readonly role: 'PRIVACY_OFFICER' | 'SUPERVISOR';
+  readonly role: AuditRole;
+  /** The verified official's pseudonymous id from the officials registry: recorded in the audit of the audit. */
   readonly official: string;
-  /** From the optional `x-audit-case` header: the officer's own case (e.g. a complaint's number). */
+  /** Shown to the official in the console; never logged. */
+  readonly officialName: string;
+  /** The officer's own case (e.g. a complaint's number), from the token or `x-audit-case`; else `none`. */
   readonly caseId: string;
   readonly requestId: string;
 }
 
+export const AUDIT_ROLES = ['PRIVACY_OFFICER', 'SUPERVISOR'] as const;
+export type AuditRole = (typeof AUDIT_ROLES)[number];
+
 const PSEUDONYM = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-export const UNNAMED_OFFICIAL = 'unnamed';
 export const NO_CASE = 'none';
 
 /** A personnummer here would end up in clear text in the log. */
@@ -33,34 +37,53 @@ export function checkPseudonym(name: string, value: string): string {
   return value;
 }
 
-function headerValue(request: IncomingMessage, name: string, fallback: string): string {
-  const raw = request.headers[name];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined || value === '') return fallback;
-  return checkPseudonym(name, value);
+export function isAuditRole(role: OfficialRole): role is AuditRole {
+  return (AUDIT_ROLES as readonly string[]).includes(role);
 }
 
-/** Form posts from the console cannot set headers: the official may come as a form field instead. */
-export function withOfficial(caller: AuditCaller, official: string | undefined): AuditCaller {
-  if (official === undefined || official === '' || caller.official !== UNNAMED_OFFICIAL) return caller;
-  return { ...caller, official: checkPseudonym('official', official) };
+export interface AuditTokenCheck {
+  readonly sessionKey: KeyObject;
+  readonly audience: string;
+  readonly maxSessionSeconds: number;
+  readonly replayCache: ReplayCache;
+  readonly now?: () => Date;
 }
 
-export function authenticateAuditCaller(
+/**
+ * The officer token (from `Authorization: Bearer`, or the `token` field of a form the console
+ * posts into a new tab) checked against the official the certificate named.
+ */
+export async function authenticateAuditCaller(
   request: IncomingMessage,
   requestId: string,
-  context: { readonly registry: AgencyRegistry; readonly trust: ClientCertificateTrust },
-): AuditCaller {
-  const socket = request.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerX509Certificate !== 'function') {
-    throw new GatewayError('CLIENT_CERTIFICATE_REQUIRED', 'The audit API accepts requests over mutual TLS only.');
+  identified: IdentifiedOfficial,
+  token: string | undefined,
+  check: AuditTokenCheck,
+  formCase?: string,
+): Promise<AuditCaller> {
+  const verified = await verifyOfficerToken(token, {
+    client: identified.client,
+    official: identified.official,
+    sessionKey: check.sessionKey,
+    audience: check.audience,
+    maxSessionSeconds: check.maxSessionSeconds,
+    replayCache: check.replayCache,
+    ...(check.now ? { now: check.now() } : {}),
+  });
+  if (!isAuditRole(verified.role)) {
+    throw new GatewayError('ROLE_NOT_ALLOWED', 'The access log is open to privacy officers and the supervisory authority only.', { agency: identified.client.agency.id, role: verified.role });
   }
-  const { agency } = verifyTlsClient(socket as TLSSocket, context);
-  const role = agency.roles.includes('SUPERVISOR') ? 'SUPERVISOR' : agency.roles.includes('PRIVACY_OFFICER') ? 'PRIVACY_OFFICER' : null;
-  if (!role) {
-    throw new GatewayError('ROLE_NOT_ALLOWED', 'The access log is open to agencies with the PRIVACY_OFFICER or SUPERVISOR role only.', { agency: agency.id });
-  }
-  return { agency, role, official: headerValue(request, 'x-official', UNNAMED_OFFICIAL), caseId: headerValue(request, 'x-audit-case', NO_CASE), requestId };
+  const header = request.headers['x-audit-case'];
+  const headerCase = Array.isArray(header) ? header[0] : header;
+  const caseId = verified.caseId ?? (headerCase || formCase || undefined);
+  return {
+    agency: identified.client.agency,
+    role: verified.role,
+    official: identified.official.id,
+    officialName: identified.official.name,
+    caseId: caseId === undefined ? NO_CASE : checkPseudonym('case', caseId),
+    requestId,
+  };
 }
 
 /**

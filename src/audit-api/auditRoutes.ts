@@ -13,17 +13,39 @@ import { readBody } from '../http/readJsonBody.js';
 import { sendError, sendFailure } from '../http/apolloRequestHandler.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
-import type { AgencyRegistry, ClientCertificateTrust } from '../identity/index.js';
+import {
+  identifyOfficial,
+  issueOfficerSession,
+  officialHoldsRole,
+  requestTokenFromHeaders,
+  sessionVerificationKey,
+  type AgencyRegistry,
+  type ClientCertificateTrust,
+  type GatewaySigningKey,
+  type IdentifiedOfficial,
+  type OfficialRegistry,
+  type ReplayCache,
+} from '../identity/index.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { createAuditSchema, type AuditContext } from '../../resolvers/audit/index.js';
-import { authenticateAuditCaller, withOfficial, type AuditCaller } from './auditCaller.js';
+import { authenticateAuditCaller, AUDIT_ROLES, type AuditCaller, type AuditRole, type AuditTokenCheck } from './auditCaller.js';
 import { AuditService, type AuditFilterInput } from './auditService.js';
 import { renderCitizenReportHtml } from './citizenReport.js';
 import type { AuditApiConfig } from './config.js';
+import { readVocabulary } from './vocabulary.js';
+import { pageLanguage, renderErrorPage, wantsPage } from './errorPage.js';
 
 export interface AuditRouteDependencies {
   readonly registry: AgencyRegistry;
   readonly trust: ClientCertificateTrust;
+  /** Officials and the HSA-ids of their personal certificates: who may read the log, in which role. */
+  readonly officials: OfficialRegistry;
+  /** Signs (and verifies) the officer sessions the console opens. */
+  readonly signingKey: GatewaySigningKey;
+  /** Officer tokens a script signs are good for one request, like partners' request tokens. */
+  readonly replayCache: ReplayCache;
+  /** The audience of officer tokens (officerAudience(REQUEST_TOKEN_AUDIENCE)). */
+  readonly audience: string;
   readonly store: AccessLogStore;
   readonly accessLog: AccessLogSink;
   readonly subjectKeys: SubjectKeys;
@@ -35,10 +57,17 @@ export interface AuditRouteDependencies {
 
 const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The console's stylesheet is public: the page that explains a refused certificate uses it. Every
+ * other file, and every route, needs an official's personal certificate.
+ */
+const PUBLIC_FILES = new Set(['console.css']);
+
 /** The console's files, served as they are (hand-written, no build step): name → content type. */
 const CONSOLE_FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
+  'i18n.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
   'report.css': 'text/css; charset=utf-8',
 };
@@ -96,6 +125,11 @@ async function readFields(request: IncomingMessage): Promise<Record<string, stri
   throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json or application/x-www-form-urlencoded.');
 }
 
+/** The language a download is written in: the `lang` field the console sends, Swedish otherwise. */
+function languageOf(fields: Record<string, string>): 'sv' | 'en' {
+  return fields['lang'] === 'en' ? 'en' : 'sv';
+}
+
 const FILTER_FIELDS = ['subject', 'clientAgency', 'owningAgency', 'official', 'purpose', 'caseId', 'field', 'outcome', 'kind', 'from', 'to'] as const;
 
 function filterFrom(fields: Record<string, string>): AuditFilterInput {
@@ -112,7 +146,11 @@ function filterFrom(fields: Record<string, string>): AuditFilterInput {
  * (/audit/export.csv, /audit/citizen-report) on the gateway's mTLS listener.
  */
 export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
-  const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(deps.config.supergraphPath).sdl);
+  const supergraph = loadSupergraphSdl(deps.config.supergraphPath).sdl;
+  const catalogue = readPersonalFieldCatalogue(supergraph);
+  const schema = createAuditSchema();
+  const vocabulary = readVocabulary(supergraph, catalogue, schema);
+  const timeZone = deps.config.anomalies.timeZone;
   const service = new AuditService({
     store: deps.store,
     log: deps.accessLog,
@@ -120,11 +158,12 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     publicJwks: deps.publicJwks,
     registry: deps.registry,
     catalogue: () => catalogue,
+    vocabulary: () => vocabulary,
+    timeZone,
     confidentialityRules: () => deps.config.confidentialityRules,
     anomalies: deps.config.anomalies,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const schema = createAuditSchema();
   const logError = deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'audit request error', ...record })));
   const files = new Map(Object.keys(CONSOLE_FILES).map((name) => [name, readFileSync(path.join(deps.config.consoleDir, name))]));
 
@@ -156,7 +195,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     if (invalid.length > 0) {
       return send(response, 400, 'application/json; charset=utf-8', JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }));
     }
-    const context: AuditContext = { caller, service, registry: deps.registry };
+    const context: AuditContext = { caller, service, registry: deps.registry, vocabulary, timeZone };
     const result = await execute({
       schema,
       document,
@@ -171,38 +210,108 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     send(response, status, 'application/json; charset=utf-8', JSON.stringify({ ...(errors ? { errors } : {}), data: result.data ?? null, extensions: { requestId: caller.requestId } }));
   }
 
+  const tokenCheck: AuditTokenCheck = {
+    sessionKey: sessionVerificationKey(deps.signingKey),
+    audience: deps.audience,
+    maxSessionSeconds: deps.config.sessionSeconds,
+    replayCache: deps.replayCache,
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+  const officialAuthentication = { registry: deps.registry, trust: deps.trust, officials: deps.officials, ...(deps.now ? { now: deps.now } : {}) };
+
+  /** The audit roles the official and their agency hold now, in the order a session picks them. */
+  function auditRolesOf(identified: IdentifiedOfficial): AuditRole[] {
+    return AUDIT_ROLES.filter((role) => officialHoldsRole(identified.official, identified.client.agency, role));
+  }
+
+  function requireAuditRole(identified: IdentifiedOfficial): AuditRole[] {
+    const roles = auditRolesOf(identified);
+    if (roles.length === 0) {
+      throw new GatewayError('ROLE_NOT_ALLOWED', 'The access log is open to privacy officers and the supervisory authority only.', { agency: identified.client.agency.id, official: identified.official.id });
+    }
+    return roles;
+  }
+
+  /**
+   * POST /audit/session: the personal certificate and the registry entry are the credential; the
+   * answer is an officer token bound to this certificate for the console to send as Bearer.
+   */
+  async function openSession(request: IncomingMessage, response: ServerResponse, identified: IdentifiedOfficial, extra: Record<string, string>): Promise<void> {
+    const roles = requireAuditRole(identified);
+    const text = await readBody(request, MAX_BODY_BYTES);
+    let asked: unknown;
+    if (text.trim() !== '') {
+      if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
+      try {
+        asked = (JSON.parse(text) as { role?: unknown } | null)?.role;
+      } catch {
+        throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
+      }
+    }
+    if (asked !== undefined && !(AUDIT_ROLES as readonly unknown[]).includes(asked)) throw new GatewayError('BAD_USER_INPUT', `role must be one of ${AUDIT_ROLES.join(', ')}.`, { argument: 'role' });
+    const role = (asked as AuditRole | undefined) ?? roles[0]!;
+    const session = await issueOfficerSession({
+      signingKey: deps.signingKey,
+      client: identified.client,
+      official: identified.official,
+      role,
+      audience: deps.audience,
+      lifetimeSeconds: deps.config.sessionSeconds,
+      ...(deps.now ? { now: deps.now() } : {}),
+    });
+    send(response, 200, 'application/json; charset=utf-8', JSON.stringify({
+      token: session.token,
+      expiresAt: session.expiresAt.toISOString(),
+      role,
+      roles,
+      official: { id: identified.official.id, name: identified.official.name },
+      agency: { id: identified.client.agency.id, name: identified.client.agency.name },
+    }), extra);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const extra = { 'x-request-id': requestId };
     try {
-      const caller = authenticateAuditCaller(request, requestId, deps);
       const url = new URL(request.url ?? '/', 'https://gateway.invalid');
       const method = (request.method ?? 'GET').toUpperCase();
       const route = url.pathname.replace(/^\/audit\/?/, '');
+      const name = route === '' ? 'index.html' : route;
+      if (method === 'GET' && PUBLIC_FILES.has(name)) return send(response, 200, CONSOLE_FILES[name] ?? 'text/plain', files.get(name) ?? '', extra);
+      const identified = identifyOfficial(request, officialAuthentication);
       if (method === 'GET') {
-        const name = route === '' ? 'index.html' : route;
+        requireAuditRole(identified);
         const file = files.get(name);
         if (file === undefined) throw new GatewayError('NOT_FOUND', 'Not found.');
         return send(response, 200, CONSOLE_FILES[name] ?? 'application/octet-stream', file, extra);
       }
       if (method !== 'POST') throw new GatewayError('BAD_REQUEST', 'Use GET for the console and POST for the API.');
       checkSameOrigin(request);
-      if (route === 'graphql') return await graphql(request, response, caller);
-      if (route === 'export.csv') {
-        const fields = await readFields(request);
-        const { csv, complete } = await service.exportCsv(withOfficial(caller, fields['by']), filterFrom(fields));
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        return send(response, 200, 'text/csv; charset=utf-8', csv, { ...extra, 'content-disposition': `attachment; filename="access-log-${stamp}.csv"`, 'x-export-complete': String(complete) });
+      if (route === 'session') return await openSession(request, response, identified, extra);
+      if (route === 'graphql') {
+        const caller = await authenticateAuditCaller(request, requestId, identified, requestTokenFromHeaders(request.headers), tokenCheck);
+        return await graphql(request, response, caller);
       }
-      if (route === 'citizen-report') {
+      if (route === 'export.csv' || route === 'citizen-report') {
         const fields = await readFields(request);
-        const report = await service.citizenReport(withOfficial(caller, fields['by']), fields['personnummer'] ?? '');
+        // A form the console posts into a new tab cannot set headers: its token comes as a field.
+        const caller = await authenticateAuditCaller(request, requestId, identified, requestTokenFromHeaders(request.headers) ?? fields['token'], tokenCheck, fields['auditCase']);
+        if (route === 'export.csv') {
+          const { csv, complete } = await service.exportCsv(caller, filterFrom(fields), languageOf(fields));
+          const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+          return send(response, 200, 'text/csv; charset=utf-8', csv, { ...extra, 'content-disposition': `attachment; filename="access-log-${stamp}.csv"`, 'x-export-complete': String(complete) });
+        }
+        const report = await service.citizenReport(caller, fields['personnummer'] ?? '');
         if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
-        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report), extra);
+        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone }), extra);
       }
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {
       if (!isGatewayError(error)) logError({ requestId, code: 'INTERNAL_SERVER_ERROR', message: (error as Error).message });
+      // A person who opened the console (or its printable report) gets a page saying what is needed, with the code.
+      if (isGatewayError(error) && wantsPage(request) && !response.headersSent) {
+        return send(response, error.httpStatus, 'text/html; charset=utf-8', renderErrorPage(error, requestId, pageLanguage(request)), { ...extra, 'x-error-code': error.code });
+      }
       sendFailure(response, error, extra);
     }
   }

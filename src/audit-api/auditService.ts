@@ -12,6 +12,7 @@ import { detectAnomalies, type AnomalyFlag } from './anomalies.js';
 import { buildCitizenReport, type CitizenReport } from './citizenReport.js';
 import type { AnomalyThresholds, ConfidentialityRule } from './config.js';
 import { entriesToCsv } from './csv.js';
+import type { Vocabulary } from './vocabulary.js';
 
 /** A filter as the audit API takes it: the subject as a personnummer, never its hash. */
 export interface AuditFilterInput {
@@ -44,9 +45,28 @@ export interface AuditServiceOptions {
   readonly publicJwks: readonly JWK[];
   readonly registry: AgencyRegistry;
   catalogue(): PersonalFieldCatalogue;
+  /** Plain-language names for the CSV's label columns. */
+  vocabulary(): Vocabulary;
+  /** Local time of the CSV's `localTime` column (Europe/Stockholm). */
+  readonly timeZone: string;
   confidentialityRules(): readonly ConfidentialityRule[];
   readonly anomalies: AnomalyThresholds;
   readonly now?: () => Date;
+}
+
+/**
+ * The API's spelling of a log value: `RELEASED` for `released`, `AUDIT_QUERY` for `audit-query`.
+ * Every entry point (GraphQL, the CSV form, JSON) takes the API's spelling; the log's own is
+ * accepted too, so older scripts keep working.
+ */
+export function apiSpelling(value: string): string {
+  return value.toUpperCase().replace(/-/g, '_');
+}
+
+function logValue<T extends string>(argument: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((candidate) => candidate === value || apiSpelling(candidate) === value);
+  if (!found) throw badInput(argument, `${argument} must be one of ${allowed.map(apiSpelling).join(', ')}.`);
+  return found;
 }
 
 /** The audit API's actions, as recorded in the `field` of their audit-query entries. */
@@ -104,15 +124,9 @@ export class AuditService {
       if (value !== undefined) filter[key] = value;
     }
     const outcome = text('outcome', input.outcome);
-    if (outcome !== undefined) {
-      if (!(ACCESS_OUTCOMES as readonly string[]).includes(outcome)) throw badInput('outcome', `outcome must be one of ${ACCESS_OUTCOMES.join(', ')}.`);
-      filter['outcome'] = outcome;
-    }
+    if (outcome !== undefined) filter['outcome'] = logValue('outcome', outcome, ACCESS_OUTCOMES);
     const kind = text('kind', input.kind);
-    if (kind !== undefined) {
-      if (!(ACCESS_LOG_ENTRY_KINDS as readonly string[]).includes(kind)) throw badInput('kind', `kind must be one of ${ACCESS_LOG_ENTRY_KINDS.join(', ')}.`);
-      filter['kind'] = kind;
-    }
+    if (kind !== undefined) filter['kind'] = logValue('kind', kind, ACCESS_LOG_ENTRY_KINDS);
     for (const [argument, key] of [
       ['from', 'timeFrom'],
       ['to', 'timeTo'],
@@ -172,12 +186,25 @@ export class AuditService {
     };
   }
 
-  async entries(caller: AuditCaller, input: AuditFilterInput, after: string | null, first: number): Promise<{ entries: AuditEntryView[]; nextCursor: string | null; totalCount: number }> {
-    if (!Number.isInteger(first) || first < 1 || first > 500) throw badInput('first', 'first must be a whole number 1..500.');
+  /**
+   * The caller's filter in scope, ending at the moment the query began (`asOf`). The log grows
+   * while an officer looks at it, by partner reads and by the officer's own searches (each is
+   * logged before it reads): without one end, the list, the chart and the counts of one search
+   * would each see a different log, and a query would count its own audit entry. The console
+   * passes the first answer's `asOf` as `to` to every later view of the same search.
+   */
+  private snapshot(caller: AuditCaller, input: AuditFilterInput): { filter: AccessLogFilter; asOf: string } {
+    const asOf = this.now().toISOString();
     const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    return { filter: { ...filter, timeTo: filter.timeTo !== undefined && filter.timeTo < asOf ? filter.timeTo : asOf }, asOf };
+  }
+
+  async entries(caller: AuditCaller, input: AuditFilterInput, after: string | null, first: number): Promise<{ entries: AuditEntryView[]; nextCursor: string | null; totalCount: number; asOf: string }> {
+    if (!Number.isInteger(first) || first < 1 || first > 500) throw badInput('first', 'first must be a whole number 1..500.');
+    const { filter, asOf } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'entries', input, after ? { page: 'next' } : {});
     const [page, counts] = await Promise.all([this.options.store.query(filter, after, first), this.options.store.countBy('kind', filter)]);
-    return { entries: page.entries.map((e) => this.view(e)), nextCursor: page.nextCursor, totalCount: counts.reduce((sum, row) => sum + row.count, 0) };
+    return { entries: page.entries.map((e) => this.view(e)), nextCursor: page.nextCursor, totalCount: counts.reduce((sum, row) => sum + row.count, 0), asOf };
   }
 
   async entry(caller: AuditCaller, id: string): Promise<AuditEntryView | null> {
@@ -192,19 +219,19 @@ export class AuditService {
 
   async counts(caller: AuditCaller, input: AuditFilterInput, dimensions: readonly string[]): Promise<Array<{ dimension: CountDimension; rows: Array<{ key: string; count: number }> }>> {
     for (const d of dimensions) if (!(COUNT_DIMENSIONS as readonly string[]).includes(d)) throw badInput('by', `by must list dimensions of ${COUNT_DIMENSIONS.join(', ')}.`);
-    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+    const { filter } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'counts', input, { by: dimensions.join(',') });
     return Promise.all(dimensions.map(async (dimension) => ({ dimension: dimension as CountDimension, rows: await this.options.store.countBy(dimension as CountDimension, filter) })));
   }
 
   /** Entries per UTC day, one series per value of `series` (purpose or an agency). */
-  async dailyVolume(caller: AuditCaller, input: AuditFilterInput, series: 'purpose' | 'clientAgency' | 'owningAgency'): Promise<{ days: string[]; series: Array<{ key: string; counts: number[] }> }> {
-    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+  async dailyVolume(caller: AuditCaller, input: AuditFilterInput, series: 'purpose' | 'clientAgency' | 'owningAgency'): Promise<{ days: string[]; series: Array<{ key: string; counts: number[] }>; asOf: string }> {
+    const { filter, asOf } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'dailyVolume', input, { series });
     const keys = (await this.options.store.countBy(series, filter)).map((row) => row.key);
     const perKey = await Promise.all(keys.map(async (key) => ({ key, rows: await this.options.store.countBy('day', { ...filter, [series]: key }) })));
     const days = [...new Set(perKey.flatMap((s) => s.rows.map((r) => r.key)))].sort();
-    return { days, series: perKey.map((s) => ({ key: s.key, counts: days.map((day) => s.rows.find((r) => r.key === day)?.count ?? 0) })) };
+    return { days, series: perKey.map((s) => ({ key: s.key, counts: days.map((day) => s.rows.find((r) => r.key === day)?.count ?? 0) })), asOf };
   }
 
   verification(): Promise<VerificationReport> {
@@ -251,6 +278,8 @@ export class AuditService {
       catalogue: this.options.catalogue(),
       now: this.now(),
       showHeldBack: caller.role === 'SUPERVISOR',
+      // An officer's extract covers only its own agency's processing: the report must say so.
+      scopeAgency: caller.role === 'SUPERVISOR' ? null : caller.agency.id,
     });
   }
 
@@ -260,10 +289,10 @@ export class AuditService {
     return this.options.confidentialityRules();
   }
 
-  async exportCsv(caller: AuditCaller, input: AuditFilterInput): Promise<{ csv: string; complete: boolean }> {
-    const filter = scopedFilter(caller, this.toStoreFilter(input).filter);
+  async exportCsv(caller: AuditCaller, input: AuditFilterInput, language: 'sv' | 'en' = 'sv'): Promise<{ csv: string; complete: boolean }> {
+    const { filter } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'exportCsv', input);
     const { entries, complete } = await this.readAll(filter, MAX_EXPORT_ENTRIES);
-    return { csv: entriesToCsv(entries.map((e) => this.view(e))), complete };
+    return { csv: entriesToCsv(entries.map((e) => this.view(e)), { vocabulary: this.options.vocabulary(), language, timeZone: this.options.timeZone }), complete };
   }
 }

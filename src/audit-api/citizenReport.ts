@@ -2,6 +2,7 @@ import type { StoredEntry } from '../audit/entry.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { ConfidentialityRule } from './config.js';
+import { labeller, type Vocabulary } from './vocabulary.js';
 
 /**
  * The citizen's register extract (registerutdrag) of reads of their data, GDPR art. 15.1 a–c:
@@ -43,6 +44,11 @@ export interface HeldBack {
 export interface CitizenReport {
   readonly subject: string;
   readonly generatedAt: string;
+  /**
+   * Whose processing the report covers: one agency's (a privacy officer's extract: the reads its
+   * agency made or answered) or, when null, every agency's (the supervisor's).
+   */
+  readonly scope: { readonly agency: { readonly id: string; readonly name: string } | null };
   readonly reads: readonly CitizenReportRead[];
   readonly summary: readonly CitizenReportSummary[];
   /** Filled in for the supervisor only. */
@@ -69,6 +75,8 @@ export function buildCitizenReport(input: {
   readonly catalogue: PersonalFieldCatalogue;
   readonly now: Date;
   readonly showHeldBack: boolean;
+  /** The agency a privacy officer's extract is limited to; null for the supervisor's. */
+  readonly scopeAgency: string | null;
 }): CitizenReport {
   const today = input.now.toISOString().slice(0, 10);
   const agency = (id: string) => ({ id, name: input.registry.byId(id)?.name ?? id });
@@ -106,6 +114,7 @@ export function buildCitizenReport(input: {
   return {
     subject: input.subject,
     generatedAt: input.now.toISOString(),
+    scope: { agency: input.scopeAgency === null ? null : agency(input.scopeAgency) },
     reads,
     summary: [...summary.values()].sort((a, b) => a.agency.name.localeCompare(b.agency.name, 'sv') || a.category.localeCompare(b.category)),
     heldBack: input.showHeldBack ? [...heldBack.values()] : [],
@@ -114,51 +123,89 @@ export function buildCitizenReport(input: {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const PURPOSE_LABELS: Record<string, string> = {
-  CASE_HANDLING: 'Handläggning av ärende (case handling)',
-  PAYMENT_CONTROL: 'Kontroll av utbetalningar (payment control)',
-  INFORMING_THE_INSURED: 'Information till den försäkrade (informing the insured)',
-  PLANNING_AND_FOLLOW_UP: 'Planering och uppföljning (planning and follow-up)',
-  STATISTICS: 'Statistik (statistics)',
-  DUTY_TO_DISCLOSE: 'Uppgiftsskyldighet (duty to disclose)',
-};
+const TEXTS = {
+  sv: {
+    title: 'Registerutdrag – läsningar av personuppgifter',
+    heading: 'Registerutdrag: vilka myndigheter har läst dina uppgifter',
+    lede: 'Utdrag enligt artikel 15 i dataskyddsförordningen: vilka myndigheter som har läst uppgifter om dig genom myndigheternas informationsutbyte, när, varför och med vilket rättsligt stöd.',
+    personnummer: 'Personnummer',
+    produced: 'Framställt',
+    reads: 'Antal läsningar',
+    covers: 'Omfattning',
+    coversAll: 'Alla anslutna myndigheters läsningar.',
+    coversAgency: (name: string) =>
+      `Endast läsningar där ${name} har lämnat eller tagit emot uppgifterna. Andra myndigheters läsningar redovisas av respektive myndighet; Integritetsskyddsmyndigheten kan ta fram en sammanställning över alla.`,
+    summary: 'Sammanfattning',
+    none: 'Inga läsningar registrerade.',
+    every: 'Alla läsningar',
+    columns: { agency: 'Myndighet som läste', category: 'Slags uppgifter', field: 'Uppgift', from: 'Uppgiften kom från', purpose: 'Ändamål', basis: 'Rättslig grund', count: 'Antal', first: 'Första', last: 'Senaste', time: 'Tid' },
+    note: 'Handläggare anges endast som myndighet. Tider i svensk tid. Frågor: kontakta myndighetens dataskyddsombud eller Integritetsskyddsmyndigheten (IMY).',
+    locale: 'sv-SE',
+  },
+  en: {
+    title: 'Register extract – reads of personal data',
+    heading: 'Register extract: which agencies read your data',
+    lede: "Extract under Article 15 GDPR: which agencies read data about you through the agencies' data exchange, when, why and on which legal basis.",
+    personnummer: 'Personal identity number',
+    produced: 'Produced',
+    reads: 'Number of reads',
+    covers: 'Covers',
+    coversAll: "Every member agency's reads.",
+    coversAgency: (name: string) =>
+      `Only reads where ${name} disclosed or received the data. Other agencies' reads are reported by each agency; the Swedish Authority for Privacy Protection (IMY) can produce an extract covering all.`,
+    summary: 'Summary',
+    none: 'No reads recorded.',
+    every: 'Every read',
+    columns: { agency: 'Agency that read', category: 'Kind of data', field: 'Data', from: 'Data came from', purpose: 'Purpose', basis: 'Legal basis', count: 'Reads', first: 'First', last: 'Latest', time: 'Time' },
+    note: 'Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency\'s data protection officer or IMY.',
+    locale: 'en-GB',
+  },
+} as const;
 
-/** A printable page for the citizen; styles come from /audit/report.css (the console's CSP allows no inline styles). */
-export function renderCitizenReportHtml(report: CitizenReport): string {
-  const date = (iso: string) => iso.slice(0, 16).replace('T', ' ') + ' UTC';
+/**
+ * A printable page for the citizen, in Swedish (or English), times in the configured time zone,
+ * fields, categories and purposes in the words of the schemas' descriptions. Styles come from
+ * /audit/report.css (the console's CSP allows no inline styles).
+ */
+export function renderCitizenReportHtml(report: CitizenReport, options: { readonly vocabulary: Vocabulary; readonly language: 'sv' | 'en'; readonly timeZone: string }): string {
+  const t = TEXTS[options.language];
+  const field = labeller(options.vocabulary.fields, options.language);
+  const category = labeller(options.vocabulary.categories, options.language);
+  const purpose = labeller(options.vocabulary.purposes, options.language);
+  const format = new Intl.DateTimeFormat(t.locale, { timeZone: options.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const date = (iso: string) => format.format(new Date(iso));
+  const td = (text: string, className?: string) => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
   const summaryRows = report.summary
-    .map(
-      (s) =>
-        `<tr><td>${escapeHtml(s.agency.name)}</td><td>${escapeHtml(s.category)}</td><td>${escapeHtml(PURPOSE_LABELS[s.purpose] ?? s.purpose)}</td><td>${escapeHtml(s.legalBasis)}</td><td class="num">${s.reads}</td><td>${escapeHtml(date(s.firstRead))}</td><td>${escapeHtml(date(s.lastRead))}</td></tr>`,
-    )
+    .map((s) => `<tr>${td(s.agency.name)}${td(category(s.category))}${td(purpose(s.purpose))}${td(s.legalBasis)}${td(String(s.reads), 'num')}${td(date(s.firstRead), 'time')}${td(date(s.lastRead), 'time')}</tr>`)
     .join('\n');
   const readRows = report.reads
-    .map(
-      (r) =>
-        `<tr><td>${escapeHtml(date(r.time))}</td><td>${escapeHtml(r.agency.name)}</td><td>${escapeHtml(r.category)}</td><td><code>${escapeHtml(r.field)}</code></td><td>${escapeHtml(r.owningAgency.name)}</td><td>${escapeHtml(PURPOSE_LABELS[r.purpose] ?? r.purpose)}</td><td>${escapeHtml(r.legalBasis)}</td></tr>`,
-    )
+    .map((r) => `<tr>${td(date(r.time), 'time')}${td(r.agency.name)}${td(field(r.field))}${td(category(r.category))}${td(r.owningAgency.name)}${td(purpose(r.purpose))}${td(r.legalBasis)}</tr>`)
     .join('\n');
+  const c = t.columns;
+  const head = (...names: string[]) => `<thead><tr>${names.map((name) => `<th scope="col">${escapeHtml(name)}</th>`).join('')}</tr></thead>`;
   return `<!doctype html>
-<html lang="sv">
+<html lang="${options.language}">
 <head>
 <meta charset="utf-8">
-<title>Registerutdrag – läsningar av personuppgifter</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(t.title)}</title>
 <link rel="stylesheet" href="/audit/report.css">
 </head>
 <body>
 <main>
-<h1>Registerutdrag: vilka myndigheter har läst dina uppgifter</h1>
-<p class="lede">Register extract under article 15 GDPR: which agencies read data about you through the agencies' data exchange, when, why and on which legal basis.</p>
+<h1>${escapeHtml(t.heading)}</h1>
+<p class="lede">${escapeHtml(t.lede)}</p>
 <dl class="meta">
-<dt>Personnummer</dt><dd>${escapeHtml(report.subject)}</dd>
-<dt>Framställt / produced</dt><dd>${escapeHtml(date(report.generatedAt))}</dd>
-<dt>Antal läsningar / reads</dt><dd>${report.reads.length}</dd>
+<dt>${escapeHtml(t.personnummer)}</dt><dd>${escapeHtml(report.subject)}</dd>
+<dt>${escapeHtml(t.produced)}</dt><dd>${escapeHtml(date(report.generatedAt))}</dd>
+<dt>${escapeHtml(t.reads)}</dt><dd>${report.reads.length}</dd>
+<dt>${escapeHtml(t.covers)}</dt><dd class="scope" data-scope="${escapeHtml(report.scope.agency?.id ?? '*')}">${escapeHtml(report.scope.agency ? t.coversAgency(report.scope.agency.name) : t.coversAll)}</dd>
 </dl>
-<h2>Sammanfattning / summary</h2>
-${report.summary.length === 0 ? '<p>Inga läsningar registrerade. No reads recorded.</p>' : `<table><thead><tr><th>Myndighet / agency</th><th>Kategori / category</th><th>Ändamål / purpose</th><th>Rättslig grund / legal basis</th><th>Antal</th><th>Första</th><th>Senaste</th></tr></thead><tbody>\n${summaryRows}\n</tbody></table>`}
-<h2>Alla läsningar / every read</h2>
-${report.reads.length === 0 ? '<p>–</p>' : `<table><thead><tr><th>Tid / time</th><th>Myndighet / agency</th><th>Kategori</th><th>Uppgift / field</th><th>Från / from</th><th>Ändamål / purpose</th><th>Rättslig grund / legal basis</th></tr></thead><tbody>\n${readRows}\n</tbody></table>`}
-<p class="note">Handläggare anges endast som myndighet. Officials are shown only as their agency. Questions: contact the agency's data protection officer (dataskyddsombud), or Integritetsskyddsmyndigheten (IMY).</p>
+<h2>${escapeHtml(t.summary)}</h2>
+${report.summary.length === 0 ? `<p>${escapeHtml(t.none)}</p>` : `<table>${head(c.agency, c.category, c.purpose, c.basis, c.count, c.first, c.last)}<tbody>\n${summaryRows}\n</tbody></table>`}
+<h2>${escapeHtml(t.every)}</h2>
+${report.reads.length === 0 ? '<p>–</p>' : `<table>${head(c.time, c.agency, c.field, c.category, c.from, c.purpose, c.basis)}<tbody>\n${readRows}\n</tbody></table>`}
+<p class="note">${escapeHtml(t.note)}</p>
 </main>
 </body>
 </html>

@@ -48,6 +48,8 @@ export interface AuditApiConfig {
   /** For the personal-data category of each field in the citizen report. */
   readonly supergraphPath: string;
   readonly consoleDir: string;
+  /** Lifetime of the officer sessions the console opens (POST /audit/session); it renews them before they end. */
+  readonly sessionSeconds: number;
 }
 
 export const DEV_CONFIDENTIALITY_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'confidentiality.json');
@@ -124,6 +126,8 @@ export function loadAuditApiConfig(env: NodeJS.ProcessEnv = process.env): AuditA
       AUDIT_CONFIDENTIALITY_PATH: envField.string(DEV_CONFIDENTIALITY_PATH),
       SUPERGRAPH_PATH: envField.string(DEFAULT_SUPERGRAPH_PATH),
       AUDIT_CONSOLE_DIR: envField.string(DEFAULT_CONSOLE_DIR),
+      // Short: a session outlives neither a removal from the registry (checked per request anyway) nor a lunch break by much.
+      AUDIT_SESSION_SECONDS: envField.positiveInt(600).refine((seconds) => seconds >= 60 && seconds <= 3600, 'expected 60..3600 seconds'),
       AUDIT_ANOMALY_OUTSIDE_CASE_SUBJECTS: envField.positiveInt(3),
       AUDIT_ANOMALY_SUBJECTS_PER_CASE: envField.positiveInt(20),
       AUDIT_ANOMALY_PROTECTED_READS: envField.positiveInt(1),
@@ -146,6 +150,7 @@ export function loadAuditApiConfig(env: NodeJS.ProcessEnv = process.env): AuditA
     confidentialityRules: loadConfidentialityRules(confidentialityPath),
     supergraphPath: resolveFromRoot(raw.SUPERGRAPH_PATH),
     consoleDir: resolveFromRoot(raw.AUDIT_CONSOLE_DIR),
+    sessionSeconds: raw.AUDIT_SESSION_SECONDS,
     anomalies: {
       outsideCaseSubjects: raw.AUDIT_ANOMALY_OUTSIDE_CASE_SUBJECTS,
       subjectsPerCase: raw.AUDIT_ANOMALY_SUBJECTS_PER_CASE,

@@ -6,9 +6,12 @@ import { DEFAULT_CERTS_DIR } from '../config/paths.js';
 import {
   ensureDevFederation,
   issueAgencyCertificateFiles,
+  issueOfficialCertificateFiles,
   listFederationCertificates,
   revokeSerialNumber,
 } from '../identity/pki/devFederation.js';
+import { DEV_OFFICIAL_REGISTRY_PATH, OfficialRegistryError, readOfficialRegistry, type OfficialRegistry } from '../identity/officialRegistry.js';
+import { DEV_PKCS12_PASSWORD } from '../identity/pki/pkcs12.js';
 import { serialNumberOfCertificateFile } from '../identity/pki/certificateAuthorityFiles.js';
 import { federationFiles } from '../identity/pki/federationFiles.js';
 import { normaliseSerialNumber } from '../identity/pki/serialNumbers.js';
@@ -16,13 +19,17 @@ import { AgencyRegistryError, DEV_AGENCY_REGISTRY_PATH, readAgencyRegistry, type
 
 const USAGE = `Usage:
   npm run certs                                   create or renew the development federation (idempotent)
-  npm run certs -- issue <agencyId> [--days N] [--not-before ISO-8601] [--out DIR]
-  npm run certs -- revoke <agencyId|serial>       add a certificate to the CRL and re-sign it
+  npm run certs -- issue <agencyId|officialId> [--days N] [--not-before ISO-8601] [--out DIR]
+  npm run certs -- revoke <agencyId|officialId|serial>  add a certificate to the CRL and re-sign it
   npm run certs -- list                           certificates with their status
 
 Options:
   --dir DIR          federation directory (default certs/dev)
-  --registry FILE    agency registry (default src/config/dev/agencies.json)`;
+  --registry FILE    agency registry (default src/config/dev/agencies.json)
+  --officials FILE   officials registry (default src/config/dev/officials.json)
+
+Officials' personal certificates are in <dir>/officials/, also as .p12 for a browser
+(password "${DEV_PKCS12_PASSWORD}").`;
 
 /** A mistake in how the command was called: exit code 2, with the usage. */
 class UsageError extends Error {}
@@ -48,6 +55,7 @@ function parse(argv: readonly string[]) {
       options: {
         dir: { type: 'string' },
         registry: { type: 'string' },
+        officials: { type: 'string' },
         days: { type: 'string' },
         'not-before': { type: 'string' },
         out: { type: 'string' },
@@ -59,11 +67,15 @@ function parse(argv: readonly string[]) {
   }
 }
 
-function agencyOf(registry: AgencyRegistry, id: string | undefined) {
-  if (!id) throw new UsageError('Name the agency: certs issue <agencyId>.');
+/** An agency, or an official with their agency, by id. */
+function holderOf(registry: AgencyRegistry, officials: OfficialRegistry, id: string | undefined) {
+  if (!id) throw new UsageError('Name the agency or official: certs issue <agencyId|officialId>.');
   const agency = registry.byId(id);
-  if (!agency) throw new UsageError(`Unknown agency "${id}". Registered: ${registry.agencies.map((a) => a.id).join(', ')}.`);
-  return agency;
+  if (agency) return { agency };
+  const official = officials.byId(id);
+  const employer = official ? registry.byId(official.agency) : undefined;
+  if (official && employer) return { agency: employer, official };
+  throw new UsageError(`Unknown agency or official "${id}". Agencies: ${registry.agencies.map((a) => a.id).join(', ')}. Officials: ${officials.officials.map((o) => o.id).join(', ')}.`);
 }
 
 function positiveDays(raw: string | undefined): number | undefined {
@@ -90,6 +102,11 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
     }
     const dir = path.resolve(values.dir ?? DEFAULT_CERTS_DIR);
     const registryFile = path.resolve(values.registry ?? DEV_AGENCY_REGISTRY_PATH);
+    const officialsFile = path.resolve(values.officials ?? DEV_OFFICIAL_REGISTRY_PATH);
+    const registries = () => {
+      const registry = readAgencyRegistry(registryFile);
+      return { registry, officials: readOfficialRegistry(officialsFile, registry) };
+    };
     const [command, ...rest] = positionals;
     const extra = (allowed: number) => {
       if (rest.length > allowed) throw new UsageError(`Unexpected argument "${rest[allowed]}".`);
@@ -98,7 +115,7 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
     switch (command) {
       case undefined: {
         const started = Date.now();
-        const steps = await ensureDevFederation({ dir, registry: readAgencyRegistry(registryFile) });
+        const steps = await ensureDevFederation({ dir, ...registries() });
         for (const step of steps) {
           if (step.action !== 'kept') output.out(`${step.action.padEnd(8)} ${relative(step.file)}${step.reason ? ` (${step.reason})` : ''}`);
         }
@@ -108,14 +125,16 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
       }
       case 'issue': {
         extra(1);
-        const agency = agencyOf(readAgencyRegistry(registryFile), rest[0]);
-        const issued = issueAgencyCertificateFiles({
+        const { registry, officials } = registries();
+        const holder = holderOf(registry, officials, rest[0]);
+        const issue = {
           dir,
-          agency,
+          agency: holder.agency,
           ...optional('days', positiveDays(values.days)),
           ...optional('notBefore', isoDate(values['not-before'])),
           ...optional('outDir', values.out === undefined ? undefined : path.resolve(values.out)),
-        });
+        };
+        const issued = holder.official ? issueOfficialCertificateFiles({ ...issue, official: holder.official }) : issueAgencyCertificateFiles(issue);
         output.out(`issued   ${relative(issued.certificatePath)} (serial ${issued.serialNumber})`);
         return 0;
       }
@@ -123,7 +142,8 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
         extra(1);
         const target = rest[0];
         if (!target) throw new UsageError('Name what to revoke: certs revoke <agencyId|serial>.');
-        const serialNumber = resolveSerial(dir, readAgencyRegistry(registryFile), target);
+        const { registry, officials } = registries();
+        const serialNumber = resolveSerial(dir, registry, officials, target);
         const result = revokeSerialNumber({ dir, serialNumber });
         output.out(
           result.alreadyRevoked
@@ -149,7 +169,7 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
       output.err(`certs: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof AgencyRegistryError) {
+    if (error instanceof AgencyRegistryError || error instanceof OfficialRegistryError) {
       output.err(`certs: ${error.message}`);
       return 1;
     }
@@ -163,16 +183,16 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
-/** An agency id names its current certificate in the directory; anything else must be a hex serial. */
-function resolveSerial(dir: string, registry: AgencyRegistry, target: string): string {
-  const agency = registry.byId(target);
-  if (agency) {
-    const file = federationFiles(dir).agencyCertificate(agency.id).certificate;
-    if (!existsSync(file)) throw new UsageError(`Agency "${agency.id}" has no certificate at ${relative(file)}.`);
+/** An agency or official id names its current certificate in the directory; anything else must be a hex serial. */
+function resolveSerial(dir: string, registry: AgencyRegistry, officials: OfficialRegistry, target: string): string {
+  const files = federationFiles(dir);
+  const file = registry.byId(target) ? files.agencyCertificate(target).certificate : officials.byId(target) ? files.officialCertificate(target).certificate : undefined;
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new UsageError(`"${target}" has no certificate at ${relative(file)}.`);
     return serialNumberOfCertificateFile(file);
   }
   if (/^[0-9A-Fa-f:]{2,}$/.test(target)) return normaliseSerialNumber(target);
-  throw new UsageError(`"${target}" is neither a registered agency nor a hexadecimal serial number.`);
+  throw new UsageError(`"${target}" is neither a registered agency or official nor a hexadecimal serial number.`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     try {
       deps.reloadAgreements();
       deps.registry.reload();
+      deps.officials.reload();
       deps.trust.reload();
       deps.trustedDocuments?.reload();
       logger.info('configuration reloaded');

@@ -6,6 +6,8 @@ import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, DEFAULT_SUPERGRAPH_PATH, REPO_ROOT
 import { envField, parseEnv, ConfigError } from '../config/parseEnv.js';
 import { ensureDevFederation } from '../identity/pki/devFederation.js';
 import { readAgencyRegistry } from '../identity/registry.js';
+import { DEV_OFFICIAL_REGISTRY_PATH, readOfficialRegistry } from '../identity/officialRegistry.js';
+import { DEV_PKCS12_PASSWORD } from '../identity/pki/pkcs12.js';
 import { ensurePopulation, samplePersons } from '../population/index.js';
 import { composeReferenceSupergraph } from './compose.js';
 import { startService, type ServiceProcess } from './processes.js';
@@ -26,7 +28,8 @@ async function main(): Promise<void> {
   const dataDir = resolveFromRoot(env.DATA_DIR);
   const certsDir = resolveFromRoot(env.CERTS_DIR);
 
-  const steps = await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
+  const registry = readAgencyRegistry();
+  const steps = await ensureDevFederation({ dir: certsDir, registry, officials: readOfficialRegistry(DEV_OFFICIAL_REGISTRY_PATH, registry) });
   const created = steps.filter((s) => s.action !== 'kept');
   say(created.length > 0 ? `certificates: created ${created.length} files in ${path.relative(REPO_ROOT, certsDir)}/` : 'certificates: present');
 
@@ -103,6 +106,10 @@ Try, in another terminal (Malmö stad's social services, case handling):
   npm run query -- --as malmo-stad --purpose CASE_HANDLING --case SOC-2026-0001 --subject ${subject} \\
     'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status } } }' \\
     --variables '{"p":"${subject}"}'
+
+Audit console for privacy officers: ${new URL('/audit', url).href}. Import a personal certificate
+into the browser first, e.g. certs/dev/officials/dso-skv-1.p12 (Skatteverket's data protection
+officer; password "${DEV_PKCS12_PASSWORD}"), or imy-insp-1.p12 for the supervisory authority.
 
 Ctrl-C stops everything.`);
 }

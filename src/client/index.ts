@@ -4,3 +4,5 @@ export { mintRequestToken, organisationNumberOfCertificate } from './mintRequest
 export type { MintRequestTokenOptions, RequestTokenClaims } from './mintRequestToken.js';
 export { runOperation } from './runOperation.js';
 export type { TypedDocument, RunOperationOptions } from './runOperation.js';
+export { hsaIdOfCertificate, mintOfficerToken } from './mintOfficerToken.js';
+export type { MintOfficerTokenOptions } from './mintOfficerToken.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_TOKEN_AUDIENCE } from '../identity/requestToken.js';
 import { DEV_AGENCY_REGISTRY_PATH } from '../identity/registry.js';
+import { DEV_OFFICIAL_REGISTRY_PATH } from '../identity/officialRegistry.js';
 import type { TrustStoreFiles } from '../identity/trustStore.js';
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, resolveFromRoot } from './paths.js';
@@ -14,6 +15,8 @@ export interface IdentityConfig {
   readonly gatewaySigningKeyPath: string;
   readonly auditKeysPath: string;
   readonly agencyRegistryPath: string;
+  /** Officials (privacy officers, supervisors, operators) and the HSA-ids of their personal certificates. */
+  readonly officialRegistryPath: string;
   readonly tokenAudience: string;
 }
 
@@ -34,6 +37,7 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): Identi
       GATEWAY_SIGNING_KEY_PATH: envField.optionalString(),
       AUDIT_KEYS_PATH: envField.optionalString(),
       AGENCY_REGISTRY_PATH: envField.string(DEV_AGENCY_REGISTRY_PATH),
+      OFFICIAL_REGISTRY_PATH: envField.string(DEV_OFFICIAL_REGISTRY_PATH),
       REQUEST_TOKEN_AUDIENCE: envField.string(DEFAULT_TOKEN_AUDIENCE),
     },
     env,
@@ -54,6 +58,7 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): Identi
     gatewaySigningKeyPath: file(raw.GATEWAY_SIGNING_KEY_PATH, 'gateway-signing.jwk.json'),
     auditKeysPath: file(raw.AUDIT_KEYS_PATH, 'audit-keys.json'),
     agencyRegistryPath: resolveFromRoot(raw.AGENCY_REGISTRY_PATH),
+    officialRegistryPath: resolveFromRoot(raw.OFFICIAL_REGISTRY_PATH),
     tokenAudience: raw.REQUEST_TOKEN_AUDIENCE,
   };
 }

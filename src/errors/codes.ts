@@ -20,6 +20,10 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   CLIENT_CERTIFICATE_WRONG_USAGE: 401,
   AGENCY_NOT_REGISTERED: 401,
   AGENCY_SUSPENDED: 401,
+  /** An agency's system certificate where an official's personal certificate is needed (/audit, /metrics). */
+  PERSONAL_CERTIFICATE_REQUIRED: 401,
+  /** A personal certificate whose HSA-id is not in the officials registry (for the certificate's agency). */
+  OFFICIAL_NOT_REGISTERED: 401,
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
   TOKEN_SIGNATURE_INVALID: 401,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { GatewayDependencies } from '../createGateway.js';
 import type { IdentityConfig } from '../config/identityConfig.js';
-import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, readGatewaySigningKey } from '../identity/index.js';
+import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, openOfficialRegistry, readGatewaySigningKey, type OfficialRegistryHolder } from '../identity/index.js';
 import { loadAgreements, type Agreement } from '../policy/agreements.js';
 import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAccessLog.js';
 import type { AccessLogConfig } from '../config/accessLogConfig.js';
@@ -17,6 +17,7 @@ export interface LoadedDependencies extends GatewayDependencies {
   /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
   readonly openedAccessLog: OpenedAccessLog;
   readonly registry: AgencyRegistryHolder;
+  readonly officials: OfficialRegistryHolder;
   /** Re-reads the agreements (SIGHUP); an invalid file keeps the previous agreements and throws. */
   reloadAgreements(): void;
   /** Releases files, watchers and the access log. */
@@ -45,6 +46,10 @@ export async function loadGatewayDependencies(options: {
     watch: true,
     onError: (error) => warn(`agency registry reload refused: ${error.message}`),
   });
+  const officials = openOfficialRegistry(options.identity.officialRegistryPath, registry, {
+    watch: true,
+    onError: (error) => warn(`officials registry reload refused: ${error.message}`),
+  });
   const trust = new TrustStore(options.identity.trust, { watch: true, onError: (error) => warn(`trust store reload refused: ${error.message}`) });
   const knownAgencies = new Set(registry.agencies.map((a) => a.id));
   let agreements: Agreement[] = loadAgreements(options.agreementsPath, knownAgencies);
@@ -58,10 +63,12 @@ export async function loadGatewayDependencies(options: {
     },
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
+  const replayCache = redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache();
   const dependencies: LoadedDependencies = {
     trust,
     registry,
-    replayCache: redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache(),
+    officials,
+    replayCache,
     ...(redis ? { redis } : {}),
     tokenAudience: options.identity.tokenAudience,
     signingKey,
@@ -82,6 +89,10 @@ export async function loadGatewayDependencies(options: {
       createAuditRoute({
         registry,
         trust,
+        officials,
+        signingKey,
+        replayCache,
+        audience: officerAudience(options.identity.tokenAudience),
         store: opened.store,
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
@@ -94,6 +105,7 @@ export async function loadGatewayDependencies(options: {
     },
     async close() {
       registry.close();
+      officials.close();
       trust.close();
       await opened.accessLog.close();
       await redis?.close();

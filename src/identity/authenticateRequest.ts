@@ -30,6 +30,11 @@ export async function authenticateRequest(request: IncomingMessage, requestId: s
   }
   const now = authentication.now?.() ?? new Date();
   const client = verifyTlsClient(socket as TLSSocket, { registry: authentication.registry, trust: authentication.trust, now });
+  // An official's personal certificate is for the gateway's own functions (audit, metrics); it
+  // must not act as the agency's system and sign its request tokens.
+  if (client.hsaId !== undefined) {
+    throw new GatewayError('CLIENT_CERTIFICATE_WRONG_USAGE', "A personal certificate cannot call the partner API; use the agency's system certificate.", { reason: 'PERSONAL_CERTIFICATE' });
+  }
   return verifyRequestToken(requestTokenFromHeaders(request.headers), {
     certificateThumbprint: client.thumbprint,
     certificatePublicKey: client.publicKey,

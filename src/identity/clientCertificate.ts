@@ -5,6 +5,7 @@ import { readCertificateFields } from './pki/certificateFields.js';
 import { OID } from './pki/oids.js';
 import { normaliseSerialNumber } from './pki/serialNumbers.js';
 import { organisationNumberInSubject, type CertificateOrganisationNumber } from './organisationNumber.js';
+import { hsaIdInSubject, type CertificateHsaId } from './hsaId.js';
 import type { AgencyRegistry, RegisteredAgency } from './registry.js';
 import type { ClientCertificateTrust } from './trustStore.js';
 
@@ -21,6 +22,11 @@ export interface VerifiedClientCertificate {
   readonly publicKey: KeyObject;
   readonly certificate: X509Certificate;
   readonly serialNumber: string;
+  /**
+   * The HSA-id of an official's personal certificate (subject serialNumber); undefined for an
+   * agency's system certificate. See ./hsaId.ts.
+   */
+  readonly hsaId: string | undefined;
 }
 
 export interface ClientCertificateInput {
@@ -100,7 +106,7 @@ interface CertificateFacts {
   readonly validFrom: number;
   readonly validTo: number;
   /** Undefined when a field is in an encoding we do not read (e.g. a UniversalString name). */
-  readonly fields: { readonly clientAuth: boolean; readonly named: CertificateOrganisationNumber } | undefined;
+  readonly fields: { readonly clientAuth: boolean; readonly named: CertificateOrganisationNumber; readonly hsaId: CertificateHsaId } | undefined;
   /** The key the request token must be signed with. */
   readonly publicKey: KeyObject;
   readonly serialNumber: string;
@@ -126,7 +132,7 @@ function certificateFacts(certificate: X509Certificate, authorities: readonly X5
     const read = readCertificateFields(certificate.raw);
     // Stricter than RFC 5280, where a certificate without the extension may serve any purpose:
     // agency certificates are issued for clientAuth explicitly, and server certificates must not pass.
-    fields = { clientAuth: read.extendedKeyUsage?.includes(OID.clientAuth) ?? false, named: organisationNumberInSubject(read.subject) };
+    fields = { clientAuth: read.extendedKeyUsage?.includes(OID.clientAuth) ?? false, named: organisationNumberInSubject(read.subject), hsaId: hsaIdInSubject(read.subject) };
   } catch {
     fields = undefined;
   }
@@ -170,12 +176,16 @@ export function verifyClientCertificate(input: ClientCertificateInput): Verified
   // The organisation number stays out of the error: for a sole trader it is a personnummer.
   const named = facts.fields.named;
   if ('problem' in named) throw certificateError('CLIENT_CERTIFICATE_INVALID', named.problem);
+  // An official's HSA-id names the employer too: a certificate naming two organisations proves neither.
+  const personal = facts.fields.hsaId;
+  if (personal && 'problem' in personal) throw certificateError('CLIENT_CERTIFICATE_INVALID', personal.problem);
+  if (personal && personal.organisationNumber !== named.organisationNumber) throw certificateError('CLIENT_CERTIFICATE_INVALID', 'CONFLICTING_ORGANISATION_NUMBERS');
   const agency = input.registry.byOrganisationNumber(named.organisationNumber);
   if (!agency) throw new GatewayError('AGENCY_NOT_REGISTERED', 'The organisation in the client certificate is not registered in the federation.');
   if (agency.status === 'SUSPENDED') {
     throw new GatewayError('AGENCY_SUSPENDED', `Agency ${agency.id} is suspended from the federation.`, { agency: agency.id });
   }
-  return { agency, thumbprint: facts.thumbprint, publicKey: facts.publicKey, certificate, serialNumber: facts.serialNumber };
+  return { agency, thumbprint: facts.thumbprint, publicKey: facts.publicKey, certificate, serialNumber: facts.serialNumber, hsaId: personal?.hsaId };
 }
 
 /** verifyClientCertificate for the TLS socket of a request (server with requestCert, rejectUnauthorized false). */

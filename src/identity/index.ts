@@ -16,6 +16,28 @@ export {
   readAgencyRegistry,
 } from './registry.js';
 export type { AgencyRegistry, AgencyRegistryHolderOptions, AgencyRole, AgencyStatus, RegisteredAgency } from './registry.js';
+export { authenticateOperator, identifyOfficial } from './authenticateOfficial.js';
+export type { IdentifiedOfficial, OfficialAuthentication } from './authenticateOfficial.js';
+export {
+  DEV_OFFICIAL_REGISTRY_PATH,
+  OFFICIAL_ROLES,
+  OfficialRegistryError,
+  OfficialRegistryHolder,
+  officialHoldsRole,
+  openOfficialRegistry,
+  parseOfficialRegistry,
+  readOfficialRegistry,
+} from './officialRegistry.js';
+export type { OfficialRegistry, OfficialRole, RegisteredOfficial } from './officialRegistry.js';
+export {
+  assertRole,
+  issueOfficerSession,
+  officerAudience,
+  OFFICER_SESSION_ISSUER,
+  sessionVerificationKey,
+  verifyOfficerToken,
+} from './officerToken.js';
+export type { OfficerTokenVerification, VerifiedOfficerToken } from './officerToken.js';
 export { MemoryReplayCache } from './replayCache.js';
 export type { ReplayCache, ReplayClaim } from './replayCache.js';
 export {

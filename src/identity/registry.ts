@@ -1,9 +1,10 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config/paths.js';
 import type { AgencyIdentity } from './callerContext.js';
 import { hasOrganisationNumberForm, hasValidOrganisationNumberCheckDigit } from './organisationNumber.js';
+import { duplicateProblems, expected, readRegistryJson, RegistryFileError, schemaProblems } from './registryFile.js';
+import { WatchedFile, type WatchedFileOptions } from './watchedFile.js';
 
 /**
  * The agency registry: which organisations may connect, in which roles, and whether they are
@@ -11,7 +12,12 @@ import { hasOrganisationNumberForm, hasValidOrganisationNumberCheckDigit } from 
  * that number into an agency of the federation.
  */
 
-export const AGENCY_ROLES = ['CLIENT', 'DATA_OWNER', 'PRIVACY_OFFICER', 'SUPERVISOR'] as const;
+/**
+ * CLIENT reads, DATA_OWNER serves a subgraph, PRIVACY_OFFICER and SUPERVISOR may audit the
+ * access log (through their registered officials), OPERATOR runs the exchange (its registered
+ * operators read /metrics).
+ */
+export const AGENCY_ROLES = ['CLIENT', 'DATA_OWNER', 'PRIVACY_OFFICER', 'SUPERVISOR', 'OPERATOR'] as const;
 export type AgencyRole = (typeof AGENCY_ROLES)[number];
 export const AGENCY_STATUSES = ['ACTIVE', 'SUSPENDED'] as const;
 export type AgencyStatus = (typeof AGENCY_STATUSES)[number];
@@ -29,15 +35,12 @@ export interface AgencyRegistry {
 
 export const DEV_AGENCY_REGISTRY_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agencies.json');
 
-export class AgencyRegistryError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.length === 1 ? (problems[0] ?? '') : `Invalid agency registry:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export class AgencyRegistryError extends RegistryFileError {
+  constructor(problems: readonly string[]) {
+    super(problems, 'agency registry');
     this.name = 'AgencyRegistryError';
   }
 }
-
-/** A missing field says so; a present but wrong one says what was expected. */
-const expected = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `expected ${what}`);
 
 const agencySchema = z.strictObject({
   id: z
@@ -59,23 +62,6 @@ const registrySchema = z.strictObject(
   { agencies: z.array(agencySchema, { error: expected('an array of agencies') }) },
   { error: (issue) => (issue.code === 'invalid_type' ? 'expected an object with an "agencies" array' : undefined) },
 );
-
-function formatPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)), '');
-}
-
-function duplicateProblems(agencies: readonly RegisteredAgency[], source: string): string[] {
-  const problems: string[] = [];
-  for (const field of ['id', 'organisationNumber'] as const) {
-    const firstSeen = new Map<string, number>();
-    agencies.forEach((agency, index) => {
-      const earlier = firstSeen.get(agency[field]);
-      if (earlier === undefined) firstSeen.set(agency[field], index);
-      else problems.push(`${source}: agencies[${index}].${field}: duplicate of agencies[${earlier}].${field} "${agency[field]}"`);
-    });
-  }
-  return problems;
-}
 
 class StaticAgencyRegistry implements AgencyRegistry {
   readonly #byOrganisationNumber: ReadonlyMap<string, RegisteredAgency>;
@@ -101,49 +87,19 @@ class StaticAgencyRegistry implements AgencyRegistry {
  */
 export function parseAgencyRegistry(value: unknown, source: string): AgencyRegistry {
   const result = registrySchema.safeParse(value);
-  if (!result.success) {
-    throw new AgencyRegistryError(
-      result.error.issues.map((issue) => {
-        const at = formatPath(issue.path);
-        return `${source}: ${at ? `${at}: ` : ''}${issue.message}`;
-      }),
-    );
-  }
+  if (!result.success) throw new AgencyRegistryError(schemaProblems(result.error, source));
   const agencies = result.data.agencies.map((agency) => Object.freeze({ ...agency, roles: Object.freeze([...agency.roles]) }));
-  const duplicates = duplicateProblems(agencies, source);
+  const duplicates = duplicateProblems(agencies, ['id', 'organisationNumber'], 'agencies', source);
   if (duplicates.length > 0) throw new AgencyRegistryError(duplicates);
   return new StaticAgencyRegistry(agencies);
 }
 
-function describe(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative && !relative.startsWith('..') ? relative : file;
-}
-
 export function readAgencyRegistry(file: string = DEV_AGENCY_REGISTRY_PATH): AgencyRegistry {
-  const source = describe(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AgencyRegistryError([`${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new AgencyRegistryError([`${source}: not valid JSON (${(error as Error).message})`]);
-  }
+  const { json, source } = readRegistryJson(file, (problems) => new AgencyRegistryError(problems));
   return parseAgencyRegistry(json, source);
 }
 
-export interface AgencyRegistryHolderOptions {
-  /** Reload when the file changes. Off by default; an explicit reload() always works. */
-  readonly watch?: boolean;
-  readonly onReload?: (registry: AgencyRegistry) => void;
-  /** Called with the problems of a rejected reload; the previous registry stays in force. */
-  readonly onError?: (error: AgencyRegistryError) => void;
-}
+export type AgencyRegistryHolderOptions = WatchedFileOptions<AgencyRegistry, AgencyRegistryError>;
 
 export type ReloadResult = { readonly ok: true; readonly registry: AgencyRegistry } | { readonly ok: false; readonly error: AgencyRegistryError };
 
@@ -152,61 +108,38 @@ export type ReloadResult = { readonly ok: true; readonly registry: AgencyRegistr
  * agency out, so an invalid file is reported and the last good registry stays in force.
  */
 export class AgencyRegistryHolder implements AgencyRegistry {
-  #current: AgencyRegistry;
-  #watcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  readonly #file: WatchedFile<AgencyRegistry, AgencyRegistryError>;
 
   /** Throws AgencyRegistryError when the file is invalid at start: there is no last good registry yet. */
   constructor(
     readonly file: string,
-    private readonly options: AgencyRegistryHolderOptions = {},
+    options: AgencyRegistryHolderOptions = {},
   ) {
-    this.#current = readAgencyRegistry(file);
-    if (options.watch) this.#watch();
+    this.#file = new WatchedFile(file, readAgencyRegistry, (error): error is AgencyRegistryError => error instanceof AgencyRegistryError, options);
   }
 
   get current(): AgencyRegistry {
-    return this.#current;
+    return this.#file.current;
   }
 
   get agencies(): readonly RegisteredAgency[] {
-    return this.#current.agencies;
+    return this.current.agencies;
   }
 
   byOrganisationNumber(organisationNumber: string): RegisteredAgency | undefined {
-    return this.#current.byOrganisationNumber(organisationNumber);
+    return this.current.byOrganisationNumber(organisationNumber);
   }
 
   byId(id: string): RegisteredAgency | undefined {
-    return this.#current.byId(id);
+    return this.current.byId(id);
   }
 
   reload(): ReloadResult {
-    try {
-      this.#current = readAgencyRegistry(this.file);
-      this.options.onReload?.(this.#current);
-      return { ok: true, registry: this.#current };
-    } catch (error) {
-      if (!(error instanceof AgencyRegistryError)) throw error;
-      this.options.onError?.(error);
-      return { ok: false, error };
-    }
+    const result = this.#file.reload();
+    return result.ok ? { ok: true, registry: result.value } : result;
   }
 
   close(): void {
-    clearTimeout(this.#debounce);
-    this.#watcher?.close();
-    this.#watcher = undefined;
-  }
-
-  #watch(): void {
-    // The directory is watched, not the file: editors and config management replace the file by
-    // renaming a new one over it, which a watch on the old inode would never see.
-    const name = path.basename(this.file);
-    this.#watcher = watch(path.dirname(this.file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
-      clearTimeout(this.#debounce);
-      this.#debounce = setTimeout(() => this.reload(), 50);
-    });
+    this.#file.close();
   }
 }

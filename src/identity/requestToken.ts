@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { GatewayError, type GatewayErrorCode, type GatewayErrorDetails } from '../errors/index.js';
+import { GatewayError, type GatewayErrorDetails } from '../errors/index.js';
 import { InvalidPersonnummerError, isValidPersonnummer, parsePersonnummer } from '../personnummer/index.js';
 import { isPurpose } from '../policy/purposes.js';
 import type { AgencyIdentity, CallerContext } from './callerContext.js';
 import type { ReplayCache } from './replayCache.js';
-import { JwsVerificationError, verifyCompactJws } from './compactJws.js';
+import { checkAudience, checkBinding, checkTimes, claimTokenId, DEFAULT_CLOCK_TOLERANCE_SECONDS, identifierClaim, invalidClaim as invalidTokenClaim, requireClaims, verifiedClaims } from './boundToken.js';
 
 export { algorithmsForKey } from './compactJws.js';
 
@@ -18,7 +18,7 @@ export { algorithmsForKey } from './compactJws.js';
 
 export const DEFAULT_TOKEN_AUDIENCE = 'agency-exchange-gateway';
 export const MAX_TOKEN_LIFETIME_SECONDS = 300;
-export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+export { DEFAULT_CLOCK_TOLERANCE_SECONDS };
 export const MAX_SUBJECTS = 100;
 export const MAX_CASE_LENGTH = 100;
 const MAX_ID_LENGTH = 200;
@@ -39,61 +39,17 @@ export interface RequestTokenVerification {
   readonly clockToleranceSeconds?: number;
 }
 
-function tokenError(code: GatewayErrorCode, message: string, details: GatewayErrorDetails = {}): GatewayError {
-  return new GatewayError(code, message, details);
-}
+const KIND = 'request token';
 
-const invalidClaim = (claim: string, message: string, details: GatewayErrorDetails = {}) =>
-  tokenError('TOKEN_INVALID_CLAIM', `Request token claim "${claim}" ${message}`, { claim, ...details });
+const invalidClaim = (claim: string, message: string, details: GatewayErrorDetails = {}) => invalidTokenClaim(KIND, claim, message, details);
 
 /** The token from `Authorization: Bearer <jwt>`; undefined when there is none. */
 export function requestTokenFromHeaders(headers: IncomingHttpHeaders): string | undefined {
   const value = headers.authorization;
   if (value === undefined || value.trim() === '') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
-  if (!match?.[1]) throw tokenError('TOKEN_INVALID', 'The Authorization header must be "Bearer <request token>".');
+  if (!match?.[1]) throw new GatewayError('TOKEN_INVALID', 'The Authorization header must be "Bearer <token>".');
   return match[1];
-}
-
-/** The token's claims, once its signature verifies with the certificate's key. */
-function verifiedPayload(jwt: string, key: KeyObject): Record<string, unknown> {
-  let payload: Buffer;
-  try {
-    payload = verifyCompactJws(jwt, key);
-  } catch (error) {
-    if (!(error instanceof JwsVerificationError)) throw error;
-    switch (error.problem) {
-      case 'SIGNATURE_INVALID':
-        throw tokenError('TOKEN_SIGNATURE_INVALID', 'The request token is not signed with the key of the client certificate.');
-      case 'ALGORITHM_NOT_ALLOWED':
-        throw tokenError('TOKEN_SIGNATURE_INVALID', 'The request token is signed with an algorithm the client certificate key cannot have produced.', {
-          reason: 'ALGORITHM_NOT_ALLOWED',
-        });
-      case 'KEY_TOO_SHORT':
-        throw tokenError('TOKEN_SIGNATURE_INVALID', 'The client certificate key is too short to sign request tokens (RSA needs 2048 bits or more).', { reason: 'KEY_TOO_SHORT' });
-      default:
-        throw tokenError('TOKEN_INVALID', 'The request token is not a well-formed signed JWT.', { reason: error.problem });
-    }
-  }
-  let claims: unknown;
-  try {
-    claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch {
-    throw tokenError('TOKEN_INVALID', 'The request token payload is not JSON.');
-  }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-    throw tokenError('TOKEN_INVALID', 'The request token payload is not a JSON object.');
-  }
-  return claims as Record<string, unknown>;
-}
-
-function identifier(claims: Record<string, unknown>, claim: string, maxLength: number): string {
-  const value = claims[claim];
-  // Control characters would let a caller forge lines in logs that record this value.
-  if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw invalidClaim(claim, `must be a non-empty string of at most ${maxLength} printable characters.`);
-  }
-  return value;
 }
 
 /**
@@ -101,14 +57,8 @@ function identifier(claims: Record<string, unknown>, claim: string, maxLength: n
  * else first). Testing that before parsing spares the usual pseudonymous id the thrown and caught
  * parse error, whose stack trace costs more than the rest of the claim checks.
  */
-function mayBePersonnummer(value: string): boolean {
+export function mayBePersonnummer(value: string): boolean {
   return /^[\d-]+$/.test(value.trim());
-}
-
-function numericDate(claims: Record<string, unknown>, claim: string): number {
-  const value = claims[claim];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidClaim(claim, 'must be a NumericDate (seconds since 1970).');
-  return value;
 }
 
 /**
@@ -137,60 +87,31 @@ function subjectsOf(value: unknown): string[] {
  * rejected token does not use up its id.
  */
 export async function verifyRequestToken(jwt: string | undefined, options: RequestTokenVerification): Promise<CallerContext> {
-  if (jwt === undefined || jwt.trim() === '') throw tokenError('TOKEN_MISSING', 'A request token (Authorization: Bearer <jwt>) is required.');
-  const claims = verifiedPayload(jwt.trim(), options.certificatePublicKey);
-
-  const missing = REQUIRED_CLAIMS.find((claim) => claims[claim] === undefined);
-  if (missing) throw tokenError('TOKEN_MISSING_CLAIM', `The request token has no "${missing}" claim.`, { claim: missing });
+  if (jwt === undefined || jwt.trim() === '') throw new GatewayError('TOKEN_MISSING', 'A request token (Authorization: Bearer <jwt>) is required.');
+  const claims = verifiedClaims(jwt.trim(), options.certificatePublicKey, KIND);
+  requireClaims(claims, REQUIRED_CLAIMS, KIND);
 
   if (claims['iss'] !== options.agency.organisationNumber) {
-    throw tokenError('TOKEN_ISSUER_MISMATCH', 'The request token "iss" is not the organisation number of the client certificate.', {
+    throw new GatewayError('TOKEN_ISSUER_MISMATCH', 'The request token "iss" is not the organisation number of the client certificate.', {
       agency: options.agency.id,
     });
   }
-  const cnf = claims['cnf'];
-  if (typeof cnf !== 'object' || cnf === null || (cnf as Record<string, unknown>)['x5t#S256'] !== options.certificateThumbprint) {
-    throw tokenError('TOKEN_NOT_BOUND', 'The request token is not bound to the client certificate (cnf.x5t#S256).');
-  }
-  const audience = options.audience ?? DEFAULT_TOKEN_AUDIENCE;
-  const aud = claims['aud'];
-  if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) {
-    throw invalidClaim('aud', `must be "${audience}".`);
-  }
-
+  checkBinding(claims, options.certificateThumbprint, KIND);
+  checkAudience(claims, options.audience ?? DEFAULT_TOKEN_AUDIENCE, KIND);
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const iat = numericDate(claims, 'iat');
-  const exp = numericDate(claims, 'exp');
-  if (exp <= iat) throw invalidClaim('exp', 'must be later than "iat".');
-  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) {
-    throw tokenError('TOKEN_LIFETIME_TOO_LONG', `A request token may live at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds (exp - iat).`, {
-      maxSeconds: MAX_TOKEN_LIFETIME_SECONDS,
-    });
-  }
-  if (now > exp + tolerance) throw tokenError('TOKEN_EXPIRED', 'The request token has expired.');
-  if (iat > now + tolerance) throw invalidClaim('iat', 'is in the future; check the client clock.');
-  if (claims['nbf'] !== undefined && numericDate(claims, 'nbf') > now + tolerance) throw invalidClaim('nbf', 'is in the future.');
+  const times = checkTimes(claims, { now: options.now ?? new Date(), toleranceSeconds: tolerance, maxLifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS, kind: KIND });
 
   const purpose = claims['purpose'];
   if (!isPurpose(purpose)) throw invalidClaim('purpose', 'is not a registered purpose.');
-  const caseId = identifier(claims, 'case', MAX_CASE_LENGTH);
-  const official = identifier(claims, 'sub', MAX_ID_LENGTH);
+  const caseId = identifierClaim(claims, 'case', MAX_CASE_LENGTH, KIND);
+  const official = identifierClaim(claims, 'sub', MAX_ID_LENGTH, KIND);
   // The official is identified pseudonymously; a personnummer here would put one in every log line.
   if (mayBePersonnummer(official) && isValidPersonnummer(official)) throw invalidClaim('sub', 'must be a pseudonymous id, not a personnummer.');
   const subjects = subjectsOf(claims['subjects']);
-  const jti = identifier(claims, 'jti', MAX_ID_LENGTH);
+  const jti = identifierClaim(claims, 'jti', MAX_ID_LENGTH, KIND);
 
   // Scoped by issuer: ids are unique per agency, and one agency must not be able to burn another's.
-  const claimed = await options.replayCache.claim({
-    id: `${options.agency.organisationNumber}/${jti}`,
-    issuedAt: new Date(iat * 1000),
-    acceptableUntil: new Date((exp + tolerance) * 1000),
-    clockToleranceMs: tolerance * 1000,
-  });
-  if (!claimed) {
-    throw tokenError('TOKEN_REPLAYED', 'The request token has been used before; mint a fresh one (new jti) per request.');
-  }
+  await claimTokenId(options.replayCache, `${options.agency.organisationNumber}/${jti}`, times, tolerance, KIND);
   return {
     agency: options.agency,
     official,

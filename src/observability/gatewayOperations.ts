@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import { GATEWAY_ERROR_HTTP_STATUS, GatewayError } from '../errors/index.js';
-import { sendError, sendJson } from '../http/apolloRequestHandler.js';
+import { GATEWAY_ERROR_HTTP_STATUS, type GatewayError } from '../errors/index.js';
+import { sendJson } from '../http/apolloRequestHandler.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { certificateStatuses, expiringWithin, type CertificateStatus } from './certificates.js';
@@ -12,6 +11,8 @@ export interface GatewayOperationsOptions {
   /** PEM of every certificate the gateway depends on, read afresh each time (they reload). */
   certificates(): readonly { readonly name: string; readonly pem: string | Buffer }[];
   isAccessLogHealthy(): boolean;
+  /** Throws a GatewayError unless the caller may read /metrics (an official registered as OPERATOR). */
+  authorizeMetrics(request: IncomingMessage): void;
   readonly certMinValidDays: number;
   readonly certWarnDays: number;
   readonly now?: () => Date;
@@ -132,14 +133,11 @@ export class GatewayOperations {
   }
 
   /**
-   * /metrics for Prometheus. Only callers whose certificate the federation CA verifies may read it:
-   * the counts name agencies, which is the federation's business, not the internet's.
+   * /metrics for Prometheus, for the exchange's operators only: the counts show which agencies
+   * read how much and are refused how often, which is no partner system's business.
    */
   async serveMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (!(request.socket as Partial<TLSSocket>).authorized) {
-      sendError(response, new GatewayError('CLIENT_CERTIFICATE_REQUIRED', 'A federation client certificate is required.'));
-      return;
-    }
+    this.options.authorizeMetrics(request);
     const { contentType, body } = await this.options.metrics.render();
     response.writeHead(200, { 'content-type': contentType });
     response.end(body);

@@ -77,8 +77,8 @@ let skatteverket: ReturnType<typeof auditClient>;
 beforeAll(async () => {
   stack = await startStack({ persons: 400 });
   await stack.deps.accessLog.record([...ordinaryWeek('tjm-normal', 100), ...ordinaryWeek('tjm-snoop', 200), ...snooping('tjm-snoop')]);
-  imy = auditClient(stack, 'imy', { official: 'imy-insp-1' });
-  skatteverket = auditClient(stack, 'skatteverket', { official: 'dso-skv-2' });
+  imy = auditClient(stack, { official: 'imy-insp-1' });
+  skatteverket = auditClient(stack, { official: 'dso-skv-1' });
 });
 
 afterAll(async () => {
@@ -119,7 +119,7 @@ describe('anomaly flags', () => {
   it('evaluates a privacy officer only over its scope: Skatteverket owns these fields and sees the same flags', async () => {
     const own = await flags(skatteverket);
     expect(own.map((f) => f.kind).sort()).toEqual((await flags(imy)).map((f) => f.kind).sort());
-    const csn = auditClient(stack, 'csn');
+    const csn = auditClient(stack, { official: 'dso-csn-1' });
     try {
       expect(await flags(csn)).toEqual([]);
     } finally {

@@ -1,13 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
+import { loadSupergraphSdl } from '../../src/gateway/loadSupergraph.js';
+import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { auditClient, ENTRY_FIELDS } from './auditClient.js';
+import { auditClient, ENTRY_FIELDS, parseCsv } from './auditClient.js';
 
 /**
  * The audit API end to end: partner queries go through the real gateway, then privacy officers
- * (certificate of an agency with the PRIVACY_OFFICER role) and the supervisor (IMY) read the log
- * at /audit/graphql over the same mTLS listener.
+ * (personal certificates of registered officials of agencies with the PRIVACY_OFFICER role) and
+ * the supervisor (IMY's inspector) read the log at /audit/graphql over the same mTLS listener.
+ * Who gets in at all is test/audit-api/auditAccess.test.ts.
  */
 
 const PERSON_QUERY = `query Person($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName } benefits { benefit } } }`;
@@ -68,9 +72,9 @@ beforeAll(async () => {
   expect((await fkOpen.query(INCOME_QUERY, { p: subject })).status).toBe(200);
   const fkOld = stack.client('forsakringskassan', { official: 'fk-kontroll-8', purpose: 'PAYMENT_CONTROL', caseId: 'FK-OLD-12', subjects: [subject] });
   expect((await fkOld.query(INCOME_QUERY, { p: subject })).status).toBe(200);
-  skatteverket = auditClient(stack, 'skatteverket', { official: 'dso-skv-1' });
-  csn = auditClient(stack, 'csn', { official: 'dso-csn-1' });
-  imy = auditClient(stack, 'imy', { official: 'imy-insp-3' });
+  skatteverket = auditClient(stack, { official: 'dso-skv-1' });
+  csn = auditClient(stack, { official: 'dso-csn-1' });
+  imy = auditClient(stack, { official: 'imy-insp-1' });
 });
 
 afterAll(async () => {
@@ -117,7 +121,7 @@ describe('audit API: scope', () => {
   });
 
   it('refuses a suspended agency before anything is read', async () => {
-    const suspended = auditClient(stack, 'test-suspended');
+    const suspended = auditClient(stack, { agency: 'test-suspended' });
     try {
       const answer = await suspended.graphql(`{ me { role } }`);
       expect(answer.status).toBe(401);
@@ -199,48 +203,123 @@ describe('audit API: filters and pagination', () => {
     expect(byDimension['owningAgency']!.map((r) => r.key)).toEqual(['skatteverket']);
   });
 
-  it('exports the current filter as CSV with one row per matching entry', async () => {
+  it('exports the current filter as CSV in the dialect Swedish Excel opens (UTF-8 BOM, semicolons, CRLF), one row per matching entry', async () => {
     const filter = { subject, clientAgency: 'malmo-stad' };
     const expected = await entries(skatteverket, filter);
     const response = await skatteverket.post('/audit/export.csv', filter);
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/csv/);
-    const [header, ...rows] = response.text.trim().split('\r\n');
-    const columns = header!.split(',');
-    const ids = rows.map((row) => row.split(',')[columns.indexOf('id')]);
-    expect(ids).toEqual(expected.entries.map((e) => e.id));
-    for (const row of rows) expect(row.split(',')[columns.indexOf('subject')]).toBe(subject);
+    expect(response.text.startsWith('\uFEFF')).toBe(true);
+    expect(response.text.endsWith('\r\n')).toBe(true);
+    expect(response.text.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    const [columns, ...rows] = parseCsv(response.text);
+    expect(columns!.slice(0, 4)).toEqual(['id', 'kind', 'time', 'localTime']);
+    expect(rows.every((row) => row.length === columns!.length)).toBe(true);
+    expect(rows.map((row) => row[columns!.indexOf('id')])).toEqual(expected.entries.map((e) => e.id));
+    for (const row of rows) {
+      const cell = (name: string) => row[columns!.indexOf(name)];
+      expect(cell('subject')).toBe(subject);
+      // Plain language beside the codes, and the local time Excel reads as a date.
+      expect(cell('localTime')).toBe(new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(cell('time')!)));
+      expect(cell('purposeLabel')).toBe('Handläggning av ärende');
+      expect(cell('kind')).toBe('ACCESS');
+    }
+    expect(rows.map((row) => row[columns!.indexOf('fieldLabel')])).toEqual(expect.arrayContaining(['Namn']));
+    // A cell with the separator in it (the legal basis) is quoted, not split.
+    expect(response.text).toMatch(/"[^"]*;[^"]*"/);
+  });
+
+  it.each([
+    ['the API spelling', 'RELEASED'],
+    ["the log's own spelling", 'released'],
+  ])('takes the outcome filter of the CSV export in %s, like the API', async (_name, outcome) => {
+    const expected = await entries(imy, { subject, kind: 'ACCESS', outcome: 'RELEASED' });
+    const response = await imy.post('/audit/export.csv', { subject, kind: 'ACCESS', outcome });
+    expect(response.status).toBe(200);
+    const [columns, ...rows] = parseCsv(response.text);
+    expect(rows.map((row) => row[columns!.indexOf('id')])).toEqual(expected.entries.map((e) => e.id));
+    expect(new Set(rows.map((row) => row[columns!.indexOf('outcome')]))).toEqual(new Set(['RELEASED']));
+  });
+
+  it('refuses an unknown outcome or kind in the CSV export with BAD_USER_INPUT naming the argument', async () => {
+    for (const [argument, value] of [['outcome', 'leaked'], ['kind', 'everything']] as const) {
+      const response = await imy.post('/audit/export.csv', { [argument]: value });
+      expect(response.status).toBe(400);
+      const error = JSON.parse(response.text).errors[0];
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+    }
+  });
+});
+
+describe('audit API: one search, one log', () => {
+  it("gives the supervisor the same entries in the list, the counts, the chart and the CSV of one search, though each query logs itself first", async () => {
+    const first = await imy.graphql<{ entries: { totalCount: number; asOf: string } }>(`{ entries(first: 1) { totalCount asOf } }`);
+    const { totalCount, asOf } = first.data!.entries;
+    expect(totalCount).toBeGreaterThan(0);
+    // Without an end, the next query already counts the first one's audit entry (the reported 21 against 20).
+    const later = await imy.graphql<{ entries: { totalCount: number } }>(`{ entries(first: 1) { totalCount } }`);
+    expect(later.data!.entries.totalCount).toBeGreaterThan(totalCount);
+    // With the first answer's asOf as the end, every view of the search sees the same entries.
+    const filter = { to: asOf };
+    const views = await imy.graphql<{ entries: { totalCount: number }; counts: Array<{ rows: Array<{ count: number }> }>; dailyVolume: { series: Array<{ counts: number[] }> } }>(
+      `query ($f: EntryFilter) { entries(filter: $f, first: 1) { totalCount } counts(filter: $f, by: [kind, purpose]) { rows { count } } dailyVolume(filter: $f, series: CLIENT_AGENCY) { series { counts } } }`,
+      { f: filter },
+    );
+    expect(views.errors).toBeUndefined();
+    expect(views.data!.entries.totalCount).toBe(totalCount);
+    for (const dimension of views.data!.counts) expect(dimension.rows.reduce((sum, row) => sum + row.count, 0)).toBe(totalCount);
+    expect(views.data!.dailyVolume.series.flatMap((s) => s.counts).reduce((a, b) => a + b, 0)).toBe(totalCount);
+    const csv = await imy.post('/audit/export.csv', filter);
+    expect(parseCsv(csv.text).length - 1).toBe(totalCount);
+  });
+});
+
+describe('audit API: plain language from the schemas', () => {
+  interface Label {
+    key: string;
+    sv: string;
+    en: string;
+  }
+  it("names every personal field, purpose, category, outcome, kind and role in Swedish and English, from the SDL's descriptions", async () => {
+    const answer = await skatteverket.graphql<{ vocabulary: Record<string, Label[]> & { timeZone: string } }>(
+      `{ vocabulary { timeZone fields { key sv en } purposes { key sv en } categories { key sv en } outcomes { key sv en } kinds { key sv en } anomalyKinds { key sv en } roles { key sv en } } }`,
+    );
+    expect(answer.errors).toBeUndefined();
+    const vocabulary = answer.data!.vocabulary;
+    expect(vocabulary.timeZone).toBe('Europe/Stockholm');
+    const catalogue = [...readPersonalFieldCatalogue(loadSupergraphSdl(DEFAULT_SUPERGRAPH_PATH).sdl).fields.keys()];
+    expect(vocabulary.fields!.map((f) => f.key).sort()).toEqual(catalogue.sort());
+    // Every reference field is named by its owner in both languages (not the fallback, the name in words).
+    for (const label of vocabulary.fields!) expect(label.sv, label.key).not.toBe(label.en);
+    expect(vocabulary.fields!.find((f) => f.key === 'Person.taxedIncome')).toEqual({ key: 'Person.taxedIncome', sv: 'Taxerad inkomst', en: 'Taxed income' });
+    expect(vocabulary.purposes!.map((p) => p.key).sort()).toEqual(['CASE_HANDLING', 'DUTY_TO_DISCLOSE', 'INFORMING_THE_INSURED', 'PAYMENT_CONTROL', 'PLANNING_AND_FOLLOW_UP', 'STATISTICS']);
+    for (const list of ['purposes', 'categories', 'outcomes', 'kinds', 'anomalyKinds', 'roles']) {
+      expect(vocabulary[list]!.length, list).toBeGreaterThan(0);
+      for (const label of vocabulary[list]!) expect(label.sv, `${list} ${label.key}`).not.toBe(label.en);
+    }
+    expect(vocabulary.outcomes!.find((o) => o.key === 'RELEASED')?.sv).toBe('Utlämnad');
   });
 });
 
 describe('audit API: the audit of the audit', () => {
   it("logs each search with who searched and the filter, the personnummer encrypted, visible to the supervisor", async () => {
-    const officer = auditClient(stack, 'skatteverket', { official: 'dso-skv-logged' });
-    try {
-      await entries(officer, { subject, purpose: 'CASE_HANDLING' });
-    } finally {
-      officer.close();
-    }
-    const logged = await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-logged' });
-    expect(logged.entries).toHaveLength(1);
-    const entry = logged.entries[0]!;
+    await entries(skatteverket, { subject, purpose: 'CASE_HANDLING', caseId: 'LOGGED-SEARCH-1' });
+    const logged = (await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-1' })).entries.filter((e) => e.operationName?.includes('LOGGED-SEARCH-1'));
+    expect(logged).toHaveLength(1);
+    const entry = logged[0]!;
     expect(entry).toMatchObject({ kind: 'AUDIT_QUERY', field: 'Query.entries', owningAgency: 'skatteverket', subject, outcome: 'RELEASED' });
-    expect(JSON.parse(entry.operationName!)).toEqual({ subject: 'personnummer', purpose: 'CASE_HANDLING' });
+    expect(JSON.parse(entry.operationName!)).toEqual({ subject: 'personnummer', purpose: 'CASE_HANDLING', caseId: 'LOGGED-SEARCH-1' });
     // At rest the personnummer is ciphertext: the row's clear columns do not contain it.
-    const [row] = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-skv-logged' }, null, 10)).entries;
+    const rows = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', official: 'dso-skv-1' }, null, 500)).entries;
+    const row = rows.find((r) => r.operationName?.includes('LOGGED-SEARCH-1'));
     expect(JSON.stringify({ ...row, subjectEnc: undefined })).not.toContain(subject);
     expect(row?.subjectEnc).not.toContain(subject);
   });
 
   it('logs the supervisor too, with scope *', async () => {
-    const inspector = auditClient(stack, 'imy', { official: 'imy-insp-logged' });
-    try {
-      await inspector.graphql(`{ counts(by: [purpose]) { dimension } }`);
-    } finally {
-      inspector.close();
-    }
-    const logged = await entries(imy, { kind: 'AUDIT_QUERY', official: 'imy-insp-logged' });
-    expect(logged.entries.map((e) => [e.field, e.owningAgency, e.subject])).toEqual([['Query.counts', '*', null]]);
+    await imy.graphql(`{ counts(filter: { caseId: "IMY-MARK-1" }, by: [purpose]) { dimension } }`);
+    const logged = (await entries(imy, { kind: 'AUDIT_QUERY', official: 'imy-insp-1', field: 'Query.counts' })).entries.filter((e) => e.operationName?.includes('IMY-MARK-1'));
+    expect(logged.map((e) => [e.field, e.owningAgency, e.subject])).toEqual([['Query.counts', '*', null]]);
   });
 });
 
@@ -273,6 +352,33 @@ describe('citizen report (registerutdrag)', () => {
     expect(report.heldBack).toEqual([]);
     expect(report.reads.every((r) => r.agency.id !== 'forsakringskassan' || r.field === 'Person.taxedIncome')).toBe(true);
     expect(report.reads.some((r) => r.field === 'Person.benefits')).toBe(false);
+  });
+
+  it('says in the printable page and the JSON whose processing an extract covers, in Swedish by default', async () => {
+    const officer = await skatteverket.post('/audit/citizen-report', { personnummer: subject });
+    expect(officer.text).toMatch(/<html lang="sv">/);
+    expect(officer.text).toContain('data-scope="skatteverket"');
+    expect(officer.text).toContain('Endast läsningar där Skatteverket');
+    const supervisor = await imy.post('/audit/citizen-report', { personnummer: subject });
+    expect(supervisor.text).toContain('data-scope="*"');
+    const json = await skatteverket.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, { p: subject });
+    expect(json.data!.citizenReport.scope).toEqual({ agency: { id: 'skatteverket' } });
+    const all = await imy.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, { p: subject });
+    expect(all.data!.citizenReport.scope).toEqual({ agency: null });
+  });
+
+  it('writes the printable page with times in Europe/Stockholm and fields in plain language, in English on request', async () => {
+    const released = (await entries(skatteverket, { subject, outcome: 'RELEASED' })).entries;
+    const page = await skatteverket.post('/audit/citizen-report', { personnummer: subject });
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    for (const entry of released) expect(page.text).toContain(local.format(new Date(entry.time)));
+    expect(page.text).not.toMatch(/\d{2}:\d{2} UTC/);
+    expect(page.text).toContain('Taxerad inkomst');
+    expect(page.text).not.toMatch(/Person\.\w+/);
+    const english = await skatteverket.post('/audit/citizen-report', { personnummer: subject, lang: 'en' });
+    expect(english.text).toMatch(/<html lang="en">/);
+    expect(english.text).toContain('Taxed income');
+    expect(english.text).toContain('Only reads where Skatteverket');
   });
 
   it('renders a printable page naming agencies, never officials', async () => {

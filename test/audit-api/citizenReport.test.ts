@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/parseEnv.js';
 import { buildCitizenReport, holdingRule } from '../../src/audit-api/citizenReport.js';
+import { labelFromDescription } from '../../src/audit-api/vocabulary.js';
 import { loadAuditApiConfig, type ConfidentialityRule } from '../../src/audit-api/config.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
 import { readAgencyRegistry } from '../../src/identity/index.js';
@@ -27,7 +28,7 @@ describe('citizen report: confidentiality rules', () => {
   const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(DEFAULT_SUPERGRAPH_PATH).sdl);
   const registry = readAgencyRegistry();
   const report = (now: string, showHeldBack = true) =>
-    buildCitizenReport({ subject: '197001012384', entries: [stored({}), stored({ seq: 2, caseId: 'FK-ANNAT-1' })], rules: [RULE], registry, catalogue, now: new Date(now), showHeldBack });
+    buildCitizenReport({ subject: '197001012384', entries: [stored({}), stored({ seq: 2, caseId: 'FK-ANNAT-1' })], rules: [RULE], registry, catalogue, now: new Date(now), showHeldBack, scopeAgency: null });
 
   it.each([
     ['the day before the disclosure date', '2026-02-28T23:59:59.000Z', 1, 1],
@@ -93,5 +94,17 @@ describe('audit API configuration', () => {
     const problems = problemsOf({ AUDIT_CONFIDENTIALITY_PATH: rules(value) });
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]).toMatch(/^AUDIT_CONFIDENTIALITY_PATH: .*rules\.0/);
+  });
+});
+
+describe('plain-language labels from schema descriptions', () => {
+  it.each([
+    ['a Swedish (English) first line', 'Taxerad inkomst (Taxed income)\nTaxed income per income year.', { sv: 'Taxerad inkomst', en: 'Taxed income', description: 'Taxed income per income year.' }],
+    ['a label line alone', 'Kön (Sex)', { sv: 'Kön', en: 'Sex', description: null }],
+    ['no label line: the name in words', 'Debts in enforcement (utsökningsmål), largest first.', { sv: 'Debts', en: 'Debts', description: 'Debts in enforcement (utsökningsmål), largest first.' }],
+    ['no description at all', undefined, { sv: 'Taxed income', en: 'Taxed income', description: null }],
+  ])('reads %s', (_name, description, expected) => {
+    const name = expected.en === 'Debts' ? 'debts' : 'taxedIncome';
+    expect(labelFromDescription('Person.x', name, description)).toEqual({ key: 'Person.x', ...expected });
   });
 });

@@ -135,8 +135,9 @@ async function fetchMetrics() {
   const agent = new Agent({
     connect: {
       ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
-      cert: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.crt')),
-      key: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.key')),
+      // /metrics is for the exchange's operators: Försäkringskassan's ops-fk-1.
+      cert: readFileSync(path.join(stack.certsDir, 'officials', 'ops-fk-1.crt')),
+      key: readFileSync(path.join(stack.certsDir, 'officials', 'ops-fk-1.key')),
     },
   });
   try {

@@ -153,9 +153,9 @@ describe('npm run certs: the development federation', () => {
   });
 
   it.each([
-    [['issue', 'no-such-agency'], 'Unknown agency "no-such-agency"'],
+    [['issue', 'no-such-agency'], 'Unknown agency or official "no-such-agency"'],
     [['frobnicate'], 'Unknown subcommand "frobnicate"'],
-    [['revoke', 'not-an-agency'], 'neither a registered agency nor a hexadecimal serial'],
+    [['revoke', 'not-an-agency'], 'neither a registered agency or official nor a hexadecimal serial'],
     [['issue', 'csn', '--days', 'soon'], '--days'],
     [['issue', 'csn', '--not-before', 'yesterday'], '--not-before'],
     [['list', '--colour'], "Unknown option '--colour'"],

@@ -55,7 +55,7 @@ describe('parseAgencyRegistry', () => {
   it.each<[string, unknown, string]>([
     ['organisation number without hyphen', { agencies: [entry(), entry({ id: 'a2', organisationNumber: '2120001124' })] }, 'agencies.json: agencies[1].organisationNumber: expected NNNNNN-NNNN'],
     ['wrong check digit', { agencies: [entry({ organisationNumber: '212000-1125' })] }, 'agencies.json: agencies[0].organisationNumber: the check digit'],
-    ['unknown role', { agencies: [entry({ roles: ['CLIENT', 'ADMIN'] })] }, 'agencies.json: agencies[0].roles[1]: expected one of CLIENT, DATA_OWNER, PRIVACY_OFFICER, SUPERVISOR'],
+    ['unknown role', { agencies: [entry({ roles: ['CLIENT', 'ADMIN'] })] }, 'agencies.json: agencies[0].roles[1]: expected one of CLIENT, DATA_OWNER, PRIVACY_OFFICER, SUPERVISOR, OPERATOR'],
     ['no roles', { agencies: [entry({ roles: [] })] }, 'agencies.json: agencies[0].roles: an agency needs at least one role'],
     ['unknown status', { agencies: [entry({ status: 'PAUSED' })] }, 'agencies.json: agencies[0].status: expected ACTIVE or SUSPENDED'],
     ['missing name', { agencies: [entry({ name: undefined })] }, 'agencies.json: agencies[0].name: is required'],

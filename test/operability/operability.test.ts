@@ -27,13 +27,8 @@ beforeAll(async () => {
       return csnUrl;
     },
   });
-  agent = new Agent({
-    connect: {
-      ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
-      cert: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.crt')),
-      key: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.key')),
-    },
-  });
+  // The exchange's operator (Försäkringskassan's ops-fk-1, role OPERATOR): the one who reads /metrics.
+  agent = certificateAgent('officials', 'ops-fk-1');
 });
 
 afterAll(async () => {
@@ -41,6 +36,16 @@ afterAll(async () => {
   await csn?.close();
   await stack?.close();
 });
+
+function certificateAgent(dir: 'officials' | 'agencies', name: string): Agent {
+  return new Agent({
+    connect: {
+      ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
+      cert: readFileSync(path.join(stack.certsDir, dir, `${name}.crt`)),
+      key: readFileSync(path.join(stack.certsDir, dir, `${name}.key`)),
+    },
+  });
+}
 
 async function get(url: string, pathName: string, dispatcher: Agent = agent) {
   const response = await request(new URL(pathName, url), { dispatcher });
@@ -113,6 +118,23 @@ describe('metrics', () => {
       expect(response.json.errors[0].extensions.code).toBe('CLIENT_CERTIFICATE_REQUIRED');
     } finally {
       await anonymous.close();
+    }
+  });
+
+  it.each([
+    ["a partner agency's system certificate", 'agencies', 'malmo-stad', 401, 'PERSONAL_CERTIFICATE_REQUIRED'],
+    ["the operating agency's own system certificate", 'agencies', 'forsakringskassan', 401, 'PERSONAL_CERTIFICATE_REQUIRED'],
+    ["the supervisor's personal certificate", 'officials', 'imy-insp-1', 403, 'ROLE_NOT_ALLOWED'],
+    ["a privacy officer's personal certificate", 'officials', 'dso-fk-1', 403, 'ROLE_NOT_ALLOWED'],
+  ] as const)('refuses /metrics to %s: it is for operators only', async (_name, dir, name, status, code) => {
+    const caller = certificateAgent(dir, name);
+    try {
+      const response = await get(stack.gateway.url, '/metrics', caller);
+      expect(response.status).toBe(status);
+      expect(response.json.errors[0].extensions.code).toBe(code);
+      expect(response.text).not.toContain('gateway_http_requests_total');
+    } finally {
+      await caller.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
 import { loadGatewayDependencies, type LoadedDependencies } from '../../src/gateway/loadGatewayDependencies.js';
 import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
-import { readAgencyRegistry, readGatewayPublicKey } from '../../src/identity/index.js';
+import { DEV_OFFICIAL_REGISTRY_PATH, readAgencyRegistry, readGatewayPublicKey, readOfficialRegistry } from '../../src/identity/index.js';
 import { writeStores, samplePersons, agencyDbPath, type SamplePersons } from '../../src/population/index.js';
 import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
 import { loadAgreements } from '../../src/policy/agreements.js';
@@ -71,7 +71,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'exchange-stack-'));
   const certsDir = path.join(dir, 'certs');
   const dataDir = path.join(dir, 'data');
-  await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
+  const registry = readAgencyRegistry();
+  await ensureDevFederation({ dir: certsDir, registry, officials: readOfficialRegistry(DEV_OFFICIAL_REGISTRY_PATH, registry) });
   writeStores({ dir: dataDir, persons: options.persons ?? 1500, seed: options.seed ?? 7 });
   const sample = samplePersons(dataDir, 10);
 

@@ -2,7 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgencyRegistry, RegisteredAgency } from '../registry.js';
-import { agencyCertificateSubject } from './agencySubject.js';
+import type { OfficialRegistry, RegisteredOfficial } from '../officialRegistry.js';
+import { agencyCertificateSubject, officialCertificateSubject } from './agencySubject.js';
+import { keyPairFromPrivateKeyPem } from './keys.js';
+import { DEV_PKCS12_PASSWORD, toPkcs12 } from './pkcs12.js';
 import { generateAuditKeyFile, readAuditKeys } from './auditKeys.js';
 import {
   caProblem,
@@ -57,10 +60,12 @@ export interface EnsureStep {
 }
 
 interface LeafPlan {
-  readonly paths: { readonly certificate: string; readonly key: string };
+  readonly paths: { readonly certificate: string; readonly key: string; readonly pkcs12?: string };
   readonly subject: readonly NameAttribute[];
   readonly profile: CertificateProfile;
   readonly expectation: LeafExpectation;
+  /** Shown by a browser or keychain for the PKCS#12 copy. */
+  readonly friendlyName?: string;
 }
 
 /** The subgraph servers: every data-owning agency serves its own subgraph under its id. */
@@ -68,7 +73,24 @@ export function serverNames(registry: AgencyRegistry): string[] {
   return [GATEWAY_SERVER_NAME, ...registry.agencies.filter((agency) => agency.roles.includes('DATA_OWNER')).map((agency) => agency.id)];
 }
 
-function leafPlans(files: FederationFiles, registry: AgencyRegistry): LeafPlan[] {
+/** An official's personal certificate, for the agency the registry names as employer. */
+function officialSubject(registry: AgencyRegistry, official: RegisteredOfficial): NameAttribute[] {
+  const agency = registry.byId(official.agency);
+  if (!agency) throw new Error(`Official ${official.id}: agency ${official.agency} is not in the agency registry.`);
+  return officialCertificateSubject(official, agency);
+}
+
+function leafPlans(files: FederationFiles, registry: AgencyRegistry, officials: OfficialRegistry | undefined): LeafPlan[] {
+  const personal = (officials?.officials ?? []).map((official): LeafPlan => {
+    const subject = officialSubject(registry, official);
+    return {
+      paths: files.officialCertificate(official.id),
+      subject,
+      profile: { kind: 'client' },
+      expectation: { usage: 'client', subject },
+      friendlyName: `${official.name} (${official.id})`,
+    };
+  });
   const agencies = registry.agencies.map((agency): LeafPlan => {
     const subject = agencyCertificateSubject(agency);
     return { paths: files.agencyCertificate(agency.id), subject, profile: { kind: 'client' }, expectation: { usage: 'client', subject } };
@@ -89,7 +111,7 @@ function leafPlans(files: FederationFiles, registry: AgencyRegistry): LeafPlan[]
     profile: { kind: 'client' },
     expectation: { usage: 'client', subject: gatewayClientSubject },
   };
-  return [...agencies, ...servers, gatewayClient];
+  return [...agencies, ...personal, ...servers, gatewayClient];
 }
 
 const step = (file: string, problem: string | undefined): EnsureStep =>
@@ -126,8 +148,11 @@ export function writeRevocationList(files: FederationFiles, ca: CertificateAutho
   writeFileAtomically(files.crl, pem);
 }
 
-/** Creates or renews what is missing or unusable in `dir`; returns what it did per file. */
-export async function ensureDevFederation(options: { readonly dir: string; readonly registry: AgencyRegistry; readonly now?: Date }): Promise<EnsureStep[]> {
+/**
+ * Creates or renews what is missing or unusable in `dir`; returns what it did per file. With
+ * `officials`, each registered official also gets a personal certificate (and a .p12 for browsers).
+ */
+export async function ensureDevFederation(options: { readonly dir: string; readonly registry: AgencyRegistry; readonly officials?: OfficialRegistry; readonly now?: Date }): Promise<EnsureStep[]> {
   const files = federationFiles(options.dir);
   const now = options.now ?? new Date();
   const steps: EnsureStep[] = [];
@@ -146,12 +171,19 @@ export async function ensureDevFederation(options: { readonly dir: string; reado
   steps.push(crl.step);
   const revoked = new Set(crl.entries.map((entry) => entry.serialNumber));
 
-  for (const plan of leafPlans(files, options.registry)) {
+  for (const plan of leafPlans(files, options.registry, options.officials)) {
     const problem = leafProblem(plan.paths, { ca: caCertificate, revoked, now, renewWithinDays: RENEW_WITHIN_DAYS.leaf }, plan.expectation);
     if (problem !== undefined) {
       writeCertificate(plan.paths, issueCertificate(ca, { subject: plan.subject, profile: plan.profile, validity: validityFor(DEV_DAYS.leaf, new Date(now.getTime() - 60_000)) }));
     }
     steps.push(step(plan.paths.certificate, problem));
+    const { pkcs12 } = plan.paths;
+    if (pkcs12 !== undefined) {
+      // The .p12 is a copy of the pair beside it: rewritten whenever the pair is.
+      const pkcs12Problem = problem !== undefined && existsSync(pkcs12) ? 'certificate renewed' : existsSync(pkcs12) ? undefined : 'missing';
+      if (pkcs12Problem !== undefined) writePkcs12(plan.paths as Required<LeafPlan['paths']>, ca.certificatePem, plan.friendlyName ?? '');
+      steps.push(step(pkcs12, pkcs12Problem));
+    }
   }
 
   steps.push(await ensureSecretFile(files.gatewaySigningKey, async () => void (await readGatewaySigningKey(files.gatewaySigningKey)), async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2)));
@@ -173,29 +205,52 @@ async function ensureSecretFile(file: string, check: () => Promise<void>, genera
   return step(file, problem);
 }
 
+function writePkcs12(paths: { readonly certificate: string; readonly key: string; readonly pkcs12: string }, caCertificatePem: string, friendlyName: string): void {
+  const pkcs12 = toPkcs12({
+    keyPair: keyPairFromPrivateKeyPem(readFileSync(paths.key, 'utf8')),
+    certificatePem: readFileSync(paths.certificate, 'utf8'),
+    caCertificatePem,
+    friendlyName,
+    password: DEV_PKCS12_PASSWORD,
+  });
+  writeFileAtomically(paths.pkcs12, pkcs12, { secret: true });
+}
+
+interface IssueOptions {
+  readonly dir: string;
+  readonly days?: number;
+  readonly notBefore?: Date;
+  readonly outDir?: string;
+}
+
+type IssuedFiles = IssuedCertificate & { readonly certificatePath: string; readonly keyPath: string };
+
+/** Issues one client certificate from the directory's CA into `paths`, or `outDir/<name>.*`. */
+function issueClientCertificateFiles(options: IssueOptions, subject: readonly NameAttribute[], name: string, paths: { readonly certificate: string; readonly key: string }): IssuedFiles {
+  const ca = readCertificateAuthority(federationFiles(options.dir));
+  const issued = issueCertificate(ca, { subject, profile: { kind: 'client' }, validity: validityFor(options.days ?? DEV_DAYS.leaf, options.notBefore) });
+  const outPaths = options.outDir ? { certificate: path.join(options.outDir, `${name}.crt`), key: path.join(options.outDir, `${name}.key`) } : paths;
+  writeCertificate(outPaths, issued);
+  return { ...issued, certificatePath: outPaths.certificate, keyPath: outPaths.key };
+}
+
 /**
  * Issues one agency certificate from the directory's CA, replacing any at the destination.
  * `notBefore` in the past or future makes expired and not-yet-valid certificates for tests.
  */
-export function issueAgencyCertificateFiles(options: {
-  readonly dir: string;
-  readonly agency: RegisteredAgency;
-  readonly days?: number;
-  readonly notBefore?: Date;
-  readonly outDir?: string;
-}): IssuedCertificate & { readonly certificatePath: string; readonly keyPath: string } {
-  const files = federationFiles(options.dir);
-  const ca = readCertificateAuthority(files);
-  const issued = issueCertificate(ca, {
-    subject: agencyCertificateSubject(options.agency),
-    profile: { kind: 'client' },
-    validity: validityFor(options.days ?? DEV_DAYS.leaf, options.notBefore),
-  });
-  const outPaths = options.outDir
-    ? { certificate: path.join(options.outDir, `${options.agency.id}.crt`), key: path.join(options.outDir, `${options.agency.id}.key`) }
-    : files.agencyCertificate(options.agency.id);
-  writeCertificate(outPaths, issued);
-  return { ...issued, certificatePath: outPaths.certificate, keyPath: outPaths.key };
+export function issueAgencyCertificateFiles(options: IssueOptions & { readonly agency: RegisteredAgency }): IssuedFiles {
+  return issueClientCertificateFiles(options, agencyCertificateSubject(options.agency), options.agency.id, federationFiles(options.dir).agencyCertificate(options.agency.id));
+}
+
+/**
+ * Issues one official's personal certificate (and its .p12 when written into the federation
+ * directory). The official need not be registered: tests use that for an unknown holder.
+ */
+export function issueOfficialCertificateFiles(options: IssueOptions & { readonly official: Pick<RegisteredOfficial, 'id' | 'hsaId' | 'name'>; readonly agency: RegisteredAgency }): IssuedFiles {
+  const paths = federationFiles(options.dir).officialCertificate(options.official.id);
+  const issued = issueClientCertificateFiles(options, officialCertificateSubject(options.official, options.agency), options.official.id, paths);
+  if (!options.outDir) writePkcs12(paths, readCertificateAuthority(federationFiles(options.dir)).certificatePem, `${options.official.name} (${options.official.id})`);
+  return issued;
 }
 
 /** Adds a serial to the CRL and re-signs it. Revoking an already revoked serial changes nothing. */
@@ -227,7 +282,7 @@ export function listFederationCertificates(options: { readonly dir: string; read
   const now = options.now ?? new Date();
   const ca = new X509Certificate(readFileSync(files.caCertificate));
   const revoked = new Set(readRevocationList(files, ca)?.entries.map((entry) => entry.serialNumber) ?? []);
-  const paths = [files.caCertificate, ...certificateFilesIn(files.agencyDir), ...certificateFilesIn(files.serverDir)];
+  const paths = [files.caCertificate, ...certificateFilesIn(files.agencyDir), ...certificateFilesIn(files.officialDir), ...certificateFilesIn(files.serverDir)];
   return paths.map((file) => {
     const certificate = new X509Certificate(readFileSync(file));
     const serialNumber = normaliseSerialNumber(certificate.serialNumber);

@@ -14,6 +14,9 @@ export interface FederationFiles {
   readonly auditKeys: string;
   readonly agencyDir: string;
   readonly serverDir: string;
+  /** Officials' personal certificates, with a PKCS#12 copy for browsers. */
+  readonly officialDir: string;
+  officialCertificate(officialId: string): { readonly certificate: string; readonly key: string; readonly pkcs12: string };
   agencyCertificate(agencyId: string): { readonly certificate: string; readonly key: string };
   serverCertificate(name: string): { readonly certificate: string; readonly key: string };
 }
@@ -25,6 +28,7 @@ export const GATEWAY_SERVER_NAME = 'gateway';
 export function federationFiles(dir: string): FederationFiles {
   const agencyDir = path.join(dir, 'agencies');
   const serverDir = path.join(dir, 'servers');
+  const officialDir = path.join(dir, 'officials');
   const pair = (folder: string, name: string) => ({
     certificate: path.join(folder, `${name}.crt`),
     key: path.join(folder, `${name}.key`),
@@ -38,6 +42,8 @@ export function federationFiles(dir: string): FederationFiles {
     auditKeys: path.join(dir, 'audit-keys.json'),
     agencyDir,
     serverDir,
+    officialDir,
+    officialCertificate: (officialId) => ({ ...pair(officialDir, officialId), pkcs12: path.join(officialDir, `${officialId}.p12`) }),
     agencyCertificate: (agencyId) => pair(agencyDir, agencyId),
     serverCertificate: (name) => pair(serverDir, name),
   };
@@ -47,7 +53,7 @@ export function federationFiles(dir: string): FederationFiles {
  * Writes through a temporary file and a rename, so a process watching the file (the trust store
  * watching crl.pem) never reads half of it. Secrets are created readable by the owner only.
  */
-export function writeFileAtomically(file: string, content: string, options: { readonly secret?: boolean } = {}): void {
+export function writeFileAtomically(file: string, content: string | Uint8Array, options: { readonly secret?: boolean } = {}): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, content, { mode: options.secret ? 0o600 : 0o644 });
