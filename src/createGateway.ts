@@ -35,6 +35,7 @@ import type { AccessLogEvent } from './audit/accessLog.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
+import { accessLogObserver } from './observability/accessLogObserver.js';
 import { GatewayOperations } from './observability/gatewayOperations.js';
 
 export interface GatewayDependencies {
@@ -98,7 +99,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const limits = config.limits ?? loadLimitsConfig({});
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const stopObservingLog = deps.observeAccessLog?.((event) => metrics.observeAccessLog(event));
+  const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
   const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}) });
   const resilience = subgraphResilience({ limits: limits.subgraphs, metrics, logger });
 

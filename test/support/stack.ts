@@ -16,6 +16,7 @@ import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serv
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export interface StackOptions {
   readonly persons?: number;
@@ -30,6 +31,8 @@ export interface StackOptions {
   readonly trustedDocumentsDir?: string;
   /** The URL the gateway uses for a subgraph (e.g. a fault-injecting proxy in front of it); the subgraph's own URL when absent. */
   readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
+  /** The gateway's process log (pino); warnings and errors to stdout when absent. */
+  readonly logger?: Logger;
 }
 
 export interface Stack {
@@ -104,7 +107,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
     ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix } } : {}),
   });
-  const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
+  const gateway = await createGateway(config, {
+    ...deps,
+    logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)),
+    ...(options.today ? { today: () => options.today! } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const clients: AgencyClient[] = [];
   return {
     dir,
