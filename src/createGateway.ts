@@ -22,6 +22,7 @@ import type { TrustedDocuments } from './trusted-documents/manifest.js';
 import { maskUnexpectedError } from './gateway/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
 import { apolloRequestHandler, sendError, sendFailure, sendJson } from './http/apolloRequestHandler.js';
+import { ConnectionLimits } from './http/connectionLimits.js';
 import { GatewayError } from './errors/index.js';
 import { authenticateRequest, type AgencyRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
@@ -203,7 +204,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
-  const httpsServer = https.createServer(deps.trust.serverOptions(), (request, response) => {
+  // Slow or hoarding clients: timeouts for every phase of a connection, open connections capped per agency.
+  const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity: { registry: deps.registry, trust: deps.trust } });
+  const httpsServer = https.createServer({ ...deps.trust.serverOptions(), ...connections.serverOptions }, connections.admit((request, response) => {
     requestIds.set(request, randomUUID());
     const path = (request.url ?? '/').split('?')[0];
     operations.track(request, response, path ?? '/', requestIds.get(request) ?? '');
@@ -217,9 +220,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
-  });
+  }));
+  connections.attach(httpsServer);
   const detachTrust = deps.trust.attach(httpsServer);
-  httpsServer.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     httpsServer.once('error', reject);
     httpsServer.listen(config.port, config.host, () => resolve());

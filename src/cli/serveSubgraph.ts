@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
+import { loadListenerLimits } from '../config/listenerConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       gatewayClientCertificate: readFileSync(config.tls.gatewayClientCertPath),
     },
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
+    timeouts: loadListenerLimits().timeouts,
   });
   console.log(JSON.stringify({ msg: 'subgraph ready', subgraph: running.name, url: running.url }));
   runUntilSignal(() => running.close());
