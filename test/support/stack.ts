@@ -7,7 +7,7 @@ import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
 import { loadAuditApiConfig } from '../../src/audit-api/config.js';
 import { loadGatewayConfig, DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
-import { createGateway, type RunningGateway } from '../../src/createGateway.js';
+import { createGateway, type GatewayDependencies, type RunningGateway } from '../../src/createGateway.js';
 import { loadGatewayDependencies, type LoadedDependencies } from '../../src/gateway/loadGatewayDependencies.js';
 import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
 import { readAgencyRegistry, readGatewayPublicKey } from '../../src/identity/index.js';
@@ -43,10 +43,12 @@ export interface Stack {
   readonly gateway: RunningGateway;
   readonly deps: LoadedDependencies;
   readonly subgraphs: ReadonlyMap<string, RunningSubgraph>;
-  /** A partner client with the agency's development certificate. */
-  client(agencyId: string, claims: RequestTokenClaims): AgencyClient;
+  /** A partner client with the agency's development certificate (of the stack's gateway, or another's URL). */
+  client(agencyId: string, claims: RequestTokenClaims, gatewayUrl?: string): AgencyClient;
   /** Store statements run so far, per agency subgraph. */
   queryCounts(): Record<string, number>;
+  /** Another gateway over the same subgraphs, log and keys, with more environment (closed with the stack). */
+  startGateway(env: Record<string, string>, deps?: Partial<GatewayDependencies>): Promise<RunningGateway>;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const clients: AgencyClient[] = [];
+  const moreGateways: RunningGateway[] = [];
   return {
     dir,
     certsDir,
@@ -122,12 +125,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     deps,
     subgraphs,
-    client(agencyId, claims) {
+    client(agencyId, claims, gatewayUrl) {
       const client = createAgencyClient({
         certPath: path.join(certsDir, 'agencies', `${agencyId}.crt`),
         keyPath: path.join(certsDir, 'agencies', `${agencyId}.key`),
         caPath: path.join(certsDir, 'ca.crt'),
-        gatewayUrl: gateway.url,
+        gatewayUrl: gatewayUrl ?? gateway.url,
         ...claims,
       });
       clients.push(client);
@@ -136,8 +139,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     queryCounts() {
       return Object.fromEntries([...subgraphs].map(([name, s]) => [name, s.subgraph.queryCount()]));
     },
+    async startGateway(moreEnv, moreDeps = {}) {
+      const another = await createGateway(loadGatewayConfig({ ...env, ...moreEnv }), { ...deps, ...moreDeps });
+      moreGateways.push(another);
+      return another;
+    },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(moreGateways.map((g) => g.close()));
       await gateway.close();
       await deps.close();
       await Promise.all([...subgraphs.values()].map((s) => s.close()));
