@@ -23,6 +23,7 @@ import type { TrustedDocuments } from './trusted-documents/manifest.js';
 import { maskUnexpectedError } from './gateway/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
 import { apolloRequestHandler, sendError, sendFailure, sendJson } from './http/apolloRequestHandler.js';
+import { ConnectionLimits } from './http/connectionLimits.js';
 import { GatewayError } from './errors/index.js';
 import { authenticateOperator, authenticateRequest, type AgencyRegistry, type OfficialRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
@@ -38,6 +39,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
 import { observeSharedRedis } from './observability/observeSharedRedis.js';
 import type { SharedRedis } from './redis/sharedRedis.js';
+import { accessLogObserver } from './observability/accessLogObserver.js';
 import { GatewayOperations } from './observability/gatewayOperations.js';
 
 export interface GatewayDependencies {
@@ -105,7 +107,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const limits = config.limits ?? loadLimitsConfig({});
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const stopObservingLog = deps.observeAccessLog?.((event) => metrics.observeAccessLog(event));
+  const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
   const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
   const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}), ...(deps.redis ? { redis: deps.redis } : {}) });
   const resilience = subgraphResilience({ limits: limits.subgraphs, metrics, logger });
@@ -209,7 +211,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
-  const httpsServer = https.createServer(deps.trust.serverOptions(), (request, response) => {
+  // Slow or hoarding clients: timeouts for every phase of a connection, open connections capped per agency.
+  const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity: { registry: deps.registry, trust: deps.trust } });
+  const httpsServer = https.createServer({ ...deps.trust.serverOptions(), ...connections.serverOptions }, connections.admit((request, response) => {
     requestIds.set(request, randomUUID());
     const path = (request.url ?? '/').split('?')[0];
     operations.track(request, response, path ?? '/', requestIds.get(request) ?? '');
@@ -223,9 +227,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
-  });
+  }));
+  connections.attach(httpsServer);
   const detachTrust = deps.trust.attach(httpsServer);
-  httpsServer.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     httpsServer.once('error', reject);
     httpsServer.listen(config.port, config.host, () => resolve());

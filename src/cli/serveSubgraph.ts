@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
+import { loadListenerLimits } from '../config/listenerConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
     agreements: () => agreements,
     acceptUnboundContextTokens: config.acceptUnboundContextTokens,
+    timeouts: loadListenerLimits().timeouts,
   });
   if (config.acceptUnboundContextTokens) {
     console.warn(JSON.stringify({ level: 'warn', msg: 'SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS is set: context tokens may be replayed. For benchmarks only, never in production.', subgraph: running.name }));

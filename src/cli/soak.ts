@@ -1,24 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { buildSchema } from 'graphql';
-import { REFERENCE_AGENCIES } from '../agencies/referenceAgencies.js';
 import { envField, parseEnv, ConfigError } from '../config/parseEnv.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../config/paths.js';
 import { loadAccessLogConfig, loadSigningKey } from '../config/accessLogConfig.js';
-import { loadIdentityConfig } from '../config/identityConfig.js';
-import { ensureDevFederation } from '../identity/pki/devFederation.js';
-import { readAgencyRegistry } from '../identity/registry.js';
-import { samplePersons, writeStores } from '../population/index.js';
+import { samplePersons } from '../population/index.js';
 import { createAgencyClient, type AgencyClient } from '../client/index.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { countReleasedPersonalValues } from '../audit/releasedValues.js';
 import { SqliteAccessLogStore } from '../audit/store/sqliteStore.js';
 import { verifyAccessLog } from '../audit/verify.js';
-import { startService, type ServiceProcess } from './processes.js';
+import { startExchangeProcesses } from './exchangeProcesses.js';
 
 /**
  * `npm run soak`: the exchange as separate processes (four subgraphs, the gateway, the access log
@@ -55,14 +50,6 @@ const WORKLOADS: readonly Workload[] = [
   },
 ];
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function say(message: string): void {
   process.stdout.write(`[soak] ${message}\n`);
 }
@@ -76,38 +63,22 @@ async function main(): Promise<void> {
   });
   const seconds = env.SOAK_SECONDS;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'exchange-soak-'));
-  const certsDir = path.join(dir, 'certs');
-  const dataDir = path.join(dir, 'data');
   say(`working in ${dir}`);
-  await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
-  writeStores({ dir: dataDir, persons: env.SOAK_PERSONS, seed: 3 });
+  const exchange = await startExchangeProcesses({
+    dir,
+    persons: env.SOAK_PERSONS,
+    seed: 3,
+    gatewayEnv: {
+      // The killed subgraph fails fast and is tried again soon after it is back.
+      SUBGRAPH_TIMEOUT_MS: '2000',
+      SUBGRAPH_BREAKER_RESET_MS: '1000',
+      RATE_LIMIT_ENABLED: 'false',
+      AUDIT_CHAIN_ID: 'soak-gateway',
+    },
+  });
+  const { certsDir, dataDir, gateway, gatewayUrl, subgraphs, keyEnv } = exchange;
   const sample = samplePersons(dataDir, 40);
   const subjects = [sample.withBenefits, sample.withStudentAid, sample.jobSeeker, ...sample.household, ...sample.persons];
-
-  const ports = new Map<string, number>();
-  for (const agency of REFERENCE_AGENCIES) ports.set(agency.id, await freePort());
-  const gatewayPort = await freePort();
-  const identity = loadIdentityConfig({ CERTS_DIR: certsDir });
-  const keyEnv = { AUDIT_KEYS_PATH: identity.auditKeysPath, GATEWAY_SIGNING_KEY_PATH: identity.gatewaySigningKeyPath };
-  const baseEnv = { ...process.env, DATA_DIR: dataDir, CERTS_DIR: certsDir, LOG_LEVEL: 'warn', ...keyEnv };
-  const startSubgraph = (id: string) => startService(id, 'src/cli/serveSubgraph.ts', { args: [id], env: { ...baseEnv, SUBGRAPH_PORT: String(ports.get(id)) } });
-  const subgraphs = new Map<string, ServiceProcess>(REFERENCE_AGENCIES.map((a) => [a.id, startSubgraph(a.id)]));
-  await Promise.all([...subgraphs.values()].map((s) => s.ready));
-  const gateway = startService('gateway', 'src/cli/serveGateway.ts', { env: {
-    ...baseEnv,
-    // Development mode runs ad hoc documents (no trusted-document manifests here); subgraphs are still mutual TLS.
-    GATEWAY_MODE: 'development',
-    GATEWAY_PORT: String(gatewayPort),
-    SUBGRAPH_URLS: REFERENCE_AGENCIES.map((a) => `${a.id}=https://127.0.0.1:${ports.get(a.id)}/graphql`).join(','),
-    AUDIT_CHAIN_ID: 'soak-gateway',
-    // The ready line is an info line; request lines go to the soak's output too.
-    LOG_LEVEL: 'info',
-    SUBGRAPH_TIMEOUT_MS: '2000',
-    SUBGRAPH_BREAKER_RESET_MS: '1000',
-    RATE_LIMIT_ENABLED: 'false',
-  } });
-  const ready = await gateway.ready;
-  const gatewayUrl = String(ready['url']);
   say(`gateway ready at ${gatewayUrl}; load for ${seconds} s with ${env.SOAK_CONCURRENCY} workers`);
 
   const apiSchema = buildSchema(readFileSync(DEFAULT_API_SCHEMA_PATH, 'utf8'));
@@ -179,7 +150,7 @@ async function main(): Promise<void> {
   subgraphs.get('csn')!.child.kill('SIGKILL');
   await at(0.3);
   say('starting the csn subgraph again');
-  const restarted = startSubgraph('csn');
+  const restarted = exchange.startSubgraph('csn');
   subgraphs.set('csn', restarted);
   await restarted.ready;
   await at(0.5);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, envField, parseEnv } from './parseEnv.js';
+import { loadListenerLimits, type ListenerLimits } from './listenerConfig.js';
 
 /** Static limits on one operation, checked after validation and before any subgraph is called. */
 export interface OperationLimits {
@@ -60,6 +61,8 @@ export interface LimitsConfig {
   readonly certWarnDays: number;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;
+  /** Timeouts for slow clients and caps on open connections of the HTTPS listener. */
+  readonly listener: ListenerLimits;
 }
 
 const SUBGRAPH_NAME = /^[a-z][a-z0-9-]{0,63}$/;
@@ -165,5 +168,6 @@ export function loadLimitsConfig(env: NodeJS.ProcessEnv = process.env): LimitsCo
     certMinValidDays: raw.CERT_MIN_VALID_DAYS,
     certWarnDays: raw.CERT_WARN_DAYS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+    listener: loadListenerLimits(env),
   };
 }

@@ -55,6 +55,12 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   QUERY_TOO_COSTLY: 400,
   /** A JSON array of operations in one HTTP request: each operation must come on its own, with its own token. */
   BATCHING_NOT_ALLOWED: 400,
+  /** The request's headers (HTTP_HEADERS_TIMEOUT_MS) or whole request (HTTP_REQUEST_TIMEOUT_MS) did not arrive in time. */
+  REQUEST_TIMEOUT: 408,
+  /** The request's header section is larger than the server reads. */
+  REQUEST_HEADERS_TOO_LARGE: 431,
+  /** The agency already holds HTTP_MAX_CONNECTIONS_PER_AGENCY open connections: reuse them. */
+  TOO_MANY_CONNECTIONS: 429,
   /** Schema introspection outside development mode. */
   INTROSPECTION_DISABLED: 403,
   // availability

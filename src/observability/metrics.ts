@@ -50,6 +50,9 @@ export class GatewayMetrics {
     labelNames: ['certificate'] as const,
     registers: [this.registry],
   });
+  readonly connectionsOpen = new Gauge({ name: 'gateway_connections_open', help: 'Open TLS connections of the listener, by agency (unidentified: no valid agency certificate).', labelNames: ['agency'] as const, registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'gateway_connections_refused_total', help: 'Connections refused: beyond HTTP_MAX_CONNECTIONS_PER_AGENCY (agency-limit, by agency) or HTTP_MAX_CONNECTIONS (global-limit, before TLS).', labelNames: ['reason', 'agency'] as const, registers: [this.registry] });
+  readonly connectionTimeouts = new Counter({ name: 'gateway_connection_timeouts_total', help: 'Connections closed because the client was too slow, by phase: handshake, headers, body.', labelNames: ['phase'] as const, registers: [this.registry] });
   readonly sharedStoreFallbacks = new Counter({
     name: 'gateway_shared_store_fallbacks_total',
     help: 'Rate-limit checks decided in-process because Redis failed or its circuit was open (the replay cache refuses instead: gateway_redis_unavailable_total).',

@@ -15,6 +15,9 @@ import { verifyGatewayContext, type SubgraphRequestBody } from '../identity/gate
 import { MemoryReplayCache, type ReplayCache } from '../identity/replayCache.js';
 import type { Agreement } from '../policy/agreements.js';
 import { guardPersonalFields } from './personalFieldGuard.js';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../config/listenerConfig.js';
+import { serverTimeoutOptions } from '../http/connectionLimits.js';
+import { answerClientErrors } from '../http/clientErrors.js';
 
 function bearerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -59,6 +62,8 @@ export interface SubgraphServerOptions {
    */
   readonly acceptUnboundContextTokens?: boolean;
   readonly maxBodyBytes?: number;
+  /** Bounds on slow clients (handshake, headers, request, keep-alive); the gateway's defaults when absent. */
+  readonly timeouts?: HttpTimeouts;
 }
 
 /** The parts of a GraphQL-over-HTTP body a context token is bound to. */
@@ -140,10 +145,11 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
   };
+  const timeouts = serverTimeoutOptions(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS);
   const httpServer = options.tls
-    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onRequest)
-    : http.createServer(onRequest);
-  httpServer.keepAliveTimeout = 60_000;
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...timeouts }, onRequest)
+    : http.createServer(timeouts, onRequest);
+  answerClientErrors(httpServer);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -5,17 +5,8 @@ import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, loadSigningPublicKe
 import { ConfigError } from '../../src/config/parseEnv.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { generateTestKeys, type TestKeys } from './helpers.js';
+import { problemsOf } from '../support/configProblems.js';
 import { writeKeyFiles } from './keyFiles.js';
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 async function asyncProblemsOf(fn: () => Promise<unknown>): Promise<readonly string[]> {
   try {

@@ -8,7 +8,7 @@ import { loadRedisSettings } from '../../src/config/redisConfig.js';
 import { loadAuditApiConfig } from '../../src/audit-api/config.js';
 import { loadGatewayConfig, DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
-import { createGateway, type RunningGateway } from '../../src/createGateway.js';
+import { createGateway, type GatewayDependencies, type RunningGateway } from '../../src/createGateway.js';
 import { loadGatewayDependencies, type LoadedDependencies } from '../../src/gateway/loadGatewayDependencies.js';
 import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
 import { DEV_OFFICIAL_REGISTRY_PATH, readAgencyRegistry, readGatewayPublicKey, readOfficialRegistry } from '../../src/identity/index.js';
@@ -18,6 +18,7 @@ import { loadAgreements } from '../../src/policy/agreements.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export interface StackOptions {
   readonly persons?: number;
@@ -32,6 +33,8 @@ export interface StackOptions {
   readonly trustedDocumentsDir?: string;
   /** The URL the gateway uses for a subgraph (e.g. a fault-injecting proxy in front of it); the subgraph's own URL when absent. */
   readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
+  /** The gateway's process log (pino); warnings and errors to stdout when absent. */
+  readonly logger?: Logger;
 }
 
 /** Another gateway of the same exchange (see Stack.replica). */
@@ -55,10 +58,12 @@ export interface Stack {
    * Closed with the stack.
    */
   replica(env?: Record<string, string>): Promise<Replica>;
-  /** A partner client with the agency's development certificate. */
-  client(agencyId: string, claims: RequestTokenClaims): AgencyClient;
+  /** A partner client with the agency's development certificate (of the stack's gateway, or another's URL). */
+  client(agencyId: string, claims: RequestTokenClaims, gatewayUrl?: string): AgencyClient;
   /** Store statements run so far, per agency subgraph. */
   queryCounts(): Record<string, number>;
+  /** Another gateway over the same subgraphs, log and keys, with more environment (closed with the stack). */
+  startGateway(env: Record<string, string>, deps?: Partial<GatewayDependencies>): Promise<RunningGateway>;
   close(): Promise<void>;
 }
 
@@ -114,7 +119,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_ENABLED: 'false',
     ...options.env,
   };
-  const startGateway = async (gatewayEnv: Record<string, string>): Promise<Replica> => {
+  const startReplica = async (gatewayEnv: Record<string, string>): Promise<Replica> => {
     const config = loadGatewayConfig(gatewayEnv);
     const deps = await loadGatewayDependencies({
       identity,
@@ -125,7 +130,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
       ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix, settings: loadRedisSettings(gatewayEnv) } } : {}),
     });
-    const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
+    const gateway = await createGateway(config, {
+      ...deps,
+      logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)),
+      ...(options.today ? { today: () => options.today! } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
     return {
       gateway,
       deps,
@@ -135,9 +145,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
     };
   };
-  const { gateway, deps } = await startGateway(env);
+  const { gateway, deps } = await startReplica(env);
   const replicas: Replica[] = [];
   const clients: AgencyClient[] = [];
+  const moreGateways: RunningGateway[] = [];
   return {
     dir,
     certsDir,
@@ -149,16 +160,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async replica(extraEnv = {}) {
       // Its own access-log file and chain: one SQLite log has one writer.
       const replicaDataDir = mkdtempSync(path.join(dir, 'replica-'));
-      const replica = await startGateway({ ...env, DATA_DIR: replicaDataDir, AUDIT_CHAIN_ID: `test-${path.basename(replicaDataDir)}`, ...extraEnv });
+      const replica = await startReplica({ ...env, DATA_DIR: replicaDataDir, AUDIT_CHAIN_ID: `test-${path.basename(replicaDataDir)}`, ...extraEnv });
       replicas.push(replica);
       return replica;
     },
-    client(agencyId, claims) {
+    client(agencyId, claims, gatewayUrl) {
       const client = createAgencyClient({
         certPath: path.join(certsDir, 'agencies', `${agencyId}.crt`),
         keyPath: path.join(certsDir, 'agencies', `${agencyId}.key`),
         caPath: path.join(certsDir, 'ca.crt'),
-        gatewayUrl: gateway.url,
+        gatewayUrl: gatewayUrl ?? gateway.url,
         ...claims,
       });
       clients.push(client);
@@ -167,9 +178,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     queryCounts() {
       return Object.fromEntries([...subgraphs].map(([name, s]) => [name, s.subgraph.queryCount()]));
     },
+    async startGateway(moreEnv, moreDeps = {}) {
+      const another = await createGateway(loadGatewayConfig({ ...env, ...moreEnv }), { ...deps, ...moreDeps });
+      moreGateways.push(another);
+      return another;
+    },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all(replicas.map((r) => r.close()));
+      await Promise.all(moreGateways.map((g) => g.close()));
       await gateway.close();
       await deps.close();
       await Promise.all([...subgraphs.values()].map((s) => s.close()));

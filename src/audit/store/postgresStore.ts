@@ -419,7 +419,11 @@ export class PostgresAccessLogStore implements AccessLogStore {
 
   async healthCheck(): Promise<void> {
     // A read-write transaction, not just SELECT 1: a standby that became read-only must report unhealthy.
+    // It takes the table locks a commit takes (within lock_timeout): with the entries table locked by
+    // someone else (a migration, a VACUUM FULL) the log is not back, and saying so would only make
+    // the next request fail again.
     await this.transaction(async (client) => {
+      await client.query(`LOCK TABLE ${this.t.entries}, ${this.t.checkpoints} IN ROW EXCLUSIVE MODE`);
       await client.query(`SELECT 1 FROM ${this.t.chains} LIMIT 1 FOR UPDATE SKIP LOCKED`);
     });
   }
