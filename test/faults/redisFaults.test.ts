@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { certificateAgent, DEV_OPERATOR, get } from '../support/certificateAgent.js';
 import { createRawClient, type RawClient } from '../support/rawClient.js';
 import { declareReplayKeyspaceUnused, startCommandCountingProxy, startRedisServer, type CommandCountingProxy, type RedisServer } from '../support/redisServer.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
@@ -71,7 +72,9 @@ describe('a hung Redis', () => {
       expect(proxy.commands() - beforeRefusing).toBe(1);
 
       // The first request's replay claim timed out and opened the circuit; every later command of either user was refused by it.
-      const metrics = (await local.send({ method: 'GET', path: '/metrics', noToken: true })).text;
+      const operator = certificateAgent(stack.certsDir, 'officials', DEV_OPERATOR);
+      const metrics = (await get(stack.gateway.url, '/metrics', operator)).text;
+      await operator.close();
       expect(metric(metrics, 'gateway_redis_circuit_state')).toBe(2);
       expect(metric(metrics, 'gateway_redis_unavailable_total{use="replay-cache",reason="timeout"}')).toBe(1);
       expect(metric(metrics, 'gateway_redis_unavailable_total{use="replay-cache",reason="circuit-open"}')).toBe(3);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateAgent, DEV_OPERATOR, get as getWith } from '../support/certificateAgent.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { startFaultProxy, type FaultProxy } from '../support/tcpProxy.js';
 import { releasedValues } from '../support/releasedValues.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     },
   });
   // The exchange's operator (Försäkringskassan's ops-fk-1, role OPERATOR): the one who reads /metrics.
-  agent = certificateAgent('officials', 'ops-fk-1');
+  agent = certificateAgent(stack.certsDir, 'officials', DEV_OPERATOR);
 });
 
 afterAll(async () => {
@@ -37,20 +38,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function certificateAgent(dir: 'officials' | 'agencies', name: string): Agent {
-  return new Agent({
-    connect: {
-      ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
-      cert: readFileSync(path.join(stack.certsDir, dir, `${name}.crt`)),
-      key: readFileSync(path.join(stack.certsDir, dir, `${name}.key`)),
-    },
-  });
-}
-
 async function get(url: string, pathName: string, dispatcher: Agent = agent) {
-  const response = await request(new URL(pathName, url), { dispatcher });
-  const text = await response.body.text();
-  return { status: response.statusCode, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return getWith(url, pathName, dispatcher) as Promise<{ status: number; text: string; json: any }>;
 }
 
 /** A second gateway instance over the stack's subgraphs, log and keys, with its own settings. */
@@ -127,7 +116,7 @@ describe('metrics', () => {
     ["the supervisor's personal certificate", 'officials', 'imy-insp-1', 403, 'ROLE_NOT_ALLOWED'],
     ["a privacy officer's personal certificate", 'officials', 'dso-fk-1', 403, 'ROLE_NOT_ALLOWED'],
   ] as const)('refuses /metrics to %s: it is for operators only', async (_name, dir, name, status, code) => {
-    const caller = certificateAgent(dir, name);
+    const caller = certificateAgent(stack.certsDir, dir, name);
     try {
       const response = await get(stack.gateway.url, '/metrics', caller);
       expect(response.status).toBe(status);
