@@ -24,6 +24,8 @@ export interface PersonalValuesInput {
   readonly document: string;
   readonly variables?: Record<string, unknown> | undefined;
   readonly response: { data?: unknown; errors?: readonly GraphQLFormattedError[] | undefined };
+  /** The type of an object of an abstract type whose `__typename` the document does not select (what the test knows of its data). */
+  readonly typeOf?: (value: Record<string, unknown>) => string | undefined;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface PersonalValuesInput {
  * response, reading each value by its response key, so fragments, aliases and abstract types are
  * applied by graphql-js itself. The subject is the key of the object the value sits on, as the
  * response shows it (the document must select it, under any alias); the type of an object of an
- * abstract type is its `__typename` (the document must select it too). A value is withheld when it
+ * abstract type is its `__typename`, or else what `typeOf` says. A value is withheld when it
  * is null with a coded error at its path or above, released otherwise (a null without an error too).
  */
 export function tallyPersonalValues(input: PersonalValuesInput): Map<string, number> {
@@ -65,7 +67,7 @@ export function tallyPersonalValues(input: PersonalValuesInput): Map<string, num
         onValue(source, value, info);
         return value;
       },
-      typeResolver: (value) => (value as { __typename?: string }).__typename,
+      typeResolver: (value) => (value as { __typename?: string }).__typename ?? input.typeOf?.(value as Record<string, unknown>),
     });
   execute((source, value, info) => {
     if (input.catalogue.subjectTypes.get(info.parentType.name)?.keyField === info.fieldName) subjects.set(source, typeof value === 'string' ? value : null);
