@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -6,10 +6,9 @@ import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
 import { createAgencyClient } from '../../src/client/index.js';
-import { readGatewayPublicKey } from '../../src/identity/index.js';
 import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
 import type { AgencySubgraph } from '../../src/subgraph-kit/types.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { kitServerOptions, startStack, type Stack } from '../support/stack.js';
 
 // A supergraph that has nothing to do with ours: the gateway is a general Federation 2 gateway.
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
@@ -38,13 +37,7 @@ const subgraphs: RunningSubgraph[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ persons: 200 });
-  const tls = {
-    cert: readFileSync(path.join(stack.certsDir, 'servers', 'csn.crt')),
-    key: readFileSync(path.join(stack.certsDir, 'servers', 'csn.key')),
-    ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
-    gatewayClientCertificate: readFileSync(path.join(stack.certsDir, 'servers', 'gateway-client.crt')),
-  };
-  const gatewayPublicKey = await readGatewayPublicKey(path.join(stack.certsDir, 'gateway-signing.jwk.json'));
+  const { tls, gatewayPublicKey } = await kitServerOptions(stack);
   const books = [
     { isbn: '978-91-0-012345-1', title: 'Röda rummet' },
     { isbn: '978-91-0-012346-8', title: 'Hemsöborna' },

@@ -13,7 +13,7 @@ import { loadGatewayDependencies, type LoadedDependencies } from '../../src/gate
 import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
 import { DEV_OFFICIAL_REGISTRY_PATH, readAgencyRegistry, readGatewayPublicKey, readOfficialRegistry } from '../../src/identity/index.js';
 import { writeStores, samplePersons, agencyDbPath, type SamplePersons } from '../../src/population/index.js';
-import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
+import { serveSubgraph, type RunningSubgraph, type SubgraphServerOptions } from '../../src/subgraph-kit/serveSubgraph.js';
 import { loadAgreements } from '../../src/policy/agreements.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
@@ -192,5 +192,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all([...subgraphs.values()].map((s) => s.close()));
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * How to serve one more subgraph with the kit inside a stack's federation: mutual TLS with a
+ * server certificate of the federation CA (an agency's: any one for 127.0.0.1 does, the gateway's
+ * transport checks the CA), admitting the gateway's client certificate, and the gateway's key to
+ * verify caller contexts.
+ */
+export async function kitServerOptions(stack: Stack): Promise<Required<Pick<SubgraphServerOptions, 'tls' | 'gatewayPublicKey'>>> {
+  return {
+    tls: {
+      cert: readFileSync(path.join(stack.certsDir, 'servers', 'csn.crt')),
+      key: readFileSync(path.join(stack.certsDir, 'servers', 'csn.key')),
+      ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
+      gatewayClientCertificate: readFileSync(path.join(stack.certsDir, 'servers', 'gateway-client.crt')),
+    },
+    gatewayPublicKey: await readGatewayPublicKey(path.join(stack.certsDir, 'gateway-signing.jwk.json')),
   };
 }

@@ -1,0 +1,116 @@
+import { composeServices } from '@apollo/composition';
+import { buildSchema, getOperationAST, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { collectFieldCoordinates } from '../../src/policy/collectFieldCoordinates.js';
+import {
+  PersonalFieldNotNullableError,
+  PersonalFieldWithoutSubjectError,
+  readPersonalFieldCatalogue,
+  UndeclaredPersonalFieldError,
+} from '../../src/policy/personalFieldCatalogue.js';
+import { federationPersonalSources, type FederationPersonalSubgraph } from '../fixtures/federation-personal/index.js';
+
+/**
+ * The personal-field catalogue and the coordinates the purpose check judges, read from the
+ * federation-personal supergraph (test/fixtures/federation-personal/): an entity interface,
+ * an @interfaceObject, a union, @requires, @provides and a @shareable field.
+ */
+const sources = federationPersonalSources((name) => `https://127.0.0.1:1/${name}`);
+const composed = composeSupergraph(sources);
+const catalogue = readPersonalFieldCatalogue(composed.supergraphSdl);
+const apiSchema = buildSchema(composed.apiSchemaSdl);
+
+/** The supergraph with one subgraph's SDL edited, composed without the catalogue's own checks. */
+function supergraphWith(subgraph: FederationPersonalSubgraph, edit: (sdl: string) => string): string {
+  const services = sources.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.name === subgraph ? edit(s.sdl) : s.sdl) }));
+  const result = composeServices(services);
+  expect(result.errors).toBeUndefined();
+  return result.supergraphSdl!;
+}
+
+function thrownBy(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+const coordinatesOf = (query: string, options?: Parameters<typeof collectFieldCoordinates>[3]) => {
+  const document = parse(query);
+  return collectFieldCoordinates(apiSchema, document, getOperationAST(document)!, options);
+};
+
+describe('personal-field catalogue over federation forms', () => {
+  it.each([
+    ['Individual.name', 'register', 'IDENTITY'],
+    ['Individual.assessedIncome', 'tax', 'INCOME'],
+  ])('reads the declaration on the interface field %s, owned by %s', (coordinate, owner, category) => {
+    expect(catalogue.fields.get(coordinate)).toMatchObject({ owner, category });
+  });
+
+  it.each(['Resident', 'Visitor'])('owns the field an @interfaceObject adds to %s by the interface-object subgraph', (typeName) => {
+    // The implementation's field has a bare @join__field: no subgraph resolves it from the implementation itself.
+    expect(composed.supergraphSdl).toMatch(new RegExp(`type ${typeName} implements Individual[^}]*assessedIncome: \\[AssessedIncome!\\] @personal\\([^)]*\\) @join__field\\n`));
+    expect(catalogue.fields.get(`${typeName}.assessedIncome`)).toMatchObject({ owner: 'tax', category: 'INCOME', purposes: new Set(['CASE_HANDLING', 'PAYMENT_CONTROL']) });
+  });
+
+  it('owns a @shareable or @provided field by the first subgraph resolving it, never by one holding it @external', () => {
+    expect(catalogue.fields.get('Resident.name')?.owner).toBe('register');
+    expect(catalogue.fields.get('Resident.municipality')?.owner).toBe('register');
+  });
+
+  it('takes an entity interface keyed by Personnummer for a data subject, as its implementations', () => {
+    expect([...catalogue.subjectTypes].sort()).toEqual([
+      ['Individual', { keyField: 'personnummer' }],
+      ['Resident', { keyField: 'personnummer' }],
+      ['Visitor', { keyField: 'personnummer' }],
+    ]);
+  });
+
+  it('records what a field fetches through @requires', () => {
+    expect(catalogue.requires).toEqual(new Map([['Resident.housingSupplement', ['Resident.municipality']]]));
+  });
+
+  it('refuses an undeclared field of an @interfaceObject, naming it on the interface and each implementation', () => {
+    const supergraph = supergraphWith('tax', (sdl) => sdl.replace(/assessedIncome: \[AssessedIncome!\] @personal\([^)]*\)/, 'assessedIncome: [AssessedIncome!]'));
+    const error = thrownBy(() => readPersonalFieldCatalogue(supergraph));
+    expect(error).toBeInstanceOf(UndeclaredPersonalFieldError);
+    expect((error as UndeclaredPersonalFieldError).coordinates).toEqual(['Individual.assessedIncome', 'Resident.assessedIncome', 'Visitor.assessedIncome']);
+  });
+
+  it('refuses @personal on a type whose objects are not data subjects', () => {
+    const supergraph = supergraphWith('cases', (sdl) => sdl.replace('  organisationNumber: String!', '  organisationNumber: String @personal(category: IDENTITY, purposes: [CASE_HANDLING])'));
+    const error = thrownBy(() => readPersonalFieldCatalogue(supergraph));
+    expect(error).toBeInstanceOf(PersonalFieldWithoutSubjectError);
+    expect((error as PersonalFieldWithoutSubjectError).coordinates).toEqual(['Organisation.organisationNumber']);
+  });
+
+  it('refuses a non-null personal field: it could not be withheld without erasing its parent', () => {
+    const supergraph = supergraphWith('register', (sdl) => sdl.replace('children: [Resident!] @personal', 'children: [Resident!]! @personal'));
+    const error = thrownBy(() => readPersonalFieldCatalogue(supergraph));
+    expect(error).toBeInstanceOf(PersonalFieldNotNullableError);
+    expect((error as PersonalFieldNotNullableError).coordinates).toEqual(['Resident.children']);
+  });
+});
+
+describe('field coordinates of an operation over federation forms', () => {
+  it.each([
+    ['an entity interface', '{ individual(personnummer: "198810278294") { name { givenName } } }', ['Resident.name', 'Visitor.name']],
+    ['an @interfaceObject root field', '{ assessedAbove(year: 2024, amount: 0) { assessedIncome { amount } } }', ['Resident.assessedIncome', 'Visitor.assessedIncome']],
+    ['a union', '{ case(caseNumber: "1") { parties { ... on Visitor { countryOfResidence } } } }', ['Visitor.countryOfResidence']],
+    ['the interface inside a union', '{ case(caseNumber: "1") { parties { ...N } } } fragment N on Individual { name { givenName } }', ['Resident.name', 'Visitor.name']],
+    ['@provides', '{ case(caseNumber: "1") { applicant { name { givenName } } } }', ['Resident.name']],
+  ])('judges a personal field reached through %s on each object type that may hold it', (_, query, personal) => {
+    const coordinates = coordinatesOf(query);
+    expect([...coordinates].filter((c) => catalogue.fields.has(c)).sort()).toEqual(personal);
+  });
+
+  it('adds what a requested field fetches through @requires, given the catalogue', () => {
+    const query = '{ resident(personnummer: "198810278294") { housingSupplement } }';
+    expect(coordinatesOf(query, { requires: catalogue.requires })).toContain('Resident.municipality');
+    expect(coordinatesOf(query)).not.toContain('Resident.municipality');
+  });
+});
