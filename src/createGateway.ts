@@ -123,7 +123,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // The document-only facts every check and the access log need, worked out once per document.
   const analyse = createOperationAnalyser({ catalogue });
   const judge = createPurposeJudge({ catalogue: () => catalogue, agreements: deps.agreements, today });
-  const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
+  const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today, catalogue: () => catalogue });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     buildService: ({ name, url }) =>

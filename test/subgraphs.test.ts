@@ -30,7 +30,7 @@ function serve<TLoaders>(subgraph: AgencySubgraph<TLoaders>): Served<TLoaders> {
 /** One request: fresh loaders, as the kit creates them per request; no caller (no guard is installed here). */
 async function run<TLoaders>(served: Served<TLoaders>, source: string, variableValues: Record<string, unknown> = {}): Promise<Run> {
   const before = served.subgraph.queryCount();
-  const contextValue: SubgraphContext<TLoaders> = { caller: null, protectedIdentityAccess: false, categories: new Set(), loaders: served.subgraph.createLoaders() };
+  const contextValue: SubgraphContext<TLoaders> = { caller: null, protectedIdentityAccess: false, categories: new Set(), provided: new Set(), loaders: served.subgraph.createLoaders() };
   const result = await graphql({ schema: served.schema, source, variableValues, contextValue });
   return { result, data: (result.data ?? {}) as Record<string, any>, statements: served.subgraph.queryCount() - before };
 }

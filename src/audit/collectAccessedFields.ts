@@ -182,8 +182,10 @@ export function createResponseReader(schema: GraphQLSchema, document: DocumentNo
           const fieldValue = object[key];
           if (planned.declaration) {
             const field = planned.declaration;
-            if (subject === null) {
-              if (fieldValue !== null) withhold(object, key, 'SUBJECT_UNKNOWN', `${field.coordinate} is withheld: the response does not say whose data it is.`);
+            if (subject === null && fieldValue !== null) {
+              // A value of someone the response does not name (no key, or a null one): it cannot be
+              // logged as anyone's, so it does not leave.
+              withhold(object, key, 'SUBJECT_UNKNOWN', `${field.coordinate} is withheld: the response does not say whose data it is.`);
               accessed.push({ subject: null, coordinate: field.coordinate, owner: field.owner, basis: field.coordinate, outcome: 'withheld', code: 'SUBJECT_UNKNOWN' });
               path.pop();
               continue;

@@ -3,12 +3,16 @@ import type { GatewaySigningKey } from '../identity/index.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import { CATEGORIES, type PersonalDataCategory, type Purpose } from '../policy/purposes.js';
 import type { GatewayContext } from './gatewayContext.js';
+import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 
 /** What the agreements in force let one client receive from one owner for one purpose. */
 interface Allowance {
   readonly agreements: readonly Agreement[];
+  readonly catalogue: PersonalFieldCatalogue;
   readonly categories: ReadonlySet<PersonalDataCategory>;
   readonly protectedIdentityAccess: boolean;
+  /** Other owners' personal fields this subgraph provides that the caller may receive. */
+  readonly provided: ReadonlySet<string>;
 }
 
 /** Past this many (client, owner, purpose, day) allowances they start over. */
@@ -20,25 +24,32 @@ const MAX_ALLOWANCES = 4096;
  * to this caller, so the subgraph can check categories as well as purposes. The allowance is
  * worked out once per client, owner, purpose and day (and again after an agreements reload).
  */
-export function createContextSigner(options: { signingKey: GatewaySigningKey; agreements(): readonly Agreement[]; today(): string }) {
+export function createContextSigner(options: { signingKey: GatewaySigningKey; agreements(): readonly Agreement[]; today(): string; catalogue(): PersonalFieldCatalogue }) {
   const allowances = new Map<string, Allowance>();
   const allowanceOf = (client: string, owner: string, purpose: Purpose): Allowance => {
     const agreements = options.agreements();
+    const catalogue = options.catalogue();
     const today = options.today();
     const key = `${client}\n${owner}\n${purpose}\n${today}`;
     const known = allowances.get(key);
-    if (known && known.agreements === agreements) return known;
+    if (known && known.agreements === agreements && known.catalogue === catalogue) return known;
     const inForce = agreements.filter((a) => isInForce(a, today));
     const categories = new Set(CATEGORIES.filter((category) => inForce.some((a) => covers(a, { client, owner, category, purpose }))));
     const protectedIdentityAccess = inForce.some((a) => a.protectedIdentityAccess && covers(a, { client, owner, category: 'ADDRESS_CONTACT', purpose }));
+    // Judged as the purpose check judges them: against their owner, not the subgraph that provides them.
+    const provided = new Set<string>();
+    for (const field of catalogue.fields.values()) {
+      if (!field.providers.has(owner) || !field.purposes.has(purpose)) continue;
+      if (inForce.some((a) => covers(a, { client, owner: field.owner, category: field.category, purpose }))) provided.add(field.coordinate);
+    }
     if (allowances.size >= MAX_ALLOWANCES) allowances.clear();
-    const allowance = { agreements, categories, protectedIdentityAccess };
+    const allowance = { agreements, catalogue, categories, protectedIdentityAccess, provided };
     allowances.set(key, allowance);
     return allowance;
   };
   return (context: GatewayContext, subgraph: string, request: SubgraphRequestBody): string => {
     const { caller } = context;
-    const { categories, protectedIdentityAccess } = allowanceOf(caller.agency.id, subgraph, caller.purpose);
-    return signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess, categories }, request);
+    const { categories, protectedIdentityAccess, provided } = allowanceOf(caller.agency.id, subgraph, caller.purpose);
+    return signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess, categories, provided }, request);
   };
 }

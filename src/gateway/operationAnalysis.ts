@@ -44,7 +44,8 @@ export function createOperationAnalyser(options: { readonly catalogue: PersonalF
     let reader: ResponseReader | undefined;
     const analysis: OperationAnalysis = {
       usesReservedAlias: usesReservedAlias(document),
-      coordinates: collectFieldCoordinates(schema, document, operation),
+      // What a selected field's @requires makes the plan fetch is reached too: judged like a selection.
+      coordinates: collectFieldCoordinates(schema, document, operation, { requires: catalogue.requires }),
       personnummerInputs: personnummerInputSites(schema, document, operation),
       conditionalSelections: conditionalSelections(document, operation),
       markedDocument: () => (marked ??= addSubjectMarkers(schema, document, catalogue.subjectTypes)),

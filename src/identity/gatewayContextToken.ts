@@ -18,6 +18,11 @@ export interface SubgraphCallContext {
   readonly protectedIdentityAccess: boolean;
   /** The data categories agreements in force let this caller receive from this owner for the purpose. */
   readonly categories: ReadonlySet<PersonalDataCategory>;
+  /**
+   * Personal fields of other owners this subgraph serves through `@provides` that the caller may
+   * receive (their owner declares the purpose and an agreement with the owner covers them).
+   */
+  readonly provided?: ReadonlySet<string>;
 }
 
 /** The one subgraph request a context token is for: what the gateway sends in the body. */
@@ -66,6 +71,7 @@ export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: 
     tid: caller.tokenId,
     pia: context.protectedIdentityAccess,
     cats: [...context.categories],
+    ...(context.provided && context.provided.size > 0 ? { prov: [...context.provided] } : {}),
     // null only for the benchmark's engines without an identity layer (one token per case; see acceptUnboundTokens).
     bh: request ? subgraphRequestHash(request) : null,
     jti: randomUUID(),
@@ -121,6 +127,7 @@ export async function verifyGatewayContext(token: string | undefined, verificati
   const categories = payload['cats'];
   const jti = payload['jti'];
   const exp = payload['exp'];
+  const provided = payload['prov'] ?? [];
   if (
     !agency ||
     typeof agency.id !== 'string' ||
@@ -130,7 +137,9 @@ export async function verifyGatewayContext(token: string | undefined, verificati
     !Array.isArray(categories) ||
     !categories.every((c) => (CATEGORIES as readonly unknown[]).includes(c)) ||
     typeof jti !== 'string' ||
-    typeof exp !== 'number'
+    typeof exp !== 'number' ||
+    !Array.isArray(provided) ||
+    !provided.every((c) => typeof c === 'string')
   ) {
     throw invalid('claims', 'The gateway context token lacks required claims.');
   }
@@ -159,5 +168,6 @@ export async function verifyGatewayContext(token: string | undefined, verificati
     },
     protectedIdentityAccess: payload['pia'] === true,
     categories: new Set(categories as PersonalDataCategory[]),
+    provided: new Set(provided as string[]),
   };
 }

@@ -23,6 +23,8 @@ export interface PersonalFieldDeclaration {
   readonly purposes: ReadonlySet<Purpose>;
   /** Subgraph (agency id) that resolves the field, from `@join__field`/`@join__type`. */
   readonly owner: string;
+  /** Other subgraphs that serve the owner's values of it through `@provides` (`@join__field(external: true)`). */
+  readonly providers: ReadonlySet<string>;
 }
 
 export interface PersonalFieldCatalogue {
@@ -164,6 +166,7 @@ export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): P
         category: category as PersonalDataCategory,
         purposes: new Set(purposes as Purpose[]),
         owner,
+        providers: providersOf(field, graphNames, owner),
       });
     }
   }
@@ -274,6 +277,16 @@ function ownerOf(type: CompositeType, field: FieldDefinitionNode, types: Readonl
   }
   const graph = type.joinTypes.length === 1 ? enumArg(type.joinTypes[0]!, 'graph') : undefined;
   return graph ? graphNames.get(graph) : undefined;
+}
+
+function providersOf(field: FieldDefinitionNode, graphNames: ReadonlyMap<string, string>, owner: string): ReadonlySet<string> {
+  const providers = new Set<string>();
+  for (const directive of field.directives ?? []) {
+    const graph = directive.name.value === 'join__field' && booleanArg(directive, 'external') ? enumArg(directive, 'graph') : undefined;
+    const name = graph ? graphNames.get(graph) : undefined;
+    if (name && name !== owner) providers.add(name);
+  }
+  return providers;
 }
 
 function namedTypeOf(field: FieldDefinitionNode): string {

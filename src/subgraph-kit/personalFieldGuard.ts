@@ -1,5 +1,6 @@
 import { defaultFieldResolver, getNamedType, isObjectType, Kind, type ConstDirectiveNode, type GraphQLFieldMap, type GraphQLSchema, type GraphQLFieldResolver } from 'graphql';
 import { GatewayError } from '../errors/index.js';
+import { UndeclaredPersonalFieldError } from '../policy/personalFieldCatalogue.js';
 import type { SubgraphContext } from './types.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import { isCategory, type PersonalDataCategory } from '../policy/purposes.js';
@@ -32,15 +33,24 @@ export interface GuardOptions<TLoaders> {
  */
 export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: GuardOptions<TLoaders>): number {
   let guarded = 0;
+  const undeclared: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('_')) continue;
     const keyField = subjectKeyOf(type.astNode?.directives ?? [], type.getFields());
     if (!keyField) continue;
+    const keyFields = keyFieldNamesOf(type.astNode?.directives ?? []);
     for (const field of Object.values(type.getFields())) {
       const declaration = personalDirectiveOf(field.astNode?.directives ?? []);
-      if (!declaration) continue;
+      if (!declaration) {
+        // Personal by default here too: a field this subgraph resolves without its own declaration
+        // (one it serves through @provides, a @shareable one another subgraph declares) could not
+        // be guarded, while the supergraph carries the owner's declaration and the gateway trusts it.
+        if (!keyFields.has(field.name)) undeclared.push(`${type.name}.${field.name}`);
+        continue;
+      }
       const resolve: GraphQLFieldResolver<unknown, SubgraphContext<TLoaders>> = field.resolve ?? defaultFieldResolver;
       const coordinate = `${type.name}.${field.name}`;
+      const external = (field.astNode?.directives ?? []).some((d) => d.name.value === 'external' || d.name.value === 'federation__external');
       field.resolve = async (parent, args, context, info) => {
         const caller = context.caller;
         if (!caller) {
@@ -61,7 +71,12 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
           });
         }
         const category = declaration.category;
-        if (!category || !context.categories.has(category) || (options.agreements && !agreementAllows(options, caller.agency.id, category, caller.purpose))) {
+        // A value this subgraph serves for another owner (@external, through @provides) is that
+        // owner's: the agreement is with them, as the gateway judged it; its own are checked here too.
+        const allowed = external
+          ? context.provided.has(coordinate)
+          : !!category && context.categories.has(category) && (!options.agreements || agreementAllows(options, caller.agency.id, category, caller.purpose));
+        if (!allowed) {
           throw GatewayError.field('NO_AGREEMENT', `${coordinate} is withheld: no agreement in force lets the caller receive ${category ?? 'undeclared'} data from ${options.owner} for purpose ${caller.purpose}.`, {
             field: coordinate,
             purpose: caller.purpose,
@@ -82,12 +97,22 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
       guarded++;
     }
   }
+  if (undeclared.length > 0) throw new UndeclaredPersonalFieldError(undeclared.sort());
   return guarded;
 }
 
 function agreementAllows<TLoaders>(options: GuardOptions<TLoaders>, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
   const today = options.today?.() ?? new Date().toISOString().slice(0, 10);
   return (options.agreements?.() ?? []).some((a) => isInForce(a, today) && covers(a, { client, owner: options.owner, category, purpose }));
+}
+
+function keyFieldNamesOf(directives: readonly ConstDirectiveNode[]): Set<string> {
+  const names = new Set<string>();
+  for (const directive of directives) {
+    const arg = directive.name.value === 'key' ? directive.arguments?.find((a) => a.name.value === 'fields') : undefined;
+    if (arg?.value.kind === Kind.STRING) for (const name of arg.value.value.split(/[\s{}]+/)) if (name) names.add(name);
+  }
+  return names;
 }
 
 function subjectKeyOf(directives: readonly ConstDirectiveNode[], fields: GraphQLFieldMap<unknown, unknown>): string | undefined {

@@ -127,6 +127,7 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
         caller: verified?.caller ?? null,
         protectedIdentityAccess: verified?.protectedIdentityAccess ?? false,
         categories: verified?.categories ?? new Set(),
+        provided: verified?.provided ?? new Set(),
         loaders: subgraph.createLoaders(),
       };
     },

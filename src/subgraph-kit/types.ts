@@ -11,6 +11,8 @@ export interface SubgraphContext<TLoaders> {
   readonly protectedIdentityAccess: boolean;
   /** From the agreements, as the gateway signed them: the data categories this caller may receive from this agency for its purpose. */
   readonly categories: ReadonlySet<PersonalDataCategory>;
+  /** Other owners' personal fields this subgraph provides (`@provides`) that the caller may receive, as the gateway judged them. */
+  readonly provided: ReadonlySet<string>;
   /** Created fresh per request, so batching never shares data between requests. */
   readonly loaders: TLoaders;
 }

@@ -38,25 +38,6 @@ interface Form {
   readonly defects?: Partial<Record<'data' | 'log' | 'withheld', string>>;
 }
 
-// Known defects this suite found (issue 13), each failing its test until fixed: remove the mark with the fix.
-/** src/audit/collectAccessedFields.ts: a value is logged only when its object's subject marker is a string. */
-const KEYLESS_NOT_LOGGED =
-  'collectAccessedFields drops every personal value of a data subject whose key is null (withheld, or a released null): ' +
-  'no entry at all, where one with subject null is due (AccessLogEntry.subject may be null)';
-/** src/subgraph-kit/personalFieldGuard.ts: only fields declared @personal in the subgraph's own SDL are guarded. */
-const PROVIDED_NOT_GUARDED =
-  'personalFieldGuard guards only fields the subgraph itself declares @personal: a field it serves through @provides is ' +
-  '@external there, undeclared, so it resolves for a person outside the case (released, and logged as released)';
-
-/** src/audit/collectAccessedFields.ts (issue 13, finding 1, being rewritten): @include/@skip read from the raw variables. */
-const DEFAULTS_NOT_COERCED =
-  'the access plan evaluates @include/@skip with the request variables as sent, not coerced: a variable left to its ' +
-  'default reads as absent, so the values it includes are released without an entry';
-
-/** src/gateway/operationAnalysis.ts: the coordinates judged leave out what @requires fetches (catalogue.requires). */
-const REQUIRES_NOT_CHECKED =
-  "operationAnalysis computes the coordinates without the catalogue's `requires`: a field's @requires inputs are fetched " +
-  'from their owner for a purpose it does not declare (its subgraph guard withholds them) instead of the request being refused';
 
 const PARTY = `__typename
   ... on Resident { personnummer name { givenName } municipality }
@@ -129,14 +110,12 @@ const FORMS: readonly Form[] = [
     query: `query ($n: ID!) { case(caseNumber: $n) { applicant { personnummer name { givenName familyName } } } }`,
     variables: (w) => ({ n: w.sample.cases.family }),
     outsider: (w) => w.sample.family.guardian,
-    defects: { withheld: PROVIDED_NOT_GUARDED },
   },
   {
     name: "@provides under a list: the payee of a child's benefit, named on the decision",
     query: `query ($p: Personnummer!) { resident(personnummer: $p) { personnummer benefits { kind amount payee { personnummer name { givenName } } } } }`,
     variables: (w) => ({ p: w.sample.family.children[0] }),
     outsider: (w) => w.sample.family.guardian,
-    defects: { withheld: PROVIDED_NOT_GUARDED },
   },
   {
     name: "@requires: a supplement computed from the register's municipality",
@@ -175,14 +154,12 @@ const FORMS: readonly Form[] = [
     query: `{ visitors { personnummer name { givenName } countryOfResidence assessedIncome { amount } } }`,
     variables: () => ({}),
     outsider: (w) => w.sample.visitor,
-    defects: { log: KEYLESS_NOT_LOGGED, withheld: KEYLESS_NOT_LOGGED },
   },
   {
     name: 'a data subject whose key is null, as an entity reference: a case party known by name only',
     query: `query ($n: ID!) { case(caseNumber: $n) { parties { ${PARTY} } } }`,
     variables: (w) => ({ n: w.sample.cases.unidentifiedParty }),
     outsider: (w) => w.sample.visitor,
-    defects: { log: KEYLESS_NOT_LOGGED, withheld: KEYLESS_NOT_LOGGED },
   },
   {
     name: 'aliases and fragments over @requires, @shareable and @provides under a list',
@@ -209,7 +186,6 @@ const FORMS: readonly Form[] = [
     fragment Inkomst on Individual { assessedIncome { amount } }`,
     variables: (w) => ({ ps: [w.sample.family.guardian, w.sample.visitor] }),
     outsider: (w) => w.sample.family.guardian,
-    defects: { log: DEFAULTS_NOT_COERCED, withheld: DEFAULTS_NOT_COERCED },
   },
   {
     name: 'aliases and named fragments over the interface, the interface object, the union and @provides',
@@ -252,8 +228,14 @@ function typeByKey(value: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-const personalValues = (form: Form, response: ConformanceResponse) =>
-  tallyPersonalValues({ schema: fed.apiSchema, catalogue: fed.catalogue, document: form.query, variables: form.variables(fed.world), response, typeOf: typeByKey });
+const personalValues = (form: Form, response: ConformanceResponse, caseSubjects: readonly string[]) =>
+  tallyPersonalValues({ schema: fed.apiSchema, catalogue: fed.catalogue, document: form.query, variables: form.variables(fed.world), response, typeOf: typeByKey, caseSubjects });
+
+/** Everyone in the world, and the numbers the forms ask about that nobody has: a caller may ask only about the subjects of its case. */
+const allSubjects = () => [...fed.world.everyone, fed.world.sample.notInWorld];
+
+/** Whether the form names the person in its arguments (then the gateway refuses it outright when they are not a subject). */
+const asksAbout = (form: Form, person: string) => JSON.stringify(form.variables(fed.world)).includes(person) || form.query.includes(person);
 
 /** The log's entries of one request, tallied as the independent count is. */
 async function loggedValues(claims: RequestTokenClaims, response: ConformanceResponse): Promise<Map<string, number>> {
@@ -269,38 +251,47 @@ const runOf = (form: Form, run: 'data' | 'log' | 'withheld') => (form.defects?.[
 
 describe.each(FORMS)('federation with personal fields: $name', (form) => {
   runOf(form, 'data')('1. our data is byte for byte bare @apollo/gateway\'s when every person reached is a subject', async () => {
-    const claims = claimsFor(fed.world.everyone);
+    const claims = claimsFor(allSubjects());
     const ours = await fed.ours(claims, form.query, form.variables(fed.world));
-    const bare = await fed.bare(claimsFor(fed.world.everyone), form.query, form.variables(fed.world));
+    const bare = await fed.bare(claimsFor(allSubjects()), form.query, form.variables(fed.world));
     expect(ours.status).toBe(200);
     expect(bare.data).toBeTruthy();
     expect(JSON.stringify(ours.data)).toBe(JSON.stringify(bare.data));
   });
 
   runOf(form, 'log')('2. the access log holds exactly the personal values of the response, per subject and field', async () => {
-    const claims = claimsFor(fed.world.everyone);
+    const claims = claimsFor(allSubjects());
     const response = await fed.ours(claims, form.query, form.variables(fed.world));
     expect(response.status).toBe(200);
-    const expected = personalValues(form, response);
+    const expected = personalValues(form, response, allSubjects());
     expect(total(expected)).toBeGreaterThan(0);
     expect(await loggedValues(claims, response)).toEqual(expected);
   });
 
   runOf(form, 'withheld')('3. a person reached who is not a subject of the case is withheld and logged as withheld, never released', async () => {
     const outsider = form.outsider(fed.world);
-    const subjects = fed.world.everyone.filter((p) => p !== outsider);
+    const subjects = allSubjects().filter((p) => p !== outsider);
     const claims = claimsFor(subjects);
     const response = await fed.ours(claims, form.query, form.variables(fed.world));
+    const logged = await loggedValues(claims, response);
+    if (asksAbout(form, outsider)) {
+      // Asked about by number: refused before any agency is asked, and the attempt logged as theirs.
+      expect(response.status).toBe(403);
+      expect(response.data ?? null).toBeNull();
+      expect(response.errors?.map((e) => e.extensions?.['code'])).toEqual(['SUBJECT_NOT_IN_CASE']);
+      expect([...logged.keys()].every((key) => key.startsWith(`${outsider}|`) && key.endsWith('|denied|SUBJECT_NOT_IN_CASE'))).toBe(true);
+      return;
+    }
     const bare = await fed.bare(claimsFor(subjects), form.query, form.variables(fed.world));
     expect(response.status).toBe(200);
     expect(JSON.stringify(response.data)).toBe(JSON.stringify(bare.data));
-    const values = personalValues(form, response);
+    const values = personalValues(form, response, subjects);
     const outsiders = forSubject(values, outsider);
     expect(total(outsiders)).toBeGreaterThan(0);
-    for (const key of outsiders.keys()) expect(key).toMatch(/\|withheld\|SUBJECT_NOT_IN_CASE$/);
-    const logged = await loggedValues(claims, response);
+    // Their fields are withheld; their personnummer, where the response carries it, is a disclosure logged as theirs.
+    for (const key of outsiders.keys()) expect(key).toMatch(/\|withheld\|SUBJECT_NOT_IN_CASE$|\.personnummer\|released\|$/);
     expect(logged).toEqual(values);
-    expect([...forSubject(logged, outsider).keys()].filter((key) => key.includes('|released|'))).toEqual([]);
+    expect([...forSubject(logged, outsider).keys()].filter((key) => key.includes('|released|') && !key.includes('.personnummer|'))).toEqual([]);
   });
 });
 
@@ -321,7 +312,7 @@ const PURPOSE_FORMS: readonly PurposeForm[] = [
   ["the @interfaceObject subgraph's own root field, aliased", 'query ($y: Int!) { hogst: assessedAbove(year: $y, amount: 0) { personnummer inkomst: assessedIncome { amount } } }', (w) => ({ y: w.sample.assessedYear }), ['Resident.assessedIncome', 'Visitor.assessedIncome']],
   ['@provides', 'query ($n: ID!) { case(caseNumber: $n) { applicant { personnummer name { givenName } } } }', (w) => ({ n: w.sample.cases.family }), ['Resident.name']],
   ['a @shareable field from the second subgraph resolving it', 'query ($programme: String!) { enrolled(programme: $programme) { personnummer name { familyName } } }', (w) => ({ programme: w.sample.programme }), ['Resident.name']],
-  ['@requires: the selected field is declared for the purpose, the personal field it requires is not', 'query ($p: Personnummer!) { resident(personnummer: $p) { personnummer housingSupplement } }', (w) => ({ p: w.sample.housingAllowance }), ['Resident.municipality'], REQUIRES_NOT_CHECKED],
+  ['@requires: the selected field is declared for the purpose, the personal field it requires is not', 'query ($p: Personnummer!) { resident(personnummer: $p) { personnummer housingSupplement } }', (w) => ({ p: w.sample.housingAllowance }), ['Resident.municipality']],
 ];
 
 describe('purpose check over the federation forms', () => {

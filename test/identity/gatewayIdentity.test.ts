@@ -11,6 +11,10 @@ import { certificateThumbprint } from '../../src/identity/index.js';
 import { signGatewayContext } from '../../src/identity/gatewayContextToken.js';
 import { createContextSigner } from '../../src/gateway/contextSigner.js';
 import { CATEGORIES } from '../../src/policy/purposes.js';
+import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
+
+const catalogue = readPersonalFieldCatalogue(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -263,7 +267,7 @@ describe('subgraphs accept the gateway only', () => {
     certificateThumbprint: 't',
     tokenId: randomUUID(),
   });
-  const signer = () => createContextSigner({ signingKey: stack.deps.signingKey, agreements: stack.deps.agreements, today: () => new Date().toISOString().slice(0, 10) });
+  const signer = () => createContextSigner({ signingKey: stack.deps.signingKey, agreements: stack.deps.agreements, today: () => new Date().toISOString().slice(0, 10), catalogue: () => catalogue });
 
   it('accepts a context token once: a captured token is refused when sent again', async () => {
     const body = entitiesQuery();

@@ -5,6 +5,7 @@ import { createSubgraphTransport, type SubgraphTlsOptions } from '../../src/gate
 import { signGatewayContext } from '../../src/identity/gatewayContextToken.js';
 import type { CallerContext } from '../../src/identity/callerContext.js';
 import { CATEGORIES } from '../../src/policy/purposes.js';
+import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 
 interface BareContext {
   readonly caller: CallerContext;
@@ -31,6 +32,7 @@ export interface BareGateway {
  */
 export async function startBareGateway(options: { supergraphSdl: string; signingKey: Parameters<typeof signGatewayContext>[0]; tls: SubgraphTlsOptions }): Promise<BareGateway> {
   const transport = createSubgraphTransport({ timeoutMs: 10_000, tls: options.tls });
+  const everyPersonalField = new Set(readPersonalFieldCatalogue(options.supergraphSdl).fields.keys());
 
   class SigningDataSource extends RemoteGraphQLDataSource<BareContext> {
     constructor(readonly subgraph: string, url: string) {
@@ -41,7 +43,7 @@ export async function startBareGateway(options: { supergraphSdl: string; signing
       const caller = (context as Partial<BareContext>).caller;
       if (!caller) return;
       // Every category: bare has no policy, so the kit's guard decides as it would for our gateway with every agreement.
-      const token = signGatewayContext(options.signingKey, this.subgraph, { caller, protectedIdentityAccess: false, categories: new Set(CATEGORIES) }, request);
+      const token = signGatewayContext(options.signingKey, this.subgraph, { caller, protectedIdentityAccess: false, categories: new Set(CATEGORIES), provided: everyPersonalField }, request);
       request.http?.headers.set('authorization', `Bearer ${token}`);
     }
   }

@@ -38,6 +38,8 @@ export interface PersonalValuesInput {
   readonly response: { data?: unknown; errors?: readonly GraphQLFormattedError[] | undefined };
   /** The type of an object of an abstract type whose `__typename` the document does not select (what the test knows of its data). */
   readonly typeOf?: (value: Record<string, unknown>) => string | undefined;
+  /** The subjects of the case: a key (personnummer) the response discloses for anyone else is a released value of its own. */
+  readonly caseSubjects?: readonly string[];
 }
 
 /**
@@ -84,8 +86,13 @@ export function tallyPersonalValues(input: PersonalValuesInput): Map<string, num
   execute((source, value, info) => {
     if (input.catalogue.subjectTypes.get(info.parentType.name)?.keyField === info.fieldName) subjects.set(source, typeof value === 'string' ? value : null);
   });
+  const caseSubjects = input.caseSubjects ? new Set(input.caseSubjects) : undefined;
   execute((source, value, info) => {
     const coordinate = `${info.parentType.name}.${info.fieldName}`;
+    if (caseSubjects && typeof value === 'string' && !caseSubjects.has(value) && input.catalogue.subjectTypes.get(info.parentType.name)?.keyField === info.fieldName) {
+      const tallyKey = `${value}|${coordinate}|released|`;
+      counts.set(tallyKey, (counts.get(tallyKey) ?? 0) + 1);
+    }
     if (!input.catalogue.fields.has(coordinate)) return;
     const subject = subjects.has(source) ? subjects.get(source) : 'key-not-selected';
     const code = value === null ? codeAt(responsePathAsArray(info.path)) : undefined;
