@@ -1,17 +1,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { auditClient } from './auditClient.js';
 
 /**
  * The console in a real browser: Debian's Chromium, headless, driven by playwright-core, with
- * Skatteverket's privacy-officer certificate given to the browser context. `.ci/run` installs
+ * Skatteverket's privacy-officer certificate given to the browser context. `npm test` installs
  * Chromium when it is missing.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(process.cwd(), 'test-results');
 const PERSON_QUERY = `query Person($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName familyName } civilStatus benefits { benefit } } }`;
 
@@ -29,10 +29,7 @@ beforeAll(async () => {
   const answer = await malmo.query(PERSON_QUERY, { p: subject });
   expect(answer.errors).toBeUndefined();
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
