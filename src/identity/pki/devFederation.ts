@@ -14,6 +14,7 @@ import {
 } from './certificateAuthorityFiles.js';
 import { federationFiles, GATEWAY_CLIENT_NAME, GATEWAY_SERVER_NAME, writeFileAtomically, type FederationFiles } from './federationFiles.js';
 import { generateGatewaySigningKeyFile, readGatewaySigningKey } from './gatewaySigningKey.js';
+import { pkcs12Problem, writePkcs12 } from './pkcs12.js';
 import {
   commonNameSubject,
   createCertificateAuthority,
@@ -154,6 +155,14 @@ export async function ensureDevFederation(options: { readonly dir: string; reado
     steps.push(step(plan.paths.certificate, problem));
   }
 
+  // Browsers import agency certificates as PKCS#12 (the IDE and the audit console); kept while they hold the current certificate.
+  for (const agency of options.registry.agencies) {
+    const p12 = files.agencyPkcs12(agency.id);
+    const problem = pkcs12Problem(p12, files.agencyCertificate(agency.id));
+    if (problem !== undefined) writeAgencyPkcs12(files, agency.id, ca.certificatePem);
+    steps.push(step(p12, problem));
+  }
+
   steps.push(await ensureSecretFile(files.gatewaySigningKey, async () => void (await readGatewaySigningKey(files.gatewaySigningKey)), async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2)));
   steps.push(await ensureSecretFile(files.auditKeys, async () => void readAuditKeys(files.auditKeys), async () => JSON.stringify(generateAuditKeyFile(), null, 2)));
   return steps;
@@ -171,6 +180,15 @@ async function ensureSecretFile(file: string, check: () => Promise<void>, genera
   }
   if (problem !== undefined) writeFileAtomically(file, `${await generate()}\n`, { secret: true });
   return step(file, problem);
+}
+
+function writeAgencyPkcs12(files: FederationFiles, agencyId: string, caCertificatePem: string): void {
+  const paths = files.agencyCertificate(agencyId);
+  writePkcs12(
+    files.agencyPkcs12(agencyId),
+    { certificate: readFileSync(paths.certificate, 'utf8'), key: readFileSync(paths.key, 'utf8'), caCertificate: caCertificatePem },
+    `${agencyId} (development federation)`,
+  );
 }
 
 /**
@@ -195,6 +213,7 @@ export function issueAgencyCertificateFiles(options: {
     ? { certificate: path.join(options.outDir, `${options.agency.id}.crt`), key: path.join(options.outDir, `${options.agency.id}.key`) }
     : files.agencyCertificate(options.agency.id);
   writeCertificate(outPaths, issued);
+  if (!options.outDir) writeAgencyPkcs12(files, options.agency.id, ca.certificatePem);
   return { ...issued, certificatePath: outPaths.certificate, keyPath: outPaths.key };
 }
 

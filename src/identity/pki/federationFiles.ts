@@ -15,6 +15,8 @@ export interface FederationFiles {
   readonly agencyDir: string;
   readonly serverDir: string;
   agencyCertificate(agencyId: string): { readonly certificate: string; readonly key: string };
+  /** The same certificate and key as PKCS#12, for importing into a browser (development only). */
+  agencyPkcs12(agencyId: string): string;
   serverCertificate(name: string): { readonly certificate: string; readonly key: string };
 }
 
@@ -39,6 +41,7 @@ export function federationFiles(dir: string): FederationFiles {
     agencyDir,
     serverDir,
     agencyCertificate: (agencyId) => pair(agencyDir, agencyId),
+    agencyPkcs12: (agencyId) => path.join(agencyDir, `${agencyId}.p12`),
     serverCertificate: (name) => pair(serverDir, name),
   };
 }
@@ -47,7 +50,7 @@ export function federationFiles(dir: string): FederationFiles {
  * Writes through a temporary file and a rename, so a process watching the file (the trust store
  * watching crl.pem) never reads half of it. Secrets are created readable by the owner only.
  */
-export function writeFileAtomically(file: string, content: string, options: { readonly secret?: boolean } = {}): void {
+export function writeFileAtomically(file: string, content: string | Uint8Array, options: { readonly secret?: boolean } = {}): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, content, { mode: options.secret ? 0o600 : 0o644 });
