@@ -1,6 +1,7 @@
 import { loadGatewayConfig } from '../config/gatewayConfig.js';
 import { loadIdentityConfig } from '../config/identityConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
+import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { createGateway } from '../createGateway.js';
 import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
@@ -14,9 +15,11 @@ async function main(): Promise<void> {
   const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
   const logger = createLogger({ level: LOG_LEVEL });
   const config = loadGatewayConfig();
+  const identity = loadIdentityConfig();
+  requireConfiguredFiles(config.files, identity.files);
   const limits = config.limits;
   const deps = await loadGatewayDependencies({
-    identity: loadIdentityConfig(),
+    identity,
     agreementsPath: config.agreementsPath,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
+import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
@@ -9,6 +10,7 @@ import { runUntilSignal } from './runUntilSignal.js';
 /** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>`. */
 async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2]);
+  requireConfiguredFiles(config.files);
   const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
   const running = await serveSubgraph(subgraph, {
     host: config.host,
