@@ -35,7 +35,8 @@ import type { AccessLogEvent } from './audit/accessLog.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
-import { GatewayOperations } from './observability/gatewayOperations.js';
+import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
+import { tracedListener } from './observability/tracing.js';
 
 export interface GatewayDependencies {
   /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
@@ -115,6 +116,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
+    // Spans carry the operation name, never the document text (literals) or error messages.
+    telemetry: { includeDocument: false, recordExceptions: false },
     buildService: ({ name, url }) =>
       name === EXCHANGE_SUBGRAPH
         ? new LocalGraphQLDataSource(createExchangeSchema({ catalogue: () => catalogue, agreements: deps.agreements, today }))
@@ -146,7 +149,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     plugins: [
       requestRefusalPlugin({ maxTokens: limits.operation.maxTokens, introspection: config.mode === 'development' }),
       requestIdPlugin(),
-      metricsPlugin((code) => operations.countError(code)),
+      metricsPlugin({ countError: (code) => operations.countError(code), labelOperation: (requestId, label) => operations.labelOperation(requestId, label), ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}) }),
       errorLoggingPlugin(deps.logError ?? ((record) => logger.error(record, 'request error'))),
       operationChecksPlugin(
         [
@@ -202,8 +205,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
-  const httpsServer = https.createServer(deps.trust.serverOptions(), (request, response) => {
+  // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.
+  const httpsServer = https.createServer(deps.trust.serverOptions(), tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, (request, response) => {
     requestIds.set(request, randomUUID());
+    // Every answer names its request, refusals before execution included (sendError puts it in the body too).
+    response.setHeader('x-request-id', requestIds.get(request) ?? '');
     const path = (request.url ?? '/').split('?')[0];
     operations.track(request, response, path ?? '/', requestIds.get(request) ?? '');
     if (path === '/graphql') return void handleGraphQL(request, response);
@@ -216,7 +222,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
-  });
+  }, { parentFromHeaders: false }));
   const detachTrust = deps.trust.attach(httpsServer);
   httpsServer.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

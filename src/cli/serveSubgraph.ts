@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
-import { ConfigError } from '../config/parseEnv.js';
+import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
+import { createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing.js';
 import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
@@ -11,6 +13,9 @@ import { runUntilSignal } from './runUntilSignal.js';
 async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2]);
   requireConfiguredFiles(config.files);
+  const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
+  const logger = createLogger({ level: LOG_LEVEL, name: config.agency.id });
+  const tracing = startTracing({ serviceName: `subgraph-${config.agency.id}` });
   const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
   const running = await serveSubgraph(subgraph, {
     host: config.host,
@@ -22,9 +27,13 @@ async function main(): Promise<void> {
       gatewayClientCertificate: readFileSync(config.tls.gatewayClientCertPath),
     },
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
+    logger,
   });
-  console.log(JSON.stringify({ msg: 'subgraph ready', subgraph: running.name, url: running.url }));
-  runUntilSignal(() => running.close());
+  logger.info({ subgraph: running.name, url: running.url, tracing: tracing.enabled ? 'otlp' : 'off' }, 'subgraph ready');
+  runUntilSignal(async () => {
+    await running.close();
+    await tracing.shutdown();
+  });
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './gatewayContext.js';
 import type { CircuitBreaker } from './circuitBreaker.js';
+import { injectTraceContext } from '../observability/tracing.js';
 
 /** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
 const INCOMING_OPERATION = 'incoming operation';
@@ -58,6 +59,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const gatewayContext = context as Partial<GatewayContext>;
     if (!headers || typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
+    // W3C trace context: the subgraph's span joins this request's trace (no-op with tracing off).
+    injectTraceContext(headers);
     if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name)}`);
   }
 

@@ -2,6 +2,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /**
  * Properties that could hold a personal value if someone logged the wrong object. Our own log
  * calls name agencies, codes, fields and request ids only; this is the second line of defence.

@@ -13,6 +13,30 @@ import type { TLSSocket } from 'node:tls';
 import type { CryptoKey, JWK } from 'jose';
 import { verifyGatewayContext } from '../identity/gatewayContextToken.js';
 import { guardPersonalFields } from './personalFieldGuard.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { tracedListener } from '../observability/tracing.js';
+
+/** The gateway's request id as it arrives (the gateway sets it; anything else shaped like an id is kept, the rest dropped). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * One log line per answered request, in the gateway's format (pino JSON: level, time, service),
+ * with the request id the gateway sent, so one id finds a request's lines in every process. The
+ * id is echoed as `x-request-id`, so refusals carry it too. Never a variable or a response value.
+ */
+function logRequest(logger: Logger, subgraph: string, request: IncomingMessage, response: http.ServerResponse, path: string): void {
+  const header = request.headers['x-request-id'];
+  const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+  if (requestId) response.setHeader('x-request-id', requestId);
+  const started = performance.now();
+  response.once('close', () => {
+    const status = response.writableFinished ? response.statusCode : 0;
+    logger.info(
+      { ...(requestId ? { requestId } : {}), subgraph, route: path === '/graphql' || path === '/healthz' ? path : 'other', method: request.method, status, durationMs: Math.round(performance.now() - started) },
+      status === 0 ? 'request aborted' : 'request',
+    );
+  });
+}
 
 function bearerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -39,6 +63,8 @@ export interface SubgraphServerOptions {
   /** Development only: no gateway context at all, personal fields unguarded. Never with real data. */
   readonly allowAnonymous?: boolean;
   readonly maxBodyBytes?: number;
+  /** Structured log (pino), one line per request with the gateway's request id; silent when absent. */
+  readonly logger?: Logger;
 }
 
 export interface RunningSubgraph {
@@ -85,8 +111,10 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   });
   // Other holders of a federation certificate (any agency) must not reach a subgraph directly.
   const gatewayFingerprint = options.tls ? new X509Certificate(options.tls.gatewayClientCertificate).fingerprint256 : undefined;
+  const logger = options.logger ?? silentLogger();
   const onRequest: http.RequestListener = (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    logRequest(logger, subgraph.name, request, response, path ?? '/');
     if (gatewayFingerprint && path !== '/healthz') {
       const peer = (request.socket as TLSSocket).getPeerX509Certificate?.();
       if (!peer || peer.fingerprint256 !== gatewayFingerprint) {
@@ -97,9 +125,11 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
   };
+  // The gateway's trace continues here: its subgraph calls carry W3C trace context.
+  const traced = tracedListener(() => `subgraph ${subgraph.name}`, onRequest, { parentFromHeaders: true, attributes: { 'exchange.subgraph': subgraph.name } });
   const httpServer = options.tls
-    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onRequest)
-    : http.createServer(onRequest);
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, traced)
+    : http.createServer(traced);
   httpServer.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

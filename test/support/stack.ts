@@ -16,6 +16,7 @@ import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serv
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
+import { createLogger } from '../../src/observability/logger.js';
 
 export interface StackOptions {
   readonly persons?: number;
@@ -28,6 +29,8 @@ export interface StackOptions {
   readonly today?: string;
   /** Per-agency trusted document manifests: given, production mode runs only registered documents. */
   readonly trustedDocumentsDir?: string;
+  /** Collects the gateway's and the subgraphs' log lines (pino JSON, level info) here; warnings to stdout when absent. */
+  readonly logLines?: string[];
   /** The URL the gateway uses for a subgraph (e.g. a fault-injecting proxy in front of it); the subgraph's own URL when absent. */
   readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
 }
@@ -45,6 +48,10 @@ export interface Stack {
   /** Store statements run so far, per agency subgraph. */
   queryCounts(): Record<string, number>;
   close(): Promise<void>;
+}
+
+function collectingLogger(lines: string[], name: string) {
+  return createLogger({ level: 'info', name, destination: { write: (line: string) => void lines.push(line) } });
 }
 
 /**
@@ -76,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           gatewayClientCertificate: readFileSync(identity.subgraphClient.certPath),
         },
         gatewayPublicKey,
+        ...(options.logLines ? { logger: collectingLogger(options.logLines, agency.id) } : {}),
       }),
     );
   }
@@ -104,7 +112,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),
     ...(config.limits?.redisUrl ? { redis: { url: config.limits.redisUrl, prefix: config.limits.redisPrefix } } : {}),
   });
-  const gateway = await createGateway(config, { ...deps, logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)), ...(options.today ? { today: () => options.today! } : {}) });
+  const gateway = await createGateway(config, {
+    ...deps,
+    logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)),
+    ...(options.today ? { today: () => options.today! } : {}),
+    ...(options.logLines ? { logger: collectingLogger(options.logLines, 'gateway') } : {}),
+  });
   const clients: AgencyClient[] = [];
   return {
     dir,
