@@ -37,6 +37,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
 import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
 import { tracedListener } from './observability/tracing.js';
+import { developmentIdeRoute } from './ide/developmentIde.js';
 
 export interface GatewayDependencies {
   /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
@@ -205,6 +206,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
+  // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.
+  const routes = [...(deps.routes ?? []), ...(config.mode === 'development' ? [developmentIdeRoute({ supergraphSdl: supergraph.sdl, registry: deps.registry, trust: deps.trust })] : [])];
   // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.
   const httpsServer = https.createServer(deps.trust.serverOptions(), tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, (request, response) => {
     requestIds.set(request, randomUUID());
@@ -216,7 +219,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') return operations.ready(response);
     if (path === '/metrics') return void operations.serveMetrics(request, response).catch((error: unknown) => sendFailure(response, error));
-    const route = deps.routes?.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
+    const route = routes.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
     if (route) {
       Promise.resolve(route.handle(request, response)).catch((error: unknown) => sendFailure(response, error));
       return;
