@@ -6,6 +6,7 @@ import { federationFiles } from '../identity/pki/federationFiles.js';
 import { DEV_AGENCY_REGISTRY_PATH, readAgencyRegistry, type RegisteredAgency } from '../identity/registry.js';
 import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
 import { isPurpose, PURPOSES, type Purpose } from '../policy/purposes.js';
+import { UsageError } from './commandFailure.js';
 
 /**
  * What `npm run query` and `npm run token` share: who calls (an agency with its development
@@ -13,7 +14,7 @@ import { isPurpose, PURPOSES, type Purpose } from '../policy/purposes.js';
  * called is a UsageError (exit code 2, with the usage), naming the option.
  */
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export const AGENCY_CALL_OPTIONS = {
   as: { type: 'string' },

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAgencyClient } from '../client/index.js';
 import { PURPOSES } from '../policy/purposes.js';
-import { AGENCY_CALL_USAGE, agencyCall, agencyCertificateFiles, parseCommandLine, UsageError } from './agencyCallOptions.js';
+import { AGENCY_CALL_USAGE, agencyCall, agencyCertificateFiles, parseCommandLine } from './agencyCallOptions.js';
+import { reportCommandFailure, UsageError } from './commandFailure.js';
 
 const USAGE = `Usage:
   npm run query -- ${AGENCY_CALL_USAGE}
@@ -62,13 +63,7 @@ export async function runQueryCommand(argv: readonly string[]): Promise<number> 
     if (status >= 400 && !response.errors) console.error(`HTTP ${status}`);
     return response.errors?.length || status >= 400 ? 1 : 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`query: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    console.error(`query: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
-    return 1;
+    return reportCommandFailure('query', USAGE, error, (line) => console.error(line));
   } finally {
     await client?.close();
   }

@@ -3,7 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { mintRequestToken } from '../client/index.js';
 import { DEFAULT_TOKEN_AUDIENCE, MAX_TOKEN_LIFETIME_SECONDS } from '../identity/requestToken.js';
 import { PURPOSES } from '../policy/purposes.js';
-import { AGENCY_CALL_USAGE, agencyCall, agencyCertificateFiles, parseCommandLine, UsageError } from './agencyCallOptions.js';
+import { AGENCY_CALL_USAGE, agencyCall, agencyCertificateFiles, parseCommandLine } from './agencyCallOptions.js';
+import { reportCommandFailure, UsageError } from './commandFailure.js';
 
 const FORMATS = ['token', 'header', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -70,12 +71,7 @@ export async function runTokenCommand(argv: readonly string[], output: CommandOu
     output.out(shape === 'token' ? token : shape === 'header' ? `authorization: Bearer ${token}` : JSON.stringify({ authorization: `Bearer ${token}` }));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      output.err(`token: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    output.err(`token: ${(error as Error).message}`);
-    return 1;
+    return reportCommandFailure('token', USAGE, error, output.err);
   }
 }
 

@@ -1,13 +1,13 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTokenCommand } from '../../src/cli/token.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { createGateway } from '../../src/createGateway.js';
 import { DEV_PKCS12_PASSWORD } from '../../src/identity/pki/pkcs12.js';
 import { launchChromium } from '../support/browser.js';
+import { createRawClient } from '../support/rawClient.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -115,22 +115,15 @@ describe('outside development mode', () => {
       loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_MODE: 'production', RATE_LIMIT_ENABLED: 'false', SUBGRAPH_URLS: [...stack.subgraphs.values()].map((s) => `${s.name}=${s.url}`).join(',') }),
       stack.deps,
     );
-    const agent = new Agent({
-      connect: {
-        ca: readFileSync(path.join(stack.certsDir, 'ca.crt')),
-        cert: readFileSync(path.join(stack.certsDir, 'agencies', 'malmo-stad.crt')),
-        key: readFileSync(path.join(stack.certsDir, 'agencies', 'malmo-stad.key')),
-      },
-    });
+    const client = createRawClient(stack.certsDir, 'malmo-stad', production.url);
     try {
       for (const route of ['/ide', '/ide/introspection.json']) {
-        const response = await request(new URL(route, production.url), { dispatcher: agent });
-        const body = (await response.body.json()) as { errors: { extensions: { code: string } }[] };
-        expect(response.statusCode).toBe(404);
-        expect(body.errors[0]!.extensions.code).toBe('NOT_FOUND');
+        const response = await client.send({ method: 'GET', path: route, noToken: true });
+        expect(response.status).toBe(404);
+        expect(response.json.errors[0].extensions.code).toBe('NOT_FOUND');
       }
     } finally {
-      await agent.close();
+      await client.close();
       await production.close();
     }
   });

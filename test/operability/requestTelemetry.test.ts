@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_TRUSTED_DOCUMENTS_DIR } from '../../src/config/gatewayConfig.js';
 import { mintRequestToken } from '../../src/client/index.js';
+import { createRawClient } from '../support/rawClient.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -25,22 +25,20 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const certsOf = (agency: string) => ({ cert: readFileSync(path.join(stack.certsDir, 'agencies', `${agency}.crt`)), key: readFileSync(path.join(stack.certsDir, 'agencies', `${agency}.key`)) });
-
-/** One raw request: the status, the x-request-id header and the JSON body. */
+/** One raw request as the agency (or with no certificate): the status, the x-request-id header and the JSON body. */
 async function raw(options: { agency?: string; path?: string; headers?: Record<string, string>; body?: unknown; method?: 'GET' | 'POST' }) {
-  const agent = new Agent({ connect: { ca: readFileSync(path.join(stack.certsDir, 'ca.crt')), ...(options.agency ? certsOf(options.agency) : {}) } });
+  const client = createRawClient(stack.certsDir, options.agency ?? null, stack.gateway.url);
   try {
-    const response = await request(new URL(options.path ?? '/graphql', stack.gateway.url), {
-      dispatcher: agent,
+    const response = await client.send({
       method: options.method ?? 'POST',
-      headers: { 'content-type': 'application/json', ...options.headers },
+      path: options.path ?? '/graphql',
+      noToken: true,
+      ...(options.headers ? { headers: options.headers } : {}),
       ...(options.method === 'GET' ? {} : { body: JSON.stringify(options.body ?? { query: '{ __typename }' }) }),
     });
-    const body = (await response.body.json()) as { errors?: { extensions: { code: string } }[]; extensions?: { requestId?: string } };
-    return { status: response.statusCode, requestId: response.headers['x-request-id'], body };
+    return { status: response.status, requestId: response.headers['x-request-id'], body: response.json as { errors?: { extensions: { code: string } }[]; extensions?: { requestId?: string } }, text: response.text };
   } finally {
-    await agent.close();
+    await client.close();
   }
 }
 
@@ -105,25 +103,20 @@ describe('request metrics by agency and operation', () => {
     const adHoc = await client.query('query ChosenByTheCaller { __typename }');
     expect(adHoc.errors?.[0]?.extensions?.['code']).toBe('DOCUMENT_NOT_REGISTERED');
     await raw({ agency: 'malmo-stad' });
-    const agent = new Agent({ connect: { ca: readFileSync(path.join(stack.certsDir, 'ca.crt')), ...certsOf('imy') } });
-    try {
-      const text = await (await request(new URL('/metrics', stack.gateway.url), { dispatcher: agent })).body.text();
-      const series = text.split('\n').filter((line) => line.startsWith('gateway_http_requests_total{'));
-      const labelsOf = (line: string) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-      const graphql = series.map(labelsOf).filter((labels) => labels['route'] === '/graphql');
-      expect(graphql).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ agency: 'malmo-stad', operation: 'EkonomisktBistandHousehold', status: '200' }),
-          expect.objectContaining({ agency: 'malmo-stad', operation: 'unregistered' }),
-          expect.objectContaining({ agency: 'none', operation: 'none', status: '401' }),
-        ]),
-      );
-      expect(text).not.toContain('ChosenByTheCaller');
-      // Every operation label is a registered name or one of the fixed values.
-      for (const labels of graphql) expect(['EkonomisktBistandHousehold', 'EkonomisktBistandIncomes', 'unregistered', 'none']).toContain(labels['operation']);
-      expect(text).toMatch(/gateway_http_request_duration_seconds_count\{[^}]*agency="malmo-stad"[^}]*operation="EkonomisktBistandHousehold"[^}]*\} [1-9]/);
-    } finally {
-      await agent.close();
-    }
+    const { text } = await raw({ agency: 'imy', path: '/metrics', method: 'GET' });
+    const series = text.split('\n').filter((line) => line.startsWith('gateway_http_requests_total{'));
+    const labelsOf = (line: string) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const graphql = series.map(labelsOf).filter((labels) => labels['route'] === '/graphql');
+    expect(graphql).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ agency: 'malmo-stad', operation: 'EkonomisktBistandHousehold', status: '200' }),
+        expect.objectContaining({ agency: 'malmo-stad', operation: 'unregistered' }),
+        expect.objectContaining({ agency: 'none', operation: 'none', status: '401' }),
+      ]),
+    );
+    expect(text).not.toContain('ChosenByTheCaller');
+    // Every operation label is a registered name or one of the fixed values.
+    for (const labels of graphql) expect(['EkonomisktBistandHousehold', 'EkonomisktBistandIncomes', 'unregistered', 'none']).toContain(labels['operation']);
+    expect(text).toMatch(/gateway_http_request_duration_seconds_count\{[^}]*agency="malmo-stad"[^}]*operation="EkonomisktBistandHousehold"[^}]*\} [1-9]/);
   });
 });
