@@ -5,8 +5,9 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { TEST_DATABASE_URL } from '../audit/harness/postgresHarness.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = TEST_DATABASE_URL;
 
 async function readiness(stack: Stack): Promise<number> {
   const agent = new Agent({ connect: { ca: readFileSync(`${stack.certsDir}/ca.crt`) } });
