@@ -148,6 +148,8 @@ describe('a partner request', () => {
     const forms = population.flatMap((digits) => [digits, `${digits.slice(0, 8)}-${digits.slice(8)}`, digits.slice(2), `${digits.slice(2, 8)}-${digits.slice(8)}`]);
     const all = texts.join('\n');
     for (const form of forms) expect(all).not.toContain(form);
+    const values = spans.flatMap((span) => [...(span.attributes ?? []), ...(span.events ?? []).flatMap((event) => event.attributes ?? [])].map((a) => flat(a.value)));
+    for (const value of Object.values(variables)) expect(values).not.toContain(String(value));
     for (const text of texts) {
       expect(text).not.toContain(subject);
       expect(text).not.toMatch(/earnedIncome|givenName|"p"|variables/);
