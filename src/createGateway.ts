@@ -36,7 +36,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
 import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
-import { tracedListener } from './observability/tracing.js';
+import { keepVendorTelemetryOff, tracedListener } from './observability/tracing.js';
 import { developmentIdeRoute } from './ide/developmentIde.js';
 
 export interface GatewayDependencies {
@@ -115,6 +115,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // The document-only facts every check and the access log need, worked out once per document.
   const analyse = createOperationAnalyser({ catalogue });
   const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today });
+  keepVendorTelemetryOff();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     // Spans carry the operation name, never the document text (literals) or error messages.

@@ -72,6 +72,17 @@ export function startTracing(options: { readonly serviceName: string; readonly e
   };
 }
 
+/**
+ * @apollo/gateway, unless APOLLO_TELEMETRY_DISABLED is set, sends usage metrics to Apollo
+ * (usage-reporting.api.apollographql.com) every hour and, on construction, probes cloud metadata
+ * services (169.254.169.254, metadata.google.internal) to describe its host. The exchange sends
+ * nothing anywhere it was not configured to: that stays off unless an operator sets
+ * APOLLO_TELEMETRY_DISABLED=false. Apollo reads the variable when a gateway is constructed.
+ */
+export function keepVendorTelemetryOff(env: NodeJS.ProcessEnv = process.env): void {
+  env['APOLLO_TELEMETRY_DISABLED'] ??= 'true';
+}
+
 const tracer = trace.getTracer('agency-exchange');
 
 /** The route of a request, never its query string (a GET request carries its variables there). */

@@ -1,4 +1,6 @@
+import dns from 'node:dns';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,7 +50,26 @@ const attribute = (span: OtlpSpan, key: string) => {
   return found ? flat(found.value) : undefined;
 };
 
+/** Every host this process opened a connection to or looked up in DNS, from here on. */
+const contacted: string[] = [];
+function recordContactedHosts(): void {
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    // Node normalises connect's arguments into an array whose first element holds the options.
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    const options = (typeof first === 'object' && first !== null ? first : {}) as { host?: string; path?: string };
+    if (!options.path) contacted.push(options.host ?? 'localhost');
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+  const lookup = dns.lookup;
+  (dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]) => {
+    contacted.push(host);
+    return (lookup as (...a: unknown[]) => unknown)(host, ...rest);
+  };
+}
+
 beforeAll(async () => {
+  recordContactedHosts();
   collector = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -94,6 +115,17 @@ describe('tracing configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.some((problem) => problem.startsWith(`${variable}:`))).toBe(true);
+  });
+});
+
+describe('nothing leaves this machine unless configured', () => {
+  it("neither the gateway nor Apollo's own telemetry contacts any host but loopback (the collector included)", async () => {
+    // The stack was built, and a gateway constructed, with the recorder in place.
+    const client = stack.client('malmo-stad', { official: 'egress-1', purpose: 'CASE_HANDLING', caseId: 'EGRESS-1', subjects: [stack.sample.withBenefits] });
+    expect((await client.query('{ myPermissions { field } }')).status).toBe(200);
+    await tracing.forceFlush();
+    expect(contacted.length).toBeGreaterThan(0);
+    expect(contacted.filter((host) => !['127.0.0.1', 'localhost', '::1'].includes(host))).toEqual([]);
   });
 });
 
