@@ -193,7 +193,8 @@ async function startSubgraphs(dataDir: string): Promise<Subgraphs> {
       args: [agency.id],
       // A context token for a case of 1 000 persons is ~20 kB: above Node's default 16 kB header limit.
       nodeArgs: ['--max-http-header-size=131072'],
-      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0' },
+      // Subgraphs log a line per request at info; the shared subgraphs stay as quiet as before.
+      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0', LOG_LEVEL: 'warn' },
     }),
   );
   const ready = await Promise.all(processes.map((p) => p.ready));
