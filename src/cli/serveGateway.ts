@@ -5,7 +5,7 @@ import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { createGateway } from '../createGateway.js';
 import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
-import { createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
 import { startTracing } from '../observability/tracing.js';
 import { envField, parseEnv } from '../config/parseEnv.js';
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   } else {
     logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  logger.info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
+  announcer(logger).info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
   // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
   // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {

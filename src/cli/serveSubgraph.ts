@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
 import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
-import { createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
 import { startTracing } from '../observability/tracing.js';
 import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
     logger,
   });
-  logger.info({ subgraph: running.name, url: running.url, tracing: tracing.enabled ? 'otlp' : 'off' }, 'subgraph ready');
+  announcer(logger).info({ subgraph: running.name, url: running.url, tracing: tracing.enabled ? 'otlp' : 'off' }, 'subgraph ready');
   runUntilSignal(async () => {
     await running.close();
     await tracing.shutdown();

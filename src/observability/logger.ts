@@ -43,3 +43,11 @@ export function createLogger(options: { readonly level?: string; readonly name?:
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * For the line a parent process waits for ("… ready", see startService): written at info whatever
+ * LOG_LEVEL says, so a quiet service still announces itself.
+ */
+export function announcer(logger: Logger): Logger {
+  return logger.child({}, { level: 'info' });
+}
