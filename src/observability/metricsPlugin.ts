@@ -28,10 +28,10 @@ export function metricsPlugin(options: MetricsPluginOptions): ApolloServerPlugin
       return {
         async didResolveOperation({ document, operation, contextValue }) {
           const agency = contextValue.caller?.agency.id;
-          const id = documentId(document);
           // The trace names the operation and the document by its hash, never by its text.
-          annotateRequestSpan({ 'graphql.document.hash': id, ...(operation?.name ? { 'graphql.operation.name': operation.name.value } : {}) });
-          const registered = agency && options.trustedDocuments ? options.trustedDocuments.find(agency, id) : undefined;
+          annotateRequestSpan(() => ({ 'graphql.document.hash': documentId(document), ...(operation?.name ? { 'graphql.operation.name': operation.name.value } : {}) }));
+          // documentId is cached per parsed document, and the trusted-document check asks for it anyway.
+          const registered = agency && options.trustedDocuments ? options.trustedDocuments.find(agency, documentId(document)) : undefined;
           options.labelOperation(contextValue.requestId, registered ? (operation?.name?.value ?? registered.operationName ?? 'anonymous') : UNREGISTERED_OPERATION);
         },
         async willSendResponse({ response }) {

@@ -115,8 +115,12 @@ export function injectTraceContext(headers: { set(name: string, value: string): 
   propagation.inject(context.active(), headers, { set: (carrier, key, value) => void carrier.set(key, value) });
 }
 
-/** Adds attributes to the request's server span (the calling agency, the operation), if tracing is on. */
-export function annotateRequestSpan(attributes: Attributes): void {
+/**
+ * Adds attributes to the request's server span (the calling agency, the operation) when a span is
+ * recording; a function is called only then, so work done for the trace alone costs nothing with
+ * tracing off.
+ */
+export function annotateRequestSpan(attributes: Attributes | (() => Attributes)): void {
   const span: Span | undefined = trace.getActiveSpan();
-  span?.setAttributes(attributes);
+  if (span?.isRecording()) span.setAttributes(typeof attributes === 'function' ? attributes() : attributes);
 }
