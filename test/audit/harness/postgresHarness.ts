@@ -9,7 +9,7 @@ import { DEFAULT_TEST_DATABASE_URL } from '../../../src/cli/testPrerequisites.js
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] || DEFAULT_TEST_DATABASE_URL;
 
 /** Each harness gets its own schema (dropped in cleanup) and an application_name to find its connections by. */
-export async function createPostgresHarness(options: { statementTimeoutMs?: number } = {}): Promise<StoreHarness & { applicationName: string; admin: pg.Client }> {
+export async function createPostgresHarness(options: { statementTimeoutMs?: number; poolSize?: number } = {}): Promise<StoreHarness & { applicationName: string; admin: pg.Client }> {
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const schema = `access_log_test_${suffix}`;
   const applicationName = `access-log-test-${suffix}`;
@@ -19,6 +19,7 @@ export async function createPostgresHarness(options: { statementTimeoutMs?: numb
       schema,
       applicationName: name,
       statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
       onPoolError: () => undefined,
     });
   const store = await open();
