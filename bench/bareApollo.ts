@@ -15,6 +15,7 @@ import { loadIdentityConfig } from '../src/config/identityConfig.js';
 import { loadSupergraphSdl } from '../src/gateway/loadSupergraph.js';
 import { createSubgraphTransport } from '../src/gateway/subgraphTransport.js';
 import { apolloRequestHandler } from '../src/http/apolloRequestHandler.js';
+import { keepVendorTelemetryOff } from '../src/observability/tracing.js';
 import { readBenchCases, staticContextTokens } from './contextTokens.js';
 
 interface BareContext {
@@ -40,6 +41,8 @@ class StaticTokenDataSource extends RemoteGraphQLDataSource<BareContext> {
   }
 }
 
+// As our gateway: no usage reporting to Apollo, no cloud metadata probes off this machine.
+keepVendorTelemetryOff();
 const gateway = new ApolloGateway({
   supergraphSdl: supergraph.sdl,
   buildService: ({ name, url }) => new StaticTokenDataSource(name, config.subgraphUrlOverrides.get(name) ?? url ?? ''),

@@ -193,8 +193,9 @@ async function startSubgraphs(dataDir: string): Promise<Subgraphs> {
       args: [agency.id],
       // A context token for a case of 1 000 persons is ~20 kB: above Node's default 16 kB header limit.
       nodeArgs: ['--max-http-header-size=131072'],
-      // The bare engines reuse one unbound context token per case (contextTokens.ts).
-      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0', SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS: 'true' },
+      // The bare engines reuse one unbound context token per case (contextTokens.ts); subgraphs log a
+      // line per request at info, so the shared subgraphs stay as quiet as before.
+      env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0', SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS: 'true', LOG_LEVEL: 'warn' },
     }),
   );
   const ready = await Promise.all(processes.map((p) => p.ready));

@@ -40,7 +40,9 @@ import { metricsPlugin } from './observability/metricsPlugin.js';
 import { observeSharedRedis } from './observability/observeSharedRedis.js';
 import type { SharedRedis } from './redis/sharedRedis.js';
 import { accessLogObserver } from './observability/accessLogObserver.js';
-import { GatewayOperations } from './observability/gatewayOperations.js';
+import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
+import { keepVendorTelemetryOff, tracedListener } from './observability/tracing.js';
+import { developmentIdeRoute } from './ide/developmentIde.js';
 
 export interface GatewayDependencies {
   /** Federation CA, CRL and the gateway's server certificate; reloads without restart. */
@@ -124,8 +126,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const analyse = createOperationAnalyser({ catalogue });
   const judge = createPurposeJudge({ catalogue: () => catalogue, agreements: deps.agreements, today });
   const signContext = createContextSigner({ signingKey: deps.signingKey, agreements: deps.agreements, today, catalogue: () => catalogue });
+  keepVendorTelemetryOff();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
+    // Spans carry the operation name, never the document text (literals) or error messages.
+    telemetry: { includeDocument: false, recordExceptions: false },
     buildService: ({ name, url }) =>
       name === EXCHANGE_SUBGRAPH
         ? new LocalGraphQLDataSource(createExchangeSchema({ catalogue: () => catalogue, agreements: deps.agreements, today }))
@@ -157,7 +162,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     plugins: [
       requestRefusalPlugin({ maxTokens: limits.operation.maxTokens, introspection: config.mode === 'development' }),
       requestIdPlugin(),
-      metricsPlugin((code) => operations.countError(code)),
+      metricsPlugin({ countError: (code) => operations.countError(code), labelOperation: (requestId, label) => operations.labelOperation(requestId, label), ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}) }),
       errorLoggingPlugin(deps.logError ?? ((record) => logger.error(record, 'request error'))),
       operationPipelinePlugin({
         analyse,
@@ -211,23 +216,28 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     ...(deps.trustedDocuments ? { prepareBody: (body: unknown, context: GatewayContext) => resolveDocumentId(body, context.caller, deps.trustedDocuments!) } : {}),
   });
 
+  // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.
+  const routes = [...(deps.routes ?? []), ...(config.mode === 'development' ? [developmentIdeRoute({ supergraphSdl: supergraph.sdl, registry: deps.registry, trust: deps.trust })] : [])];
   // Slow or hoarding clients: timeouts for every phase of a connection, open connections capped per agency.
   const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity: { registry: deps.registry, trust: deps.trust } });
-  const httpsServer = https.createServer({ ...deps.trust.serverOptions(), ...connections.serverOptions }, connections.admit((request, response) => {
+  // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.
+  const httpsServer = https.createServer({ ...deps.trust.serverOptions(), ...connections.serverOptions }, connections.admit(tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, (request, response) => {
     requestIds.set(request, randomUUID());
+    // Every answer names its request, refusals before execution included (sendError puts it in the body too).
+    response.setHeader('x-request-id', requestIds.get(request) ?? '');
     const path = (request.url ?? '/').split('?')[0];
     operations.track(request, response, path ?? '/', requestIds.get(request) ?? '');
     if (path === '/graphql') return void handleGraphQL(request, response);
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') return operations.ready(response);
     if (path === '/metrics') return void operations.serveMetrics(request, response).catch((error: unknown) => sendFailure(response, error));
-    const route = deps.routes?.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
+    const route = routes.find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
     if (route) {
       Promise.resolve(route.handle(request, response)).catch((error: unknown) => sendFailure(response, error));
       return;
     }
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
-  }));
+  }, { parentFromHeaders: false })));
   connections.attach(httpsServer);
   const detachTrust = deps.trust.attach(httpsServer);
   await new Promise<void>((resolve, reject) => {

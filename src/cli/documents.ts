@@ -20,6 +20,7 @@ import {
   type CandidateDocument,
   type RegistrationPolicy,
 } from '../trusted-documents/registerDocuments.js';
+import { reportCommandFailure, UsageError } from './commandFailure.js';
 
 const USAGE = `Usage:
   npm run documents -- register --agency <agencyId> --purpose <PURPOSE> [--operation <Name> ...] [--date YYYY-MM-DD] <file> ...
@@ -37,7 +38,6 @@ SUPERGRAPH_PATH, AGREEMENTS_PATH, AGENCY_REGISTRY_PATH, TRUSTED_DOCUMENTS_DIR (d
 src/config/dev/trusted-documents). Exit codes: 0 done, 1 refused, 2 called wrongly.
 Purposes: ${PURPOSES.join(', ')}.`;
 
-class UsageError extends Error {}
 
 export interface CommandIo {
   out(line: string): void;
@@ -148,12 +148,7 @@ export async function runDocumentsCommand(argv: readonly string[], env: NodeJS.P
       return 1;
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`documents: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    io.err(`documents: ${(error as Error).message}`);
-    return 1;
+    return reportCommandFailure('documents', USAGE, error, io.err);
   }
 }
 

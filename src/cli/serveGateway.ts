@@ -2,23 +2,27 @@ import { loadGatewayConfig } from '../config/gatewayConfig.js';
 import { loadIdentityConfig } from '../config/identityConfig.js';
 import { loadRedisSettings } from '../config/redisConfig.js';
 import { ConfigError } from '../config/parseEnv.js';
+import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { createGateway } from '../createGateway.js';
 import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
-import { createLogger } from '../observability/logger.js';
+import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing.js';
 import { envField, parseEnv } from '../config/parseEnv.js';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Runs the gateway alone (its subgraphs are started elsewhere). */
 async function main(): Promise<void> {
   const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
   const logger = createLogger({ level: LOG_LEVEL });
+  // Registered before the gateway is built, so @apollo/gateway's spans have a provider.
+  const tracing = startTracing({ serviceName: 'gateway' });
   const config = loadGatewayConfig();
+  const identity = loadIdentityConfig();
+  requireConfiguredFiles(config.files, identity.files);
   const limits = config.limits;
   const redisSettings = loadRedisSettings();
   const deps = await loadGatewayDependencies({
-    identity: loadIdentityConfig(),
+    identity,
     agreementsPath: config.agreementsPath,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),
@@ -42,13 +46,14 @@ async function main(): Promise<void> {
   } else {
     logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  logger.info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits?.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process' }, 'gateway ready');
+  announcer(logger).info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits?.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
   // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
   // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {
     logger.info('shutting down: draining in-flight requests');
     await gateway.close();
     await deps.close();
+    await tracing.shutdown();
     logger.info('shutdown complete: requests drained, access log flushed');
   });
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { loadSubgraphConfig } from '../config/subgraphConfig.js';
 import { loadListenerLimits } from '../config/listenerConfig.js';
-import { ConfigError } from '../config/parseEnv.js';
+import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
+import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing.js';
+import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
@@ -11,6 +14,10 @@ import { loadAgreements } from '../policy/agreements.js';
 /** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>`. */
 async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2]);
+  requireConfiguredFiles(config.files);
+  const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
+  const logger = createLogger({ level: LOG_LEVEL, name: config.agency.id });
+  const tracing = startTracing({ serviceName: `subgraph-${config.agency.id}` });
   const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
   const agreements = loadAgreements(config.agreementsPath);
   const running = await serveSubgraph(subgraph, {
@@ -26,12 +33,16 @@ async function main(): Promise<void> {
     agreements: () => agreements,
     acceptUnboundContextTokens: config.acceptUnboundContextTokens,
     timeouts: loadListenerLimits().timeouts,
+    logger,
   });
   if (config.acceptUnboundContextTokens) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS is set: context tokens may be replayed. For benchmarks only, never in production.', subgraph: running.name }));
+    logger.warn({ subgraph: running.name }, 'SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS is set: context tokens may be replayed. For benchmarks only, never in production.');
   }
-  console.log(JSON.stringify({ msg: 'subgraph ready', subgraph: running.name, url: running.url }));
-  runUntilSignal(() => running.close());
+  announcer(logger).info({ subgraph: running.name, url: running.url, tracing: tracing.enabled ? 'otlp' : 'off' }, 'subgraph ready');
+  runUntilSignal(async () => {
+    await running.close();
+    await tracing.shutdown();
+  });
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseEnv, envField } from './parseEnv.js';
 import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from './paths.js';
 import { loadLimitsConfig, type LimitsConfig } from './limitsConfig.js';
+import type { ConfiguredFile } from './configuredFiles.js';
 
 export type GatewayMode = 'production' | 'development';
 
@@ -19,6 +20,8 @@ export interface GatewayConfig {
   readonly trustedDocumentsDir: string;
   /** Request limits, rate limits, subgraph fault handling and operability; the safe defaults when absent. */
   readonly limits?: LimitsConfig;
+  /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
+  readonly files?: readonly ConfiguredFile[];
 }
 
 export const DEV_AGREEMENTS_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agreements.json');
@@ -66,5 +69,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     trustedDocumentsDir: resolveFromRoot(raw.TRUSTED_DOCUMENTS_DIR),
     limits: loadLimitsConfig(env),
+    files: [
+      { variable: 'SUPERGRAPH_PATH', path: resolveFromRoot(raw.SUPERGRAPH_PATH), kind: 'file' },
+      { variable: 'AGREEMENTS_PATH', path: resolveFromRoot(raw.AGREEMENTS_PATH), kind: 'file' },
+      { variable: 'TRUSTED_DOCUMENTS_DIR', path: resolveFromRoot(raw.TRUSTED_DOCUMENTS_DIR), kind: 'directory' },
+    ],
   };
 }

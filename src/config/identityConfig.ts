@@ -5,6 +5,7 @@ import { DEV_OFFICIAL_REGISTRY_PATH } from '../identity/officialRegistry.js';
 import type { TrustStoreFiles } from '../identity/trustStore.js';
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, resolveFromRoot } from './paths.js';
+import type { ConfiguredFile } from './configuredFiles.js';
 
 /** Where the gateway finds its identity material. docs/pki.md explains each file. */
 export interface IdentityConfig {
@@ -18,6 +19,8 @@ export interface IdentityConfig {
   /** Officials (privacy officers, supervisors, operators) and the HSA-ids of their personal certificates. */
   readonly officialRegistryPath: string;
   readonly tokenAudience: string;
+  /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
+  readonly files?: readonly ConfiguredFile[];
 }
 
 /**
@@ -43,22 +46,33 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): Identi
     env,
   );
   const dir = resolveFromRoot(raw.CERTS_DIR);
-  const file = (value: string | undefined, ...fallback: string[]) => (value === undefined ? path.join(dir, ...fallback) : resolveFromRoot(value));
+  const files: ConfiguredFile[] = [];
+  const file = (variable: keyof typeof raw, ...fallback: string[]): string => {
+    const value = raw[variable];
+    const resolved = value === undefined ? path.join(dir, ...fallback) : resolveFromRoot(value);
+    files.push(value === undefined ? { variable, path: resolved, kind: 'file', defaultFrom: `CERTS_DIR=${dir}`, createdBy: 'npm run certs' } : { variable, path: resolved, kind: 'file' });
+    return resolved;
+  };
+  const agencyRegistryPath = resolveFromRoot(raw.AGENCY_REGISTRY_PATH);
+  files.push({ variable: 'AGENCY_REGISTRY_PATH', path: agencyRegistryPath, kind: 'file' });
+  const officialRegistryPath = resolveFromRoot(raw.OFFICIAL_REGISTRY_PATH);
+  files.push({ variable: 'OFFICIAL_REGISTRY_PATH', path: officialRegistryPath, kind: 'file' });
   return {
     trust: {
-      caPath: file(raw.FEDERATION_CA_PATH, 'ca.crt'),
-      crlPath: file(raw.FEDERATION_CRL_PATH, 'crl.pem'),
-      certPath: file(raw.GATEWAY_TLS_CERT_PATH, 'servers', 'gateway.crt'),
-      keyPath: file(raw.GATEWAY_TLS_KEY_PATH, 'servers', 'gateway.key'),
+      caPath: file('FEDERATION_CA_PATH', 'ca.crt'),
+      crlPath: file('FEDERATION_CRL_PATH', 'crl.pem'),
+      certPath: file('GATEWAY_TLS_CERT_PATH', 'servers', 'gateway.crt'),
+      keyPath: file('GATEWAY_TLS_KEY_PATH', 'servers', 'gateway.key'),
     },
     subgraphClient: {
-      certPath: file(raw.GATEWAY_CLIENT_CERT_PATH, 'servers', 'gateway-client.crt'),
-      keyPath: file(raw.GATEWAY_CLIENT_KEY_PATH, 'servers', 'gateway-client.key'),
+      certPath: file('GATEWAY_CLIENT_CERT_PATH', 'servers', 'gateway-client.crt'),
+      keyPath: file('GATEWAY_CLIENT_KEY_PATH', 'servers', 'gateway-client.key'),
     },
-    gatewaySigningKeyPath: file(raw.GATEWAY_SIGNING_KEY_PATH, 'gateway-signing.jwk.json'),
-    auditKeysPath: file(raw.AUDIT_KEYS_PATH, 'audit-keys.json'),
-    agencyRegistryPath: resolveFromRoot(raw.AGENCY_REGISTRY_PATH),
-    officialRegistryPath: resolveFromRoot(raw.OFFICIAL_REGISTRY_PATH),
+    gatewaySigningKeyPath: file('GATEWAY_SIGNING_KEY_PATH', 'gateway-signing.jwk.json'),
+    auditKeysPath: file('AUDIT_KEYS_PATH', 'audit-keys.json'),
+    agencyRegistryPath,
+    officialRegistryPath,
     tokenAudience: raw.REQUEST_TOKEN_AUDIENCE,
+    files,
   };
 }

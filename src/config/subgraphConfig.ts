@@ -3,6 +3,7 @@ import { REFERENCE_AGENCIES, type ReferenceAgency } from '../agencies/referenceA
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, resolveFromRoot } from './paths.js';
 import { DEV_AGREEMENTS_PATH } from './gatewayConfig.js';
+import type { ConfiguredFile } from './configuredFiles.js';
 
 export interface SubgraphConfig {
   readonly agency: ReferenceAgency;
@@ -15,6 +16,8 @@ export interface SubgraphConfig {
   readonly agreementsPath: string;
   /** Benchmarks only (SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS): context tokens may be reused and bound to no request. */
   readonly acceptUnboundContextTokens: boolean;
+  /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
+  readonly files?: readonly ConfiguredFile[];
 }
 
 /** Environment of one reference agency subgraph; every path defaults to the development federation. */
@@ -40,20 +43,31 @@ export function loadSubgraphConfig(agencyId: string | undefined, env: NodeJS.Pro
     env,
   );
   const certs = resolveFromRoot(raw.CERTS_DIR);
-  const file = (value: string | undefined, ...fallback: string[]) => (value === undefined ? path.join(certs, ...fallback) : resolveFromRoot(value));
+  const files: ConfiguredFile[] = [];
+  const file = (variable: keyof typeof raw, ...fallback: string[]): string => {
+    const value = raw[variable];
+    const resolved = value === undefined ? path.join(certs, ...fallback) : resolveFromRoot(String(value));
+    files.push(value === undefined ? { variable, path: resolved, kind: 'file', defaultFrom: `CERTS_DIR=${certs}`, createdBy: 'npm run certs' } : { variable, path: resolved, kind: 'file' });
+    return resolved;
+  };
+  const dbPath = path.join(resolveFromRoot(raw.DATA_DIR), `${agency.id}.db`);
+  files.push({ variable: 'DATA_DIR', path: dbPath, kind: 'file', createdBy: 'npm run generate-data' });
+  const agreementsPath = resolveFromRoot(raw.AGREEMENTS_PATH);
+  files.push({ variable: 'AGREEMENTS_PATH', path: agreementsPath, kind: 'file' });
   return {
     agency,
     host: raw.SUBGRAPH_HOST,
     port: raw.SUBGRAPH_PORT,
-    dbPath: path.join(resolveFromRoot(raw.DATA_DIR), `${agency.id}.db`),
+    dbPath,
     tls: {
-      certPath: file(raw.SUBGRAPH_TLS_CERT_PATH, 'servers', `${agency.id}.crt`),
-      keyPath: file(raw.SUBGRAPH_TLS_KEY_PATH, 'servers', `${agency.id}.key`),
-      caPath: file(raw.FEDERATION_CA_PATH, 'ca.crt'),
-      gatewayClientCertPath: file(raw.GATEWAY_CLIENT_CERT_PATH, 'servers', 'gateway-client.crt'),
+      certPath: file('SUBGRAPH_TLS_CERT_PATH', 'servers', `${agency.id}.crt`),
+      keyPath: file('SUBGRAPH_TLS_KEY_PATH', 'servers', `${agency.id}.key`),
+      caPath: file('FEDERATION_CA_PATH', 'ca.crt'),
+      gatewayClientCertPath: file('GATEWAY_CLIENT_CERT_PATH', 'servers', 'gateway-client.crt'),
     },
-    gatewaySigningKeyPath: file(raw.GATEWAY_SIGNING_KEY_PATH, 'gateway-signing.jwk.json'),
-    agreementsPath: resolveFromRoot(raw.AGREEMENTS_PATH),
+    gatewaySigningKeyPath: file('GATEWAY_SIGNING_KEY_PATH', 'gateway-signing.jwk.json'),
+    agreementsPath,
     acceptUnboundContextTokens: raw.SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS,
+    files,
   };
 }

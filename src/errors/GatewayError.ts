@@ -63,9 +63,12 @@ export class GatewayError extends GraphQLError {
     };
   }
 
-  /** The JSON body used where no GraphQL execution happens (401 before parsing, 404, 413, ...). */
-  toResponseBody(): { errors: GraphQLFormattedError[] } {
-    return { errors: [this.toFormatted()] };
+  /**
+   * The JSON body used where no GraphQL execution happens (401 before parsing, 404, 413, ...);
+   * with the request id in `extensions`, where an executed response has it, for the caller to quote.
+   */
+  toResponseBody(requestId?: string): { errors: GraphQLFormattedError[]; extensions?: { requestId: string } } {
+    return { errors: [this.toFormatted()], ...(requestId ? { extensions: { requestId } } : {}) };
   }
 }
 

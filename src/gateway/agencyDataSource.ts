@@ -4,6 +4,7 @@ import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedErro
 import type { GatewayContext } from './gatewayContext.js';
 import type { SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { CircuitBreaker } from '../resilience/circuitBreaker.js';
+import { injectTraceContext } from '../observability/tracing.js';
 
 /** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
 const INCOMING_OPERATION = 'incoming operation';
@@ -59,6 +60,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const gatewayContext = context as Partial<GatewayContext>;
     if (!headers || typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
+    // W3C trace context: the subgraph's span joins this request's trace (no-op with tracing off).
+    injectTraceContext(headers);
     // Signed last, over the request as it will be sent: the token is bound to exactly this call.
     if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name, request)}`);
   }

@@ -4,6 +4,7 @@ import { sendJson } from '../http/apolloRequestHandler.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { certificateStatuses, expiringWithin, type CertificateStatus } from './certificates.js';
+import { annotateRequestSpan } from './tracing.js';
 
 export interface GatewayOperationsOptions {
   readonly metrics: GatewayMetrics;
@@ -18,8 +19,13 @@ export interface GatewayOperationsOptions {
   readonly now?: () => Date;
 }
 
-/** Routes as metric labels: a fixed set, whatever path a client sends. */
-const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+/** Routes as metric labels and span names: a fixed set, whatever path a client sends. */
+const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics', '/ide']);
+
+export function routeLabel(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return ROUTES.has(path) ? path : path.startsWith('/audit') ? '/audit' : 'other';
+}
 
 /**
  * The gateway's operational side: request metrics and log lines, /readyz and /metrics, certificate
@@ -29,6 +35,8 @@ const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
 export class GatewayOperations {
   readonly #inFlight = new Set<ServerResponse>();
   readonly #agencies = new WeakMap<IncomingMessage, string>();
+  /** Request id → operation label, from the metrics plugin; dropped when the request is answered. */
+  readonly #operations = new Map<string, string>();
   readonly #idle: Array<() => void> = [];
   #draining = false;
   readonly #certificateTimer: NodeJS.Timeout;
@@ -46,7 +54,7 @@ export class GatewayOperations {
   /** Counts the request while it is answered, and logs and measures it when it is. */
   track(request: IncomingMessage, response: ServerResponse, path: string, requestId: string): void {
     const started = performance.now();
-    const route = ROUTES.has(path) ? path : path.startsWith('/audit') ? '/audit' : 'other';
+    const route = routeLabel(path);
     this.#inFlight.add(response);
     this.options.metrics.inFlight.inc();
     // While draining, each answer closes its connection, so keep-alive clients move to another replica.
@@ -56,10 +64,13 @@ export class GatewayOperations {
       this.options.metrics.inFlight.dec();
       const seconds = (performance.now() - started) / 1000;
       const status = response.writableFinished ? response.statusCode : 0;
-      this.options.metrics.requests.inc({ route, status: String(status) });
-      this.options.metrics.requestSeconds.observe({ route }, seconds);
+      const agency = this.#agencies.get(request);
+      // Bounded labels: a registered agency or none, a registered operation name or a fixed value.
+      const labels = { route, agency: agency ?? 'none', operation: this.#operations.get(requestId) ?? 'none' };
+      this.#operations.delete(requestId);
+      this.options.metrics.requests.inc({ ...labels, status: String(status) });
+      this.options.metrics.requestSeconds.observe(labels, seconds);
       if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
-        const agency = this.#agencies.get(request);
         this.options.logger.info(
           { requestId, route, method: request.method, status, durationMs: Math.round(seconds * 1000), ...(agency ? { agency } : {}) },
           status === 0 ? 'request aborted' : 'request',
@@ -72,6 +83,12 @@ export class GatewayOperations {
   /** Names the calling agency in the request's log line once identity is established. */
   annotate(request: IncomingMessage, agency: string): void {
     this.#agencies.set(request, agency);
+    annotateRequestSpan({ 'exchange.agency': agency });
+  }
+
+  /** Names the operation of a request in its metrics (see metricsPlugin for which names are used). */
+  labelOperation(requestId: string, label: string): void {
+    this.#operations.set(requestId, label);
   }
 
   /** Counts a coded error of a response: a refusal (4xx) or a fault. */

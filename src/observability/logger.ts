@@ -2,6 +2,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /**
  * Properties that could hold a personal value if someone logged the wrong object. Our own log
  * calls name agencies, codes, fields and request ids only; this is the second line of defence.
@@ -40,4 +42,12 @@ export function createLogger(options: { readonly level?: string; readonly name?:
 /** A logger that writes nothing (tests and library use). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/**
+ * For the line a parent process waits for ("… ready", see startService): written at info whatever
+ * LOG_LEVEL says, so a quiet service still announces itself.
+ */
+export function announcer(logger: Logger): Logger {
+  return logger.child({}, { level: 'info' });
 }

@@ -11,11 +11,16 @@ const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-ope
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'gateway_http_requests_total',
+    help: 'HTTP requests answered, by route, status, calling agency (none before identity) and operation (a registered operation name, unregistered, or none).',
+    labelNames: ['route', 'status', 'agency', 'operation'] as const,
+    registers: [this.registry],
+  });
   readonly requestSeconds = new Histogram({
     name: 'gateway_http_request_duration_seconds',
-    help: 'Time from request to response, by route.',
-    labelNames: ['route'] as const,
+    help: 'Time from request to response, by route, calling agency and operation (as gateway_http_requests_total).',
+    labelNames: ['route', 'agency', 'operation'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });

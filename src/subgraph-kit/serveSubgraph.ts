@@ -18,6 +18,30 @@ import { guardPersonalFields } from './personalFieldGuard.js';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../config/listenerConfig.js';
 import { serverTimeoutOptions } from '../http/connectionLimits.js';
 import { answerClientErrors } from '../http/clientErrors.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { tracedListener } from '../observability/tracing.js';
+
+/** The gateway's request id as it arrives (the gateway sets it; anything else shaped like an id is kept, the rest dropped). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * One log line per answered request, in the gateway's format (pino JSON: level, time, service),
+ * with the request id the gateway sent, so one id finds a request's lines in every process. The
+ * id is echoed as `x-request-id`, so refusals carry it too. Never a variable or a response value.
+ */
+function logRequest(logger: Logger, subgraph: string, request: IncomingMessage, response: http.ServerResponse, path: string): void {
+  const header = request.headers['x-request-id'];
+  const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+  if (requestId) response.setHeader('x-request-id', requestId);
+  const started = performance.now();
+  response.once('close', () => {
+    const status = response.writableFinished ? response.statusCode : 0;
+    logger.info(
+      { ...(requestId ? { requestId } : {}), subgraph, route: path === '/graphql' || path === '/healthz' ? path : 'other', method: request.method, status, durationMs: Math.round(performance.now() - started) },
+      status === 0 ? 'request aborted' : 'request',
+    );
+  });
+}
 
 function bearerToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
@@ -64,6 +88,8 @@ export interface SubgraphServerOptions {
   readonly maxBodyBytes?: number;
   /** Bounds on slow clients (handshake, headers, request, keep-alive); the gateway's defaults when absent. */
   readonly timeouts?: HttpTimeouts;
+  /** Structured log (pino), one line per request with the gateway's request id; silent when absent. */
+  readonly logger?: Logger;
 }
 
 /** The parts of a GraphQL-over-HTTP body a context token is bound to. */
@@ -134,8 +160,10 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   });
   // Other holders of a federation certificate (any agency) must not reach a subgraph directly.
   const gatewayFingerprint = options.tls ? new X509Certificate(options.tls.gatewayClientCertificate).fingerprint256 : undefined;
+  const logger = options.logger ?? silentLogger();
   const onRequest: http.RequestListener = (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    logRequest(logger, subgraph.name, request, response, path ?? '/');
     if (gatewayFingerprint && path !== '/healthz') {
       const peer = (request.socket as TLSSocket).getPeerX509Certificate?.();
       if (!peer || peer.fingerprint256 !== gatewayFingerprint) {
@@ -147,9 +175,11 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
     sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
   };
   const timeouts = serverTimeoutOptions(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS);
+  // The gateway's trace continues here: its subgraph calls carry W3C trace context.
+  const traced = tracedListener(() => `subgraph ${subgraph.name}`, onRequest, { parentFromHeaders: true, attributes: { 'exchange.subgraph': subgraph.name } });
   const httpServer = options.tls
-    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...timeouts }, onRequest)
-    : http.createServer(timeouts, onRequest);
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...timeouts }, traced)
+    : http.createServer(timeouts, traced);
   answerClientErrors(httpServer);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_PKCS12_PASSWORD } from '../../src/identity/pki/pkcs12.js';
+import { launchChromium } from '../support/browser.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { auditClient, parseCsv } from './auditClient.js';
 
@@ -14,10 +15,9 @@ import { auditClient, parseCsv } from './auditClient.js';
  * step for the person. Checked at 1280×800 and at a phone's 390×844: every column and the detail
  * panel within the window, a consistent page after an error, Swedish by default, times in
  * Europe/Stockholm. Screenshots land in test-results/ (the committed ones are in docs/images/).
- * `.ci/run` installs Chromium when it is missing.
+ * `npm test` installs Chromium when it is missing.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(process.cwd(), 'test-results');
 const PERSON_QUERY = `query Person($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName familyName } civilStatus benefits { benefit } } }`;
 
@@ -50,10 +50,7 @@ beforeAll(async () => {
   await outside.query(PERSON_QUERY, { p: others[1] ?? others[0]! });
   await outside.query(`{ person(personnummer: "${subject}") { sicknessBenefit { id } } }`, undefined, { purpose: 'STATISTICS' });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

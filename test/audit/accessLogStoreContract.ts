@@ -12,7 +12,7 @@ import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.j
 import { verifyAccessLog } from '../../src/audit/verify.js';
 import { GatewayError } from '../../src/errors/index.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
-import { countingStore, delayedStore, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, type TestKeys } from './helpers.js';
+import { countingStore, delayedStore, expireCommitBound, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, type TestKeys } from './helpers.js';
 import type { StoreHarness } from './harness/types.js';
 
 const sql = (value: string | number): string => (typeof value === 'number' ? String(value) : `'${value.replace(/'/g, "''")}'`);
@@ -51,7 +51,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         signer: keys.signer,
         checkpointEvery: 5,
         checkpointIntervalMs: 3_600_000,
-        commitTimeoutMs: 3000,
+        // A bound for commits that must succeed: far beyond any machine; the outage tests expire theirs on a fake clock.
+        commitTimeoutMs: 60_000,
         ...options,
       });
       logs.push(log);
@@ -309,7 +310,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
       it('signs a timed checkpoint when entries wait longer than the interval', async () => {
         const log = openLog({ checkpointEvery: 1000, checkpointIntervalMs: 50 });
         await log.record([makeEntry(), makeEntry()]);
-        await vi.waitFor(async () => expect((await h.store.lastCheckpoint('replica-a'))?.seq).toBe(2), { timeout: 5000 });
+        await vi.waitFor(async () => expect((await h.store.lastCheckpoint('replica-a'))?.seq).toBe(2), { timeout: 30_000, interval: 20 });
       });
 
       it('names a changed entry: hash-mismatch at its seq', async () => {
@@ -471,12 +472,20 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
     });
 
     describe('store outage', () => {
+      // Commits that must succeed get a bound no machine comes near; the one that must fail is
+      // blocked for certain (a held lock, a held append) and its bound expired on a fake clock.
+      const BOUND_MS = 60_000;
+
       it('rejects with ACCESS_LOG_UNAVAILABLE while writes are blocked, then recovers', async () => {
-        const log = openLog({ commitTimeoutMs: 1000, probeIntervalMs: 3_600_000 });
+        const watched = delayedStore(h.store);
+        const log = openLog({ store: watched.store, commitTimeoutMs: BOUND_MS, probeIntervalMs: 3_600_000 });
         await log.record([makeEntry()]);
         expect(log.isHealthy()).toBe(true);
         const block = await h.blockWrites();
-        const error = await log.record([makeEntry()]).catch((e: unknown) => e);
+        // SQLite gives up on the lock by itself (busy timeout); PostgreSQL waits until the bound expires.
+        const outcome = await expireCommitBound(BOUND_MS, watched.appendStarted, () => log.record([makeEntry()]));
+        expect(outcome.status).toBe('rejected');
+        const error = outcome.status === 'rejected' ? outcome.reason : undefined;
         expect(error).toBeInstanceOf(GatewayError);
         expect(error).toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { code: 'ACCESS_LOG_UNAVAILABLE', http: { status: 503 } } });
         expect(log.isHealthy()).toBe(false);
@@ -488,21 +497,25 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
       });
 
       it('reports healthy again after a successful probe, without traffic', async () => {
-        const log = openLog({ commitTimeoutMs: 1000, probeIntervalMs: 50 });
+        const watched = delayedStore(h.store);
+        const log = openLog({ store: watched.store, commitTimeoutMs: BOUND_MS, probeIntervalMs: 50 });
         await log.record([makeEntry()]);
         const block = await h.blockWrites();
-        await expect(log.record([makeEntry()])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+        const outcome = await expireCommitBound(BOUND_MS, watched.appendStarted, () => log.record([makeEntry()]));
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ACCESS_LOG_UNAVAILABLE' } });
         expect(log.isHealthy()).toBe(false);
         await block.release();
-        await vi.waitFor(() => expect(log.isHealthy()).toBe(true), { timeout: 5000 });
+        // A wait for the probe, not a race with it: the limit only says when to give up.
+        await vi.waitFor(() => expect(log.isHealthy()).toBe(true), { timeout: 30_000, interval: 20 });
       });
 
       it('rejects a commit that exceeds the timeout, and a late landing does not fork the chain', async () => {
         const delayed = delayedStore(h.store);
-        const log = openLog({ store: delayed.store, commitTimeoutMs: 200, probeIntervalMs: 3_600_000 });
+        const log = openLog({ store: delayed.store, commitTimeoutMs: BOUND_MS, probeIntervalMs: 3_600_000 });
         await log.record([makeEntry()]);
         delayed.hold();
-        await expect(log.record([makeEntry({ requestId: 'late' })])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'timeout' } });
+        const outcome = await expireCommitBound(BOUND_MS, delayed.appendStarted, () => log.record([makeEntry({ requestId: 'late' })]));
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'timeout' } } });
         expect(log.isHealthy()).toBe(false);
         await delayed.release();
         // The late commit landed after all; the writer reloads the head instead of trusting its own.

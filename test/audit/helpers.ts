@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
+import { vi } from 'vitest';
 import type { AccessLogEntry } from '../../src/audit/entry.js';
 import type { CheckpointSigner } from '../../src/audit/checkpoint.js';
 import { parseSubjectKeys, type SubjectKeys } from '../../src/audit/subjectProtection.js';
@@ -79,15 +80,21 @@ export function countingStore(store: AccessLogStore): { store: AccessLogStore; a
   return { store: wrapped, appends: () => appends };
 }
 
-/** A store whose appends are held back until released, then applied for real: a commit that outlives its timeout. */
-export function delayedStore(store: AccessLogStore): { store: AccessLogStore; hold: () => void; release: () => Promise<void> } {
+/**
+ * A store whose appends can be held back until released, then applied for real: a commit that
+ * outlives its timeout. `appendStarted()` resolves once the next append has reached the store
+ * (held or not), so a test can act on a commit that is known to be in flight.
+ */
+export function delayedStore(store: AccessLogStore): { store: AccessLogStore; hold: () => void; release: () => Promise<void>; appendStarted: () => Promise<void> } {
   let held = false;
   let waiting: Array<() => Promise<void>> = [];
+  let started: Array<() => void> = [];
   const wrapped = new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (property === 'append' && typeof value === 'function') {
         return (...args: unknown[]) => {
+          for (const wake of started.splice(0)) wake();
           const run = () => (value as (...a: unknown[]) => Promise<void>).apply(target, args);
           if (!held) return run();
           return new Promise<void>((resolve, reject) => waiting.push(() => run().then(resolve, reject)));
@@ -107,7 +114,33 @@ export function delayedStore(store: AccessLogStore): { store: AccessLogStore; ho
       waiting = [];
       await Promise.allSettled(runs.map((run) => run()));
     },
+    appendStarted: () => new Promise<void>((resolve) => started.push(resolve)),
   };
+}
+
+/**
+ * Calls `start` with the commit bound on a fake clock, waits until the commit has reached the
+ * store (`reached`), then moves that clock past the bound: the bound expires because the test
+ * says so, never because a busy machine happened to be slow. Only setTimeout is faked, and only
+ * for the commit started here; every other commit of the test runs on the real clock with a
+ * bound no machine comes near.
+ */
+export async function expireCommitBound<T>(boundMs: number, reached: () => Promise<void>, start: () => Promise<T>): Promise<PromiseSettledResult<T>> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  let outcome: Promise<PromiseSettledResult<T>>;
+  try {
+    const inStore = reached();
+    // Settled from the start, so a failure elsewhere in the test cannot leave an unhandled rejection behind.
+    outcome = start().then(
+      (value): PromiseSettledResult<T> => ({ status: 'fulfilled', value }),
+      (reason: unknown): PromiseSettledResult<T> => ({ status: 'rejected', reason }),
+    );
+    await inStore;
+    vi.advanceTimersByTime(boundMs);
+  } finally {
+    vi.useRealTimers();
+  }
+  return outcome;
 }
 
 export function sortedByOrder<T extends { time: string; chainId: string; seq: number }>(rows: readonly T[]): T[] {

@@ -7,6 +7,9 @@ import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
 
 describeAccessLogStoreContract('PostgreSQL', createPostgresHarness);
 
+/** The store's connection pool in these tests: the most dead connections a terminated server leaves behind. */
+const POOL_SIZE = 4;
+
 describe('access log on PostgreSQL: lost connections', () => {
   let keys: TestKeys;
   let h: Awaited<ReturnType<typeof createPostgresHarness>>;
@@ -16,8 +19,9 @@ describe('access log on PostgreSQL: lost connections', () => {
     keys = await generateTestKeys();
   });
   beforeEach(async () => {
-    h = await createPostgresHarness({ statementTimeoutMs: 10_000 });
-    log = new AccessLog({ store: h.store, chainId: 'replica-pg', subjectKeys: keys.subjectKeys, signer: keys.signer, checkpointEvery: 5, commitTimeoutMs: 10_000, probeIntervalMs: 3_600_000 });
+    // Bounds far beyond any machine: the blocked commit ends because its backend is terminated, not by a clock.
+    h = await createPostgresHarness({ statementTimeoutMs: 120_000, poolSize: POOL_SIZE });
+    log = new AccessLog({ store: h.store, chainId: 'replica-pg', subjectKeys: keys.subjectKeys, signer: keys.signer, checkpointEvery: 5, commitTimeoutMs: 120_000, probeIntervalMs: 3_600_000 });
   });
   afterEach(async () => {
     await log.close().catch(() => undefined);
@@ -30,14 +34,23 @@ describe('access log on PostgreSQL: lost connections', () => {
   it('rejects a commit whose backend is terminated mid-transaction, then recovers', async () => {
     await log.record([makeEntry()]);
     const block = await h.blockWrites();
-    const pending = log.record([makeEntry()]);
-    // Wait until the commit is inside its transaction, waiting for the chain lock.
-    await vi.waitFor(async () => {
-      const { rows } = await h.admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [h.applicationName]);
-      expect((rows[0] as { n: number }).n).toBe(1);
-    });
+    // Settled from the start: if the wait below gave up, the commit's later rejection would
+    // otherwise surface as an unhandled rejection in some other test's output.
+    const pending = log.record([makeEntry()]).then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+    // Wait until the commit is inside its transaction, waiting for the chain lock. A wait, not a
+    // race: the limit only says when to give up on a machine that never gets there.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await h.admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [h.applicationName]);
+        expect((rows[0] as { n: number }).n).toBe(1);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
     expect(await terminateStoreBackends()).toBeGreaterThan(0);
-    await expect(pending).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'store-error' } });
+    expect(await pending).toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'store-error' } });
     expect(log.isHealthy()).toBe(false);
     await block.release();
 
@@ -50,13 +63,16 @@ describe('access log on PostgreSQL: lost connections', () => {
 
   it('recovers when idle pooled connections are terminated', async () => {
     await log.record([makeEntry()]);
-    await terminateStoreBackends();
-    // The pool may hand out a dead connection once; the log must come back by the next call at the latest.
-    const first = await log.record([makeEntry()]).then(
-      () => 'ok',
-      (error: { code?: string }) => error.code,
-    );
-    expect(['ok', 'ACCESS_LOG_UNAVAILABLE']).toContain(first);
+    expect(await terminateStoreBackends()).toBeGreaterThan(0);
+    // Whether the pool has noticed its connections died is a race with the server's notice, so the
+    // test counts instead: each dead pooled connection can fail at most one call (the store
+    // discards it), the pool holds at most POOL_SIZE, so a call after that many must succeed.
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt <= POOL_SIZE && outcomes.at(-1) !== 'ok'; attempt++) {
+      outcomes.push(await log.record([makeEntry()]).then(() => 'ok', (error: { code?: string }) => error.code ?? 'uncoded'));
+    }
+    expect(outcomes.at(-1)).toBe('ok');
+    expect(outcomes.slice(0, -1).every((outcome) => outcome === 'ACCESS_LOG_UNAVAILABLE')).toBe(true);
     await log.record([makeEntry()]);
     expect(log.isHealthy()).toBe(true);
     await log.close();

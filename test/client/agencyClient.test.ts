@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runQueryCommand } from '../../src/cli/query.js';
+import { runTokenCommand } from '../../src/cli/token.js';
 import { createAgencyClient } from '../../src/client/index.js';
 import { isGatewayError } from '../../src/errors/index.js';
 import { authenticateRequest } from '../../src/identity/authenticateRequest.js';
@@ -134,6 +135,69 @@ describe('the partner client against a server that authenticates like the gatewa
       const result = await run(...argv);
       expect(result.code).toBe(2);
       expect(result.printed).toContain(expected);
+    });
+  });
+
+  describe('npm run token', () => {
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runTokenCommand(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const common = () => ['--certs', fixture.dir, '--as', 'forsakringskassan', '--purpose', 'CASE_HANDLING', '--case', 'FK-11', '--subject', SUBJECT];
+
+    /** A raw request as curl sends it: the agency certificate on the connection, the printed token in the header. */
+    const send = (authorization: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const paths = files.agencyCertificate('forsakringskassan');
+        https
+          .request(url, { method: 'POST', ca: readFileSync(files.caCertificate), cert: readFileSync(paths.certificate), key: readFileSync(paths.key), agent: false, headers: { authorization } }, (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
+          })
+          .on('error', reject)
+          .end('{}');
+      });
+
+    it('prints a token bound to the agency certificate, accepted once', async () => {
+      const printed = await run(...common(), '--official', 'handlaggare-11');
+      expect(printed.code).toBe(0);
+      expect(printed.out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const first = await send(`Bearer ${printed.out}`);
+      expect(first).toEqual({ status: 200, body: { data: { agency: 'forsakringskassan', purpose: 'CASE_HANDLING', case: 'FK-11', subjects: [SUBJECT], official: 'handlaggare-11' } } });
+      // One token, one request: the second use is a replay.
+      const again = await send(`Bearer ${printed.out}`);
+      expect(again.status).toBe(401);
+      expect((again.body['errors'] as { extensions: { code: string } }[])[0]!.extensions.code).toBe('TOKEN_REPLAYED');
+    });
+
+    it.each([
+      ['header', (out: string) => out.replace(/^authorization: /, '')],
+      ['json', (out: string) => (JSON.parse(out) as { authorization: string }).authorization],
+    ])('prints it as a %s for the IDE or curl -H', async (format, header) => {
+      const printed = await run(...common(), '--format', format);
+      expect(printed.code).toBe(0);
+      expect((await send(header(printed.out))).status).toBe(200);
+    });
+
+    it.each([
+      [['--purpose', 'CASE_HANDLING'], '--as <agencyId> is required'],
+      [['--as', 'nobody'], '--as: unknown agency "nobody"'],
+      [['--as', 'csn', '--purpose', 'CURIOSITY'], '--purpose: "CURIOSITY"'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X'], '--subject <personnummer> is required'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X', '--subject', '19850412-2381'], '--subject number 1'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X', '--subject', SUBJECT, '--lifetime', '301'], '--lifetime'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X', '--subject', SUBJECT, '--format', 'xml'], '--format'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X', '--subject', SUBJECT, 'extra'], 'Unexpected argument "extra"'],
+      [['--as', 'csn', '--purpose', 'STATISTICS', '--case', 'X', '--subject', SUBJECT, '--certs', '/nonexistent'], 'run `npm run certs` first'],
+      [['--colour'], "Unknown option '--colour'"],
+    ])('exits 2 naming the problem: %j', async (argv, expected) => {
+      const result = await run(...argv);
+      expect(result.code).toBe(2);
+      expect(result.out).toBe('');
+      expect(result.err).toContain(expected);
     });
   });
 });

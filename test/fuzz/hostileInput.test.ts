@@ -280,6 +280,8 @@ afterAll(async () => {
 });
 
 describe('hostile input', () => {
+  // The timeout is a bound to give up at, not a speed target: 2000 requests took over 120 s on the
+  // busy 2-core machine.
   it(`survives ${CASES} generated and mutated requests: no 5xx, every refusal coded, no personal data without its entry`, async () => {
     const r = random(SEED);
     const cases = Array.from({ length: CASES }, (_, i) => generate(r, i, stack));
@@ -354,5 +356,5 @@ describe('hostile input', () => {
     expect(health.status).toBe(200);
     const ready = await clients[0]!.send({ method: 'GET', path: '/readyz' });
     expect(ready.status).toBe(200);
-  }, 120_000);
+  }, 900_000);
 });

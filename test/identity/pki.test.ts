@@ -14,6 +14,7 @@ import { federationFiles } from '../../src/identity/pki/federationFiles.js';
 import { commonNameSubject, issueCertificate, validityFor, type IssuedCertificate } from '../../src/identity/pki/issueCertificate.js';
 import { readGatewaySigningKey } from '../../src/identity/pki/gatewaySigningKey.js';
 import { OID } from '../../src/identity/pki/oids.js';
+import { DEV_PKCS12_PASSWORD, readPkcs12Certificate } from '../../src/identity/pki/pkcs12.js';
 import { parseRevocationList, verifyRevocationListSignature } from '../../src/identity/pki/revocationList.js';
 import { normaliseSerialNumber } from '../../src/identity/pki/serialNumbers.js';
 import { DEV_AGENCY_REGISTRY_PATH, readAgencyRegistry } from '../../src/identity/registry.js';
@@ -76,8 +77,21 @@ describe('npm run certs: the development federation', () => {
     const before = readFileSync(f.agencyCertificate('skatteverket').certificate, 'utf8');
     rmSync(f.agencyCertificate('csn').key);
     const steps = await ensureDevFederation({ dir, registry });
-    expect(steps.filter((step) => step.action !== 'kept').map((step) => path.basename(step.file))).toEqual(['csn.crt']);
+    // The browser copy follows its certificate.
+    expect(steps.filter((step) => step.action !== 'kept').map((step) => path.basename(step.file))).toEqual(['csn.crt', 'csn.p12']);
     expect(readFileSync(f.agencyCertificate('skatteverket').certificate, 'utf8')).toBe(before);
+    expect(new X509Certificate(readPkcs12Certificate(f.agencyPkcs12('csn'))).fingerprint256).toBe(new X509Certificate(readFileSync(f.agencyCertificate('csn').certificate)).fingerprint256);
+  });
+
+  it('writes each agency certificate with its key as PKCS#12 for browsers, opened by OpenSSL with the documented password', () => {
+    const f = files();
+    for (const agency of registry.agencies) {
+      const p12 = readFileSync(f.agencyPkcs12(agency.id));
+      expect(() => tls.createSecureContext({ pfx: p12, passphrase: DEV_PKCS12_PASSWORD }), agency.id).not.toThrow();
+      expect(() => tls.createSecureContext({ pfx: p12, passphrase: 'wrong' })).toThrow();
+      const held = new X509Certificate(readPkcs12Certificate(f.agencyPkcs12(agency.id)));
+      expect(held.fingerprint256).toBe(new X509Certificate(readFileSync(f.agencyCertificate(agency.id).certificate)).fingerprint256);
+    }
   });
 
   it('issues agency certificates Node parses, naming the organisation three ways, for clientAuth only', () => {
@@ -147,7 +161,9 @@ describe('npm run certs: the development federation', () => {
     const steps = await ensureDevFederation({ dir, registry });
     expect(steps.filter((step) => step.action !== 'kept').map((step) => `${path.basename(step.file)} ${step.reason}`).sort()).toEqual([
       'csn.crt revoked',
+      'csn.p12 older than its certificate',
       'imy.crt revoked',
+      'imy.p12 older than its certificate',
     ]);
     expect(parseRevocationList(readFileSync(files().crl, 'utf8')).entries).toHaveLength(2);
   });

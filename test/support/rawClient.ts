@@ -35,14 +35,19 @@ export interface RawClient {
   close(): Promise<void>;
 }
 
-export function createRawClient(certsDir: string, agencyId: string, gatewayUrl: string, options: { readonly connections?: number } = {}): RawClient {
-  const certificatePem = readFileSync(path.join(certsDir, 'agencies', `${agencyId}.crt`), 'utf8');
-  const keyPem = readFileSync(path.join(certsDir, 'agencies', `${agencyId}.key`), 'utf8');
-  const certificate = new X509Certificate(certificatePem);
-  const privateKey = createPrivateKey(keyPem);
-  const agent = new Agent({ connect: { ca: readFileSync(path.join(certsDir, 'ca.crt'), 'utf8'), cert: certificatePem, key: keyPem }, keepAliveTimeout: 30_000, connections: options.connections ?? 8 });
+/** `agencyId` null: a client with no certificate at all (it trusts the federation CA, and cannot mint tokens). */
+export function createRawClient(certsDir: string, agencyId: string | null, gatewayUrl: string, options: { readonly connections?: number } = {}): RawClient {
+  const credentials =
+    agencyId === null
+      ? undefined
+      : { cert: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.crt`), 'utf8'), key: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.key`), 'utf8') };
+  const agent = new Agent({ connect: { ca: readFileSync(path.join(certsDir, 'ca.crt'), 'utf8'), ...credentials }, keepAliveTimeout: 30_000, connections: options.connections ?? 8 });
   const origin = new URL(gatewayUrl).origin;
-  const mint = (claims: RequestTokenClaims & { readonly now?: Date }) => mintRequestToken({ certificate, privateKey, ...claims });
+  const signer = credentials && { certificate: new X509Certificate(credentials.cert), privateKey: createPrivateKey(credentials.key) };
+  const mint = (claims: RequestTokenClaims & { readonly now?: Date }) => {
+    if (!signer) throw new TypeError('A client without a certificate cannot mint request tokens.');
+    return mintRequestToken({ ...signer, ...claims });
+  };
   return {
     mint,
     async send(req) {

@@ -18,7 +18,7 @@ import { loadAgreements } from '../../src/policy/agreements.js';
 import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
-import type { Logger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 
 export interface StackOptions {
   readonly persons?: number;
@@ -31,6 +31,8 @@ export interface StackOptions {
   readonly today?: string;
   /** Per-agency trusted document manifests: given, production mode runs only registered documents. */
   readonly trustedDocumentsDir?: string;
+  /** Collects the gateway's and the subgraphs' log lines (pino JSON, level info) here; warnings to stdout when absent. */
+  readonly logLines?: string[];
   /** The URL the gateway uses for a subgraph (e.g. a fault-injecting proxy in front of it); the subgraph's own URL when absent. */
   readonly subgraphUrl?: (agencyId: string, url: string) => string | Promise<string>;
   /** The gateway's process log (pino); warnings and errors to stdout when absent. */
@@ -67,6 +69,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+function collectingLogger(lines: string[], name: string) {
+  return createLogger({ level: 'info', name, destination: { write: (line: string) => void lines.push(line) } });
+}
+
 /**
  * The whole exchange on loopback, as `npm start` runs it but in one process: a development
  * federation (CA, certificates, keys), a synthetic population, the four agency subgraphs over
@@ -101,6 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // Each agency checks its own agreements too, as a real one would.
         agreements: () => subgraphAgreements,
         ...(options.today ? { today: () => options.today! } : {}),
+        ...(options.logLines ? { logger: collectingLogger(options.logLines, agency.id) } : {}),
       }),
     );
   }
@@ -134,7 +141,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...deps,
       logError: (r) => console.error('GATEWAY ERROR', JSON.stringify(r)),
       ...(options.today ? { today: () => options.today! } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.logger ? { logger: options.logger } : options.logLines ? { logger: collectingLogger(options.logLines, 'gateway') } : {}),
     });
     return {
       gateway,

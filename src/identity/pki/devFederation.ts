@@ -5,7 +5,6 @@ import type { AgencyRegistry, RegisteredAgency } from '../registry.js';
 import type { OfficialRegistry, RegisteredOfficial } from '../officialRegistry.js';
 import { agencyCertificateSubject, officialCertificateSubject } from './agencySubject.js';
 import { keyPairFromPrivateKeyPem } from './keys.js';
-import { DEV_PKCS12_PASSWORD, toPkcs12 } from './pkcs12.js';
 import { generateAuditKeyFile, readAuditKeys } from './auditKeys.js';
 import {
   caProblem,
@@ -17,6 +16,7 @@ import {
 } from './certificateAuthorityFiles.js';
 import { federationFiles, GATEWAY_CLIENT_NAME, GATEWAY_SERVER_NAME, writeFileAtomically, type FederationFiles } from './federationFiles.js';
 import { generateGatewaySigningKeyFile, readGatewaySigningKey } from './gatewaySigningKey.js';
+import { pkcs12Problem, writePkcs12 } from './pkcs12.js';
 import {
   commonNameSubject,
   createCertificateAuthority,
@@ -180,10 +180,18 @@ export async function ensureDevFederation(options: { readonly dir: string; reado
     const { pkcs12 } = plan.paths;
     if (pkcs12 !== undefined) {
       // The .p12 is a copy of the pair beside it: rewritten whenever the pair is.
-      const pkcs12Problem = problem !== undefined && existsSync(pkcs12) ? 'certificate renewed' : existsSync(pkcs12) ? undefined : 'missing';
-      if (pkcs12Problem !== undefined) writePkcs12(plan.paths as Required<LeafPlan['paths']>, ca.certificatePem, plan.friendlyName ?? '');
-      steps.push(step(pkcs12, pkcs12Problem));
+      const copyProblem = pkcs12Problem(pkcs12, plan.paths);
+      if (copyProblem !== undefined) writePkcs12Of(plan.paths as Required<LeafPlan['paths']>, ca.certificatePem, plan.friendlyName ?? '');
+      steps.push(step(pkcs12, copyProblem));
     }
+  }
+
+  // Browsers import agency certificates as PKCS#12 (the IDE and the audit console); kept while they hold the current certificate.
+  for (const agency of options.registry.agencies) {
+    const p12 = files.agencyPkcs12(agency.id);
+    const problem = pkcs12Problem(p12, files.agencyCertificate(agency.id));
+    if (problem !== undefined) writeAgencyPkcs12(files, agency.id, ca.certificatePem);
+    steps.push(step(p12, problem));
   }
 
   steps.push(await ensureSecretFile(files.gatewaySigningKey, async () => void (await readGatewaySigningKey(files.gatewaySigningKey)), async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2)));
@@ -205,15 +213,12 @@ async function ensureSecretFile(file: string, check: () => Promise<void>, genera
   return step(file, problem);
 }
 
-function writePkcs12(paths: { readonly certificate: string; readonly key: string; readonly pkcs12: string }, caCertificatePem: string, friendlyName: string): void {
-  const pkcs12 = toPkcs12({
-    keyPair: keyPairFromPrivateKeyPem(readFileSync(paths.key, 'utf8')),
-    certificatePem: readFileSync(paths.certificate, 'utf8'),
-    caCertificatePem,
-    friendlyName,
-    password: DEV_PKCS12_PASSWORD,
-  });
-  writeFileAtomically(paths.pkcs12, pkcs12, { secret: true });
+function writeAgencyPkcs12(files: FederationFiles, agencyId: string, caCertificatePem: string): void {
+  writePkcs12Of({ ...files.agencyCertificate(agencyId), pkcs12: files.agencyPkcs12(agencyId) }, caCertificatePem, `${agencyId} (development federation)`);
+}
+
+function writePkcs12Of(paths: { readonly certificate: string; readonly key: string; readonly pkcs12: string }, caCertificatePem: string, friendlyName: string): void {
+  writePkcs12(paths.pkcs12, { certificate: readFileSync(paths.certificate, 'utf8'), key: readFileSync(paths.key, 'utf8'), caCertificate: caCertificatePem }, friendlyName);
 }
 
 interface IssueOptions {
@@ -239,7 +244,10 @@ function issueClientCertificateFiles(options: IssueOptions, subject: readonly Na
  * `notBefore` in the past or future makes expired and not-yet-valid certificates for tests.
  */
 export function issueAgencyCertificateFiles(options: IssueOptions & { readonly agency: RegisteredAgency }): IssuedFiles {
-  return issueClientCertificateFiles(options, agencyCertificateSubject(options.agency), options.agency.id, federationFiles(options.dir).agencyCertificate(options.agency.id));
+  const files = federationFiles(options.dir);
+  const issued = issueClientCertificateFiles(options, agencyCertificateSubject(options.agency), options.agency.id, files.agencyCertificate(options.agency.id));
+  if (!options.outDir) writeAgencyPkcs12(files, options.agency.id, readCertificateAuthority(files).certificatePem);
+  return issued;
 }
 
 /**
@@ -249,7 +257,7 @@ export function issueAgencyCertificateFiles(options: IssueOptions & { readonly a
 export function issueOfficialCertificateFiles(options: IssueOptions & { readonly official: Pick<RegisteredOfficial, 'id' | 'hsaId' | 'name'>; readonly agency: RegisteredAgency }): IssuedFiles {
   const paths = federationFiles(options.dir).officialCertificate(options.official.id);
   const issued = issueClientCertificateFiles(options, officialCertificateSubject(options.official, options.agency), options.official.id, paths);
-  if (!options.outDir) writePkcs12(paths, readCertificateAuthority(federationFiles(options.dir)).certificatePem, `${options.official.name} (${options.official.id})`);
+  if (!options.outDir) writePkcs12Of(paths, readCertificateAuthority(federationFiles(options.dir)).certificatePem, `${options.official.name} (${options.official.id})`);
   return issued;
 }
 

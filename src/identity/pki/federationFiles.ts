@@ -18,6 +18,8 @@ export interface FederationFiles {
   readonly officialDir: string;
   officialCertificate(officialId: string): { readonly certificate: string; readonly key: string; readonly pkcs12: string };
   agencyCertificate(agencyId: string): { readonly certificate: string; readonly key: string };
+  /** The same certificate and key as PKCS#12, for importing into a browser (development only). */
+  agencyPkcs12(agencyId: string): string;
   serverCertificate(name: string): { readonly certificate: string; readonly key: string };
 }
 
@@ -45,6 +47,7 @@ export function federationFiles(dir: string): FederationFiles {
     officialDir,
     officialCertificate: (officialId) => ({ ...pair(officialDir, officialId), pkcs12: path.join(officialDir, `${officialId}.p12`) }),
     agencyCertificate: (agencyId) => pair(agencyDir, agencyId),
+    agencyPkcs12: (agencyId) => path.join(agencyDir, `${agencyId}.p12`),
     serverCertificate: (name) => pair(serverDir, name),
   };
 }

@@ -3,11 +3,13 @@ import pg from 'pg';
 import { PostgresAccessLogStore } from '../../../src/audit/store/postgresStore.js';
 import type { AccessLogStore } from '../../../src/audit/store/AccessLogStore.js';
 import type { StoreHarness } from './types.js';
+import { DEFAULT_TEST_DATABASE_URL } from '../../../src/cli/testPrerequisites.js';
 
-export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The PostgreSQL every test uses: TEST_DATABASE_URL, or the one npm test's pretest step checks. */
+export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] || DEFAULT_TEST_DATABASE_URL;
 
 /** Each harness gets its own schema (dropped in cleanup) and an application_name to find its connections by. */
-export async function createPostgresHarness(options: { statementTimeoutMs?: number } = {}): Promise<StoreHarness & { applicationName: string; admin: pg.Client }> {
+export async function createPostgresHarness(options: { statementTimeoutMs?: number; poolSize?: number } = {}): Promise<StoreHarness & { applicationName: string; admin: pg.Client }> {
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const schema = `access_log_test_${suffix}`;
   const applicationName = `access-log-test-${suffix}`;
@@ -17,6 +19,7 @@ export async function createPostgresHarness(options: { statementTimeoutMs?: numb
       schema,
       applicationName: name,
       statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
       onPoolError: () => undefined,
     });
   const store = await open();

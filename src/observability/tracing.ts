@@ -1,0 +1,126 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
+
+/**
+ * OpenTelemetry traces: one trace per partner request, from the gateway's HTTP span through
+ * @apollo/gateway's own spans (request, validate, plan, execute, one fetch per subgraph call) into
+ * each subgraph's server span, linked by W3C trace context in the subgraph call's headers.
+ *
+ * Off unless an OTLP endpoint is configured with the standard variables
+ * (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_EXPORTER_OTLP_PROTOCOL
+ * http/protobuf or http/json; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SERVICE_NAME; OTEL_SDK_DISABLED).
+ * Without a registered provider the OpenTelemetry API is a no-op, so the spans cost nothing.
+ *
+ * No personal data in spans: attributes are routes, status codes, request ids, agencies, subgraph
+ * names, operation names and document hashes; never the query string, variables, a response or an
+ * error message (a subgraph's message may quote an argument). Apollo's document attribute and
+ * exception events are switched off where the gateway is built. Only trace context is propagated
+ * (no baggage), and a partner's incoming trace context is not continued: the trace starts at the
+ * gateway, so a partner can neither choose our trace ids nor pass data to the subgraphs in them.
+ */
+
+export interface Tracing {
+  /** True when spans are exported. */
+  readonly enabled: boolean;
+  /** Exports every finished span now (tests, before exit). */
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const OFF: Tracing = { enabled: false, forceFlush: async () => undefined, shutdown: async () => undefined };
+
+const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+
+/** Registers the global tracer provider when OTLP export is configured; returns what stops it. */
+export function startTracing(options: { readonly serviceName: string; readonly env?: NodeJS.ProcessEnv }): Tracing {
+  const env = options.env ?? process.env;
+  const raw = parseEnv(
+    {
+      OTEL_SDK_DISABLED: envField.boolean(false),
+      OTEL_TRACES_EXPORTER: envField.enumOf(['otlp', 'none'] as const, 'otlp'),
+      OTEL_EXPORTER_OTLP_ENDPOINT: envField.optionalString().refine((v) => v === undefined || URL.canParse(v), 'expected a URL such as http://collector:4318'),
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: envField.optionalString().refine((v) => v === undefined || URL.canParse(v), 'expected a URL such as http://collector:4318/v1/traces'),
+      OTEL_EXPORTER_OTLP_PROTOCOL: envField.enumOf(PROTOCOLS, 'http/protobuf'),
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: envField.enumOf(PROTOCOLS, 'http/protobuf').optional(),
+      OTEL_SERVICE_NAME: envField.optionalString(),
+    },
+    env,
+  );
+  const endpoint = raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (raw.OTEL_EXPORTER_OTLP_ENDPOINT ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined);
+  if (raw.OTEL_SDK_DISABLED || raw.OTEL_TRACES_EXPORTER === 'none' || endpoint === undefined) return OFF;
+  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? raw.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL : raw.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (protocol === 'grpc') {
+    throw new ConfigError([`${env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL'}: grpc is not supported here; use http/protobuf (port 4318) or http/json`]);
+  }
+  const exporter: SpanExporter = protocol === 'http/json' ? new OtlpJsonExporter({ url: endpoint }) : new OtlpProtobufExporter({ url: endpoint });
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': raw.OTEL_SERVICE_NAME ?? options.serviceName }),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  return {
+    enabled: true,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/**
+ * @apollo/gateway, unless APOLLO_TELEMETRY_DISABLED is set, sends usage metrics to Apollo
+ * (usage-reporting.api.apollographql.com) every hour and, on construction, probes cloud metadata
+ * services (169.254.169.254, metadata.google.internal) to describe its host. The exchange sends
+ * nothing anywhere it was not configured to: that stays off unless an operator sets
+ * APOLLO_TELEMETRY_DISABLED=false. Apollo reads the variable when a gateway is constructed.
+ */
+export function keepVendorTelemetryOff(env: NodeJS.ProcessEnv = process.env): void {
+  env['APOLLO_TELEMETRY_DISABLED'] ??= 'true';
+}
+
+const tracer = trace.getTracer('agency-exchange');
+
+/** The route of a request, never its query string (a GET request carries its variables there). */
+function routeOf(request: IncomingMessage): string {
+  return (request.url ?? '/').split('?')[0] ?? '/';
+}
+
+/**
+ * Runs an HTTP listener inside a server span. `parentFromHeaders` continues the caller's trace
+ * (a subgraph called by the gateway); the gateway starts its own.
+ */
+export function tracedListener(name: (request: IncomingMessage) => string, listener: RequestListener, options: { readonly parentFromHeaders: boolean; readonly attributes?: Attributes }): RequestListener {
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const parent = options.parentFromHeaders ? propagation.extract(context.active(), request.headers) : context.active();
+    const span = tracer.startSpan(name(request), { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? 'GET', 'url.path': routeOf(request), ...options.attributes } }, parent);
+    response.once('close', () => {
+      const requestId = response.getHeader('x-request-id');
+      if (typeof requestId === 'string' && requestId) span.setAttribute('request.id', requestId);
+      span.setAttribute('http.response.status_code', response.statusCode);
+      if (!response.writableFinished) span.setAttribute('http.request.aborted', true);
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), () => listener(request, response));
+  };
+}
+
+/** Puts the active trace context in an outgoing call's headers (the gateway's subgraph calls). */
+export function injectTraceContext(headers: { set(name: string, value: string): unknown }): void {
+  propagation.inject(context.active(), headers, { set: (carrier, key, value) => void carrier.set(key, value) });
+}
+
+/**
+ * Adds attributes to the request's server span (the calling agency, the operation) when a span is
+ * recording; a function is called only then, so work done for the trace alone costs nothing with
+ * tracing off.
+ */
+export function annotateRequestSpan(attributes: Attributes | (() => Attributes)): void {
+  const span: Span | undefined = trace.getActiveSpan();
+  if (span?.isRecording()) span.setAttributes(typeof attributes === 'function' ? attributes() : attributes);
+}
