@@ -31,8 +31,12 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
 }
 
 interface HeldStore {
-  /** Makes the commit of a request now in flight fail for certain (it is waiting on the held lock). */
-  failWaitingCommit(): Promise<void>;
+  /**
+   * Makes the commit of a request now in flight fail for certain (it is waiting on the held lock),
+   * unless the request is answered first (`answered` settles): a log already known to be down may
+   * refuse at once without waiting.
+   */
+  failWaitingCommit(answered: Promise<unknown>): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -74,7 +78,7 @@ function failClosedSuite(
       const held = await holdStore(stack);
       try {
         const pending = client.query(query, { p: subject });
-        await held.failWaitingCommit();
+        await held.failWaitingCommit(pending);
         const refused = await pending;
         expect(refused.status).toBe(503);
         expect(refused.data ?? null).toBeNull();
@@ -86,7 +90,7 @@ function failClosedSuite(
         for (let attempt = 0; attempt < 2; attempt++) {
           await new Promise((resolve) => setTimeout(resolve, 1200));
           const again = client.query(query, { p: subject });
-          await held.failWaitingCommit();
+          await held.failWaitingCommit(again);
           expect((await again).status).toBe(503);
         }
       } finally {
@@ -144,13 +148,19 @@ failClosedSuite(
     const waiting = async () =>
       ((await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [applicationName])).rows as { pid: number }[]).map((row) => row.pid);
     return {
-      async failWaitingCommit() {
+      async failWaitingCommit(answered) {
         // The gateway's commit waits on the lock; ending its backend fails it the way a lost database would.
+        let done = false;
+        answered.then(
+          () => (done = true),
+          () => (done = true),
+        );
         let pids: number[] = [];
-        for (let attempt = 0; attempt < 1200 && pids.length === 0; attempt++) {
+        for (let attempt = 0; attempt < 1200 && pids.length === 0 && !done; attempt++) {
           pids = await waiting();
           if (pids.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
         }
+        if (done && pids.length === 0) return;
         if (pids.length === 0) throw new Error('the gateway never waited on the held lock');
         for (const pid of pids) await client.query('SELECT pg_terminate_backend($1)', [pid]);
       },

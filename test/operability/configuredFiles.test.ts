@@ -75,7 +75,10 @@ describe('configured files', () => {
   });
 
   it('refuses a directory where a file belongs, and a file where a directory belongs', () => {
-    expect(problems({ AGREEMENTS_PATH: dir })).toEqual([expect.stringMatching(/^AGREEMENTS_PATH: /)]);
+    // The gateway and each subgraph read the agreements: every report names the variable.
+    const agreements = problems({ AGREEMENTS_PATH: dir });
+    expect(agreements.length).toBeGreaterThan(0);
+    for (const problem of agreements) expect(problem).toMatch(/^AGREEMENTS_PATH: /);
     expect(problems({ TRUSTED_DOCUMENTS_DIR: path.join(dir, 'ca.crt') })).toEqual([expect.stringMatching(/^TRUSTED_DOCUMENTS_DIR: /)]);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_TRUSTED_DOCUMENTS_DIR } from '../../src/config/gatewayConfig.js';
 import { mintRequestToken } from '../../src/client/index.js';
 import { createRawClient } from '../support/rawClient.js';
+import { certificateAgent, DEV_OPERATOR, get } from '../support/certificateAgent.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -103,7 +104,10 @@ describe('request metrics by agency and operation', () => {
     const adHoc = await client.query('query ChosenByTheCaller { __typename }');
     expect(adHoc.errors?.[0]?.extensions?.['code']).toBe('DOCUMENT_NOT_REGISTERED');
     await raw({ agency: 'malmo-stad' });
-    const { text } = await raw({ agency: 'imy', path: '/metrics', method: 'GET' });
+    // /metrics is for the exchange's operators (a personal certificate with the OPERATOR role).
+    const operator = certificateAgent(stack.certsDir, 'officials', DEV_OPERATOR);
+    const { text } = await get(stack.gateway.url, '/metrics', operator);
+    await operator.close();
     const series = text.split('\n').filter((line) => line.startsWith('gateway_http_requests_total{'));
     const labelsOf = (line: string) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const graphql = series.map(labelsOf).filter((labels) => labels['route'] === '/graphql');
