@@ -36,11 +36,28 @@ export interface SubgraphRequestBody {
  * The hash binding a token to one subgraph request (`bh`): the query, the operation name and the
  * variables, as JSON the receiving side reproduces from the body it parsed. A captured token then
  * fetches nothing but what the gateway fetched with it.
+ *
+ * The query enters by its own SHA-256: a query plan sends the same few fetch documents over and
+ * over, so their digests are remembered and each call hashes only its small variables.
  */
 export function subgraphRequestHash(body: SubgraphRequestBody): string {
   return createHash('sha256')
-    .update(JSON.stringify([body.query ?? '', body.operationName ?? null, body.variables ?? {}]))
+    .update(JSON.stringify([queryDigest(body.query ?? ''), body.operationName ?? null, body.variables ?? {}]))
     .digest('base64url');
+}
+
+/** Past this many distinct queries the remembered digests start over. */
+const MAX_QUERY_DIGESTS = 1024;
+const queryDigests = new Map<string, string>();
+
+function queryDigest(query: string): string {
+  let digest = queryDigests.get(query);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(query).digest('base64url');
+    if (queryDigests.size >= MAX_QUERY_DIGESTS) queryDigests.clear();
+    queryDigests.set(query, digest);
+  }
+  return digest;
 }
 
 const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'gateway-context+jwt' })).toString('base64url');
