@@ -27,7 +27,7 @@ import { ConnectionLimits } from './http/connectionLimits.js';
 import { GatewayError } from './errors/index.js';
 import { authenticateOperator, authenticateRequest, type AgencyRegistry, type OfficialRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
-import type { Agreement } from './policy/agreements.js';
+import { utcDateClock, type Agreement } from './policy/agreements.js';
 import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
 import { createExchangeSchema } from '../resolvers/exchange/index.js';
 import { loadLimitsConfig } from './config/limitsConfig.js';
@@ -260,24 +260,5 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       stopObservingLog?.();
       stopObservingRedis?.();
     },
-  };
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * Today's UTC date, as agreements are judged: the purpose check and every subgraph call's context
- * ask for it, so it is formatted again only when the day changes (or the clock is set back past midnight).
- */
-function utcDateClock(): () => string {
-  let day = '';
-  let dayStart = 0;
-  return () => {
-    const now = Date.now();
-    if (now < dayStart || now >= dayStart + DAY_MS) {
-      dayStart = Math.floor(now / DAY_MS) * DAY_MS;
-      day = new Date(dayStart).toISOString().slice(0, 10);
-    }
-    return day;
   };
 }

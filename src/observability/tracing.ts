@@ -36,6 +36,9 @@ export interface Tracing {
 
 const OFF: Tracing = { enabled: false, forceFlush: async () => undefined, shutdown: async () => undefined };
 
+/** Whether a provider is exporting: without one, listeners and calls skip the no-op span work. */
+let exporting = false;
+
 const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 
 /** Registers the global tracer provider when OTLP export is configured; returns what stops it. */
@@ -65,10 +68,14 @@ export function startTracing(options: { readonly serviceName: string; readonly e
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
+  exporting = true;
   return {
     enabled: true,
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      exporting = false;
+      await provider.shutdown();
+    },
   };
 }
 
@@ -96,6 +103,7 @@ function routeOf(request: IncomingMessage): string {
  */
 export function tracedListener(name: (request: IncomingMessage) => string, listener: RequestListener, options: { readonly parentFromHeaders: boolean; readonly attributes?: Attributes }): RequestListener {
   return (request: IncomingMessage, response: ServerResponse) => {
+    if (!exporting) return listener(request, response);
     const parent = options.parentFromHeaders ? propagation.extract(context.active(), request.headers) : context.active();
     const span = tracer.startSpan(name(request), { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? 'GET', 'url.path': routeOf(request), ...options.attributes } }, parent);
     response.once('close', () => {
@@ -112,6 +120,7 @@ export function tracedListener(name: (request: IncomingMessage) => string, liste
 
 /** Puts the active trace context in an outgoing call's headers (the gateway's subgraph calls). */
 export function injectTraceContext(headers: { set(name: string, value: string): unknown }): void {
+  if (!exporting) return;
   propagation.inject(context.active(), headers, { set: (carrier, key, value) => void carrier.set(key, value) });
 }
 

@@ -94,3 +94,23 @@ export function covers(
 export function isInForce(agreement: Agreement, today: string): boolean {
   return agreement.validFrom <= today && today <= agreement.validUntil;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Today's UTC date, as agreements are judged: the purpose check, every subgraph call's context and
+ * every personal field a subgraph resolves ask for it, so it is formatted again only when the day
+ * changes (or the clock is set back past midnight).
+ */
+export function utcDateClock(): () => string {
+  let day = '';
+  let dayStart = 0;
+  return () => {
+    const now = Date.now();
+    if (now < dayStart || now >= dayStart + DAY_MS) {
+      dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+      day = new Date(dayStart).toISOString().slice(0, 10);
+    }
+    return day;
+  };
+}

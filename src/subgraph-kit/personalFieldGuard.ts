@@ -2,7 +2,7 @@ import { defaultFieldResolver, getNamedType, isObjectType, Kind, type ConstDirec
 import { GatewayError } from '../errors/index.js';
 import { UndeclaredPersonalFieldError } from '../policy/personalFieldCatalogue.js';
 import type { SubgraphContext } from './types.js';
-import { covers, isInForce, type Agreement } from '../policy/agreements.js';
+import { covers, isInForce, utcDateClock, type Agreement } from '../policy/agreements.js';
 import { isCategory, type PersonalDataCategory } from '../policy/purposes.js';
 
 interface PersonalDirective {
@@ -101,8 +101,10 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
   return guarded;
 }
 
+const defaultToday = utcDateClock();
+
 function agreementAllows<TLoaders>(options: GuardOptions<TLoaders>, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
-  const today = options.today?.() ?? new Date().toISOString().slice(0, 10);
+  const today = (options.today ?? defaultToday)();
   return (options.agreements?.() ?? []).some((a) => isInForce(a, today) && covers(a, { client, owner: options.owner, category, purpose }));
 }
 

@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { CryptoKey, JWK } from 'jose';
 import { verifyGatewayContext, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replayCache.js';
-import type { Agreement } from '../policy/agreements.js';
+import { utcDateClock, type Agreement } from '../policy/agreements.js';
 import { guardPersonalFields } from './personalFieldGuard.js';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../config/listenerConfig.js';
 import { serverTimeoutOptions } from '../http/connectionLimits.js';
@@ -33,6 +33,8 @@ function logRequest(logger: Logger, subgraph: string, request: IncomingMessage, 
   const header = request.headers['x-request-id'];
   const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
   if (requestId) response.setHeader('x-request-id', requestId);
+  // Both lines are info: below that level a request costs no listener and no record.
+  if (!logger.isLevelEnabled('info')) return;
   const started = performance.now();
   response.once('close', () => {
     const status = response.writableFinished ? response.statusCode : 0;
@@ -124,7 +126,7 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   guardPersonalFields(schema, {
     owner: subgraph.name,
     allowAnonymous: !gatewayPublicKey,
-    ...(options.agreements ? { agreements: options.agreements, today: options.today ?? (() => new Date().toISOString().slice(0, 10)) } : {}),
+    ...(options.agreements ? { agreements: options.agreements, today: options.today ?? utcDateClock() } : {}),
     ...(subgraph.isProtectedIdentity ? { isProtectedIdentity: subgraph.isProtectedIdentity.bind(subgraph) } : {}),
   });
   const server = new ApolloServer<SubgraphContext<TLoaders>>({
