@@ -44,7 +44,8 @@ const AGENCIES: Record<Agency, { context: string; mappers: Record<string, string
  */
 export const PARTNER_CLIENT_OUTPUT: CodegenConfig['generates'][string] = {
   schema: 'schema/api.graphql',
-  documents: ['examples/**/*.graphql'],
+  // The partner sample generates its own, as a project outside this repository would.
+  documents: ['examples/**/*.graphql', '!examples/partner-sample/**'],
   preset: 'client',
   presetConfig: {
     fragmentMasking: false,
