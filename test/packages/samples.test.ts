@@ -7,10 +7,14 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { referenceSubgraphSources } from '../../src/composition/referenceSubgraphs.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import type { CallerContext } from '../../src/identity/callerContext.js';
 import { signGatewayContext } from '../../src/identity/gatewayContextToken.js';
 import { readGatewaySigningKey } from '../../src/identity/pki/gatewaySigningKey.js';
+import { parseAgreements } from '../../src/policy/agreements.js';
+import { subgraphSdlSource } from '../../src/subgraph-kit/loadSdl.js';
 import { entriesOfCase } from '../support/accessLogEntries.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -102,6 +106,23 @@ describe('the workspace packages', () => {
   }
 });
 
+/** The agency's own copy of its agreements, and the exchange's: Malmö stad may receive its BENEFITS for case handling. */
+const PENSION_AGREEMENTS = {
+  agreements: [
+    {
+      id: 'AGR-MALMO-PM-2026-01',
+      client: 'malmo-stad',
+      owner: 'pensionsmyndigheten',
+      categories: ['BENEFITS'],
+      purposes: ['CASE_HANDLING'],
+      legalBasis: '11 kap. 11 § socialtjänstlagen (2001:453)',
+      processingRegister: { recordId: 'MALMO-SOC-FR-0142', version: 4 },
+      validFrom: '2025-01-01',
+      validUntil: '2029-12-31',
+    },
+  ],
+};
+
 describe('the samples, run for real', () => {
   let stack: Stack;
 
@@ -159,9 +180,9 @@ describe('the samples, run for real', () => {
   });
 
   describe('the agency sample, served by the kit and called as the gateway calls it', () => {
-    // Persons in the sample's register (examples/agency-sample/src/subgraph.ts).
-    const PENSIONER = '195206031279';
-    const OTHER_PENSIONER = '194811213422';
+    // Two adults of the stack's population, so the gateway also finds them in Skatteverket's register.
+    let pensioner: string;
+    let otherPensioner: string;
     const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { personnummer publicPension { monthlyAmount since } } } }';
     let server: ChildProcess;
     let url: string;
@@ -169,26 +190,11 @@ describe('the samples, run for real', () => {
     let signingKey: Awaited<ReturnType<typeof readGatewaySigningKey>>['privateKey'];
 
     beforeAll(async () => {
-      // The agency's own copy of its agreements: Malmö stad may receive its BENEFITS for case handling.
+      [pensioner, otherPensioner] = stack.sample.household as [string, string];
+      const registerPath = path.join(stack.dir, 'pensionsmyndigheten-register.json');
+      writeFileSync(registerPath, JSON.stringify({ [pensioner]: { monthlyAmount: 1_845_000, since: '2017-07-01' }, [otherPensioner]: { monthlyAmount: 1_512_300, since: '2013-12-01' } }));
       const agreementsPath = path.join(stack.dir, 'pensionsmyndigheten-agreements.json');
-      writeFileSync(
-        agreementsPath,
-        JSON.stringify({
-          agreements: [
-            {
-              id: 'AGR-MALMO-PM-2026-01',
-              client: 'malmo-stad',
-              owner: 'pensionsmyndigheten',
-              categories: ['BENEFITS'],
-              purposes: ['CASE_HANDLING'],
-              legalBasis: '11 kap. 11 § socialtjänstlagen (2001:453)',
-              processingRegister: { recordId: 'MALMO-SOC-FR-0142', version: 4 },
-              validFrom: '2025-01-01',
-              validUntil: '2029-12-31',
-            },
-          ],
-        }),
-      );
+      writeFileSync(agreementsPath, JSON.stringify(PENSION_AGREEMENTS));
       const certs = (file: string) => path.join(stack.certsDir, file);
       // Any agency server certificate of the federation names 127.0.0.1; the caller checks the CA.
       server = spawn(
@@ -196,7 +202,7 @@ describe('the samples, run for real', () => {
         [
           'dist/main.js',
           ...['--port', '0', '--cert', certs('servers/csn.crt'), '--key', certs('servers/csn.key'), '--ca', certs('ca.crt')],
-          ...['--gateway-client-cert', certs('servers/gateway-client.crt'), '--gateway-key', certs('gateway-signing.jwk.json'), '--agreements', agreementsPath],
+          ...['--gateway-client-cert', certs('servers/gateway-client.crt'), '--gateway-key', certs('gateway-signing.jwk.json'), '--agreements', agreementsPath, '--register', registerPath],
         ],
         { cwd: AGENCY_SAMPLE, stdio: ['ignore', 'pipe', 'inherit'] },
       );
@@ -249,25 +255,43 @@ describe('the samples, run for real', () => {
     }
 
     it('releases its @personal field for the subject of the case and withholds it for anyone else', async () => {
-      const { status, body } = await callAsGateway(callerOf('malmo-stad', [PENSIONER]), [PENSIONER, OTHER_PENSIONER]);
+      const { status, body } = await callAsGateway(callerOf('malmo-stad', [pensioner]), [pensioner, otherPensioner]);
       expect(status).toBe(200);
       expect(body.data?._entities).toEqual([
-        { personnummer: PENSIONER, publicPension: { monthlyAmount: 1_845_000, since: '2017-07-01' } },
-        { personnummer: OTHER_PENSIONER, publicPension: null },
+        { personnummer: pensioner, publicPension: { monthlyAmount: 1_845_000, since: '2017-07-01' } },
+        { personnummer: otherPensioner, publicPension: null },
       ]);
       expect(body.errors?.map((e) => [e.path, e.extensions.code])).toEqual([[['_entities', 1, 'publicPension'], 'SUBJECT_NOT_IN_CASE']]);
     });
 
     it("withholds it from a caller its own agreements do not name, whatever the gateway signed", async () => {
-      const { body } = await callAsGateway(callerOf('forsakringskassan', [PENSIONER]), [PENSIONER]);
-      expect(body.data?._entities).toEqual([{ personnummer: PENSIONER, publicPension: null }]);
+      const { body } = await callAsGateway(callerOf('forsakringskassan', [pensioner]), [pensioner]);
+      expect(body.data?._entities).toEqual([{ personnummer: pensioner, publicPension: null }]);
       expect(body.errors?.map((e) => e.extensions.code)).toEqual(['NO_AGREEMENT']);
     });
 
     it("refuses a call without the gateway's context token", async () => {
-      const { status, body } = await callAsGateway(null, [PENSIONER]);
+      const { status, body } = await callAsGateway(null, [pensioner]);
       expect(status).toBe(401);
       expect(body.errors?.map((e) => e.extensions.code)).toEqual(['GATEWAY_CONTEXT_INVALID']);
+    });
+
+    it('joins the federation: composed with the reference subgraphs, its field reaches a partner through the gateway, logged', async () => {
+      const composed = composeSupergraph([...referenceSubgraphSources('https'), { name: 'pensionsmyndigheten', sdl: subgraphSdlSource(path.join(AGENCY_SAMPLE, 'schema', 'pensionsmyndigheten.graphql')), url }]);
+      const supergraphPath = path.join(stack.dir, 'with-pensionsmyndigheten.graphql');
+      writeFileSync(supergraphPath, composed.supergraphSdl);
+      const urls = [...stack.subgraphs.values()].map((s) => `${s.name}=${s.url}`).concat(`pensionsmyndigheten=${url}`).join(',');
+      const gateway = await stack.startGateway(
+        { SUPERGRAPH_PATH: supergraphPath, SUBGRAPH_URLS: urls },
+        { agreements: () => [...stack.deps.agreements(), ...parseAgreements(PENSION_AGREEMENTS, 'test')] },
+      );
+      const caseId = `SOC-2026-${randomUUID().slice(0, 8)}`;
+      const client = stack.client('malmo-stad', { official: 'handlaggare-17', purpose: 'CASE_HANDLING', caseId, subjects: [pensioner] }, gateway.url);
+      const response = await client.query('query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } publicPension { monthlyAmount since } } }', { p: pensioner });
+      expect(response.errors).toBeUndefined();
+      expect(response.data).toEqual({ person: { name: { givenName: expect.any(String) }, publicPension: { monthlyAmount: 1_845_000, since: '2017-07-01' } } });
+      const logged = (await entriesOfCase(stack, caseId)).map((e) => `${e.subject}|${e.field}|${e.owningAgency}|${e.outcome}`);
+      expect(logged).toContain(`${pensioner}|Person.publicPension|pensionsmyndigheten|released`);
     });
   });
 });

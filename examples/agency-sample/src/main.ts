@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadAgreements, readGatewayPublicKey, serveSubgraph } from '@agency-exchange/subgraph-kit';
-import { createPensionSubgraph } from './subgraph.js';
+import { createPensionSubgraph, type PublicPension } from './subgraph.js';
 
 /**
  * Serves the subgraph as the exchange expects it: mutual TLS admitting the gateway's client
@@ -9,7 +9,7 @@ import { createPensionSubgraph } from './subgraph.js';
  * personal field checked against the agency's own copy of its agreements too.
  *
  *   node dist/main.js --cert server.crt --key server.key --ca ca.crt \
- *     --gateway-client-cert gateway-client.crt --gateway-key gateway-signing.jwk.json --agreements agreements.json
+ *     --gateway-client-cert gateway-client.crt --gateway-key gateway-signing.jwk.json --agreements agreements.json [--register register.json]
  *
  * Prints `listening <url>` once it accepts calls; SIGTERM or SIGINT closes it.
  */
@@ -22,19 +22,22 @@ const { values } = parseArgs({
     'gateway-client-cert': { type: 'string' },
     'gateway-key': { type: 'string' },
     agreements: { type: 'string' },
+    // A JSON object from personnummer to { monthlyAmount, since }; the sample's own two persons when absent.
+    register: { type: 'string' },
   },
 });
 const { cert, key, ca, agreements } = values;
 const gatewayClientCert = values['gateway-client-cert'];
 const gatewayKey = values['gateway-key'];
 if (!cert || !key || !ca || !gatewayClientCert || !gatewayKey || !agreements) {
-  console.error('Usage: node dist/main.js --cert <server.crt> --key <server.key> --ca <federation ca.crt> --gateway-client-cert <gateway-client.crt> --gateway-key <gateway-signing.jwk.json> --agreements <agreements.json> [--port <n>]');
+  console.error('Usage: node dist/main.js --cert <server.crt> --key <server.key> --ca <federation ca.crt> --gateway-client-cert <gateway-client.crt> --gateway-key <gateway-signing.jwk.json> --agreements <agreements.json> [--register <register.json>] [--port <n>]');
   process.exit(2);
 }
 
 // Read once at start: a changed agreements file takes a restart here.
 const ownAgreements = loadAgreements(agreements);
-const running = await serveSubgraph(createPensionSubgraph(), {
+const register = values.register ? new Map(Object.entries(JSON.parse(readFileSync(values.register, 'utf8')) as Record<string, PublicPension>)) : undefined;
+const running = await serveSubgraph(createPensionSubgraph(register), {
   port: Number(values.port),
   tls: { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca), gatewayClientCertificate: readFileSync(gatewayClientCert) },
   gatewayPublicKey: await readGatewayPublicKey(gatewayKey),

@@ -8,7 +8,7 @@ export interface PublicPension {
 }
 
 /** A synthetic register: personnummer with valid check digits, none of them a real person's. */
-export const PENSION_REGISTER: ReadonlyMap<string, PublicPension> = new Map([
+export const SAMPLE_REGISTER: ReadonlyMap<string, PublicPension> = new Map([
   ['195206031279', { monthlyAmount: 1_845_000, since: '2017-07-01' }],
   ['194811213422', { monthlyAmount: 1_512_300, since: '2013-12-01' }],
 ]);
@@ -24,7 +24,7 @@ type Context = SubgraphContext<Loaders>;
  * Pensionsmyndigheten's subgraph. The kit guards `Person.publicPension` at resolution (subject of
  * the case, declared purpose, an agreement for BENEFITS), so the resolver only fetches.
  */
-export function createPensionSubgraph(): AgencySubgraph<Loaders> {
+export function createPensionSubgraph(register: ReadonlyMap<string, PublicPension> = SAMPLE_REGISTER): AgencySubgraph<Loaders> {
   let lookups = 0;
   return {
     // The agency id: the owner the exchange's agreements name, and the audience of its context tokens.
@@ -40,7 +40,7 @@ export function createPensionSubgraph(): AgencySubgraph<Loaders> {
     createLoaders: () => ({
       publicPension(personnummer) {
         lookups++;
-        return PENSION_REGISTER.get(personnummer) ?? null;
+        return register.get(personnummer) ?? null;
       },
     }),
     queryCount: () => lookups,
