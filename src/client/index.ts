@@ -6,3 +6,4 @@ export { runOperation } from './runOperation.js';
 export type { TypedDocument, RunOperationOptions } from './runOperation.js';
 export { hsaIdOfCertificate, mintOfficerToken } from './mintOfficerToken.js';
 export type { MintOfficerTokenOptions } from './mintOfficerToken.js';
+export type { Purpose } from '../policy/purposes.js';

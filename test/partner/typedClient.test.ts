@@ -29,7 +29,8 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   writeFileSync(path.join(dir, 'codegen.json'), JSON.stringify({ overwrite: true, silent: true, generates: { 'examples/__generated__/': PARTNER_CLIENT_OUTPUT } }));
   const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.json'), 'utf8'));
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: tsconfig.compilerOptions, include: ['examples'] }));
+  // The samples build apart, against the built packages (test/packages/samples.test.ts).
+  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: tsconfig.compilerOptions, include: ['examples'], exclude: tsconfig.exclude }));
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
