@@ -18,3 +18,6 @@ export function createCsnSubgraph(options: { dbPath: string }): AgencySubgraph<C
     close: () => store.close(),
   };
 }
+
+/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+export { createCsnSubgraph as createSubgraph };

@@ -62,7 +62,7 @@ export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.Proce
   };
 }
 
-function wholeNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function wholeNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value)) throw new UsageError(`${flag} must be a whole number; got ${JSON.stringify(raw)}.`);
@@ -96,7 +96,7 @@ function printReport(report: WriteStoresReport): void {
   console.log(`  ${'total'.padEnd(24)} ${formatBytes(total).padStart(10)}`);
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let args: GenerateDataArgs | 'help';
   try {
     args = parseGenerateDataArgs(argv);
@@ -125,7 +125,7 @@ function main(argv: readonly string[]): number {
   console.log(`Generating ${args.persons} persons (seed ${args.seed}) into ${args.out} ...`);
   const step = Math.max(100_000, Math.ceil(args.persons / 10));
   let nextReport = step;
-  const report = writeStores({
+  const report = await writeStores({
     dir: args.out,
     persons: args.persons,
     seed: args.seed,
@@ -141,5 +141,5 @@ function main(argv: readonly string[]): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }
