@@ -19,5 +19,5 @@ export function createArbetsformedlingenSubgraph(options: { dbPath: string }): A
   };
 }
 
-/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
 export { createArbetsformedlingenSubgraph as createSubgraph };

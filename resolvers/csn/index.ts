@@ -19,5 +19,5 @@ export function createCsnSubgraph(options: { dbPath: string }): AgencySubgraph<C
   };
 }
 
-/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
 export { createCsnSubgraph as createSubgraph };

@@ -19,5 +19,5 @@ export function createForsakringskassanSubgraph(options: { dbPath: string }): Ag
   };
 }
 
-/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
 export { createForsakringskassanSubgraph as createSubgraph };

@@ -19,5 +19,5 @@ export function createKronofogdenSubgraph(options: { dbPath: string }): AgencySu
   };
 }
 
-/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
 export { createKronofogdenSubgraph as createSubgraph };

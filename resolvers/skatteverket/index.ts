@@ -24,5 +24,5 @@ export function createSkatteverketSubgraph(options: { dbPath: string }): AgencyS
   };
 }
 
-/** The convention export resolvers/index.ts loads (loadAgencySubgraphFactory). */
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
 export { createSkatteverketSubgraph as createSubgraph };

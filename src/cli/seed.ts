@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AgencyModuleError } from '../../resolvers/index.js';
+import { AgencyModuleError } from '../agencies/agencyModules.js';
 import { REFERENCE_AGENCY_IDS, UnknownAgencyError, referenceAgency, type ReferenceAgencyId } from '../agencies/referenceAgencies.js';
 import { DEFAULT_DATA_DIR, REPO_ROOT, resolveFromRoot } from '../config/paths.js';
 import { readPopulationMeta } from '../population/ensurePopulation.js';

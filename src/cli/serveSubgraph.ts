@@ -7,7 +7,7 @@ import { startTracing } from '../observability/tracing.js';
 import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
-import { AgencyModuleError, loadAgencySubgraphFactory } from '../../resolvers/index.js';
+import { AgencyModuleError, loadAgencySubgraphFactory } from '../agencies/agencyModules.js';
 import { UnknownAgencyError } from '../agencies/referenceAgencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
 import { loadAgreements } from '../policy/agreements.js';

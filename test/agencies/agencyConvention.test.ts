@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgencySeed, loadAgencySubgraphFactory } from '../../resolvers/index.js';
+import { loadAgencySeed, loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { REFERENCE_AGENCIES, REFERENCE_AGENCY_IDS, UnknownAgencyError } from '../../src/agencies/referenceAgencies.js';
 import { runSeed } from '../../src/cli/seed.js';
 import { composeSupergraph } from '../../src/composition/composeSupergraph.js';

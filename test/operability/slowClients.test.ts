@@ -10,7 +10,7 @@ import { problemsOf } from '../support/configProblems.js';
 import type { RunningGateway } from '../../src/createGateway.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
-import { loadAgencySubgraphFactory } from '../../resolvers/index.js';
+import { loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { agencyDbPath } from '../../src/population/index.js';
 
 /**

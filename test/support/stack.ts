@@ -15,7 +15,7 @@ import { DEV_OFFICIAL_REGISTRY_PATH, readAgencyRegistry, readGatewayPublicKey, r
 import { writeStores, samplePersons, agencyDbPath, type SamplePersons } from '../../src/population/index.js';
 import { serveSubgraph, type RunningSubgraph, type SubgraphServerOptions } from '../../src/subgraph-kit/serveSubgraph.js';
 import { loadAgreements } from '../../src/policy/agreements.js';
-import { loadAgencySubgraphFactory } from '../../resolvers/index.js';
+import { loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { agencyFiles, referenceAgency, type ReferenceAgencyId } from '../src/agencies/referenceAgencies.js';
-import type { AgencySeed } from '../src/population/agencySeed.js';
-import { REPO_ROOT } from '../src/subgraph-kit/loadSdl.js';
-import type { AgencySubgraph } from '../src/subgraph-kit/types.js';
+import { agencyFiles, referenceAgency, type ReferenceAgencyId } from './referenceAgencies.js';
+import type { AgencySeed } from '../population/agencySeed.js';
+import { REPO_ROOT } from '../subgraph-kit/loadSdl.js';
+import type { AgencySubgraph } from '../subgraph-kit/types.js';
 
 /** What resolvers/<agency>/index.ts exports as `createSubgraph`. */
 export type AgencySubgraphFactory = (options: { dbPath: string }) => AgencySubgraph<never>;
@@ -20,7 +20,8 @@ export class AgencyModuleError extends Error {
 /**
  * Imports a convention module of an agency and returns its named export. Loaded by file (not by a
  * static import list) so that a new agency needs its own files and an entry in
- * REFERENCE_AGENCIES, and no edit here.
+ * REFERENCE_AGENCIES, and no edit here; and so that src/ depends on resolvers/ only at run time
+ * (a partner's copy of src/ and examples/ type-checks without resolvers/).
  */
 async function loadExport<T>(agencyId: ReferenceAgencyId, file: string, exportName: string, what: string): Promise<T> {
   const shown = path.relative(REPO_ROOT, file);
