@@ -19,8 +19,8 @@ Generates a synthetic population and writes one SQLite store per agency into DIR
   --force       replace stores generated with other settings`;
 
 /** The largest population the personnummer allocator and a laptop's disk are comfortable with. */
-const MAX_PERSONS = 20_000_000;
-const MAX_SEED = 0xffff_ffff;
+export const MAX_PERSONS = 20_000_000;
+export const MAX_SEED = 0xffff_ffff;
 
 export interface GenerateDataArgs {
   readonly persons: number;
@@ -33,9 +33,22 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GenerateDataArgs | 'help' {
-  let values: { persons?: string; seed?: string; out?: string; force?: boolean; help?: boolean };
+/** The options of the population commands (generate-data, seed), plus `--agency` for seed. */
+export interface PopulationCommandValues {
+  readonly persons?: string;
+  readonly seed?: string;
+  readonly agency?: string;
+  readonly force?: boolean;
+  readonly help?: boolean;
+  /** --out, else DATA_DIR, else data/ in the repository; resolved. */
+  readonly out: string;
+}
+
+/** Reads the population commands' options; a mistake is a UsageError naming it. */
+export function parsePopulationOptions(argv: readonly string[], env: NodeJS.ProcessEnv, options: { withAgency: boolean }): PopulationCommandValues {
+  let values: { persons?: string; seed?: string; agency?: string; out?: string; force?: boolean; help?: boolean };
   try {
+    // --agency exists for seed only; generate-data refuses it as an unknown option.
     ({ values } = parseArgs({
       args: [...argv],
       options: {
@@ -44,20 +57,26 @@ export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.Proce
         out: { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...(options.withAgency ? { agency: { type: 'string' } } : {}),
       },
       strict: true,
       allowPositionals: false,
-    }));
+    }) as { values: typeof values });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help) return 'help';
   const outDir = values.out ?? env['DATA_DIR'];
   if (outDir !== undefined && outDir.trim() === '') throw new UsageError('--out must not be empty.');
+  return { ...values, out: outDir === undefined ? DEFAULT_DATA_DIR : resolveFromRoot(outDir) };
+}
+
+export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GenerateDataArgs | 'help' {
+  const values = parsePopulationOptions(argv, env, { withAgency: false });
+  if (values.help) return 'help';
   return {
     persons: wholeNumber('--persons', values.persons, 10_000, 1, MAX_PERSONS),
     seed: wholeNumber('--seed', values.seed, 1, 0, MAX_SEED),
-    out: outDir === undefined ? DEFAULT_DATA_DIR : resolveFromRoot(outDir),
+    out: values.out,
     force: values.force ?? false,
   };
 }

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { AgencyModuleError } from '../agencies/agencyModules.js';
 import { REFERENCE_AGENCY_IDS, UnknownAgencyError, referenceAgency, type ReferenceAgencyId } from '../agencies/referenceAgencies.js';
-import { DEFAULT_DATA_DIR, REPO_ROOT, resolveFromRoot } from '../config/paths.js';
+import { REPO_ROOT } from '../config/paths.js';
 import { readPopulationMeta } from '../population/ensurePopulation.js';
 import { GENERATOR_VERSION } from '../population/model.js';
 import { agencyDbPath } from '../population/storeSchemas.js';
 import { writeStores } from '../population/writeStores.js';
-import { formatBytes, UsageError, wholeNumber } from './generateData.js';
+import { formatBytes, MAX_PERSONS, MAX_SEED, parsePopulationOptions, UsageError, wholeNumber } from './generateData.js';
 
 const USAGE = `Usage: npm run seed -- --agency <id> [--out DIR] [--persons N --seed S] [--force]
 
@@ -30,33 +29,14 @@ export interface SeedArgs {
 }
 
 export function parseSeedArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): SeedArgs | 'help' {
-  let values: { agency?: string; out?: string; persons?: string; seed?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        agency: { type: 'string' },
-        out: { type: 'string' },
-        persons: { type: 'string' },
-        seed: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parsePopulationOptions(argv, env, { withAgency: true });
   if (values.help) return 'help';
   if (values.agency === undefined) throw new UsageError(`--agency <id> is required; one of ${REFERENCE_AGENCY_IDS.join(', ')}.`);
-  const outDir = values.out ?? env['DATA_DIR'];
-  if (outDir !== undefined && outDir.trim() === '') throw new UsageError('--out must not be empty.');
   return {
     agency: referenceAgency(values.agency).id,
-    out: outDir === undefined ? DEFAULT_DATA_DIR : resolveFromRoot(outDir),
-    persons: values.persons === undefined ? undefined : wholeNumber('--persons', values.persons, 0, 1, 20_000_000),
-    seed: values.seed === undefined ? undefined : wholeNumber('--seed', values.seed, 0, 0, 0xffff_ffff),
+    out: values.out,
+    persons: values.persons === undefined ? undefined : wholeNumber('--persons', values.persons, 0, 1, MAX_PERSONS),
+    seed: values.seed === undefined ? undefined : wholeNumber('--seed', values.seed, 0, 0, MAX_SEED),
     force: values.force ?? false,
   };
 }
@@ -93,8 +73,8 @@ export async function runSeed(argv: readonly string[], output: CommandOutput = c
     output.err(`seed: the stores in ${out} (${others.join(', ')}) disagree or cannot be read; regenerate them with npm run generate-data -- --force.`);
     return 1;
   }
-  const persons = args.persons ?? population?.persons ?? wholeNumber('POPULATION_SIZE', env['POPULATION_SIZE'], 10_000, 1, 20_000_000);
-  const seed = args.seed ?? population?.seed ?? wholeNumber('POPULATION_SEED', env['POPULATION_SEED'], 1, 0, 0xffff_ffff);
+  const persons = args.persons ?? population?.persons ?? wholeNumber('POPULATION_SIZE', env['POPULATION_SIZE'], 10_000, 1, MAX_PERSONS);
+  const seed = args.seed ?? population?.seed ?? wholeNumber('POPULATION_SEED', env['POPULATION_SEED'], 1, 0, MAX_SEED);
   if (population && (population.persons !== persons || population.seed !== seed || population.generatorVersion !== GENERATOR_VERSION)) {
     output.err(
       `seed: the stores in ${out} hold ${population.persons} persons with seed ${population.seed}; --persons ${persons} --seed ${seed} would seed ${agency} from another population.`,

@@ -104,7 +104,7 @@ Subgraphs: ${REFERENCE_AGENCIES.map((a) => `${a.id} https://127.0.0.1:${a.defaul
 Try, in another terminal (Malmö stad's social services, case handling):
 
   npm run query -- --as malmo-stad --purpose CASE_HANDLING --case SOC-2026-0001 --subject ${subject} \\
-    'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status } } }' \\
+    'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status } enforcementDebt { total } } }' \\
     --variables '{"p":"${subject}"}'
 
 Audit console for privacy officers: ${new URL('/audit', url).href}. Import a personal certificate
