@@ -120,12 +120,14 @@ function debtorRecord(random: Random, person: PersonRecord, earnedIncome: number
   const firstRegistered = debts.map((d) => d.registeredOn).sort()[0] ?? DATA_WINDOW_START;
 
   const distraints: DebtorRecord['distraints'] = [];
+  // A pensioner's or a person without earnings' income is a pension or benefit, distrained at its payer.
+  const wageEarner = earnedIncome > 0 && ageOn(person.dateOfBirth, REFERENCE_DATE) < 66;
   if (random.chance(earnedIncome > 0 ? 0.5 : 0.15)) {
     const decidedOn = randomDay(random, firstRegistered, minDate(addDays(firstRegistered, 365), LAST_DECISION));
     const periodStart = addDays(decidedOn, 14);
     const end = random.chance(0.4) ? addDays(periodStart, random.int(90, 720)) : null;
     distraints.push({
-      kind: earnedIncome > 0 ? 'WAGE' : 'BENEFIT',
+      kind: wageEarner ? 'WAGE' : 'BENEFIT',
       decidedOn,
       periodStart,
       // An end after the reference date is not known yet: the distraint is still running.
