@@ -1,5 +1,6 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 import { CLIENT_PRESET } from './examples/partner-sample/codegen.js';
+import { REFERENCE_AGENCIES, type ReferenceAgencyId } from './src/agencies/referenceAgencies.js';
 
 /**
  * Resolver types for each agency subgraph, generated from the same SDL the subgraph serves:
@@ -10,30 +11,21 @@ import { CLIENT_PRESET } from './examples/partner-sample/codegen.js';
  * Output goes to resolvers/<agency>/__generated__/types.ts (gitignored; `npm run codegen`).
  */
 
-type Agency = 'skatteverket' | 'forsakringskassan' | 'csn' | 'arbetsformedlingen';
-
-/** Paths in mappers and contextType are relative to the generated file. */
-const AGENCIES: Record<Agency, { context: string; mappers: Record<string, string> }> = {
-  skatteverket: {
-    context: '../loaders.js#SkatteverketContext',
-    mappers: {},
-  },
+/**
+ * Every data-owning agency in REFERENCE_AGENCIES, by convention: the context type is
+ * `<Agency>Context` from resolvers/<agency>/loaders.ts; mappers only where an agency's resolvers
+ * return a model shaped unlike the GraphQL type. Paths are relative to the generated file.
+ */
+const MAPPERS: Partial<Record<ReferenceAgencyId, Record<string, string>>> = {
   forsakringskassan: {
-    context: '../loaders.js#ForsakringskassanContext',
-    mappers: {
-      BenefitDecision: '../store.js#BenefitDecisionModel',
-      SicknessBenefitDecision: '../store.js#SicknessDecisionModel',
-    },
-  },
-  csn: {
-    context: '../loaders.js#CsnContext',
-    mappers: {},
-  },
-  arbetsformedlingen: {
-    context: '../loaders.js#ArbetsformedlingenContext',
-    mappers: {},
+    BenefitDecision: '../store.js#BenefitDecisionModel',
+    SicknessBenefitDecision: '../store.js#SicknessDecisionModel',
   },
 };
+
+function contextTypeOf(agency: ReferenceAgencyId): string {
+  return `../loaders.js#${agency.charAt(0).toUpperCase()}${agency.slice(1)}Context`;
+}
 
 /**
  * The typed client for partner developers: the client preset over the public API schema
@@ -74,9 +66,9 @@ const config: CodegenConfig = {
   generates: {
     'examples/__generated__/': PARTNER_CLIENT_OUTPUT,
     ...Object.fromEntries(
-      Object.entries(AGENCIES).map(([agency, { context, mappers }]) => [
-        `resolvers/${agency}/__generated__/types.ts`,
-        subgraphResolverTypes(`schema/${agency}.graphql`, context, mappers, '../../shared/personRef.js'),
+      REFERENCE_AGENCIES.map(({ id }) => [
+        `resolvers/${id}/__generated__/types.ts`,
+        subgraphResolverTypes(`schema/${id}.graphql`, contextTypeOf(id), MAPPERS[id] ?? {}, '../../shared/personRef.js'),
       ]),
     ),
     // The subgraph kit's worked example (docs/subgraph-kit.md), type-checked with everything else.

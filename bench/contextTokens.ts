@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { signGatewayContext } from '../src/identity/gatewayContextToken.js';
 import { readAgencyRegistry, readGatewaySigningKey } from '../src/identity/index.js';
+import { REFERENCE_AGENCY_IDS } from '../src/agencies/referenceAgencies.js';
 import { CATEGORIES, type Purpose } from '../src/policy/purposes.js';
 
 /** What the orchestrator hands a contender process (BENCH_CASES_FILE): one case per workload. */
@@ -20,7 +21,8 @@ export interface BenchCase {
   readonly subjects: readonly string[];
 }
 
-export const AGENCY_SUBGRAPH_NAMES = ['skatteverket', 'forsakringskassan', 'csn', 'arbetsformedlingen'] as const;
+/** Every agency subgraph the bench starts gets a token per workload. */
+export const AGENCY_SUBGRAPH_NAMES = REFERENCE_AGENCY_IDS;
 const REFRESH_MS = 30_000;
 
 export interface StaticContextTokens {

@@ -141,7 +141,7 @@ const certsDir = path.join(DATA_ROOT, 'certs');
 await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
 const populationDir = (persons: number) => path.join(DATA_ROOT, `population-${persons}`);
 say(`population of ${POPULATION} persons`);
-ensurePopulation({ dir: populationDir(POPULATION), persons: POPULATION, seed: 1 });
+await ensurePopulation({ dir: populationDir(POPULATION), persons: POPULATION, seed: 1 });
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'exchange-bench-'));
 
 const subjects = findSubjects(populationDir(POPULATION), QUICK ? 100 : 1000);
@@ -522,7 +522,7 @@ try {
   if (!QUICK && !args.only) {
     say(`population of ${LARGE_POPULATION} persons (generated once, ~140 s, then cached in ${path.relative(REPO_ROOT, populationDir(LARGE_POPULATION))}/)`);
     await subgraphs.stop();
-    ensurePopulation({ dir: populationDir(LARGE_POPULATION), persons: LARGE_POPULATION, seed: 1 });
+    await ensurePopulation({ dir: populationDir(LARGE_POPULATION), persons: LARGE_POPULATION, seed: 1 });
     const largeSubjects = findSubjects(populationDir(LARGE_POPULATION), 50);
     const large = mainWorkloads(largeSubjects).filter((w) => w.name === 'onePerson' || w.name === 'list50');
     writeCases(large);

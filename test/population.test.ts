@@ -30,10 +30,10 @@ describe('generated population: determinism', () => {
   let second: TestPopulation;
   let otherSeed: TestPopulation;
 
-  beforeAll(() => {
-    first = generateTestPopulation(PERSONS, SEED);
-    second = generateTestPopulation(PERSONS, SEED);
-    otherSeed = generateTestPopulation(PERSONS, SEED + 1);
+  beforeAll(async () => {
+    first = await generateTestPopulation(PERSONS, SEED);
+    second = await generateTestPopulation(PERSONS, SEED);
+    otherSeed = await generateTestPopulation(PERSONS, SEED + 1);
   });
   afterAll(() => {
     for (const population of [first, second, otherSeed]) population?.remove();
@@ -193,8 +193,8 @@ describe('generated population: register contents', () => {
 
 describe('stores on disk', () => {
   let population: TestPopulation;
-  beforeAll(() => {
-    population = generateTestPopulation(PERSONS, SEED);
+  beforeAll(async () => {
+    population = await generateTestPopulation(PERSONS, SEED);
   });
   afterAll(() => population?.remove());
 
@@ -240,20 +240,20 @@ describe('stores on disk', () => {
     }
   });
 
-  it('ensurePopulation keeps matching stores and regenerates mismatching ones', () => {
+  it('ensurePopulation keeps matching stores and regenerates mismatching ones', async () => {
     const before = allContentDigests(population.dir);
-    expect(ensurePopulation({ dir: population.dir, persons: PERSONS, seed: SEED }).status).toBe('existing');
+    expect((await ensurePopulation({ dir: population.dir, persons: PERSONS, seed: SEED })).status).toBe('existing');
     expect(allContentDigests(population.dir)).toEqual(before);
 
-    const regenerated = ensurePopulation({ dir: population.dir, persons: 300, seed: SEED });
+    const regenerated = await ensurePopulation({ dir: population.dir, persons: 300, seed: SEED });
     expect(regenerated.status).toBe('generated');
     expect(readPopulationMeta(population.dir)).toEqual(expect.objectContaining({ persons: 300, seed: SEED }));
   });
 
-  it('ensurePopulation generates into a directory that does not exist yet', () => {
+  it('ensurePopulation generates into a directory that does not exist yet', async () => {
     const dir = path.join(population.dir, 'nested', 'data');
     expect(readPopulationMeta(dir)).toBeNull();
-    expect(ensurePopulation({ dir, persons: 200, seed: 3 }).status).toBe('generated');
+    expect((await ensurePopulation({ dir, persons: 200, seed: 3 })).status).toBe('generated');
     expect(readPopulationMeta(dir)).toEqual(expect.objectContaining({ persons: 200, seed: 3 }));
   });
 });

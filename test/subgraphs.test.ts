@@ -55,8 +55,8 @@ let samples: SamplePersons;
 /** 50 persons: the samples with data in every agency, filled up with spread register entries. */
 let fifty: string[];
 
-beforeAll(() => {
-  population = generateTestPopulation(2_000, 11);
+beforeAll(async () => {
+  population = await generateTestPopulation(2_000, 11);
   samples = samplePersons(population.dir, 60);
   const special = [samples.withBenefits, samples.withSicknessBenefit, samples.withStudentAid, samples.withStudentLoan, samples.jobSeeker, ...samples.household];
   fifty = [...new Set([...special, ...samples.persons])].slice(0, 50);

@@ -5,8 +5,9 @@ import { agencyClient, dataDirOf, denialsOf, kronor, runWhenMain, sum, type Deni
 
 /**
  * Malmö stad's social services deciding an application for ekonomiskt bistånd (4 kap. 1 §
- * socialtjänstlagen): the applicant's and the household's income, benefits and student aid, in one
- * request to the exchange instead of one per agency (what SSBTEK does today).
+ * socialtjänstlagen): the applicant's and the household's income, benefits, student aid and
+ * Kronofogden's wage distraint (utmätning), in one request to the exchange instead of one per
+ * agency (what SSBTEK does today).
  *
  * Two requests: first who is in the household (their personnummer only, the key), because every
  * person whose data the case needs must be a subject of the case in the request token; a member
@@ -27,11 +28,13 @@ export interface MemberIncome {
   readonly benefitsPaid: number;
   readonly studentAid: number;
   readonly activitySupport: number;
+  /** Withheld each month by distraint still running at the end of the period: income the household does not get. */
+  readonly distrainedPerMonth: number;
 }
 
 export interface EkonomisktBistandResult {
   readonly members: readonly MemberIncome[];
-  /** The same request under PAYMENT_CONTROL: Malmö's agreements with CSN and Arbetsförmedlingen cover case handling only. */
+  /** The same request under PAYMENT_CONTROL: Malmö's agreements with CSN, Arbetsförmedlingen and Kronofogden cover case handling only. */
   readonly denials: readonly Denial[];
 }
 
@@ -54,16 +57,17 @@ export async function run(options: EkonomisktBistandOptions = {}): Promise<Ekono
     const incomes = await runOperation(client, EkonomisktBistandIncomesDocument, { applicant, ...period }, { subjects, send });
     const person = incomes.data?.person;
     if (!person || incomes.errors?.length) throw new Error(`income request failed: ${JSON.stringify(denialsOf(incomes.errors))}`);
-    const members = [summarise('applicant', person), ...(person.household ?? []).map((m) => summarise('household member', m))];
+    const members = [summarise('applicant', person, period.to), ...(person.household ?? []).map((m) => summarise('household member', m, period.to))];
     for (const m of members) {
       log(
         `  ${m.role.padEnd(16)} ${(m.givenName ?? '?').padEnd(12)} earned income ${year}: ${m.earnedIncome === null ? 'none taxed' : kronor(m.earnedIncome)}; ` +
-          `benefits paid ${kronor(m.benefitsPaid)}; student aid ${kronor(m.studentAid)}; activity support ${kronor(m.activitySupport)}`,
+          `benefits paid ${kronor(m.benefitsPaid)}; student aid ${kronor(m.studentAid)}; activity support ${kronor(m.activitySupport)}; ` +
+          `distrained ${kronor(m.distrainedPerMonth)}/month`,
       );
     }
 
-    // The denial: the same request for a payment control, which the agreements with CSN and
-    // Arbetsförmedlingen do not cover. The gateway refuses it whole before asking any agency.
+    // The denial: the same request for a payment control, which the agreements with CSN,
+    // Arbetsförmedlingen and Kronofogden do not cover. The gateway refuses it whole before asking any agency.
     const control = await runOperation(client, EkonomisktBistandIncomesDocument, { applicant, ...period }, { subjects, purpose: 'PAYMENT_CONTROL', send });
     const denials = denialsOf(control.errors);
     log(`Denied for purpose PAYMENT_CONTROL (HTTP ${control.status}, no data): ${denials.map((d) => `${d.field} ${d.code}`).join(', ')}`);
@@ -73,7 +77,7 @@ export async function run(options: EkonomisktBistandOptions = {}): Promise<Ekono
   }
 }
 
-function summarise(role: MemberIncome['role'], member: Member): MemberIncome {
+function summarise(role: MemberIncome['role'], member: Member, periodEnd: string): MemberIncome {
   return {
     role,
     givenName: member.name?.givenName ?? null,
@@ -81,6 +85,7 @@ function summarise(role: MemberIncome['role'], member: Member): MemberIncome {
     benefitsPaid: sum((member.benefitPayments ?? []).map((p) => p.amount)),
     studentAid: sum((member.studentAid ?? []).map((a) => a.grant + a.loan)),
     activitySupport: sum((member.activitySupport ?? []).map((p) => p.amount)),
+    distrainedPerMonth: sum((member.distraints ?? []).filter((d) => d.period.end === null || d.period.end >= periodEnd).map((d) => d.monthlyAmount)),
   };
 }
 

@@ -18,3 +18,6 @@ export function createArbetsformedlingenSubgraph(options: { dbPath: string }): A
     close: () => store.close(),
   };
 }
+
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
+export { createArbetsformedlingenSubgraph as createSubgraph };

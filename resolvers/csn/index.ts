@@ -18,3 +18,6 @@ export function createCsnSubgraph(options: { dbPath: string }): AgencySubgraph<C
     close: () => store.close(),
   };
 }
+
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
+export { createCsnSubgraph as createSubgraph };

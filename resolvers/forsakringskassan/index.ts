@@ -18,3 +18,6 @@ export function createForsakringskassanSubgraph(options: { dbPath: string }): Ag
     close: () => store.close(),
   };
 }
+
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
+export { createForsakringskassanSubgraph as createSubgraph };

@@ -23,3 +23,6 @@ export function createSkatteverketSubgraph(options: { dbPath: string }): AgencyS
     close: () => store.close(),
   };
 }
+
+/** The convention export src/agencies/agencyModules.ts loads (loadAgencySubgraphFactory). */
+export { createSkatteverketSubgraph as createSubgraph };

@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
 
 /**
  * The exchange as separate processes, as in production: a development federation and a synthetic
- * population under `dir`, the four agency subgraphs and the gateway (development mode, so ad hoc
+ * population under `dir`, every agency subgraph (REFERENCE_AGENCIES) and the gateway (development mode, so ad hoc
  * documents run; subgraphs are still reached over mutual TLS) each in its own Node process.
  */
 export async function startExchangeProcesses(options: {
@@ -44,7 +44,7 @@ export async function startExchangeProcesses(options: {
   const certsDir = path.join(options.dir, 'certs');
   const dataDir = path.join(options.dir, 'data');
   await ensureDevFederation({ dir: certsDir, registry: readAgencyRegistry() });
-  writeStores({ dir: dataDir, persons: options.persons, seed: options.seed });
+  await writeStores({ dir: dataDir, persons: options.persons, seed: options.seed });
   const ports = new Map<string, number>();
   for (const agency of REFERENCE_AGENCIES) ports.set(agency.id, await freePort());
   const gatewayPort = await freePort();

@@ -19,8 +19,8 @@ Generates a synthetic population and writes one SQLite store per agency into DIR
   --force       replace stores generated with other settings`;
 
 /** The largest population the personnummer allocator and a laptop's disk are comfortable with. */
-const MAX_PERSONS = 20_000_000;
-const MAX_SEED = 0xffff_ffff;
+export const MAX_PERSONS = 20_000_000;
+export const MAX_SEED = 0xffff_ffff;
 
 export interface GenerateDataArgs {
   readonly persons: number;
@@ -33,9 +33,22 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GenerateDataArgs | 'help' {
-  let values: { persons?: string; seed?: string; out?: string; force?: boolean; help?: boolean };
+/** The options of the population commands (generate-data, seed), plus `--agency` for seed. */
+export interface PopulationCommandValues {
+  readonly persons?: string;
+  readonly seed?: string;
+  readonly agency?: string;
+  readonly force?: boolean;
+  readonly help?: boolean;
+  /** --out, else DATA_DIR, else data/ in the repository; resolved. */
+  readonly out: string;
+}
+
+/** Reads the population commands' options; a mistake is a UsageError naming it. */
+export function parsePopulationOptions(argv: readonly string[], env: NodeJS.ProcessEnv, options: { withAgency: boolean }): PopulationCommandValues {
+  let values: { persons?: string; seed?: string; agency?: string; out?: string; force?: boolean; help?: boolean };
   try {
+    // --agency exists for seed only; generate-data refuses it as an unknown option.
     ({ values } = parseArgs({
       args: [...argv],
       options: {
@@ -44,25 +57,31 @@ export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.Proce
         out: { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...(options.withAgency ? { agency: { type: 'string' } } : {}),
       },
       strict: true,
       allowPositionals: false,
-    }));
+    }) as { values: typeof values });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help) return 'help';
   const outDir = values.out ?? env['DATA_DIR'];
   if (outDir !== undefined && outDir.trim() === '') throw new UsageError('--out must not be empty.');
+  return { ...values, out: outDir === undefined ? DEFAULT_DATA_DIR : resolveFromRoot(outDir) };
+}
+
+export function parseGenerateDataArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): GenerateDataArgs | 'help' {
+  const values = parsePopulationOptions(argv, env, { withAgency: false });
+  if (values.help) return 'help';
   return {
     persons: wholeNumber('--persons', values.persons, 10_000, 1, MAX_PERSONS),
     seed: wholeNumber('--seed', values.seed, 1, 0, MAX_SEED),
-    out: outDir === undefined ? DEFAULT_DATA_DIR : resolveFromRoot(outDir),
+    out: values.out,
     force: values.force ?? false,
   };
 }
 
-function wholeNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function wholeNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value)) throw new UsageError(`${flag} must be a whole number; got ${JSON.stringify(raw)}.`);
@@ -96,7 +115,7 @@ function printReport(report: WriteStoresReport): void {
   console.log(`  ${'total'.padEnd(24)} ${formatBytes(total).padStart(10)}`);
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let args: GenerateDataArgs | 'help';
   try {
     args = parseGenerateDataArgs(argv);
@@ -125,7 +144,7 @@ function main(argv: readonly string[]): number {
   console.log(`Generating ${args.persons} persons (seed ${args.seed}) into ${args.out} ...`);
   const step = Math.max(100_000, Math.ceil(args.persons / 10));
   let nextReport = step;
-  const report = writeStores({
+  const report = await writeStores({
     dir: args.out,
     persons: args.persons,
     seed: args.seed,
@@ -141,5 +160,5 @@ function main(argv: readonly string[]): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -7,18 +7,30 @@ import { startTracing } from '../observability/tracing.js';
 import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
-import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
+import { AgencyModuleError, loadAgencySubgraphFactory } from '../agencies/agencyModules.js';
+import { UnknownAgencyError } from '../agencies/referenceAgencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
 import { loadAgreements } from '../policy/agreements.js';
 
-/** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>`. */
+/**
+ * The agency id: `--agency <id>` (as `npm run serve-subgraph -- --agency <id>` passes it) or the
+ * first argument (as `npm start` and the tests run it).
+ */
+function agencyArgument(argv: readonly string[]): string | undefined {
+  const flag = argv.findIndex((arg) => arg === '--agency' || arg.startsWith('--agency='));
+  if (flag === -1) return argv[0];
+  const given = argv[flag]!;
+  return given.includes('=') ? given.slice(given.indexOf('=') + 1) : argv[flag + 1];
+}
+
+/** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>` or `--agency <agencyId>`. */
 async function main(): Promise<void> {
-  const config = loadSubgraphConfig(process.argv[2]);
+  const config = loadSubgraphConfig(agencyArgument(process.argv.slice(2)));
   requireConfiguredFiles(config.files);
   const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
   const logger = createLogger({ level: LOG_LEVEL, name: config.agency.id });
   const tracing = startTracing({ serviceName: `subgraph-${config.agency.id}` });
-  const subgraph = AGENCY_SUBGRAPHS[config.agency.id]({ dbPath: config.dbPath });
+  const subgraph = (await loadAgencySubgraphFactory(config.agency.id))({ dbPath: config.dbPath });
   const agreements = loadAgreements(config.agreementsPath);
   const running = await serveSubgraph(subgraph, {
     host: config.host,
@@ -46,6 +58,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A wrong agency id or a missing agency module is the caller's mistake: exit 2 with the message alone.
+  if (error instanceof UnknownAgencyError || error instanceof AgencyModuleError) {
+    console.error(error.message);
+    process.exit(2);
+  }
   console.error(error instanceof ConfigError ? error.message : `Subgraph failed to start: ${(error as Error).message}`);
   process.exit(1);
 });

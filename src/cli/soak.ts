@@ -16,7 +16,7 @@ import { verifyAccessLog } from '../audit/verify.js';
 import { startExchangeProcesses } from './exchangeProcesses.js';
 
 /**
- * `npm run soak`: the exchange as separate processes (four subgraphs, the gateway, the access log
+ * `npm run soak`: the exchange as separate processes (every agency subgraph, the gateway, the access log
  * in SQLite) under steady load from several partner clients for SOAK_SECONDS, while
  *   - one subgraph process (CSN) is killed with SIGKILL and started again,
  *   - the log store is paused (another connection holds SQLite's write lock) for a few seconds,

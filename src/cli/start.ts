@@ -14,7 +14,7 @@ import { startService, type ServiceProcess } from './processes.js';
 
 /**
  * `npm start`: prepares what is missing (development certificates, synthetic population,
- * supergraph, generated types), starts the four agency subgraphs and the gateway as separate
+ * supergraph, generated types), starts every agency subgraph (REFERENCE_AGENCIES) and the gateway as separate
  * processes, and prints how to query it. Ctrl-C stops them all.
  */
 async function main(): Promise<void> {
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const created = steps.filter((s) => s.action !== 'kept');
   say(created.length > 0 ? `certificates: created ${created.length} files in ${path.relative(REPO_ROOT, certsDir)}/` : 'certificates: present');
 
-  const population = ensurePopulation({ dir: dataDir, persons: env.POPULATION_SIZE, seed: env.POPULATION_SEED });
+  const population = await ensurePopulation({ dir: dataDir, persons: env.POPULATION_SIZE, seed: env.POPULATION_SEED });
   say(population.status === 'generated' ? `population: generated ${env.POPULATION_SIZE} synthetic persons in ${path.relative(REPO_ROOT, dataDir)}/` : 'population: present');
 
   if (isStale(DEFAULT_SUPERGRAPH_PATH, path.join(REPO_ROOT, 'schema'))) {
@@ -104,7 +104,7 @@ Subgraphs: ${REFERENCE_AGENCIES.map((a) => `${a.id} https://127.0.0.1:${a.defaul
 Try, in another terminal (Malmö stad's social services, case handling):
 
   npm run query -- --as malmo-stad --purpose CASE_HANDLING --case SOC-2026-0001 --subject ${subject} \\
-    'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status } } }' \\
+    'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status } enforcementDebt { total } } }' \\
     --variables '{"p":"${subject}"}'
 
 Audit console for privacy officers: ${new URL('/audit', url).href}. Import a personal certificate

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { REFERENCE_AGENCIES, type ReferenceAgency } from '../agencies/referenceAgencies.js';
+import { referenceAgency, type ReferenceAgency } from '../agencies/referenceAgencies.js';
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, resolveFromRoot } from './paths.js';
 import { DEV_AGREEMENTS_PATH } from './gatewayConfig.js';
@@ -22,10 +22,8 @@ export interface SubgraphConfig {
 
 /** Environment of one reference agency subgraph; every path defaults to the development federation. */
 export function loadSubgraphConfig(agencyId: string | undefined, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
-  const agency = REFERENCE_AGENCIES.find((a) => a.id === agencyId);
-  if (!agency) {
-    throw new Error(`Unknown agency subgraph "${agencyId ?? ''}"; expected one of ${REFERENCE_AGENCIES.map((a) => a.id).join(', ')}.`);
-  }
+  // UnknownAgencyError names the id and the known agencies.
+  const agency = referenceAgency(agencyId);
   const raw = parseEnv(
     {
       SUBGRAPH_HOST: envField.string('127.0.0.1'),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GENERATOR_VERSION } from './model.js';
-import { STORE_AGENCIES, agencyDbPath, type PopulationMeta } from './storeSchemas.js';
+import { STORE_AGENCIES, agencyDbPath, type PopulationMeta, type StoreAgency } from './storeSchemas.js';
 import { writeStores, type WriteStoresReport } from './writeStores.js';
 
 export interface EnsurePopulationOptions {
@@ -16,21 +16,21 @@ export type EnsurePopulationResult =
   | { readonly status: 'generated'; readonly report: WriteStoresReport };
 
 /**
- * Generates the agency stores unless all four are there with the same seed, size and generator
- * version. Generation is deterministic, so matching metadata means matching data.
+ * Generates the agency stores unless every data-owning agency's is there with the same seed, size
+ * and generator version. Generation is deterministic, so matching metadata means matching data.
  */
-export function ensurePopulation(options: EnsurePopulationOptions): EnsurePopulationResult {
+export async function ensurePopulation(options: EnsurePopulationOptions): Promise<EnsurePopulationResult> {
   const meta = readPopulationMeta(options.dir);
   if (meta && meta.seed === options.seed && meta.persons === options.persons && meta.generatorVersion === GENERATOR_VERSION) {
     return { status: 'existing', meta };
   }
-  return { status: 'generated', report: writeStores(options) };
+  return { status: 'generated', report: await writeStores(options) };
 }
 
-/** The metadata shared by all four stores in `dir`; null when a store is missing, unreadable or they disagree. */
-export function readPopulationMeta(dir: string): PopulationMeta | null {
+/** The metadata shared by every agency's store in `dir`; null when a store is missing, unreadable or they disagree. */
+export function readPopulationMeta(dir: string, agencies: readonly StoreAgency[] = STORE_AGENCIES): PopulationMeta | null {
   let shared: PopulationMeta | null = null;
-  for (const agency of STORE_AGENCIES) {
+  for (const agency of agencies) {
     const file = agencyDbPath(dir, agency);
     if (!existsSync(file)) return null;
     let meta: PopulationMeta | null;

@@ -1,29 +1,31 @@
 import path from 'node:path';
-import type { ReferenceAgencyId } from '../agencies/referenceAgencies.js';
+import { REFERENCE_AGENCY_IDS, type ReferenceAgencyId } from '../agencies/referenceAgencies.js';
 
-/**
- * The SQLite schema of each agency's register. Tables are created before loading; indexes after
- * it, because building an index once over sorted keys is far faster than maintaining it through
- * a million random inserts. The agency stores in resolvers/ read these tables.
- */
-
-export const STORE_AGENCIES = ['skatteverket', 'forsakringskassan', 'csn', 'arbetsformedlingen'] as const satisfies readonly ReferenceAgencyId[];
-export type StoreAgency = (typeof STORE_AGENCIES)[number];
+/** Every data-owning agency has a store: one SQLite file per agency in the data directory. */
+export const STORE_AGENCIES: readonly ReferenceAgencyId[] = REFERENCE_AGENCY_IDS;
+export type StoreAgency = ReferenceAgencyId;
 
 export function agencyDbPath(dir: string, agency: StoreAgency): string {
   return path.join(dir, `${agency}.db`);
 }
 
-const META = `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
+/** Written into every store by writeStores, so a start-up can tell whether the data matches. */
+export const META_TABLE = `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
 
 export interface StoreSchema {
   readonly tables: string;
   readonly indexes: string;
 }
 
-export const STORE_SCHEMAS: Readonly<Record<StoreAgency, StoreSchema>> = {
+/**
+ * The SQLite schema of the built-in agencies' registers. Tables are created before loading;
+ * indexes after it, because building an index once over sorted keys is far faster than
+ * maintaining it through a million random inserts. The agency stores in resolvers/ read these
+ * tables; agencies added later keep theirs in resolvers/<id>/seed.ts.
+ */
+export const STORE_SCHEMAS = {
   skatteverket: {
-    tables: `${META}
+    tables: `
       CREATE TABLE household (
         household_id INTEGER PRIMARY KEY,
         care_of TEXT,
@@ -58,7 +60,7 @@ export const STORE_SCHEMAS: Readonly<Record<StoreAgency, StoreSchema>> = {
       CREATE UNIQUE INDEX taxed_income_person_year ON taxed_income (personnummer, year);`,
   },
   forsakringskassan: {
-    tables: `${META}
+    tables: `
       CREATE TABLE benefit_decision (
         id INTEGER PRIMARY KEY,
         personnummer TEXT NOT NULL,
@@ -108,7 +110,7 @@ export const STORE_SCHEMAS: Readonly<Record<StoreAgency, StoreSchema>> = {
       CREATE INDEX sickness_payment_decision ON sickness_payment (decision_id);`,
   },
   csn: {
-    tables: `${META}
+    tables: `
       CREATE TABLE student_aid_period (
         id INTEGER PRIMARY KEY,
         personnummer TEXT NOT NULL,
@@ -132,7 +134,7 @@ export const STORE_SCHEMAS: Readonly<Record<StoreAgency, StoreSchema>> = {
       CREATE UNIQUE INDEX student_loan_account_person ON student_loan_account (personnummer);`,
   },
   arbetsformedlingen: {
-    tables: `${META}
+    tables: `
       CREATE TABLE job_seeker_registration (
         id INTEGER PRIMARY KEY,
         personnummer TEXT NOT NULL,
@@ -157,7 +159,10 @@ export const STORE_SCHEMAS: Readonly<Record<StoreAgency, StoreSchema>> = {
       CREATE INDEX job_seeker_registration_person ON job_seeker_registration (personnummer, registered_on);
       CREATE INDEX activity_support_payment_person ON activity_support_payment (personnummer, paid_on);`,
   },
-};
+} as const satisfies Partial<Record<ReferenceAgencyId, StoreSchema>>;
+
+/** The agencies whose records generatePopulation draws from the shared random stream (GeneratedHousehold). */
+export type BuiltInStoreAgency = keyof typeof STORE_SCHEMAS;
 
 /** What the meta table of every store records, so a start-up can tell whether the data matches. */
 export interface PopulationMeta {

@@ -10,8 +10,8 @@ const HEADER_LINES = /^#.*\n/;
 describe('composition', () => {
   const composed = composeSupergraph(referenceSubgraphSources('https'));
 
-  it('composes the four agency subgraphs and the exchange subgraph', () => {
-    for (const name of ['skatteverket', 'forsakringskassan', 'csn', 'arbetsformedlingen', 'exchange']) {
+  it('composes the five agency subgraphs and the exchange subgraph', () => {
+    for (const name of ['skatteverket', 'forsakringskassan', 'csn', 'arbetsformedlingen', 'kronofogden', 'exchange']) {
       expect(composed.supergraphSdl).toContain(`@join__graph(name: "${name}"`);
     }
   });
@@ -21,6 +21,7 @@ describe('composition', () => {
     ['forsakringskassan', ['benefits', 'benefitPayments', 'sicknessBenefit']],
     ['csn', ['studentAid', 'studentLoan']],
     ['arbetsformedlingen', ['jobSeeker', 'activitySupport']],
+    ['kronofogden', ['enforcementDebt', 'distraints', 'debtRestructuring']],
   ])('the supergraph holds every Person field of %s, owned by it', (agency, fields) => {
     for (const field of fields) {
       expect(composed.supergraphSdl).toMatch(new RegExp(`\\n  ${field}(\\(.*\\))?: .*@join__field\\(graph: ${agency.toUpperCase()}\\)`));
@@ -76,7 +77,10 @@ describe('gateway over the reference subgraphs', () => {
 
   it('batches: 50 persons cost the same number of store queries per agency as 5', async () => {
     const query = `query Many($ps: [Personnummer!]!) {
-      persons(personnummer: $ps) { name { familyName } taxedIncome { year } benefits { benefit payments { amount } } studentAid { grant } jobSeeker { status } }
+      persons(personnummer: $ps) {
+        name { familyName } taxedIncome { year } benefits { benefit payments { amount } } studentAid { grant } jobSeeker { status }
+        enforcementDebt { total } distraints { monthlyAmount } debtRestructuring { status }
+      }
     }`;
     const measure = async (subjects: readonly string[]) => {
       const before = stack.queryCounts();
@@ -91,8 +95,9 @@ describe('gateway over the reference subgraphs', () => {
     const forFifty = await measure(fifty);
     expect(forFifty).toEqual(forFive);
     // One statement per loader level: Skatteverket's person row and income, Försäkringskassan's
-    // decisions and their payments (a second level), CSN's aid, Arbetsförmedlingen's registration.
-    expect(forFifty).toEqual({ skatteverket: 2, forsakringskassan: 2, csn: 1, arbetsformedlingen: 1 });
+    // decisions and their payments (a second level), CSN's aid, Arbetsförmedlingen's registration,
+    // Kronofogden's debts, distraints and restructurings.
+    expect(forFifty).toEqual({ skatteverket: 2, forsakringskassan: 2, csn: 1, arbetsformedlingen: 1, kronofogden: 3 });
   });
 
   it.each([

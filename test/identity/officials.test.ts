@@ -62,7 +62,7 @@ describe('the officials registry', () => {
   });
 
   it.each([
-    ['an unknown agency', official({ agency: 'kronofogden' }), 'officials.json: officials[0].agency: "kronofogden" is not in the agency registry'],
+    ['an unknown agency', official({ agency: 'lantmateriet' }), 'officials.json: officials[0].agency: "lantmateriet" is not in the agency registry'],
     ["another employer's HSA-id", official({ hsaId: 'SE2021005521-DSO9' }), 'officials.json: officials[0].hsaId: names another organisation than skatteverket (202100-5448)'],
     ['a role the agency does not hold', official({ roles: ['SUPERVISOR'] }), 'officials.json: officials[0].roles[0]: agency skatteverket does not hold the role SUPERVISOR in the agency registry'],
     ['an unknown role', official({ roles: ['ADMIN'] }), 'officials.json: officials[0].roles[0]: expected one of PRIVACY_OFFICER, SUPERVISOR, OPERATOR'],

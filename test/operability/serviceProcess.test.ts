@@ -21,7 +21,7 @@ describe('startService', () => {
     beforeAll(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'quiet-subgraph-'));
       await ensureDevFederation({ dir: path.join(dir, 'certs'), registry: readAgencyRegistry() });
-      writeStores({ dir: path.join(dir, 'data'), persons: 300, seed: 3 });
+      await writeStores({ dir: path.join(dir, 'data'), persons: 300, seed: 3 });
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

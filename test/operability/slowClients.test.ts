@@ -10,7 +10,7 @@ import { problemsOf } from '../support/configProblems.js';
 import type { RunningGateway } from '../../src/createGateway.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { serveSubgraph, type RunningSubgraph } from '../../src/subgraph-kit/serveSubgraph.js';
-import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
+import { loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { agencyDbPath } from '../../src/population/index.js';
 
 /**
@@ -316,7 +316,7 @@ describe('connections held open: caps per agency and in all', { timeout: 180_000
 describe('subgraph servers', () => {
   let subgraph: RunningSubgraph;
   beforeAll(async () => {
-    subgraph = await serveSubgraph(AGENCY_SUBGRAPHS['csn']({ dbPath: agencyDbPath(stack.dataDir, 'csn') }), {
+    subgraph = await serveSubgraph((await loadAgencySubgraphFactory('csn'))({ dbPath: agencyDbPath(stack.dataDir, 'csn') }), {
       allowPlainHttp: true,
       allowAnonymous: true,
       timeouts: { handshakeMs: 300, headersMs: 300, requestMs: 600, keepAliveMs: 300, checkIntervalMs: 50 },

@@ -28,8 +28,11 @@ describe.each(['text', 'documentId'] as const)('sending the document as %s', (se
       expect.arrayContaining([
         { field: 'Person.studentAid', code: 'NO_AGREEMENT' },
         { field: 'Person.activitySupport', code: 'NO_AGREEMENT' },
+        { field: 'Person.distraints', code: 'NO_AGREEMENT' },
       ]),
     );
+    // Kronofogden's distraints came back for every member (none, or what is withheld each month).
+    expect(result.members.every((m) => Number.isSafeInteger(m.distrainedPerMonth) && m.distrainedPerMonth >= 0)).toBe(true);
     expect(result.denials.map((d) => d.code)).not.toContain('DOCUMENT_NOT_REGISTERED');
     expect(lines.at(-1)).toContain('Person.studentAid NO_AGREEMENT');
     expect(lines.join('\n')).not.toMatch(/\d{8}-?\d{4}/);

@@ -32,6 +32,15 @@ const MATRIX: ReadonlyArray<readonly [client: string, purpose: Purpose, field: s
   ['arbetsformedlingen', 'CASE_HANDLING', 'Person.benefits', 'benefits { benefit }', 'allowed'],
   ['arbetsformedlingen', 'INFORMING_THE_INSURED', 'Person.benefits', 'benefits { benefit }', 'NO_AGREEMENT'],
   ['csn', 'CASE_HANDLING', 'Person.taxedIncome', 'taxedIncome { year }', 'NO_AGREEMENT'],
+  // Kronofogden: malmo-stad and forsakringskassan have DEBT for CASE_HANDLING only; debt restructuring is not declared for payment control.
+  ['malmo-stad', 'CASE_HANDLING', 'Person.enforcementDebt', 'enforcementDebt { total }', 'allowed'],
+  ['malmo-stad', 'CASE_HANDLING', 'Person.debtRestructuring', 'debtRestructuring { status }', 'allowed'],
+  ['malmo-stad', 'PAYMENT_CONTROL', 'Person.enforcementDebt', 'enforcementDebt { total }', 'NO_AGREEMENT'],
+  ['malmo-stad', 'PAYMENT_CONTROL', 'Person.debtRestructuring', 'debtRestructuring { status }', 'PURPOSE_NOT_ALLOWED'],
+  ['forsakringskassan', 'CASE_HANDLING', 'Person.distraints', 'distraints { monthlyAmount }', 'allowed'],
+  ['forsakringskassan', 'PAYMENT_CONTROL', 'Person.distraints', 'distraints { monthlyAmount }', 'NO_AGREEMENT'],
+  ['csn', 'CASE_HANDLING', 'Person.enforcementDebt', 'enforcementDebt { total }', 'NO_AGREEMENT'],
+  ['skatteverket', 'INFORMING_THE_INSURED', 'Person.enforcementDebt', 'enforcementDebt { total }', 'PURPOSE_NOT_ALLOWED'],
 ];
 
 /** The same field, reached in each form a client can write it. */
@@ -133,7 +142,7 @@ describe('purpose catalogue', () => {
     expect(fields).not.toContain('Person.studentLoan');
     expect(fields).not.toContain('Person.sicknessBenefit');
     expect(response.data!.myPermissions.find((p) => p.field === 'Person.taxedIncome')?.agreementId).toBe('AGR-FK-SKV-2024-07');
-    expect(response.data!.myAgreements.map((a) => a.id).sort()).toEqual(['AGR-FK-AF-2024-07', 'AGR-FK-CSN-2024-07', 'AGR-FK-SKV-2024-07']);
+    expect(response.data!.myAgreements.map((a) => a.id).sort()).toEqual(['AGR-FK-AF-2024-07', 'AGR-FK-CSN-2024-07', 'AGR-FK-KFM-2025-01', 'AGR-FK-SKV-2024-07']);
   });
 
   it('answers for another purpose when asked', async () => {

@@ -12,9 +12,9 @@ export interface TestPopulation {
 }
 
 /** A small population in a fresh temporary directory; `remove()` deletes it. */
-export function generateTestPopulation(persons: number, seed: number): TestPopulation {
+export async function generateTestPopulation(persons: number, seed: number): Promise<TestPopulation> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'population-test-'));
-  const report = writeStores({ dir, persons, seed });
+  const report = await writeStores({ dir, persons, seed });
   return { dir, report, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

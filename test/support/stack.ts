@@ -15,7 +15,7 @@ import { DEV_OFFICIAL_REGISTRY_PATH, readAgencyRegistry, readGatewayPublicKey, r
 import { writeStores, samplePersons, agencyDbPath, type SamplePersons } from '../../src/population/index.js';
 import { serveSubgraph, type RunningSubgraph, type SubgraphServerOptions } from '../../src/subgraph-kit/serveSubgraph.js';
 import { loadAgreements } from '../../src/policy/agreements.js';
-import { AGENCY_SUBGRAPHS } from '../../resolvers/index.js';
+import { loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';
 import type { RequestTokenClaims } from '../../src/client/mintRequestToken.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
@@ -75,7 +75,7 @@ function collectingLogger(lines: string[], name: string) {
 
 /**
  * The whole exchange on loopback, as `npm start` runs it but in one process: a development
- * federation (CA, certificates, keys), a synthetic population, the four agency subgraphs over
+ * federation (CA, certificates, keys), a synthetic population, every agency subgraph (REFERENCE_AGENCIES) over
  * mutual TLS and the gateway over mutual TLS, with the access log in SQLite (or PostgreSQL).
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -84,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = path.join(dir, 'data');
   const registry = readAgencyRegistry();
   await ensureDevFederation({ dir: certsDir, registry, officials: readOfficialRegistry(DEV_OFFICIAL_REGISTRY_PATH, registry) });
-  writeStores({ dir: dataDir, persons: options.persons ?? 1500, seed: options.seed ?? 7 });
+  await writeStores({ dir: dataDir, persons: options.persons ?? 1500, seed: options.seed ?? 7 });
   const sample = samplePersons(dataDir, 10);
 
   const identity = loadIdentityConfig({ CERTS_DIR: certsDir });
@@ -92,7 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const subgraphs = new Map<string, RunningSubgraph>();
   const subgraphAgreements = loadAgreements(options.agreementsPath ?? DEV_AGREEMENTS_PATH);
   for (const agency of REFERENCE_AGENCIES) {
-    const subgraph = AGENCY_SUBGRAPHS[agency.id]({ dbPath: agencyDbPath(dataDir, agency.id) });
+    const subgraph = (await loadAgencySubgraphFactory(agency.id))({ dbPath: agencyDbPath(dataDir, agency.id) });
     subgraphs.set(
       agency.id,
       await serveSubgraph(subgraph, {
