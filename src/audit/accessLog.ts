@@ -229,7 +229,11 @@ export class AccessLog {
           await this.commit(batch);
           continue;
         }
-        if (this.checkpointDue) {
+        // While the log is down a checkpoint stays due and runs after recovery. Run now, it would
+        // wait on the stalled store for up to the commit bound with the writer held: requests
+        // arriving meanwhile would queue behind it and be refused by the clock, their commits
+        // never reaching the store whose own refusal (or recovery) should decide them.
+        if (this.checkpointDue && this.healthy) {
           this.checkpointDue = false;
           if (this.sinceCheckpoint > 0 || this.head === null) await this.timedCheckpoint();
           continue;
@@ -356,6 +360,8 @@ export class AccessLog {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = undefined;
     this.emit({ type: 'recovered', chainId: this.chainId });
+    // A checkpoint that fell due during the outage; a no-op when a commit's drain is running, which picks it up.
+    if (this.checkpointDue) this.kick();
   }
 
   private markUnhealthy(reason: 'store-error' | 'timeout', error?: unknown): void {

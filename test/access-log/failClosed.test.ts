@@ -32,12 +32,28 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
 
 interface HeldStore {
   /**
-   * Makes the commit of a request now in flight fail for certain (it is waiting on the held lock),
-   * unless the request is answered first (`answered` settles): a log already known to be down may
-   * refuse at once without waiting.
+   * Until `settled` settles, makes every store call of the gateway's log that waits on the held
+   * lock (a commit, a probe) fail for certain, the way a lost database fails it; where the store
+   * gives up on the lock by itself, only waits.
    */
-  failWaitingCommit(answered: Promise<unknown>): Promise<void>;
+  failWaiting(settled: Promise<unknown>): Promise<void>;
   release(): Promise<void>;
+}
+
+/** Counts the log's probes the store refused: the probe calls the store's healthCheck. */
+function countFailedProbes(stack: Stack): { failed: number } {
+  const probes = { failed: 0 };
+  const store = stack.deps.openedAccessLog.store;
+  const healthCheck = store.healthCheck.bind(store);
+  store.healthCheck = async () => {
+    try {
+      await healthCheck();
+    } catch (error) {
+      probes.failed++;
+      throw error;
+    }
+  };
+  return probes;
 }
 
 /**
@@ -75,23 +91,30 @@ function failClosedSuite(
       expect((await client.query(query, { p: subject })).status).toBe(200);
       expect(await readiness(stack)).toBe(200);
 
+      const probes = countFailedProbes(stack);
       const held = await holdStore(stack);
       try {
         const pending = client.query(query, { p: subject });
-        await held.failWaitingCommit(pending);
+        await held.failWaiting(pending);
         const refused = await pending;
         expect(refused.status).toBe(503);
         expect(refused.data ?? null).toBeNull();
         expect(refused.errors?.map((e) => e.extensions?.['code'])).toEqual(['ACCESS_LOG_UNAVAILABLE']);
         expect(JSON.stringify(refused)).not.toContain('givenName');
         expect(await readiness(stack)).toBe(503);
-        // More refusals during the same outage, the log's probe (every second) running in between:
-        // neither a refusal nor a probe while the store is still held is a transition.
+        // More refusals during the same outage, a failed probe of the log in between each: neither
+        // a refusal nor a probe while the store is still held is a transition.
         for (let attempt = 0; attempt < 2; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, 1200));
+          const failedBefore = probes.failed;
+          const probed = until(async () => probes.failed > failedBefore, 'a probe of the held store to fail');
+          await held.failWaiting(probed);
+          await probed;
           const again = client.query(query, { p: subject });
-          await held.failWaitingCommit(again);
-          expect((await again).status).toBe(503);
+          await held.failWaiting(again);
+          const refusedAgain = await again;
+          expect(refusedAgain.status).toBe(503);
+          expect(refusedAgain.data ?? null).toBeNull();
+          expect(refusedAgain.errors?.map((e) => e.extensions?.['code'])).toEqual(['ACCESS_LOG_UNAVAILABLE']);
         }
       } finally {
         await held.release();
@@ -124,8 +147,10 @@ failClosedSuite(
     const db = new Database(stack.deps.openedAccessLog.config.sqliteFile);
     db.exec('BEGIN EXCLUSIVE');
     return {
-      // The writer gives up on the lock by itself with SQLITE_BUSY: nothing to do.
-      failWaitingCommit: async () => undefined,
+      // The writer gives up on the lock by itself with SQLITE_BUSY: nothing to do but wait.
+      async failWaiting(settled) {
+        await settled.catch(() => undefined);
+      },
       async release() {
         db.exec('ROLLBACK');
         db.close();
@@ -140,33 +165,41 @@ failClosedSuite(
   'PostgreSQL table locked (server stalled for the gateway)',
   () => ({ DATABASE_URL: PG_URL, AUDIT_PG_SCHEMA: pgSchema }),
   async (stack) => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query('BEGIN');
-    await client.query(`LOCK TABLE ${pgSchema}.access_log_entries IN ACCESS EXCLUSIVE MODE`);
+    const holder = new pg.Client({ connectionString: PG_URL });
+    await holder.connect();
+    const holderPid = ((await holder.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${pgSchema}.access_log_entries IN ACCESS EXCLUSIVE MODE`);
+    // pg_stat_activity read inside a transaction is a snapshot taken at the first read: the holder,
+    // whose transaction stays open, would never see a connection the gateway opens after it (one
+    // replacing a terminated backend), and would report its backends' states as they were. So a
+    // second connection, outside any transaction, watches. It looks only for this gateway's
+    // backends blocked by this holder: other tests on the machine may use the same chain id.
+    const observer = new pg.Client({ connectionString: PG_URL });
+    await observer.connect();
     const applicationName = `access-log:${stack.deps.openedAccessLog.config.chainId}`;
-    const waiting = async () =>
-      ((await client.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [applicationName])).rows as { pid: number }[]).map((row) => row.pid);
+    const blocked = async () =>
+      ((await observer.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND $2 = ANY(pg_blocking_pids(pid))', [applicationName, holderPid])).rows as { pid: number }[]).map(
+        (row) => row.pid,
+      );
     return {
-      async failWaitingCommit(answered) {
-        // The gateway's commit waits on the lock; ending its backend fails it the way a lost database would.
+      async failWaiting(settled) {
+        // Ending a waiting backend fails its call the way a lost database would. Bounded by
+        // `settled`, which the log's commit bound settles at the latest: nothing here races a clock.
         let done = false;
-        answered.then(
+        settled.then(
           () => (done = true),
           () => (done = true),
         );
-        let pids: number[] = [];
-        for (let attempt = 0; attempt < 1200 && pids.length === 0 && !done; attempt++) {
-          pids = await waiting();
-          if (pids.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        while (!done) {
+          for (const pid of await blocked()) await observer.query('SELECT pg_terminate_backend($1)', [pid]);
+          if (!done) await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        if (done && pids.length === 0) return;
-        if (pids.length === 0) throw new Error('the gateway never waited on the held lock');
-        for (const pid of pids) await client.query('SELECT pg_terminate_backend($1)', [pid]);
       },
       async release() {
-        await client.query('ROLLBACK');
-        await client.end();
+        await holder.query('ROLLBACK');
+        await holder.end();
+        await observer.end();
       },
     };
   },
