@@ -22,7 +22,7 @@ const invalidClaim = (kind: TokenKind, claim: string, message: string, details: 
 export function verifiedClaims(jwt: string, key: KeyObject, kind: TokenKind, signer = 'the client certificate'): Record<string, unknown> {
   let payload: Buffer;
   try {
-    payload = verifyCompactJws(jwt, key);
+    ({ payload } = verifyCompactJws(jwt, key));
   } catch (error) {
     if (!(error instanceof JwsVerificationError)) throw error;
     switch (error.problem) {

@@ -65,8 +65,14 @@ function decodeJson(part: string): unknown {
   }
 }
 
-/** Verifies the signature with `key` and returns the payload bytes; throws JwsVerificationError. */
-export function verifyCompactJws(jws: string, key: KeyObject): Buffer {
+/** A JWS whose signature verified: its protected header, as checked here, and its payload bytes. */
+export interface VerifiedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Buffer;
+}
+
+/** Verifies the signature with `key`; throws JwsVerificationError. */
+export function verifyCompactJws(jws: string, key: KeyObject): VerifiedJws {
   const parts = jws.split('.');
   if (parts.length !== 3 || !BASE64URL.test(parts[0]!) || !BASE64URL.test(parts[1]!)) {
     throw new JwsVerificationError('MALFORMED', 'Not a JWS in compact serialisation (three base64url parts).');
@@ -91,5 +97,5 @@ export function verifyCompactJws(jws: string, key: KeyObject): Buffer {
     }
   }
   if (!valid) throw new JwsVerificationError('SIGNATURE_INVALID', 'The JWS signature does not verify with the key.');
-  return Buffer.from(encodedPayload, 'base64url');
+  return { header: header as Record<string, unknown>, payload: Buffer.from(encodedPayload, 'base64url') };
 }

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, KeyObject, randomUUID, sign } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
-import { JwsVerificationError, verifyCompactJws, type JwsProblem } from './compactJws.js';
+import { JwsVerificationError, verifyCompactJws, type JwsProblem, type VerifiedJws } from './compactJws.js';
 import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from './callerContext.js';
 import { CATEGORIES, isPurpose, type PersonalDataCategory } from '../policy/purposes.js';
@@ -61,7 +61,8 @@ function queryDigest(query: string): string {
   return digest;
 }
 
-const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'gateway-context+jwt' })).toString('base64url');
+const GATEWAY_CONTEXT_TYPE = 'gateway-context+jwt';
+const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: GATEWAY_CONTEXT_TYPE })).toString('base64url');
 
 /**
  * Signs the verified caller context for one subgraph call (audience = the subgraph), so a
@@ -132,13 +133,12 @@ const invalid = (reason: string, message: string) => new GatewayError('GATEWAY_C
  */
 export async function verifyGatewayContext(token: string | undefined, verification: ContextVerification): Promise<SubgraphCallContext> {
   if (!token) throw invalid('missing', 'This subgraph accepts calls from the gateway only: the gateway context token is missing.');
-  const payload = verifiedContextClaims(token, publicKeyObject(verification.publicKey), verification.subgraph);
+  const { payload, iat, exp } = verifiedContextClaims(token, publicKeyObject(verification.publicKey), verification.subgraph);
   const agency = payload['agency'] as CallerContext['agency'] | undefined;
   const purpose = payload['purpose'];
   const subjects = payload['subjects'];
   const categories = payload['cats'];
   const jti = payload['jti'];
-  const exp = payload['exp'];
   const provided = payload['prov'] ?? [];
   if (
     !agency ||
@@ -149,7 +149,6 @@ export async function verifyGatewayContext(token: string | undefined, verificati
     !Array.isArray(categories) ||
     !categories.every((c) => (CATEGORIES as readonly unknown[]).includes(c)) ||
     typeof jti !== 'string' ||
-    typeof exp !== 'number' ||
     !Array.isArray(provided) ||
     !provided.every((c) => typeof c === 'string')
   ) {
@@ -159,7 +158,7 @@ export async function verifyGatewayContext(token: string | undefined, verificati
     if (payload['bh'] !== subgraphRequestHash(verification.body)) throw invalid('binding', 'The gateway context token was issued for another request.');
     const claim = {
       id: `${verification.subgraph}/${jti}`,
-      issuedAt: new Date((typeof payload['iat'] === 'number' ? payload['iat'] : exp - LIFETIME_SECONDS) * 1000),
+      issuedAt: new Date(iat * 1000),
       acceptableUntil: new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000),
       clockToleranceMs: CLOCK_TOLERANCE_SECONDS * 1000,
     };
@@ -211,20 +210,19 @@ const JWS_REASONS: Record<JwsProblem, string> = {
 };
 
 /** The signature, type, issuer, audience and lifetime of a context token; its payload when all hold. */
-function verifiedContextClaims(token: string, key: KeyObject, subgraph: string): Record<string, unknown> {
-  let payloadBytes: Buffer;
+function verifiedContextClaims(token: string, key: KeyObject, subgraph: string): { readonly payload: Record<string, unknown>; readonly iat: number; readonly exp: number } {
+  let verified: VerifiedJws;
   try {
-    payloadBytes = verifyCompactJws(token, key);
+    verified = verifyCompactJws(token, key);
   } catch (error) {
     if (!(error instanceof JwsVerificationError)) throw error;
     const reason = JWS_REASONS[error.problem];
     throw invalid(reason, `The gateway context token is not valid (${reason}).`);
   }
-  // The signature verified, so both parts are the gateway's own base64url JSON.
-  const header = parseJsonObject(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url'));
-  const payload = parseJsonObject(payloadBytes);
-  if (!header || !payload) throw invalid('malformed', 'The gateway context token is not valid (malformed).');
-  if (header['typ'] !== 'gateway-context+jwt') throw invalid('type', 'The gateway context token is not valid (type).');
+  const { header } = verified;
+  const payload = parseJsonObject(verified.payload);
+  if (!payload) throw invalid('malformed', 'The gateway context token is not valid (malformed).');
+  if (header['typ'] !== GATEWAY_CONTEXT_TYPE) throw invalid('type', 'The gateway context token is not valid (type).');
   if (payload['iss'] !== GATEWAY_CONTEXT_ISSUER) throw invalid('issuer', 'The gateway context token is not valid (issuer).');
   const audience = payload['aud'];
   if (!(audience === subgraph || (Array.isArray(audience) && audience.includes(subgraph)))) throw invalid('audience', 'The gateway context token is not valid (audience).');
@@ -235,7 +233,7 @@ function verifiedContextClaims(token: string, key: KeyObject, subgraph: string):
   if (iat > now + CLOCK_TOLERANCE_SECONDS || (typeof nbf === 'number' && nbf > now + CLOCK_TOLERANCE_SECONDS)) {
     throw invalid('not-yet-valid', 'The gateway context token is not valid (not-yet-valid).');
   }
-  return payload;
+  return { payload, iat, exp };
 }
 
 function parseJsonObject(bytes: Buffer): Record<string, unknown> | undefined {

@@ -2,7 +2,7 @@ import { defaultFieldResolver, getNamedType, isObjectType, Kind, type ConstDirec
 import { GatewayError } from '../errors/index.js';
 import { UndeclaredPersonalFieldError } from '../policy/personalFieldCatalogue.js';
 import type { SubgraphContext } from './types.js';
-import { covers, isInForce, utcDateClock, type Agreement } from '../policy/agreements.js';
+import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import { isCategory, type PersonalDataCategory } from '../policy/purposes.js';
 
 interface PersonalDirective {
@@ -15,9 +15,8 @@ export interface GuardOptions<TLoaders> {
   readonly owner: string;
   /** Development without identity: no caller, nothing is checked. Never with personal data. */
   readonly allowAnonymous: boolean;
-  /** The agency's own agreements, checked besides what the gateway signed (see SubgraphServerOptions). */
-  readonly agreements?: () => readonly Agreement[];
-  readonly today?: () => string;
+  /** The agency's own agreements, checked besides what the gateway signed (see SubgraphServerOptions), and the day they are judged on. */
+  readonly ownAgreements?: { readonly list: () => readonly Agreement[]; readonly today: () => string };
   readonly isProtectedIdentity?: (subject: string, loaders: TLoaders) => Promise<boolean>;
 }
 
@@ -75,7 +74,7 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
         // owner's: the agreement is with them, as the gateway judged it; its own are checked here too.
         const allowed = external
           ? context.provided.has(coordinate)
-          : !!category && context.categories.has(category) && (!options.agreements || agreementAllows(options, caller.agency.id, category, caller.purpose));
+          : !!category && context.categories.has(category) && (!options.ownAgreements || agreementAllows(options.ownAgreements, options.owner, caller.agency.id, category, caller.purpose));
         if (!allowed) {
           throw GatewayError.field('NO_AGREEMENT', `${coordinate} is withheld: no agreement in force lets the caller receive ${category ?? 'undeclared'} data from ${options.owner} for purpose ${caller.purpose}.`, {
             field: coordinate,
@@ -101,11 +100,9 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
   return guarded;
 }
 
-const defaultToday = utcDateClock();
-
-function agreementAllows<TLoaders>(options: GuardOptions<TLoaders>, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
-  const today = (options.today ?? defaultToday)();
-  return (options.agreements?.() ?? []).some((a) => isInForce(a, today) && covers(a, { client, owner: options.owner, category, purpose }));
+function agreementAllows(own: NonNullable<GuardOptions<unknown>['ownAgreements']>, owner: string, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
+  const today = own.today();
+  return own.list().some((a) => isInForce(a, today) && covers(a, { client, owner, category, purpose }));
 }
 
 function keyFieldNamesOf(directives: readonly ConstDirectiveNode[]): Set<string> {

@@ -126,7 +126,7 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   guardPersonalFields(schema, {
     owner: subgraph.name,
     allowAnonymous: !gatewayPublicKey,
-    ...(options.agreements ? { agreements: options.agreements, today: options.today ?? utcDateClock() } : {}),
+    ...(options.agreements ? { ownAgreements: { list: options.agreements, today: options.today ?? utcDateClock() } } : {}),
     ...(subgraph.isProtectedIdentity ? { isProtectedIdentity: subgraph.isProtectedIdentity.bind(subgraph) } : {}),
   });
   const server = new ApolloServer<SubgraphContext<TLoaders>>({
