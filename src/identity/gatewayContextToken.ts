@@ -100,8 +100,7 @@ export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: 
     exp: iat + LIFETIME_SECONDS,
   };
   const signingInput = `${PROTECTED_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TypeError('The gateway context is signed with an EC P-256 (ES256) private key.');
+  const key = p256KeyObject(privateKey, 'private');
   const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
   return `${signingInput}.${signature.toString('base64url')}`;
 }
@@ -133,7 +132,7 @@ const invalid = (reason: string, message: string) => new GatewayError('GATEWAY_C
  */
 export async function verifyGatewayContext(token: string | undefined, verification: ContextVerification): Promise<SubgraphCallContext> {
   if (!token) throw invalid('missing', 'This subgraph accepts calls from the gateway only: the gateway context token is missing.');
-  const { payload, iat, exp } = verifiedContextClaims(token, publicKeyObject(verification.publicKey), verification.subgraph);
+  const { payload, iat, exp } = verifiedContextClaims(token, p256KeyObject(verification.publicKey, 'public'), verification.subgraph);
   const agency = payload['agency'] as CallerContext['agency'] | undefined;
   const purpose = payload['purpose'];
   const subjects = payload['subjects'];
@@ -183,18 +182,27 @@ export async function verifyGatewayContext(token: string | undefined, verificati
   };
 }
 
-const keyObjects = new WeakMap<object, KeyObject>();
+const keyObjects = { private: new WeakMap<object, KeyObject>(), public: new WeakMap<object, KeyObject>() };
 
-/** The verification key as node:crypto takes it, converted once per key. */
-function publicKeyObject(key: Key): KeyObject {
-  if (key instanceof KeyObject) return key;
-  let known = keyObjects.get(key);
+/**
+ * The gateway's EC P-256 key as node:crypto takes it, converted and checked once per key object:
+ * the gateway signs, and each subgraph verifies, one token per subgraph call.
+ */
+function p256KeyObject(key: Key, type: 'private' | 'public'): KeyObject {
+  let known = keyObjects[type].get(key);
   if (!known) {
-    known = key instanceof Uint8Array ? undefined : isCryptoKey(key) ? KeyObject.from(key) : createPublicKey({ key: key as JWK as never, format: 'jwk' });
-    if (!known || known.type !== 'public' || known.asymmetricKeyType !== 'ec') throw new TypeError('The gateway context is verified with the gateway\'s EC P-256 public key.');
-    keyObjects.set(key, known);
+    const converted = key instanceof KeyObject ? key : key instanceof Uint8Array ? undefined : isCryptoKey(key) ? KeyObject.from(key) : createPublicKey({ key: key as JWK as never, format: 'jwk' });
+    known = checkedP256(converted, type);
+    keyObjects[type].set(key, known);
   }
   return known;
+}
+
+function checkedP256(key: KeyObject | undefined, type: 'private' | 'public'): KeyObject {
+  if (!key || key.type !== type || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new TypeError(`The gateway context is ${type === 'private' ? 'signed with the gateway\'s EC P-256 (ES256) private key' : 'verified with the gateway\'s EC P-256 public key'}.`);
+  }
+  return key;
 }
 
 function isCryptoKey(key: object): key is CryptoKey {
