@@ -12,9 +12,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { loadGatewayConfig } from '../src/config/gatewayConfig.js';
 import { loadIdentityConfig } from '../src/config/identityConfig.js';
-import { loadSupergraphSdl } from '../src/gateway/loadSupergraph.js';
-import { createSubgraphTransport } from '../src/gateway/subgraphTransport.js';
-import { apolloRequestHandler } from '../src/http/apolloRequestHandler.js';
+import { loadSupergraphSdl } from '../src/apollo/supergraph.js';
+import { createSubgraphTransport } from '../src/apollo/subgraphTransport.js';
+import { apolloRequestHandler } from '../src/apollo/requestHandler.js';
 import { keepVendorTelemetryOff } from '../src/observability/tracing.js';
 import { readBenchCases, staticContextTokens } from './contextTokens.js';
 

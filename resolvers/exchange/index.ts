@@ -7,7 +7,7 @@ import { checkOperation } from '../../src/policy/checkOperation.js';
 import { isInForce, type Agreement } from '../../src/policy/agreements.js';
 import type { PersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { isPurpose } from '../../src/policy/purposes.js';
-import type { GatewayContext } from '../../src/gateway/gatewayContext.js';
+import type { IdentifiedRequest } from '../../src/pipeline/stages.js';
 
 export interface ExchangeSources {
   catalogue(): PersonalFieldCatalogue;
@@ -15,7 +15,7 @@ export interface ExchangeSources {
   today(): string;
 }
 
-function callerOf(context: GatewayContext) {
+function callerOf(context: IdentifiedRequest) {
   if (!context.caller) throw GatewayError.field('TOKEN_MISSING', 'The catalogue answers a verified caller only.');
   return context.caller;
 }
@@ -27,7 +27,7 @@ export function createExchangeSchema(sources: ExchangeSources): GraphQLSchema {
     resolvers: {
       ...sharedScalarResolvers,
       Query: {
-        myPermissions: (_: unknown, args: { purpose?: string | null }, context: GatewayContext) => {
+        myPermissions: (_: unknown, args: { purpose?: string | null }, context: IdentifiedRequest) => {
           const caller = callerOf(context);
           const purpose = args.purpose ?? caller.purpose;
           if (!isPurpose(purpose)) throw GatewayError.field('BAD_USER_INPUT', 'Unknown purpose.');
@@ -45,7 +45,7 @@ export function createExchangeSchema(sources: ExchangeSources): GraphQLSchema {
               : [],
           );
         },
-        myAgreements: (_: unknown, __: unknown, context: GatewayContext) => {
+        myAgreements: (_: unknown, __: unknown, context: IdentifiedRequest) => {
           const caller = callerOf(context);
           const today = sources.today();
           return sources

@@ -4,13 +4,12 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { JWK } from 'jose';
-import type { GatewayRoute } from '../createGateway.js';
+import type { GatewayRoute } from '../http/routes.js';
 import { GatewayError, isGatewayError } from '../errors/index.js';
-import type { ErrorLogger } from '../gateway/plugins/errorLoggingPlugin.js';
-import { loadSupergraphSdl } from '../gateway/loadSupergraph.js';
-import { maskUnexpectedError } from '../gateway/maskErrors.js';
+import { loadSupergraphSdl } from '../apollo/supergraph.js';
+import { maskUnexpectedError, type ErrorLogger } from '../gateway/maskErrors.js';
 import { readBody } from '../http/readJsonBody.js';
-import { sendError, sendFailure } from '../http/apolloRequestHandler.js';
+import { sendError, sendFailure } from '../http/responses.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import {

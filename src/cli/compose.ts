@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { composeSupergraph, CompositionError } from '../composition/composeSupergraph.js';
+import { composeSupergraph, CompositionError } from '../apollo/composeSupergraph.js';
 import { referenceSubgraphSources } from '../composition/referenceSubgraphs.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH, REPO_ROOT } from '../config/paths.js';
 

@@ -2,14 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Supergraph } from '@apollo/federation-internals';
 import { loadGatewayConfig } from '../config/gatewayConfig.js';
 import { loadIdentityConfig } from '../config/identityConfig.js';
 import { readAgencyRegistry } from '../identity/registry.js';
 import { loadAgreements } from '../policy/agreements.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { isPurpose, PURPOSES } from '../policy/purposes.js';
-import { loadSupergraphSdl } from '../gateway/loadSupergraph.js';
+import { apiSchema, loadSupergraphSdl } from '../apollo/supergraph.js';
 import { manifestPath, readManifest, writeManifest, type TrustedDocumentManifest } from '../trusted-documents/manifest.js';
 import {
   describeProblem,
@@ -123,7 +122,7 @@ export async function runDocumentsCommand(argv: readonly string[], env: NodeJS.P
 
     const supergraph = loadSupergraphSdl(config.supergraphPath);
     const policy: RegistrationPolicy = {
-      schema: Supergraph.build(supergraph.sdl).apiSchema().toGraphQLJSSchema(),
+      schema: apiSchema(supergraph.sdl),
       catalogue: readPersonalFieldCatalogue(supergraph.sdl),
       agreements: loadAgreements(config.agreementsPath, new Set(registry.agencies.map((a) => a.id))),
       today,

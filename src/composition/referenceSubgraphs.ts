@@ -1,6 +1,6 @@
 import { REFERENCE_AGENCIES } from '../agencies/referenceAgencies.js';
 import { agencySdlPath, subgraphSdlSource } from '../subgraph-kit/loadSdl.js';
-import type { SubgraphSource } from './composeSupergraph.js';
+import type { SubgraphSource } from '../apollo/composeSupergraph.js';
 
 /**
  * The reference agencies' subgraphs as composition input. The URL recorded in the supergraph is

@@ -2,7 +2,7 @@ import { signGatewayContext, type SubgraphRequestBody } from '../identity/gatewa
 import type { GatewaySigningKey } from '../identity/index.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import { CATEGORIES, type PersonalDataCategory, type Purpose } from '../policy/purposes.js';
-import type { GatewayContext } from './gatewayContext.js';
+import type { IdentifiedRequest } from '../pipeline/stages.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 
 /** What the agreements in force let one client receive from one owner for one purpose. */
@@ -47,7 +47,7 @@ export function createContextSigner(options: { signingKey: GatewaySigningKey; ag
     allowances.set(key, allowance);
     return allowance;
   };
-  return (context: GatewayContext, subgraph: string, request: SubgraphRequestBody): string => {
+  return (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody): string => {
     const { caller } = context;
     const { categories, protectedIdentityAccess, provided } = allowanceOf(caller.agency.id, subgraph, caller.purpose);
     return signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess, categories, provided }, request);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { GatewayDependencies } from '../createGateway.js';
+import type { GatewayDependencies } from '../gatewayDependencies.js';
 import type { IdentityConfig } from '../config/identityConfig.js';
 import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, openOfficialRegistry, readGatewaySigningKey, type OfficialRegistryHolder } from '../identity/index.js';
 import { loadAgreements, type Agreement } from '../policy/agreements.js';

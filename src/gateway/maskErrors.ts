@@ -12,6 +12,9 @@ const APOLLO_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** Where unexpected (masked) errors are reported for the operator, joined to the request id the partner quotes. */
+export type ErrorLogger = (record: { requestId: string; code: string; message: string; path?: string; service?: string }) => void;
+
 /**
  * Anything that is not one of our coded errors or a request error is masked: a partner sees a
  * generic message and the request id to quote (in the response's extensions), never a stack trace or an agency's internals.

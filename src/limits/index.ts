@@ -2,21 +2,20 @@ import type { LimitsConfig } from '../config/limitsConfig.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { CallerContext } from '../identity/callerContext.js';
+import type { DenialLogGapReporter } from '../audit/accessLogEntries.js';
+import type { AdmittedRequest, IdentifiedRequest } from '../pipeline/stages.js';
 import type { SharedRedis } from '../redis/sharedRedis.js';
 import { MemoryRateLimiter, type RateLimiter } from './rateLimiter.js';
 import { RedisRateLimiter } from './redisRateLimiter.js';
 import { rateLimitAdmission } from './rateLimitAdmission.js';
 
-export { operationLimitCheck } from './operationLimits.js';
-export { requestRefusalPlugin } from './requestRefusalPlugin.js';
 export { refuseBatchedRequest, refuseUnservableRequest } from './batching.js';
 export { MemoryRateLimiter, type RateLimiter, type RateDecision, type RateLimitKey } from './rateLimiter.js';
 export { RedisRateLimiter } from './redisRateLimiter.js';
 
 export interface RequestAdmission {
-  /** Rate-limits an authenticated request; throws RATE_LIMITED (logged as a denial). */
-  admit(caller: CallerContext, body: unknown): Promise<void>;
+  /** Rate-limits an identified request; throws RATE_LIMITED (logged as a denial). */
+  admit(request: IdentifiedRequest, body: unknown): Promise<AdmittedRequest>;
   close(): Promise<void>;
 }
 
@@ -30,11 +29,12 @@ export async function createRequestAdmission(options: {
   readonly log: AccessLogSink;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly reportDenialLogGap: DenialLogGapReporter;
   readonly rateLimiter?: RateLimiter;
   readonly redis?: SharedRedis;
 }): Promise<RequestAdmission> {
   const rateLimits = options.limits.rateLimits;
-  if (!rateLimits && !options.rateLimiter) return { admit: async () => undefined, close: async () => undefined };
+  if (!rateLimits && !options.rateLimiter) return { admit: async (request) => ({ ...request, admitted: true }), close: async () => undefined };
   let limiter = options.rateLimiter;
   if (!limiter && rateLimits) {
     if (options.limits.redisUrl) {
@@ -50,6 +50,7 @@ export async function createRequestAdmission(options: {
   const admit = rateLimitAdmission({
     limiter: limiter!,
     log: options.log,
+    reportDenialLogGap: options.reportDenialLogGap,
     onDenied: (caller, scope) => options.logger.info({ requestId: caller.requestId, agency: caller.agency.id, scope }, 'rate limited'),
   });
   return {

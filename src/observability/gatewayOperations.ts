@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { GATEWAY_ERROR_HTTP_STATUS, type GatewayError } from '../errors/index.js';
-import { sendJson } from '../http/apolloRequestHandler.js';
+import { sendJson } from '../http/responses.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { certificateStatuses, expiringWithin, type CertificateStatus } from './certificates.js';
@@ -86,7 +86,7 @@ export class GatewayOperations {
     annotateRequestSpan({ 'exchange.agency': agency });
   }
 
-  /** Names the operation of a request in its metrics (see metricsPlugin for which names are used). */
+  /** Names the operation of a request in its metrics (see src/apollo/operationMetrics.ts for which names are used). */
   labelOperation(requestId: string, label: string): void {
     this.#operations.set(requestId, label);
   }

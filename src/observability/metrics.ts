@@ -34,6 +34,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly accessLogEntries = new Counter({ name: 'gateway_access_log_entries_total', help: 'Access-log entries committed.', registers: [this.registry] });
+  readonly accessLogDenialGaps = new Counter({
+    name: 'gateway_access_log_denial_gaps_total',
+    help: 'Refusals answered without their access-log entries because the log could not take them (nothing was released).',
+    registers: [this.registry],
+  });
   readonly accessLogAvailable = new Gauge({ name: 'gateway_access_log_available', help: '1 while the access log takes commits, 0 while it does not (no personal data is released then).', registers: [this.registry] });
   readonly subgraphSeconds = new Histogram({
     name: 'gateway_subgraph_request_duration_seconds',

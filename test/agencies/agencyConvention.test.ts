@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgencySeed, loadAgencySubgraphFactory } from '../../src/agencies/agencyModules.js';
 import { REFERENCE_AGENCIES, REFERENCE_AGENCY_IDS, UnknownAgencyError } from '../../src/agencies/referenceAgencies.js';
 import { runSeed } from '../../src/cli/seed.js';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { referenceSubgraphSources } from '../../src/composition/referenceSubgraphs.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { DEV_AGENCY_REGISTRY_PATH, readAgencyRegistry } from '../../src/identity/registry.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
-import { loadSupergraphSdl } from '../../src/gateway/loadSupergraph.js';
+import { loadSupergraphSdl } from '../../src/apollo/supergraph.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { auditClient, ENTRY_FIELDS, parseCsv } from './auditClient.js';

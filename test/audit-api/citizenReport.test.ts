@@ -9,7 +9,7 @@ import { loadAuditApiConfig, type ConfidentialityRule } from '../../src/audit-ap
 import type { StoredEntry } from '../../src/audit/entry.js';
 import { readAgencyRegistry } from '../../src/identity/index.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
-import { loadSupergraphSdl } from '../../src/gateway/loadSupergraph.js';
+import { loadSupergraphSdl } from '../../src/apollo/supergraph.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 
 const RULE: ConfidentialityRule = { id: 'FK-UTREDNING', purpose: 'PAYMENT_CONTROL', casePattern: '^FK-UTR-', holdUntil: '2026-03-01', reason: 'Ongoing investigation.' };

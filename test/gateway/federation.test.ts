@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { referenceSubgraphSources } from '../../src/composition/referenceSubgraphs.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { startStack, type Stack } from '../support/stack.js';

@@ -3,7 +3,7 @@ import { buildSchema, getOperationAST, parse, type DocumentNode } from 'graphql'
 import { describe, expect, it } from 'vitest';
 import { SUBJECT_ALIAS, TYPENAME_ALIAS } from '../../src/audit/subjectMarkers.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
-import { createOperationAnalyser } from '../../src/gateway/operationAnalysis.js';
+import { createOperationAnalyser } from '../../src/pipeline/operationAnalysis.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { makePersonnummer } from '../../src/personnummer/index.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
 import { createAgencyClient } from '../../src/client/index.js';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { referenceSubgraphSources } from '../../src/composition/referenceSubgraphs.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import type { CallerContext } from '../../src/identity/callerContext.js';

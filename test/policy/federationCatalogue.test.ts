@@ -1,7 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { buildSchema, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { collectFieldCoordinates } from '../../src/policy/collectFieldCoordinates.js';
 import {
   PersonalFieldNotNullableError,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph, CompositionError } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph, CompositionError } from '../../src/apollo/composeSupergraph.js';
 import { referenceSubgraphSources } from '../../src/composition/referenceSubgraphs.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';

@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
-import { createSubgraphTransport, type SubgraphTlsOptions } from '../../src/gateway/subgraphTransport.js';
+import { createSubgraphTransport, type SubgraphTlsOptions } from '../../src/apollo/subgraphTransport.js';
 import { signGatewayContext } from '../../src/identity/gatewayContextToken.js';
 import type { CallerContext } from '../../src/identity/callerContext.js';
 import { CATEGORIES } from '../../src/policy/purposes.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { buildSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { composeSupergraph } from '../../src/composition/composeSupergraph.js';
+import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { loadGatewayConfig } from '../../src/config/gatewayConfig.js';
 import { createGateway, type RunningGateway } from '../../src/createGateway.js';
 import { createAgencyClient, type AgencyClient } from '../../src/client/index.js';

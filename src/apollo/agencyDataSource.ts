@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
-import type { GatewayContext } from './gatewayContext.js';
+import type { IdentifiedRequest } from '../pipeline/stages.js';
 import type { SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { CircuitBreaker } from '../resilience/circuitBreaker.js';
 import { injectTraceContext } from '../observability/tracing.js';
@@ -24,7 +24,7 @@ export interface AgencyDataSourceOptions {
   readonly url: string;
   readonly fetcher: Fetcher;
   /** Signs the verified caller context for the subgraph; absent only in development mode. */
-  readonly signContext?: (context: GatewayContext, subgraph: string, request: SubgraphRequestBody) => string;
+  readonly signContext?: (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody) => string;
   /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
   readonly breaker?: CircuitBreaker;
   readonly observer?: SubgraphCallObserver;
@@ -40,7 +40,7 @@ export interface AgencyDataSourceOptions {
  * missing path, naming the agency. The access log then records those fields as withheld, never
  * as released. Transport details (addresses, status lines) stay in the gateway's own log.
  */
-export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest> {
   readonly #name: string;
   readonly #signContext: AgencyDataSourceOptions['signContext'];
   readonly #breaker: CircuitBreaker | undefined;
@@ -54,19 +54,19 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.#observer = options.observer;
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<IdentifiedRequest>): void {
     const headers = request.http?.headers;
     // Apollo also calls data sources outside requests (health checks) with an empty context.
-    const gatewayContext = context as Partial<GatewayContext>;
+    const gatewayContext = context as Partial<IdentifiedRequest>;
     if (!headers || typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
     // W3C trace context: the subgraph's span joins this request's trace (no-op with tracing off).
     injectTraceContext(headers);
     // Signed last, over the request as it will be sent: the token is bound to exactly this call.
-    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as GatewayContext, this.#name, request)}`);
+    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as IdentifiedRequest, this.#name, request)}`);
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<ProcessResult> {
+  override async process(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>): Promise<ProcessResult> {
     // Health checks and schema loading are Apollo's own calls, not a partner's: no breaker, no metrics.
     if (options.kind !== INCOMING_OPERATION) return super.process(options);
     const started = performance.now();
@@ -90,7 +90,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
   }
 
-  #unavailable(options: GraphQLDataSourceProcessOptions<GatewayContext>, failure: SubgraphFailure, cause?: unknown): ProcessResult {
+  #unavailable(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>, failure: SubgraphFailure, cause?: unknown): ProcessResult {
     const refusedInput = failure === 'refused' && subgraphCode(cause) === 'BAD_USER_INPUT';
     const code = refusedInput ? 'BAD_USER_INPUT' : 'AGENCY_UNAVAILABLE';
     const message = refusedInput

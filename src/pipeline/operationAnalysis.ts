@@ -3,7 +3,7 @@ import { addSubjectMarkers, usesReservedAlias } from '../audit/subjectMarkers.js
 import { createResponseReader, type ResponseReader } from '../audit/collectAccessedFields.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { collectFieldCoordinates } from '../policy/collectFieldCoordinates.js';
-import { personnummerInputSites, type PersonnummerInputSites } from './inputValidation/personnummerInputs.js';
+import { personnummerInputSites, type PersonnummerInputSites } from './personnummerInputs.js';
 
 /**
  * What the gateway's checks and its access log need to know about an operation that depends on

@@ -3,9 +3,8 @@ import { checkOperation, type FieldDecision } from '../policy/checkOperation.js'
 import type { Agreement } from '../policy/agreements.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { Purpose } from '../policy/purposes.js';
-import type { Denial } from '../audit/deniedEntries.js';
-import type { OperationCheck } from './operationCheck.js';
-import type { ResolvedOperation } from './resolvedOperation.js';
+import type { Denial, LegalBasis } from '../audit/accessLogEntries.js';
+import type { OperationCheck, ResolvedOperation } from '../pipeline/stages.js';
 
 export interface PurposeCheckSources {
   catalogue(): PersonalFieldCatalogue;
@@ -21,6 +20,8 @@ export interface PurposeVerdict {
   readonly decisions: readonly FieldDecision[];
   /** The allowed decision per personal field coordinate: the legal basis of each released value. */
   readonly allowed: ReadonlyMap<string, Extract<FieldDecision, { outcome: 'allowed' }>>;
+  /** The same decisions as the access log records them, built once with the verdict. */
+  readonly legalBases: ReadonlyMap<string, LegalBasis>;
   /** Built once with the verdict: a refusal's errors name only fields, purpose, owner and agency, never the request. */
   readonly errors: readonly GatewayError[];
   readonly denials: readonly Denial[];
@@ -50,12 +51,16 @@ export function createPurposeJudge(sources: PurposeCheckSources): PurposeJudge {
     if (!verdict || verdict.catalogue !== catalogue || verdict.agreements !== agreements) {
       const decisions = checkOperation({ catalogue, agreements, clientAgency: caller.agency.id, purpose: caller.purpose, coordinates, today });
       const allowed = new Map<string, Extract<FieldDecision, { outcome: 'allowed' }>>();
+      const legalBases = new Map<string, LegalBasis>();
       const denials: Denial[] = [];
       for (const decision of decisions) {
-        if (decision.outcome === 'allowed') allowed.set(decision.field.coordinate, decision);
+        if (decision.outcome === 'allowed') {
+          allowed.set(decision.field.coordinate, decision);
+          legalBases.set(decision.field.coordinate, legalBasisOf(decision.agreement));
+        }
         else denials.push({ field: decision.field.coordinate, owningAgency: decision.field.owner, outcomeCode: decision.code });
       }
-      verdict = { catalogue, agreements, decisions, allowed, errors: refusals(decisions, caller.agency.id, caller.purpose), denials };
+      verdict = { catalogue, agreements, decisions, allowed, legalBases, errors: refusals(decisions, caller.agency.id, caller.purpose), denials };
       if (forOperation.size >= MAX_VERDICTS_PER_OPERATION) forOperation.clear();
       forOperation.set(key, verdict);
     }
@@ -73,6 +78,10 @@ export function purposeCheck(judge: PurposeJudge): OperationCheck {
     const verdict = judge(operation);
     return verdict.errors.length === 0 ? null : { errors: verdict.errors, denials: verdict.denials };
   };
+}
+
+function legalBasisOf({ legalBasis, processingRegister }: Agreement): LegalBasis {
+  return { legalBasis, processingRegisterRef: { recordId: processingRegister.recordId, version: String(processingRegister.version) } };
 }
 
 function refusals(decisions: readonly FieldDecision[], agency: string, purpose: Purpose): GatewayError[] {

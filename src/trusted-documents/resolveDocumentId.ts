@@ -1,22 +1,6 @@
 import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from '../identity/callerContext.js';
-import { documentId } from '../trusted-documents/documentId.js';
-import type { TrustedDocuments } from '../trusted-documents/manifest.js';
-import { refuse, type OperationCheck } from './operationCheck.js';
-
-/**
- * Production mode: an agency runs only documents registered for it (its manifest of trusted
- * documents), whether it sends the document text or only its id. A registered document has passed
- * the purpose check for the agency; anything else, however harmless, is refused, so what a
- * partner's systems can ask is reviewed before it reaches personal data.
- */
-export function trustedDocumentCheck(documents: TrustedDocuments): OperationCheck {
-  return ({ document, caller }) => {
-    const id = documentId(document);
-    if (documents.find(caller.agency.id, id)) return null;
-    return refuse([notRegistered(id, caller)]);
-  };
-}
+import type { TrustedDocuments } from './manifest.js';
 
 /**
  * A request naming a registered document by id (GraphQL over HTTP, Appendix A "Persisted
@@ -30,11 +14,12 @@ export function resolveDocumentId(body: unknown, caller: CallerContext, document
   if (typeof id !== 'string') throw new GatewayError('BAD_REQUEST', 'documentId must be a string "sha256:<hex>".');
   if (rest['query'] !== undefined) throw new GatewayError('BAD_REQUEST', 'Send either documentId or query, not both.');
   const registered = documents.find(caller.agency.id, id);
-  if (!registered) throw notRegistered(id, caller);
+  if (!registered) throw documentNotRegistered(id, caller);
   return { ...rest, query: registered.document };
 }
 
-function notRegistered(id: string, caller: CallerContext): GatewayError {
+/** The refusal of a document the caller's agency has not registered, by id or by text. */
+export function documentNotRegistered(id: string, caller: CallerContext): GatewayError {
   return new GatewayError(
     'DOCUMENT_NOT_REGISTERED',
     `Document ${id} is not registered for ${caller.agency.id}; in production only registered documents run (npm run documents -- register).`,

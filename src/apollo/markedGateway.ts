@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
-import type { OperationAnalyser } from './operationAnalysis.js';
+import type { OperationAnalyser } from '../pipeline/operationAnalysis.js';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 

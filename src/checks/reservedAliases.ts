@@ -1,6 +1,6 @@
-import { GatewayError } from '../../errors/index.js';
-import { RESERVED_ALIAS_PREFIX } from '../../audit/subjectMarkers.js';
-import { refuse, type OperationCheck } from '../operationCheck.js';
+import { GatewayError } from '../errors/index.js';
+import { RESERVED_ALIAS_PREFIX } from '../audit/subjectMarkers.js';
+import { refuse, type OperationCheck } from '../pipeline/stages.js';
 
 /** The access log marks subjects with reserved aliases; a client using them could blur whose data a value is. */
 export const reservedAliasCheck: OperationCheck = ({ analysis }) =>

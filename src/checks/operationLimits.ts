@@ -2,9 +2,9 @@ import { Kind, type FragmentDefinitionNode, type GraphQLSchema, type OperationDe
 import { GatewayError, type GatewayErrorCode } from '../errors/index.js';
 import type { OperationLimits } from '../config/limitsConfig.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
-import { refuse, type OperationCheck } from '../gateway/operationCheck.js';
-import { PERSONNUMMER_SCALAR } from '../gateway/inputValidation/personnummerInputs.js';
-import { measureOperation, type OperationShape } from './operationShape.js';
+import { refuse, type OperationCheck } from '../pipeline/stages.js';
+import { PERSONNUMMER_SCALAR } from '../pipeline/personnummerInputs.js';
+import { measureOperation, type OperationShape } from '../limits/operationShape.js';
 
 interface Limit {
   readonly code: GatewayErrorCode;

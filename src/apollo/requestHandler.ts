@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { GatewayError, isGatewayError } from '../errors/index.js';
-import { parseJsonBody, readBody } from './readJsonBody.js';
+import { parseJsonBody, readBody } from '../http/readJsonBody.js';
+import { sendError } from '../http/responses.js';
 
 export interface ApolloHandlerOptions<TContext extends BaseContext> {
   readonly server: ApolloServer<TContext>;
   readonly maxBodyBytes: number;
   /** Builds the per-request context, or throws a GatewayError that is answered as JSON without executing. */
-  readonly context: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<TContext>;
-  /** Headers added to every answer (request id, ...). */
-  readonly responseHeaders?: (request: IncomingMessage) => Record<string, string>;
+  readonly context: (request: IncomingMessage, response: ServerResponse, body: unknown, requestId: string) => Promise<TContext>;
   /**
    * Rewrites a POST body once the context is known and before Apollo Server parses it (the gateway
    * replaces a trusted document's id with its registered text); throws a GatewayError to refuse.
@@ -17,8 +16,6 @@ export interface ApolloHandlerOptions<TContext extends BaseContext> {
   readonly prepareBody?: (body: unknown, context: TContext) => unknown;
   /** Refuses a request before identity is checked (a batch where batching is off, an Accept it cannot meet); throws a GatewayError. */
   readonly checkBody?: (body: unknown, request: IncomingMessage) => void;
-  /** Admits a request once the caller is known (rate limits); throws a GatewayError to refuse. */
-  readonly admit?: (body: unknown, context: TContext) => Promise<void>;
   /** Sees every refusal answered without executing (metrics). */
   readonly onError?: (error: GatewayError) => void;
 }
@@ -28,8 +25,7 @@ export interface ApolloHandlerOptions<TContext extends BaseContext> {
  * small bridge instead of Express so the request path (mTLS, limits, identity) stays in view.
  */
 export function apolloRequestHandler<TContext extends BaseContext>(options: ApolloHandlerOptions<TContext>) {
-  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const extraHeaders = options.responseHeaders?.(request) ?? {};
+  return async (request: IncomingMessage, response: ServerResponse, requestId = ''): Promise<void> => {
     try {
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(request.headers)) {
@@ -40,15 +36,13 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       const method = (request.method ?? 'GET').toUpperCase();
       const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type']) : undefined;
       options.checkBody?.(body, request);
-      const context = await options.context(request, response, body);
-      await options.admit?.(body, context);
+      const context = await options.context(request, response, body, requestId);
       const prepared = options.prepareBody && body !== undefined ? options.prepareBody(body, context) : body;
       const result = await options.server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: queryIndex >= 0 ? url.slice(queryIndex) : '', body: prepared },
         context: async () => context,
       });
       for (const [key, value] of result.headers) response.setHeader(key, value);
-      for (const [key, value] of Object.entries(extraHeaders)) response.setHeader(key, value);
       response.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
         response.end(result.body.string);
@@ -64,32 +58,7 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
           ? new GatewayError('BAD_REQUEST', 'The request body was not received completely.')
           : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.');
       options.onError?.(refusal);
-      sendError(response, refusal, extraHeaders);
+      sendError(response, refusal);
     }
   };
-}
-
-/** Answers a coded error as it is and anything else masked, so no internal message reaches a client. */
-export function sendFailure(response: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
-  sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), headers);
-}
-
-/**
- * Answers a coded error as JSON. The request id the answer carries (`x-request-id`, given here or
- * set on the response when the request arrived) goes into the body's `extensions` too, so a
- * refusal before execution (401, 404, 413, 429) can be quoted like any other answer.
- */
-export function sendError(response: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  const requestId = headers['x-request-id'] || response.getHeader('x-request-id');
-  response.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', ...Object.fromEntries(error.httpHeaders), ...headers });
-  response.end(JSON.stringify(error.toResponseBody(typeof requestId === 'string' ? requestId : undefined)));
-}
-
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  response.end(JSON.stringify(body));
 }

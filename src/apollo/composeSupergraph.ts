@@ -1,7 +1,7 @@
 import { composeServices } from '@apollo/composition';
-import { Supergraph } from '@apollo/federation-internals';
-import { parse, printSchema } from 'graphql';
+import { parse } from 'graphql';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
+import { apiSchemaOf } from './supergraph.js';
 
 export interface SubgraphSource {
   readonly name: string;
@@ -51,8 +51,4 @@ export function composeSupergraph(subgraphs: readonly SubgraphSource[]): Compose
     apiSchemaSdl: apiSchemaOf(supergraphSdl),
     hints: result.hints.map((h) => h.toString()),
   };
-}
-
-export function apiSchemaOf(supergraphSdl: string): string {
-  return printSchema(Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema());
 }

@@ -1,0 +1,98 @@
+import type { CallerContext } from '../identity/callerContext.js';
+import type { AccessLogSink } from './accessLog.js';
+import type { AccessedField } from './collectAccessedFields.js';
+import { GATEWAY_AGENCY_ID, WHOLE_REQUEST_FIELD, type AccessLogEntry } from './entry.js';
+
+/** What every entry of one request shares besides the caller: the operation it ran or tried to run. */
+export interface EntryOperation {
+  readonly operationName: string | null;
+  readonly documentHash: string;
+}
+
+/** What an agreement contributes to an entry: the legal basis and the processing-register record. */
+export type LegalBasis = Pick<AccessLogEntry, 'legalBasis' | 'processingRegisterRef'>;
+
+/** A value whose field the purpose check did not decide on (cannot happen for a checked operation; said plainly if it does). */
+export const UNKNOWN_BASIS: LegalBasis = { legalBasis: 'unknown', processingRegisterRef: { recordId: 'unknown', version: '0' } };
+
+/** Nothing was disclosed, so no agreement's legal basis applies to a denial. */
+const DENIED_BASIS: LegalBasis = { legalBasis: 'none (denied before disclosure)', processingRegisterRef: { recordId: 'none', version: '0' } };
+
+/** What a refusal says about itself: which field (or the whole request), whose, and why. */
+export interface Denial {
+  readonly field: string;
+  readonly owningAgency: string;
+  readonly outcomeCode: string;
+  /** The one person it concerns (a personnummer asked about that is not a subject of the case); absent: every subject of the case. */
+  readonly subject?: string;
+}
+
+/** A refusal of the whole request before its fields were looked at (a rate limit): it stands for every field asked for. */
+export function wholeRequestDenial(outcomeCode: string): Denial {
+  return { field: WHOLE_REQUEST_FIELD, owningAgency: GATEWAY_AGENCY_ID, outcomeCode };
+}
+
+/** What one request did with personal data: the values of its response, or what was refused. */
+export type AccessRecord =
+  | { readonly kind: 'accessed'; readonly accessed: readonly AccessedField[]; basisOf(coordinate: string): LegalBasis | undefined }
+  | { readonly kind: 'denied'; readonly denials: readonly Denial[] };
+
+/**
+ * The one builder of a partner request's access-log entries: released and withheld values (one
+ * entry per value), field denials and whole-request refusals (one entry per denial per subject of
+ * the case, so a person's access history also shows what was asked about them and turned away).
+ * What every entry of the request shares (time, caller, operation) is worked out once.
+ */
+export function accessLogEntries(caller: CallerContext, operation: EntryOperation, record: AccessRecord): AccessLogEntry[] {
+  const shared = {
+    time: new Date().toISOString(),
+    requestId: caller.requestId,
+    clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
+    official: caller.official,
+    purpose: caller.purpose,
+    caseId: caller.caseId,
+    operationName: operation.operationName,
+    documentHash: operation.documentHash,
+  };
+  if (record.kind === 'accessed') {
+    return record.accessed.map((value) => ({
+      ...shared,
+      ...((value.basis !== null ? record.basisOf(value.basis) : undefined) ?? UNKNOWN_BASIS),
+      subject: value.subject,
+      field: value.coordinate,
+      owningAgency: value.owner,
+      outcome: value.outcome,
+      outcomeCode: value.code,
+    }));
+  }
+  const caseSubjects: readonly (string | null)[] = caller.subjects.length > 0 ? caller.subjects : [null];
+  return record.denials.flatMap((denial) =>
+    (denial.subject !== undefined ? [denial.subject] : caseSubjects).map((subject) => ({
+      ...shared,
+      ...DENIED_BASIS,
+      subject,
+      field: denial.field,
+      owningAgency: denial.owningAgency,
+      outcome: 'denied' as const,
+      outcomeCode: denial.outcomeCode,
+    })),
+  );
+}
+
+/** Told of a refusal whose entries the log could not take. */
+export type DenialLogGapReporter = (error: unknown, caller: CallerContext) => void;
+
+/**
+ * The one rule for a refusal's entries, whatever refused (a check, a rate limit): they are
+ * committed before the refusal is sent, and if the log cannot take them the refusal still stands
+ * and the gap is reported. Nothing was released either way, so a failing log must not turn a
+ * refusal into a 503, nor be passed over in silence.
+ */
+export async function recordDenials(log: AccessLogSink, caller: CallerContext, operation: EntryOperation, denials: readonly Denial[], reportGap: DenialLogGapReporter): Promise<void> {
+  if (denials.length === 0) return;
+  try {
+    await log.record(accessLogEntries(caller, operation, { kind: 'denied', denials }));
+  } catch (error) {
+    reportGap(error, caller);
+  }
+}

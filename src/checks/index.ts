@@ -1,0 +1,40 @@
+import type { GatewayMode } from '../config/gatewayConfig.js';
+import type { OperationLimits } from '../config/limitsConfig.js';
+import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
+import type { TrustedDocuments } from '../trusted-documents/manifest.js';
+import type { OperationChecks } from '../pipeline/checkOperation.js';
+import { operationLimitCheck } from './operationLimits.js';
+import { trustedDocumentCheck } from './trustedDocuments.js';
+import { reservedAliasCheck } from './reservedAliases.js';
+import { personnummerInputCheck } from './personnummerInputs.js';
+import { purposeCheck, type PurposeJudge } from './purpose.js';
+
+export interface CheckSources {
+  readonly mode: GatewayMode;
+  readonly limits: OperationLimits;
+  catalogue(): PersonalFieldCatalogue;
+  /** The purpose verdicts, shared with the subgraph context signer's agreements and day. */
+  readonly judge: PurposeJudge;
+  /** Production mode runs only the documents registered here; absent: every document is unregistered. */
+  readonly trustedDocuments?: TrustedDocuments;
+}
+
+/**
+ * The checks every operation passes before any subgraph is called, in the order they run. The
+ * cheap structural ones come first, so an oversized or unregistered operation is refused before
+ * anything is judged; the purpose check comes last, as its refusals name personal fields and
+ * are logged per subject. The first refusal stops the operation.
+ */
+export function operationChecks(sources: CheckSources): OperationChecks {
+  return {
+    inOrder: [
+      operationLimitCheck({ limits: sources.limits, catalogue: sources.catalogue }),
+      ...(sources.mode === 'production' && sources.trustedDocuments ? [trustedDocumentCheck(sources.trustedDocuments)] : []),
+      reservedAliasCheck,
+      personnummerInputCheck,
+      purposeCheck(sources.judge),
+    ],
+    // The verdict the purpose check passed (kept per operation): the legal basis of every released value.
+    legalBases: (operation) => sources.judge(operation).legalBases,
+  };
+}

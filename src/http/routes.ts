@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors/index.js';
+import { sendError, sendFailure } from './responses.js';
+
+/** Answers one request; `requestId` is the one the answer carries (`x-request-id`). */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, requestId: string) => void | Promise<void>;
+
+/** A route owning every path under a prefix (the audit API and console). */
+export interface GatewayRoute {
+  /** e.g. `/audit`: matches `/audit` and `/audit/...`. */
+  readonly prefix: string;
+  handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
+}
+
+/** Every HTTPS route of the gateway's listener: exact paths first, then prefixes. */
+export interface RouteTable {
+  readonly paths: Readonly<Record<string, RouteHandler>>;
+  readonly prefixes: readonly GatewayRoute[];
+}
+
+/** Sees each request as it arrives (request metrics, draining), with its path and id. */
+export interface RequestTracker {
+  track(request: IncomingMessage, response: ServerResponse, path: string, requestId: string): void;
+}
+
+/**
+ * The listener of the route table: every request gets its id (every answer names it, refusals
+ * before execution included), is tracked, and goes to the one route its path names, or is
+ * answered 404. A route's failure is answered as a coded error, masked unless it is one of ours.
+ */
+export function serveRoutes(table: RouteTable, tracker: RequestTracker): (request: IncomingMessage, response: ServerResponse) => void {
+  const prefixed = (path: string): RouteHandler | undefined => {
+    const route = table.prefixes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+    return route ? (request, response) => route.handle(request, response) : undefined;
+  };
+  return (request, response) => {
+    const requestId = randomUUID();
+    response.setHeader('x-request-id', requestId);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    tracker.track(request, response, path, requestId);
+    const handler = Object.hasOwn(table.paths, path) ? table.paths[path] : prefixed(path);
+    if (!handler) return sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
+    try {
+      void Promise.resolve(handler(request, response, requestId)).catch((error: unknown) => sendFailure(response, error));
+    } catch (error) {
+      sendFailure(response, error);
+    }
+  };
+}
