@@ -2,19 +2,18 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/gatewayConfig.js';
 import { loadLimitsConfig } from './config/limitsConfig.js';
-import type { GatewayDependencies, RunningGateway } from './gatewayDependencies.js';
+import { gatewayCertificates, type GatewayDependencies, type RunningGateway } from './gatewayDependencies.js';
 import { loadSupergraphSdl, subgraphEndpoints } from './apollo/supergraph.js';
 import { startPartnerApi } from './apollo/partnerApi.js';
 import { operationMetrics } from './apollo/operationMetrics.js';
 import { createContextSigner } from './gateway/contextSigner.js';
-import { subgraphResilience } from './gateway/subgraphResilience.js';
+import { subgraphResilience } from './apollo/subgraphResilience.js';
 import { createOperationAnalyser } from './pipeline/operationAnalysis.js';
 import { requestIdentifier } from './pipeline/identifyRequest.js';
 import { operationChecks } from './checks/index.js';
 import { createPurposeJudge } from './checks/purpose.js';
 import { createRequestAdmission, refuseUnservableRequest } from './limits/index.js';
-import { serveRoutes } from './http/routes.js';
-import { sendJson } from './http/responses.js';
+import { gatewayRoutes, serveRoutes } from './http/routes.js';
 import { ConnectionLimits } from './http/connectionLimits.js';
 import { authenticateOperator } from './identity/index.js';
 import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
@@ -31,7 +30,6 @@ import { tracedListener } from './observability/tracing.js';
 import { developmentIdeRoute } from './ide/developmentIde.js';
 
 export type { GatewayDependencies, RunningGateway } from './gatewayDependencies.js';
-export type { GatewayRoute } from './http/routes.js';
 
 /**
  * The composition root: wiring only. A request's stages are src/pipeline/stages.ts; in order:
@@ -51,18 +49,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
   const reportDenialLogGap = denialLogGapReporter({ logger, metrics });
   const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, reportDenialLogGap, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}), ...(deps.redis ? { redis: deps.redis } : {}) });
-  const resilience = subgraphResilience({ limits: limits.subgraphs, metrics, logger });
   const allowPlainHttp = config.mode === 'development';
   const subgraphs = subgraphEndpoints(supergraph.subgraphs, config.subgraphUrlOverrides, { allowPlainHttp });
   const identity = { registry: deps.registry, trust: deps.trust };
   const operations = new GatewayOperations({
     metrics,
     logger,
-    certificates: () => [
-      { name: 'gateway-server', pem: deps.trust.material.cert },
-      { name: 'gateway-subgraph-client', pem: deps.subgraphTls.cert },
-      ...deps.trust.authorities.map((authority, index) => ({ name: `federation-ca-${index + 1}`, pem: authority.toString() })),
-    ],
+    certificates: () => gatewayCertificates(deps),
     isAccessLogHealthy: () => deps.accessLog.isHealthy(),
     authorizeMetrics: (request) => void authenticateOperator(request, { ...identity, officials: deps.officials }),
     certMinValidDays: limits.certMinValidDays,
@@ -77,9 +70,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       tls: deps.subgraphTls,
       allowPlainHttp,
       timeoutMs: config.subgraphTimeoutMs,
-      timeoutMsOf: (name) => resilience.timeoutMs(name, config.subgraphTimeoutMs),
-      breaker: resilience.breaker,
-      observer: resilience.observer,
+      resilience: subgraphResilience({ limits: limits.subgraphs, metrics, logger }),
       signContext: createContextSigner({ signingKey: deps.signingKey, ...sources }),
       local: { name: EXCHANGE_SUBGRAPH, schema: createExchangeSchema(sources) },
     },
@@ -91,22 +82,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       log: deps.accessLog,
       reportDenialLogGap,
       maxTokens: limits.operation.maxTokens,
-      metrics: operationMetrics({ countError: (code) => operations.countError(code), labelOperation: (requestId, label) => operations.labelOperation(requestId, label), ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}) }),
+      metrics: operationMetrics(operations, deps.trustedDocuments),
       logError: deps.logError ?? ((record) => logger.error(record, 'request error')),
     },
     ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}),
-    onRefusal: (error) => operations.countRefusal(error),
+    refusals: operations,
   });
-  const listener = serveRoutes({
-    paths: {
-      '/graphql': partnerApi.handle,
-      '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-      '/readyz': (_request, response) => operations.ready(response),
-      '/metrics': (request, response) => operations.serveMetrics(request, response),
-    },
-    // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.
-    prefixes: [...(deps.routes ?? []), ...(config.mode === 'development' ? [developmentIdeRoute({ supergraphSdl: supergraph.sdl, ...identity })] : [])],
-  }, operations);
+  // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.
+  const prefixes = [...(deps.routes ?? []), ...(config.mode === 'development' ? [developmentIdeRoute({ supergraphSdl: supergraph.sdl, ...identity })] : [])];
+  const listener = serveRoutes(gatewayRoutes(partnerApi.handle, operations, prefixes), operations);
   // Slow or hoarding clients: timeouts for every phase of a connection, open connections capped per agency.
   const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity });
   // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.

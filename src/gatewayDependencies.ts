@@ -55,3 +55,12 @@ export interface RunningGateway {
   readonly subgraphs: readonly { name: string; url: string }[];
   close(): Promise<void>;
 }
+
+/** Every certificate the gateway depends on (read afresh each time: they reload), for expiry warnings and /readyz. */
+export function gatewayCertificates(deps: Pick<GatewayDependencies, 'trust' | 'subgraphTls'>): { readonly name: string; readonly pem: string | Buffer }[] {
+  return [
+    { name: 'gateway-server', pem: deps.trust.material.cert },
+    { name: 'gateway-subgraph-client', pem: deps.subgraphTls.cert },
+    ...deps.trust.authorities.map((authority, index) => ({ name: `federation-ca-${index + 1}`, pem: authority.toString() })),
+  ];
+}

@@ -24,9 +24,12 @@ export interface SubgraphAccess {
   readonly tls: SubgraphTlsOptions;
   readonly allowPlainHttp: boolean;
   readonly timeoutMs: number;
-  timeoutMsOf(subgraph: string): number;
-  breaker(subgraph: string): CircuitBreaker;
-  readonly observer: SubgraphCallObserver;
+  /** A breaker and a timeout per subgraph, and the observer of every call (subgraphResilience.ts). */
+  readonly resilience: {
+    timeoutMs(subgraph: string, fallback: number): number;
+    breaker(subgraph: string): CircuitBreaker;
+    readonly observer: SubgraphCallObserver;
+  };
   readonly signContext: AgencyDataSourceOptions['signContext'];
   /** The gateway's own catalogue subgraph, answered in process. */
   readonly local: { readonly name: string; readonly schema: GraphQLSchema };
@@ -50,8 +53,8 @@ export interface PartnerApiOptions {
   readonly operation: Omit<GatewayPluginOptions, 'documents'> & { readonly maxTokens: number };
   /** Registered documents a request may name by id (`documentId`). */
   readonly trustedDocuments?: TrustedDocuments;
-  /** Sees every refusal answered without executing (metrics). */
-  onRefusal(error: GatewayError): void;
+  /** Counts every refusal answered without executing (metrics). */
+  readonly refusals: { countRefusal(error: GatewayError): void };
 }
 
 export interface PartnerApi {
@@ -67,7 +70,7 @@ export interface PartnerApi {
  */
 export async function startPartnerApi(options: PartnerApiOptions): Promise<PartnerApi> {
   const { subgraphs, operation } = options;
-  const transport = createSubgraphTransport({ timeoutMs: subgraphs.timeoutMs, longestTimeoutMs: Math.max(0, ...[...subgraphs.urls.keys()].map((name) => subgraphs.timeoutMsOf(name))), allowPlainHttp: subgraphs.allowPlainHttp, tls: subgraphs.tls });
+  const transport = createSubgraphTransport({ timeoutMs: subgraphs.timeoutMs, longestTimeoutMs: Math.max(0, ...[...subgraphs.urls.keys()].map((name) => subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs))), allowPlainHttp: subgraphs.allowPlainHttp, tls: subgraphs.tls });
   keepVendorTelemetryOff();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
@@ -79,10 +82,10 @@ export async function startPartnerApi(options: PartnerApiOptions): Promise<Partn
         : new AgencyDataSource({
             name,
             url: subgraphs.urls.get(name) ?? url ?? '',
-            fetcher: transport.fetcherWithTimeout(subgraphs.timeoutMsOf(name)),
+            fetcher: transport.fetcherWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
             ...(subgraphs.signContext ? { signContext: subgraphs.signContext } : {}),
-            breaker: subgraphs.breaker(name),
-            observer: subgraphs.observer,
+            breaker: subgraphs.resilience.breaker(name),
+            observer: subgraphs.resilience.observer,
           }),
   });
   const server = new ApolloServer<AdmittedRequest>({
@@ -109,7 +112,7 @@ export async function startPartnerApi(options: PartnerApiOptions): Promise<Partn
     maxBodyBytes: options.maxBodyBytes,
     checkBody: stages.checkBody,
     context: async (request, _response, body, requestId) => stages.admit(await stages.identify(request, requestId), body),
-    onError: options.onRefusal,
+    onError: (error) => options.refusals.countRefusal(error),
     ...(trustedDocuments ? { prepareBody: (body: unknown, context: AdmittedRequest) => resolveDocumentId(body, context.caller, trustedDocuments) } : {}),
   });
   return {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors/index.js';
-import { sendError, sendFailure } from './responses.js';
+import { sendError, sendFailure, sendJson } from './responses.js';
 
 /** Answers one request; `requestId` is the one the answer carries (`x-request-id`). */
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse, requestId: string) => void | Promise<void>;
@@ -17,6 +17,29 @@ export interface GatewayRoute {
 export interface RouteTable {
   readonly paths: Readonly<Record<string, RouteHandler>>;
   readonly prefixes: readonly GatewayRoute[];
+}
+
+/** The gateway's own operational routes (observability/gatewayOperations.ts). */
+export interface OperationalRoutes {
+  ready(response: ServerResponse): void;
+  serveMetrics(request: IncomingMessage, response: ServerResponse): Promise<void>;
+}
+
+/**
+ * The gateway's routes, in one table: the partner API, liveness, readiness, metrics (operators
+ * only), then whatever prefixes the composition root adds (the audit API and console, the
+ * development IDE). Everything else is 404.
+ */
+export function gatewayRoutes(graphql: RouteHandler, operational: OperationalRoutes, prefixes: readonly GatewayRoute[]): RouteTable {
+  return {
+    paths: {
+      '/graphql': graphql,
+      '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+      '/readyz': (_request, response) => operational.ready(response),
+      '/metrics': (request, response) => operational.serveMetrics(request, response),
+    },
+    prefixes,
+  };
 }
 
 /** Sees each request as it arrives (request metrics, draining), with its path and id. */

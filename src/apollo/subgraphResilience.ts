@@ -2,7 +2,7 @@ import type { SubgraphFaultLimits } from '../config/limitsConfig.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { CircuitBreaker } from '../resilience/circuitBreaker.js';
-import type { SubgraphCallObserver } from '../apollo/agencyDataSource.js';
+import type { SubgraphCallObserver } from './agencyDataSource.js';
 
 /** One circuit breaker per subgraph, and the observer that turns subgraph calls into metrics and log lines. */
 export function subgraphResilience(options: { readonly limits: SubgraphFaultLimits; readonly metrics: GatewayMetrics; readonly logger: Logger }) {
