@@ -7,15 +7,16 @@ import type { ResolvedOperation } from './resolveOperation.js';
 /*
  * A partner request's stages, each a type the next stage starts from:
  *
- *   IdentifiedRequest  identity/authenticateRequest.ts (certificate + bound token), src/apollo/requestHandler.ts
+ *   IdentifiedRequest  pipeline/identifyRequest.ts (client certificate + bound request token)
  *   AdmittedRequest    limits/rateLimitAdmission.ts (rate limits)
  *   ResolvedOperation  pipeline/resolveOperation.ts (the one reading of the operation)
  *   CheckedOperation   pipeline/checkOperation.ts running checks/index.ts in order
  *   ExecutedOperation  apollo/ (query plan, agencyDataSource.ts, markedGateway.ts)
  *   ReleasedResponse   pipeline/releaseResponse.ts (entries committed, markers gone, or fail closed)
  *
- * src/apollo/gatewayPlugin.ts calls the operation stages in this order. Each stage's value is
- * immutable and passed on as a value: no stage reads another's state from anywhere else.
+ * apollo/partnerApi.ts runs the first two before Apollo Server parses the request; the one plugin,
+ * apollo/gatewayPlugin.ts, calls the others in this order. Each stage's value is immutable and
+ * passed on as a value: no stage reads another's state from anywhere else.
  */
 
 /** Stage 1: who asks. Past identity the caller is never absent. */
