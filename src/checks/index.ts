@@ -20,10 +20,10 @@ export interface CheckSources {
 }
 
 /**
- * The checks every operation passes before any subgraph is called, in the order they run. The
- * cheap structural ones come first, so an oversized or unregistered operation is refused before
- * anything is judged; the purpose check comes last, as its refusals name personal fields and
- * are logged per subject. The first refusal stops the operation.
+ * The checks every operation passes before any subgraph is called, in the order they run; the
+ * first refusal stops the operation. The limits come first, so an oversized operation is refused
+ * before its inputs are read and writes nothing to the access log; the checks whose refusals are
+ * logged as denials (subjects outside the case, the purpose check) come last.
  */
 export function operationChecks(sources: CheckSources): OperationChecks {
   return {
