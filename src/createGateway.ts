@@ -10,7 +10,7 @@ import { createSubgraphTransport, type SubgraphTlsOptions } from './gateway/subg
 import { AgencyDataSource } from './gateway/agencyDataSource.js';
 import type { GatewayContext } from './gateway/gatewayContext.js';
 import { requestIdPlugin } from './gateway/plugins/requestIdPlugin.js';
-import { errorLoggingPlugin, type ErrorLogger } from './gateway/plugins/errorLoggingPlugin.js';
+import { errorLoggingPlugin } from './gateway/plugins/errorLoggingPlugin.js';
 import { operationPipelinePlugin } from './gateway/plugins/operationPipelinePlugin.js';
 import { withSubjectMarkers } from './gateway/markedGateway.js';
 import type { AccessLogSink } from './audit/accessLog.js';
@@ -20,9 +20,11 @@ import { createPurposeJudge, purposeCheck } from './gateway/purposeCheck.js';
 import { createOperationAnalyser } from './gateway/operationAnalysis.js';
 import { resolveDocumentId, trustedDocumentCheck } from './gateway/trustedDocuments.js';
 import type { TrustedDocuments } from './trusted-documents/manifest.js';
-import { maskUnexpectedError } from './gateway/maskErrors.js';
+import { maskUnexpectedError, type ErrorLogger } from './errors/maskErrors.js';
 import { createContextSigner } from './gateway/contextSigner.js';
-import { apolloRequestHandler, sendError, sendFailure, sendJson } from './http/apolloRequestHandler.js';
+import { apolloRequestHandler } from './http/apolloRequestHandler.js';
+import { sendError, sendFailure, sendJson } from './http/responses.js';
+import type { GatewayRoute } from './http/route.js';
 import { ConnectionLimits } from './http/connectionLimits.js';
 import { GatewayError } from './errors/index.js';
 import { authenticateOperator, authenticateRequest, type AgencyRegistry, type OfficialRegistry, type ReplayCache, type TrustStore, type GatewaySigningKey } from './identity/index.js';
@@ -37,9 +39,9 @@ import type { AccessLogEvent } from './audit/accessLog.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metricsPlugin.js';
-import { observeSharedRedis } from './observability/observeSharedRedis.js';
+import { observeSharedRedis } from './redis/observeSharedRedis.js';
 import type { SharedRedis } from './redis/sharedRedis.js';
-import { accessLogObserver } from './observability/accessLogObserver.js';
+import { accessLogObserver } from './audit/accessLogObserver.js';
 import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
 import { keepVendorTelemetryOff, tracedListener } from './observability/tracing.js';
 import { developmentIdeRoute } from './ide/developmentIde.js';
@@ -80,12 +82,6 @@ export interface GatewayDependencies {
   readonly rateLimiter?: RateLimiter;
   /** Subscribes to the access log's events (commit latency, availability); returns an unsubscribe. */
   observeAccessLog?(listener: (event: AccessLogEvent) => void): () => void;
-}
-
-export interface GatewayRoute {
-  /** e.g. `/audit`: matches `/audit` and `/audit/...`. */
-  readonly prefix: string;
-  handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
 }
 
 export interface RunningGateway {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { GatewayError, isGatewayError } from '../errors/index.js';
 import { parseJsonBody, readBody } from './readJsonBody.js';
+import { sendError } from './responses.js';
 
 export interface ApolloHandlerOptions<TContext extends BaseContext> {
   readonly server: ApolloServer<TContext>;
@@ -67,29 +68,4 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       sendError(response, refusal, extraHeaders);
     }
   };
-}
-
-/** Answers a coded error as it is and anything else masked, so no internal message reaches a client. */
-export function sendFailure(response: ServerResponse, error: unknown, headers: Record<string, string> = {}): void {
-  sendError(response, isGatewayError(error) ? error : new GatewayError('INTERNAL_SERVER_ERROR', 'Internal server error.'), headers);
-}
-
-/**
- * Answers a coded error as JSON. The request id the answer carries (`x-request-id`, given here or
- * set on the response when the request arrived) goes into the body's `extensions` too, so a
- * refusal before execution (401, 404, 413, 429) can be quoted like any other answer.
- */
-export function sendError(response: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  const requestId = headers['x-request-id'] || response.getHeader('x-request-id');
-  response.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', ...Object.fromEntries(error.httpHeaders), ...headers });
-  response.end(JSON.stringify(error.toResponseBody(typeof requestId === 'string' ? requestId : undefined)));
-}
-
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  response.end(JSON.stringify(body));
 }

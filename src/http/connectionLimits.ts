@@ -6,7 +6,7 @@ import type { HttpTimeouts, ListenerLimits } from '../config/listenerConfig.js';
 import { GatewayError } from '../errors/index.js';
 import { verifyTlsClient, type AgencyRegistry, type ClientCertificateTrust } from '../identity/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { sendError } from './apolloRequestHandler.js';
+import { sendError } from './responses.js';
 import { answerClientErrors } from './clientErrors.js';
 
 /** The connection-cap bucket (and metric label) of every caller whose certificate names no registered agency. */

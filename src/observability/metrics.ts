@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AccessLogEvent } from '../audit/accessLog.js';
 import type { CircuitState } from '../resilience/circuitBreaker.js';
 
 const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -83,18 +82,6 @@ export class GatewayMetrics {
 
   setRedisCircuitState(state: CircuitState): void {
     this.redisCircuitState.set(CIRCUIT_STATE_VALUE[state]);
-  }
-
-  /** For AccessLog's onEvent. */
-  observeAccessLog(event: AccessLogEvent): void {
-    if (event.type === 'commit') {
-      this.accessLogCommitSeconds.observe(event.durationMs / 1000);
-      this.accessLogEntries.inc(event.entries);
-    } else if (event.type === 'unavailable') {
-      this.accessLogAvailable.set(0);
-    } else if (event.type === 'recovered') {
-      this.accessLogAvailable.set(1);
-    }
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

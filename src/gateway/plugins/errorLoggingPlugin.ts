@@ -1,8 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../gatewayContext.js';
-import { isExposedCode } from '../maskErrors.js';
-
-export type ErrorLogger = (record: { requestId: string; code: string; message: string; path?: string; service?: string }) => void;
+import { isExposedCode, type ErrorLogger } from '../../errors/maskErrors.js';
 
 /**
  * Unexpected errors are masked for partners; the operator sees them here, joined to the request

@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { GATEWAY_ERROR_HTTP_STATUS } from '../errors/index.js';
+import { GATEWAY_ERROR_HTTP_STATUS } from './codes.js';
 
 /** Codes Apollo Server itself assigns to problems with the request, safe to show as they are. */
 const APOLLO_REQUEST_CODES = new Set([
@@ -19,6 +19,9 @@ const APOLLO_REQUEST_CODES = new Set([
 export function isExposedCode(code: unknown): code is string {
   return typeof code === 'string' && (code in GATEWAY_ERROR_HTTP_STATUS || APOLLO_REQUEST_CODES.has(code)) && code !== 'INTERNAL_SERVER_ERROR';
 }
+
+/** Where a masked error is reported for the operator, joined to the request id the caller quotes. */
+export type ErrorLogger = (record: { requestId: string; code: string; message: string; path?: string; service?: string }) => void;
 
 export function maskUnexpectedError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const code = formatted.extensions?.['code'];
