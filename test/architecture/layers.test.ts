@@ -36,19 +36,39 @@ describe('the layering rules fail where they should (a made-up graph)', () => {
   const apollo = (from: string): FileImport => ({ from, to: '@apollo/server', external: true });
 
   it('reports a cycle between folders with the file-level imports of each step', () => {
-    const cycles = folderCycles([edge('src/audit/log.ts', 'src/policy/rule.ts'), edge('src/policy/rule.ts', 'src/identity/caller.ts'), edge('src/identity/caller.ts', 'src/audit/entry.ts'), edge('src/audit/log.ts', 'src/errors/codes.ts')]);
+    const cycles = folderCycles([
+      edge('src/audit/log.ts', 'src/policy/rule.ts'),
+      edge('src/policy/rule.ts', 'src/identity/caller.ts'),
+      edge('src/identity/caller.ts', 'src/audit/entry.ts'),
+      edge('src/audit/log.ts', 'src/errors/codes.ts'),
+    ]);
     expect(cycles.map((cycle) => cycle.folders)).toEqual([['audit', 'policy', 'identity', 'audit']]);
-    expect(cycles[0]!.steps.map((step) => step.imports)).toEqual([['src/audit/log.ts → src/policy/rule.ts'], ['src/policy/rule.ts → src/identity/caller.ts'], ['src/identity/caller.ts → src/audit/entry.ts']]);
+    expect(cycles[0]!.steps.map((step) => step.imports)).toEqual([
+      ['src/audit/log.ts → src/policy/rule.ts'],
+      ['src/policy/rule.ts → src/identity/caller.ts'],
+      ['src/identity/caller.ts → src/audit/entry.ts'],
+    ]);
     expect(describeCycles(cycles)).toContain('src/identity/caller.ts → src/audit/entry.ts');
   });
 
   it('reports an import into a higher layer and one between two folders of one layer, not one into a lower layer', () => {
-    const upward = upwardImports([edge('src/errors/codes.ts', 'src/audit/entry.ts'), edge('src/policy/rule.ts', 'src/identity/caller.ts'), edge('src/audit/log.ts', 'src/errors/codes.ts'), edge('src/audit/log.ts', 'src/audit/entry.ts')], layers);
+    const upward = upwardImports(
+      [
+        edge('src/errors/codes.ts', 'src/audit/entry.ts'),
+        edge('src/policy/rule.ts', 'src/identity/caller.ts'),
+        edge('src/audit/log.ts', 'src/errors/codes.ts'),
+        edge('src/audit/log.ts', 'src/audit/entry.ts'),
+      ],
+      layers,
+    );
     expect(upward.map((item) => `${item.fromFolder}->${item.toFolder}`)).toEqual(['errors->audit', 'policy->identity']);
   });
 
   it('reports an @apollo import outside the adapter, the subgraph kit and the root', () => {
-    const stray = strayApolloImports([apollo('src/apollo/plugin.ts'), apollo('src/subgraph-kit/serve.ts'), apollo('src/createGateway.ts'), apollo('src/pipeline/stages.ts'), apollo('src/createGatewayHelpers.ts')], APOLLO_IMPORTERS);
+    const stray = strayApolloImports(
+      [apollo('src/apollo/plugin.ts'), apollo('src/subgraph-kit/serve.ts'), apollo('src/createGateway.ts'), apollo('src/pipeline/stages.ts'), apollo('src/createGatewayHelpers.ts')],
+      APOLLO_IMPORTERS,
+    );
     expect(stray.map((item) => item.from)).toEqual(['src/pipeline/stages.ts', 'src/createGatewayHelpers.ts']);
   });
 
@@ -57,7 +77,9 @@ describe('the layering rules fail where they should (a made-up graph)', () => {
   });
 
   it('folds files into folders: src/ files are the root, resolvers/ has a folder per schema, the audit API keeps its resolvers', () => {
-    expect([folderOf('src/createGateway.ts'), folderOf('src/audit/store/sql.ts'), folderOf('resolvers/csn/index.ts'), folderOf('resolvers/audit/index.ts'), folderOf('test/support/stack.ts')]).toEqual(['root', 'audit', 'resolvers/csn', 'audit-api', null]);
+    expect([folderOf('src/createGateway.ts'), folderOf('src/audit/store/sql.ts'), folderOf('resolvers/csn/index.ts'), folderOf('resolvers/audit/index.ts'), folderOf('test/support/stack.ts')]).toEqual(
+      ['root', 'audit', 'resolvers/csn', 'audit-api', null],
+    );
   });
 
   it('sets a pending import aside only for its rule, its file or folder, and its target folder', () => {
@@ -93,7 +115,10 @@ describe('the layers of src/ and resolvers/', () => {
     expect(ALLOWED_UPWARD.length).toBeLessThanOrEqual(MAX_UPWARD_IMPORTS);
     for (const allowed of ALLOWED_UPWARD) {
       expect(allowed.why.length, `${allowed.from}: say why`).toBeGreaterThan(20);
-      expect(upward.some((item) => item.from === allowed.from && item.to === allowed.to), `${allowed.from} → ${allowed.to} no longer runs up: remove it from ALLOWED_UPWARD`).toBe(true);
+      expect(
+        upward.some((item) => item.from === allowed.from && item.to === allowed.to),
+        `${allowed.from} → ${allowed.to} no longer runs up: remove it from ALLOWED_UPWARD`,
+      ).toBe(true);
     }
   });
 

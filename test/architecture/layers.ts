@@ -22,14 +22,20 @@ export const LAYERS: readonly Layer[] = [
   { folders: ['identity'], why: 'who calls: certificates, tokens, registries, replay caches (on redis)' },
   { folders: ['audit'], why: 'the access log records what an identified caller was given or refused' },
   { folders: ['http'], why: 'node:http plumbing every listener shares: bodies, coded JSON answers, connection limits per agency, the route type' },
-  { folders: ['subgraph-kit', 'client', 'trusted-documents', 'limits'], why: 'the two packages agencies and partners take home, the document manifests and the rate limits: each stands on the layers below only' },
+  {
+    folders: ['subgraph-kit', 'client', 'trusted-documents', 'limits'],
+    why: 'the two packages agencies and partners take home, the document manifests and the rate limits: each stands on the layers below only',
+  },
   { folders: ['agencies'], why: 'the data-owning agencies and their modules by convention (built with the subgraph kit)' },
-  { folders: ['population', 'resolvers/shared'], why: 'the synthetic population written into each agency store, and the helpers the agencies\' resolvers share' },
-  { folders: ['composition', 'resolvers/skatteverket', 'resolvers/forsakringskassan', 'resolvers/csn', 'resolvers/arbetsformedlingen', 'resolvers/kronofogden'], why: 'the reference supergraph\'s subgraphs and each agency\'s resolvers over its store' },
-  { folders: ['pipeline'], why: 'the request\'s stages as typed values and functions, the check signature among them: Apollo-free' },
-  { folders: ['checks'], why: 'each check implements the pipeline\'s signature; the pipeline runs the list it is given' },
+  { folders: ['population', 'resolvers/shared'], why: "the synthetic population written into each agency store, and the helpers the agencies' resolvers share" },
+  {
+    folders: ['composition', 'resolvers/skatteverket', 'resolvers/forsakringskassan', 'resolvers/csn', 'resolvers/arbetsformedlingen', 'resolvers/kronofogden'],
+    why: "the reference supergraph's subgraphs and each agency's resolvers over its store",
+  },
+  { folders: ['pipeline'], why: "the request's stages as typed values and functions, the check signature among them: Apollo-free" },
+  { folders: ['checks'], why: "each check implements the pipeline's signature; the pipeline runs the list it is given" },
   { folders: ['gateway'], why: 'the Apollo-free parts of calling subgraphs (signed context, transport)' },
-  { folders: ['resolvers/exchange'], why: 'the gateway\'s own catalogue subgraph, served in-process' },
+  { folders: ['resolvers/exchange'], why: "the gateway's own catalogue subgraph, served in-process" },
   { folders: ['apollo'], why: 'the one adapter to Apollo Server and @apollo/gateway, driving the stages below' },
   { folders: ['audit-api', 'ide'], why: 'routes mounted beside /graphql: they read the access log and the registries, never the request path' },
   { folders: ['root'], why: 'createGateway.ts and loadGatewayDependencies.ts, the composition root: wires every layer' },
@@ -149,10 +155,7 @@ export function upwardImports(imports: readonly FileImport[], layers: readonly L
 /** The pending entry an import falls under for a rule, if any. */
 export function pendingEntry(item: FileImport, rule: PendingImport['rule'], pending: readonly PendingImport[]): PendingImport | undefined {
   return pending.find(
-    (entry) =>
-      entry.rule === rule &&
-      (entry.from.endsWith('/') ? item.from.startsWith(entry.from) : item.from === entry.from) &&
-      (entry.to === undefined || entry.to === folderOf(item.to)),
+    (entry) => entry.rule === rule && (entry.from.endsWith('/') ? item.from.startsWith(entry.from) : item.from === entry.from) && (entry.to === undefined || entry.to === folderOf(item.to)),
   );
 }
 
