@@ -4,11 +4,11 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { JWK } from 'jose';
+import type { GatewayRoute } from '../http/routes.js';
 import { GatewayError, isGatewayError } from '../errors/index.js';
 import { maskUnexpectedError, type ErrorLogger } from '../errors/maskErrors.js';
 import { readBody } from '../http/readJsonBody.js';
 import { sendFailure } from '../http/responses.js';
-import type { GatewayRoute } from '../http/route.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import {

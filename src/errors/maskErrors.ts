@@ -12,6 +12,9 @@ const APOLLO_REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** Where unexpected (masked) errors are reported for the operator, joined to the request id the partner quotes. */
+export type ErrorLogger = (record: { requestId: string; code: string; message: string; path?: string; service?: string }) => void;
+
 /**
  * Anything that is not one of our coded errors or a request error is masked: a partner sees a
  * generic message and the request id to quote (in the response's extensions), never a stack trace or an agency's internals.
@@ -19,9 +22,6 @@ const APOLLO_REQUEST_CODES = new Set([
 export function isExposedCode(code: unknown): code is string {
   return typeof code === 'string' && (code in GATEWAY_ERROR_HTTP_STATUS || APOLLO_REQUEST_CODES.has(code)) && code !== 'INTERNAL_SERVER_ERROR';
 }
-
-/** Where a masked error is reported for the operator, joined to the request id the caller quotes. */
-export type ErrorLogger = (record: { requestId: string; code: string; message: string; path?: string; service?: string }) => void;
 
 export function maskUnexpectedError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const code = formatted.extensions?.['code'];

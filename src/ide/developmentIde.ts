@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { buildSchema, introspectionFromSchema } from 'graphql';
+import type { GatewayRoute } from '../http/routes.js';
 import { apiSchemaOf } from '../composition/composeSupergraph.js';
 import { GatewayError } from '../errors/index.js';
 import { sendError } from '../http/responses.js';
-import type { GatewayRoute } from '../http/route.js';
 import { verifyTlsClient, type AgencyRegistry, type ClientCertificateTrust } from '../identity/index.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { GATEWAY_ERROR_HTTP_STATUS, type GatewayError } from '../errors/index.js';
+import { sendJson } from '../http/responses.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { certificateStatuses, expiringWithin, type CertificateStatus } from './certificates.js';
@@ -122,10 +123,7 @@ export class GatewayOperations {
     const now = (this.options.now?.() ?? new Date()).getTime();
     for (const status of statuses) this.options.metrics.certificateExpirySeconds.set({ certificate: status.name }, Math.round((status.notAfter.getTime() - now) / 1000));
     for (const status of expiringWithin(statuses, this.options.certWarnDays)) {
-      this.options.logger.warn(
-        { certificate: status.name, notAfter: status.notAfter.toISOString(), daysLeft: status.daysLeft },
-        status.daysLeft < 0 ? 'certificate has expired' : 'certificate expires soon; renew it',
-      );
+      this.options.logger.warn({ certificate: status.name, notAfter: status.notAfter.toISOString(), daysLeft: status.daysLeft }, status.daysLeft < 0 ? 'certificate has expired' : 'certificate expires soon; renew it');
     }
   }
 
@@ -143,9 +141,12 @@ export class GatewayOperations {
     const accessLog = this.options.isAccessLogHealthy() ? 'ok' : 'unavailable';
     const supergraph = this.#draining ? 'draining' : 'ok';
     const ok = accessLog === 'ok' && supergraph === 'ok' && certificates === 'ok';
-    // Written here rather than with http/'s sendJson: observability sits below http/ (which counts its connections here).
-    response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json; charset=utf-8' });
-    response.end(JSON.stringify({ status: ok ? 'ready' : 'unavailable', checks: { supergraph, accessLog, certificates }, certificateDays, minValidDays: this.options.certMinValidDays }));
+    sendJson(response, ok ? 200 : 503, {
+      status: ok ? 'ready' : 'unavailable',
+      checks: { supergraph, accessLog, certificates },
+      certificateDays,
+      minValidDays: this.options.certMinValidDays,
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { describeStoreFailure } from '../../src/audit/accessLogObserver.js';
+import { describeStoreFailure } from '../../src/observability/accessLogObserver.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -1,6 +1,6 @@
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { AccessLogEvent } from './accessLog.js';
+import type { AccessLogEvent } from '../audit/accessLog.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
 
 /** A code a driver gives (SQLITE_BUSY, PostgreSQL's SQLSTATE 55P03, ECONNREFUSED): short and never a value. */
 const CODE = /^[A-Za-z0-9_.-]{1,40}$/;
@@ -31,15 +31,7 @@ export function accessLogObserver(options: { readonly metrics: GatewayMetrics; r
   const now = options.now ?? Date.now;
   const downSince = new Map<string, number>();
   return (event) => {
-    const { metrics } = options;
-    if (event.type === 'commit') {
-      metrics.accessLogCommitSeconds.observe(event.durationMs / 1000);
-      metrics.accessLogEntries.inc(event.entries);
-    } else if (event.type === 'unavailable') {
-      metrics.accessLogAvailable.set(0);
-    } else if (event.type === 'recovered') {
-      metrics.accessLogAvailable.set(1);
-    }
+    options.metrics.observeAccessLog(event);
     if (event.type === 'unavailable' && !downSince.has(event.chainId)) {
       downSince.set(event.chainId, now());
       options.logger.error(

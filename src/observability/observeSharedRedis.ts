@@ -1,6 +1,6 @@
-import type { Logger } from '../observability/logger.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
-import type { SharedRedis } from './sharedRedis.js';
+import type { SharedRedis } from '../redis/sharedRedis.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
 
 const EVICTION_WARNING = 'redis may evict keys: request tokens cannot be checked for replay (REPLAY_CACHE_UNAVAILABLE) until maxmemory-policy is noeviction or maxmemory is 0';
 
