@@ -1,6 +1,6 @@
 import type { AccessLogEvent, AccessLogSink } from './audit/accessLog.js';
 import type { SubgraphTlsOptions } from './apollo/subgraphTransport.js';
-import type { ErrorLogger } from './gateway/maskErrors.js';
+import type { ErrorLogger } from './errors/maskErrors.js';
 import type { GatewayRoute } from './http/routes.js';
 import type { AgencyRegistry, GatewaySigningKey, OfficialRegistry, ReplayCache, TrustStore } from './identity/index.js';
 import type { RateLimiter } from './limits/index.js';

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { agencyFiles, referenceAgency, type ReferenceAgencyId } from './referenceAgencies.js';
-import type { AgencySeed } from '../population/agencySeed.js';
 import { REPO_ROOT } from '../subgraph-kit/loadSdl.js';
 import type { AgencySubgraph } from '../subgraph-kit/types.js';
 
@@ -21,9 +20,11 @@ export class AgencyModuleError extends Error {
  * Imports a convention module of an agency and returns its named export. Loaded by file (not by a
  * static import list) so that a new agency needs its own files and an entry in
  * REFERENCE_AGENCIES, and no edit here; and so that src/ depends on resolvers/ only at run time
- * (a partner's copy of src/ and examples/ type-checks without resolvers/).
+ * (a partner's copy of src/ and examples/ type-checks without resolvers/). The population loads
+ * each agency's store seed through it too (population/agencySeed.ts): the seed's type is the
+ * population's, which stands on this folder, not under it.
  */
-async function loadExport<T>(agencyId: ReferenceAgencyId, file: string, exportName: string, what: string): Promise<T> {
+export async function loadAgencyExport<T>(agencyId: ReferenceAgencyId, file: string, exportName: string, what: string): Promise<T> {
   const shown = path.relative(REPO_ROOT, file);
   if (!existsSync(file)) {
     throw new AgencyModuleError(`Agency "${agencyId}" has no ${what}: ${shown} does not exist (it must export ${exportName}).`);
@@ -37,13 +38,7 @@ async function loadExport<T>(agencyId: ReferenceAgencyId, file: string, exportNa
 /** The subgraph factory of a reference agency: `createSubgraph` from resolvers/<id>/index.ts. */
 export async function loadAgencySubgraphFactory(agencyId: string): Promise<AgencySubgraphFactory> {
   const agency = referenceAgency(agencyId);
-  const factory = await loadExport<unknown>(agency.id, agencyFiles(agency.id).subgraphModule, 'createSubgraph', 'subgraph module');
+  const factory = await loadAgencyExport<unknown>(agency.id, agencyFiles(agency.id).subgraphModule, 'createSubgraph', 'subgraph module');
   if (typeof factory !== 'function') throw new AgencyModuleError(`Agency "${agency.id}": createSubgraph in resolvers/${agency.id}/index.ts is not a function.`);
   return factory as AgencySubgraphFactory;
-}
-
-/** The store seed of a reference agency: `seed` from resolvers/<id>/seed.ts. */
-export async function loadAgencySeed(agencyId: string): Promise<AgencySeed> {
-  const agency = referenceAgency(agencyId);
-  return loadExport<AgencySeed>(agency.id, agencyFiles(agency.id).seedModule, 'seed', 'store seed');
 }

@@ -9,7 +9,7 @@ import { resolveOperation } from '../pipeline/resolveOperation.js';
 import { checkOperation, recordRefusal, type OperationChecks } from '../pipeline/checkOperation.js';
 import { releaseResponse, releaseUnchecked } from '../pipeline/releaseResponse.js';
 import type { AdmittedRequest, CheckedOperation, ReleasedResponse } from '../pipeline/stages.js';
-import { isExposedCode, type ErrorLogger } from '../gateway/maskErrors.js';
+import { isExposedCode, type ErrorLogger } from '../errors/maskErrors.js';
 
 /** What the request metrics learn of each operation response (operationMetrics.ts). */
 export interface ResponseMetrics {

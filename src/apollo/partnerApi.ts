@@ -9,7 +9,7 @@ import type { TrustedDocuments } from '../trusted-documents/manifest.js';
 import { resolveDocumentId } from '../trusted-documents/resolveDocumentId.js';
 import type { AdmittedRequest, IdentifiedRequest } from '../pipeline/stages.js';
 import type { RouteHandler } from '../http/routes.js';
-import { maskUnexpectedError } from '../gateway/maskErrors.js';
+import { maskUnexpectedError } from '../errors/maskErrors.js';
 import { keepVendorTelemetryOff } from '../observability/tracing.js';
 import { AgencyDataSource, type AgencyDataSourceOptions, type SubgraphCallObserver } from './agencyDataSource.js';
 import { gatewayPlugin, type GatewayPluginOptions } from './gatewayPlugin.js';

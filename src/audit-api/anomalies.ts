@@ -93,7 +93,10 @@ export function detectAnomalies(entries: readonly StoredEntry[], thresholds: Ano
   // including reads released under an agreement with protected-identity access.
   const protectedSubjects = new Set(access.filter((e) => e.outcomeCode === 'PROTECTED_IDENTITY' && e.subjectHmac !== null).map((e) => e.subjectHmac));
   if (protectedSubjects.size > 0) {
-    for (const list of group(access.filter((e) => e.subjectHmac !== null && protectedSubjects.has(e.subjectHmac)), officialKey).values()) {
+    for (const list of group(
+      access.filter((e) => e.subjectHmac !== null && protectedSubjects.has(e.subjectHmac)),
+      officialKey,
+    ).values()) {
       if (list[0] && list.length >= thresholds.protectedIdentityReads) flags.push(flag('PROTECTED_IDENTITY_READ', list[0], list.length, thresholds.protectedIdentityReads, list));
     }
   }
@@ -110,7 +113,16 @@ export function detectAnomalies(entries: readonly StoredEntry[], thresholds: Ano
         const limit = Math.max(thresholds.burstMinEntries, thresholds.burstFactor * usual);
         const first = dayEntries[0];
         if (first && dayEntries.length >= limit) {
-          flags.push(flag('VOLUME_BURST', first.entry, dayEntries.length, Math.ceil(limit), dayEntries.map((l) => l.entry), { day }));
+          flags.push(
+            flag(
+              'VOLUME_BURST',
+              first.entry,
+              dayEntries.length,
+              Math.ceil(limit),
+              dayEntries.map((l) => l.entry),
+              { day },
+            ),
+          );
         }
       }
     }

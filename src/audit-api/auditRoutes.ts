@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { execute, parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { JWK } from 'jose';
 import type { GatewayRoute } from '../http/routes.js';
 import { GatewayError, isGatewayError } from '../errors/index.js';
-import { loadSupergraphSdl } from '../apollo/supergraph.js';
-import { maskUnexpectedError, type ErrorLogger } from '../gateway/maskErrors.js';
+import { maskUnexpectedError, type ErrorLogger } from '../errors/maskErrors.js';
 import { readBody } from '../http/readJsonBody.js';
-import { sendError, sendFailure } from '../http/responses.js';
+import { sendFailure } from '../http/responses.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import {
@@ -50,6 +49,8 @@ export interface AuditRouteDependencies {
   readonly subjectKeys: SubjectKeys;
   readonly publicJwks: readonly JWK[];
   readonly config: AuditApiConfig;
+  /** The gateway's supergraph, as loaded and validated at start: the catalogue and vocabulary are read from it. */
+  readonly supergraphSdl: string;
   readonly logError?: ErrorLogger;
   readonly now?: () => Date;
 }
@@ -145,7 +146,7 @@ function filterFrom(fields: Record<string, string>): AuditFilterInput {
  * (/audit/export.csv, /audit/citizen-report) on the gateway's mTLS listener.
  */
 export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
-  const supergraph = loadSupergraphSdl(deps.config.supergraphPath).sdl;
+  const supergraph = deps.supergraphSdl;
   const catalogue = readPersonalFieldCatalogue(supergraph);
   const schema = createAuditSchema();
   const vocabulary = readVocabulary(supergraph, catalogue, schema);

@@ -199,7 +199,12 @@ export class AuditService {
     return { filter: { ...filter, timeTo: filter.timeTo !== undefined && filter.timeTo < asOf ? filter.timeTo : asOf }, asOf };
   }
 
-  async entries(caller: AuditCaller, input: AuditFilterInput, after: string | null, first: number): Promise<{ entries: AuditEntryView[]; nextCursor: string | null; totalCount: number; asOf: string }> {
+  async entries(
+    caller: AuditCaller,
+    input: AuditFilterInput,
+    after: string | null,
+    first: number,
+  ): Promise<{ entries: AuditEntryView[]; nextCursor: string | null; totalCount: number; asOf: string }> {
     if (!Number.isInteger(first) || first < 1 || first > 500) throw badInput('first', 'first must be a whole number 1..500.');
     const { filter, asOf } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'entries', input, after ? { page: 'next' } : {});
@@ -225,7 +230,11 @@ export class AuditService {
   }
 
   /** Entries per UTC day, one series per value of `series` (purpose or an agency). */
-  async dailyVolume(caller: AuditCaller, input: AuditFilterInput, series: 'purpose' | 'clientAgency' | 'owningAgency'): Promise<{ days: string[]; series: Array<{ key: string; counts: number[] }>; asOf: string }> {
+  async dailyVolume(
+    caller: AuditCaller,
+    input: AuditFilterInput,
+    series: 'purpose' | 'clientAgency' | 'owningAgency',
+  ): Promise<{ days: string[]; series: Array<{ key: string; counts: number[] }>; asOf: string }> {
     const { filter, asOf } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'dailyVolume', input, { series });
     const keys = (await this.options.store.countBy(series, filter)).map((row) => row.key);
@@ -250,7 +259,10 @@ export class AuditService {
     return { entries, complete: true };
   }
 
-  async anomalies(caller: AuditCaller, input: { from?: string | null; to?: string | null }): Promise<{ flags: Array<Omit<AnomalyFlag, 'entries'> & { entryCount: number; entries: AuditEntryView[] }>; complete: boolean; from: string; to: string }> {
+  async anomalies(
+    caller: AuditCaller,
+    input: { from?: string | null; to?: string | null },
+  ): Promise<{ flags: Array<Omit<AnomalyFlag, 'entries'> & { entryCount: number; entries: AuditEntryView[] }>; complete: boolean; from: string; to: string }> {
     const to = input.to ?? this.now().toISOString();
     const from = input.from ?? new Date(Date.parse(to) - this.options.anomalies.windowDays * 86_400_000).toISOString();
     const range = { from, to, kind: 'access' };
@@ -293,6 +305,12 @@ export class AuditService {
     const { filter } = this.snapshot(caller, input);
     await this.recordAuditQuery(caller, 'exportCsv', input);
     const { entries, complete } = await this.readAll(filter, MAX_EXPORT_ENTRIES);
-    return { csv: entriesToCsv(entries.map((e) => this.view(e)), { vocabulary: this.options.vocabulary(), language, timeZone: this.options.timeZone }), complete };
+    return {
+      csv: entriesToCsv(
+        entries.map((e) => this.view(e)),
+        { vocabulary: this.options.vocabulary(), language, timeZone: this.options.timeZone },
+      ),
+      complete,
+    };
   }
 }

@@ -138,7 +138,18 @@ const TEXTS = {
     summary: 'Sammanfattning',
     none: 'Inga läsningar registrerade.',
     every: 'Alla läsningar',
-    columns: { agency: 'Myndighet som läste', category: 'Slags uppgifter', field: 'Uppgift', from: 'Uppgiften kom från', purpose: 'Ändamål', basis: 'Rättslig grund', count: 'Antal', first: 'Första', last: 'Senaste', time: 'Tid' },
+    columns: {
+      agency: 'Myndighet som läste',
+      category: 'Slags uppgifter',
+      field: 'Uppgift',
+      from: 'Uppgiften kom från',
+      purpose: 'Ändamål',
+      basis: 'Rättslig grund',
+      count: 'Antal',
+      first: 'Första',
+      last: 'Senaste',
+      time: 'Tid',
+    },
     note: 'Handläggare anges endast som myndighet. Tider i svensk tid. Frågor: kontakta myndighetens dataskyddsombud eller Integritetsskyddsmyndigheten (IMY).',
     locale: 'sv-SE',
   },
@@ -156,8 +167,19 @@ const TEXTS = {
     summary: 'Summary',
     none: 'No reads recorded.',
     every: 'Every read',
-    columns: { agency: 'Agency that read', category: 'Kind of data', field: 'Data', from: 'Data came from', purpose: 'Purpose', basis: 'Legal basis', count: 'Reads', first: 'First', last: 'Latest', time: 'Time' },
-    note: 'Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency\'s data protection officer or IMY.',
+    columns: {
+      agency: 'Agency that read',
+      category: 'Kind of data',
+      field: 'Data',
+      from: 'Data came from',
+      purpose: 'Purpose',
+      basis: 'Legal basis',
+      count: 'Reads',
+      first: 'First',
+      last: 'Latest',
+      time: 'Time',
+    },
+    note: "Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency's data protection officer or IMY.",
     locale: 'en-GB',
   },
 } as const;
@@ -176,7 +198,10 @@ export function renderCitizenReportHtml(report: CitizenReport, options: { readon
   const date = (iso: string) => format.format(new Date(iso));
   const td = (text: string, className?: string) => `<td${className ? ` class="${className}"` : ''}>${escapeHtml(text)}</td>`;
   const summaryRows = report.summary
-    .map((s) => `<tr>${td(s.agency.name)}${td(category(s.category))}${td(purpose(s.purpose))}${td(s.legalBasis)}${td(String(s.reads), 'num')}${td(date(s.firstRead), 'time')}${td(date(s.lastRead), 'time')}</tr>`)
+    .map(
+      (s) =>
+        `<tr>${td(s.agency.name)}${td(category(s.category))}${td(purpose(s.purpose))}${td(s.legalBasis)}${td(String(s.reads), 'num')}${td(date(s.firstRead), 'time')}${td(date(s.lastRead), 'time')}</tr>`,
+    )
     .join('\n');
   const readRows = report.reads
     .map((r) => `<tr>${td(date(r.time), 'time')}${td(r.agency.name)}${td(field(r.field))}${td(category(r.category))}${td(r.owningAgency.name)}${td(purpose(r.purpose))}${td(r.legalBasis)}</tr>`)

@@ -41,12 +41,19 @@ const LABEL_LINE = /^(.+?)\s+\(([^()]+)\)\.?$/;
 
 /** `taxedIncome` → `Taxed income`, `PAYMENT_CONTROL` → `Payment control`. */
 function inWords(name: string): string {
-  const words = name.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().trim();
+  const words = name
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export function labelFromDescription(key: string, name: string, description: string | undefined | null): Label {
-  const lines = (description ?? '').trim().split('\n').map((line) => line.trim());
+  const lines = (description ?? '')
+    .trim()
+    .split('\n')
+    .map((line) => line.trim());
   const match = LABEL_LINE.exec(lines[0] ?? '');
   if (match?.[1] && match[2]) {
     const rest = lines.slice(1).join(' ').trim();

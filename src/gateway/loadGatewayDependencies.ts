@@ -7,6 +7,7 @@ import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAcce
 import type { AccessLogConfig } from '../config/accessLogConfig.js';
 import { loadAuditApiConfig, type AuditApiConfig } from '../audit-api/config.js';
 import { createAuditRoute } from '../audit-api/auditRoutes.js';
+import { loadSupergraphSdl } from '../apollo/supergraph.js';
 import { TrustedDocuments } from '../trusted-documents/manifest.js';
 import type { AccessLogEvent } from '../audit/accessLog.js';
 import { RedisReplayCache } from '../identity/redisReplayCache.js';
@@ -64,6 +65,7 @@ export async function loadGatewayDependencies(options: {
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
   const replayCache = redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache();
+  const auditConfig = options.audit ?? loadAuditApiConfig();
   const dependencies: LoadedDependencies = {
     trust,
     registry,
@@ -97,7 +99,8 @@ export async function loadGatewayDependencies(options: {
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
         publicJwks: [opened.publicJwk],
-        config: options.audit ?? loadAuditApiConfig(),
+        config: auditConfig,
+        supergraphSdl: loadSupergraphSdl(auditConfig.supergraphPath).sdl,
       }),
     ],
     reloadAgreements() {

@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { HttpTimeouts, ListenerLimits } from '../config/listenerConfig.js';
 import { GatewayError } from '../errors/index.js';
 import { verifyTlsClient, type AgencyRegistry, type ClientCertificateTrust } from '../identity/index.js';
-import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Counter, Gauge } from 'prom-client';
 import { sendError } from './responses.js';
 import { answerClientErrors } from './clientErrors.js';
 
@@ -23,9 +23,19 @@ export function serverTimeoutOptions(timeouts: HttpTimeouts): HttpsServerOptions
   };
 }
 
+/**
+ * What the listener counts, as GatewayMetrics (src/observability/metrics.ts) provides it: named
+ * here because observability/ stands on http/ (its /readyz and /metrics answers), not under it.
+ */
+export interface ConnectionMetrics {
+  readonly connectionsOpen: Gauge<'agency'>;
+  readonly connectionsRefused: Counter<'reason' | 'agency'>;
+  readonly connectionTimeouts: Counter<'phase'>;
+}
+
 export interface ConnectionLimitsOptions {
   readonly limits: ListenerLimits;
-  readonly metrics: GatewayMetrics;
+  readonly metrics: ConnectionMetrics;
   /** What maps a TLS peer's certificate to its agency, as for every request. */
   readonly identity: { readonly registry: AgencyRegistry; readonly trust: ClientCertificateTrust };
 }

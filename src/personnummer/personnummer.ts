@@ -17,15 +17,13 @@ export interface ParsedPersonnummer {
   readonly sex: 'FEMALE' | 'MALE';
 }
 
-export type PersonnummerProblem =
-  | 'NOT_A_STRING'
-  | 'WRONG_LENGTH'
-  | 'NOT_DIGITS'
-  | 'INVALID_DATE'
-  | 'INVALID_CHECK_DIGIT';
+export type PersonnummerProblem = 'NOT_A_STRING' | 'WRONG_LENGTH' | 'NOT_DIGITS' | 'INVALID_DATE' | 'INVALID_CHECK_DIGIT';
 
 export class InvalidPersonnummerError extends Error {
-  constructor(readonly problem: PersonnummerProblem, message: string) {
+  constructor(
+    readonly problem: PersonnummerProblem,
+    message: string,
+  ) {
     super(message);
     this.name = 'InvalidPersonnummerError';
   }
@@ -59,10 +57,7 @@ export function parsePersonnummer(input: unknown): ParsedPersonnummer {
   const match = SHAPE.exec(compact);
   if (!match) {
     const digitCount = compact.replace(/-/g, '').length;
-    throw new InvalidPersonnummerError(
-      'WRONG_LENGTH',
-      `Personnummer must have 12 digits (YYYYMMDDNNNC); got ${digitCount}.`,
-    );
+    throw new InvalidPersonnummerError('WRONG_LENGTH', `Personnummer must have 12 digits (YYYYMMDDNNNC); got ${digitCount}.`);
   }
   const canonical = `${match[1]}${match[2]}`;
   const year = Number(canonical.slice(0, 4));
@@ -73,9 +68,7 @@ export function parsePersonnummer(input: unknown): ParsedPersonnummer {
   if (!isValidDate(year, month, day)) {
     throw new InvalidPersonnummerError(
       'INVALID_DATE',
-      kind === 'SAMORDNINGSNUMMER'
-        ? 'Samordningsnummer has an invalid date of birth (day minus 60 is not a day of that month).'
-        : 'Personnummer has an invalid date of birth.',
+      kind === 'SAMORDNINGSNUMMER' ? 'Samordningsnummer has an invalid date of birth (day minus 60 is not a day of that month).' : 'Personnummer has an invalid date of birth.',
     );
   }
   const expected = luhnCheckDigit(canonical.slice(2, 11));

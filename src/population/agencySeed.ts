@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { loadAgencyExport } from '../agencies/agencyModules.js';
+import { agencyFiles, referenceAgency } from '../agencies/referenceAgencies.js';
 import type { GeneratedHousehold } from './model.js';
 import { Random } from './random.js';
 
@@ -37,4 +39,10 @@ export function agencyRandom(population: SeedPopulation): Random {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return new Random(hash);
+}
+
+/** The store seed of a reference agency: `seed` from resolvers/<id>/seed.ts. */
+export async function loadAgencySeed(agencyId: string): Promise<AgencySeed> {
+  const agency = referenceAgency(agencyId);
+  return loadAgencyExport<AgencySeed>(agency.id, agencyFiles(agency.id).seedModule, 'seed', 'store seed');
 }

@@ -51,11 +51,13 @@ export function jobSeekerFor(random: Random, member: Member, municipalityCode: s
 
   const register = (window: { from: string; to: string }, stillRegistered: boolean): void => {
     const registeredOn = isoDate(random.int(dayNumber(window.from), dayNumber(window.to)));
-    const deregisteredOn = stillRegistered
-      ? null
-      : minDate(addDays(registeredOn, random.int(30, 540)), addDays(REFERENCE_DATE, -1));
+    const deregisteredOn = stillRegistered ? null : minDate(addDays(registeredOn, random.int(30, 540)), addDays(REFERENCE_DATE, -1));
     const status: JobSeekerStatus = stillRegistered
-      ? random.weighted([['OPENLY_UNEMPLOYED', 0.5], ['IN_PROGRAMME', 0.35], ['PART_TIME_UNEMPLOYED', 0.15]] as const)
+      ? random.weighted([
+          ['OPENLY_UNEMPLOYED', 0.5],
+          ['IN_PROGRAMME', 0.35],
+          ['PART_TIME_UNEMPLOYED', 0.15],
+        ] as const)
       : 'DEREGISTERED';
     const inProgramme = status === 'IN_PROGRAMME' || (status === 'DEREGISTERED' && random.chance(0.4));
     const programme = inProgramme ? programmeFor(random, member, registeredOn) : null;
@@ -88,14 +90,7 @@ function programmeFor(random: Random, member: Member, registeredOn: string): Lab
   return random.chance(0.6) ? 'JOB_AND_DEVELOPMENT_GUARANTEE' : 'PREPARATORY_EDUCATION';
 }
 
-function activitySupport(
-  random: Random,
-  member: Member,
-  programme: LabourMarketProgramme,
-  start: string,
-  end: string,
-  ids: IdSequences,
-): ActivitySupportPaymentRecord[] {
+function activitySupport(random: Random, member: Member, programme: LabourMarketProgramme, start: string, end: string, ids: IdSequences): ActivitySupportPaymentRecord[] {
   const young = ageOn(member.person.dateOfBirth, start) < 25;
   let kind: ActivitySupportKind;
   let dailyKronor: number;
@@ -108,9 +103,7 @@ function activitySupport(
   } else {
     kind = 'ACTIVITY_SUPPORT';
     // Members of an unemployment fund get 80 % of their former daily earnings up to the ceiling.
-    dailyKronor = random.chance(0.8)
-      ? Math.max(ACTIVITY_SUPPORT_BASIC, Math.min(ACTIVITY_SUPPORT_MAX, Math.round((0.8 * member.wage) / 260)))
-      : ACTIVITY_SUPPORT_BASIC;
+    dailyKronor = random.chance(0.8) ? Math.max(ACTIVITY_SUPPORT_BASIC, Math.min(ACTIVITY_SUPPORT_MAX, Math.round((0.8 * member.wage) / 260))) : ACTIVITY_SUPPORT_BASIC;
   }
   const dailyAmount = ore(dailyKronor);
   const payments: ActivitySupportPaymentRecord[] = [];

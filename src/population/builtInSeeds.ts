@@ -17,9 +17,7 @@ type Insert = (household: GeneratedHousehold) => void;
 function inserterFor(agency: BuiltInStoreAgency, db: Database.Database): Insert {
   switch (agency) {
     case 'skatteverket': {
-      const household = db.prepare(
-        'INSERT INTO household (household_id, care_of, street, postal_code, city, municipality_code) VALUES (?, ?, ?, ?, ?, ?)',
-      );
+      const household = db.prepare('INSERT INTO household (household_id, care_of, street, postal_code, city, municipality_code) VALUES (?, ?, ?, ?, ?, ?)');
       const person = db.prepare(
         `INSERT INTO person (personnummer, given_name, family_name, date_of_birth, sex, identity_number_kind, protected_identity, civil_status, household_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -70,9 +68,7 @@ function inserterFor(agency: BuiltInStoreAgency, db: Database.Database): Insert 
         `INSERT INTO student_aid_period (id, personnummer, period_start, period_end, study_level, study_pace_percent, institution, grant_amount, loan_amount)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      const account = db.prepare(
-        'INSERT INTO student_loan_account (personnummer, balance, as_of, annual_repayment, in_arrears) VALUES (?, ?, ?, ?, ?)',
-      );
+      const account = db.prepare('INSERT INTO student_loan_account (personnummer, balance, as_of, annual_repayment, in_arrears) VALUES (?, ?, ?, ?, ?)');
       return (g) => {
         for (const p of g.studentAidPeriods) {
           period.run(p.id, p.personnummer, p.periodStart, p.periodEnd, p.studyLevel, p.studyPacePercent, p.institution, p.grant, p.loan);

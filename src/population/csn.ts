@@ -17,12 +17,10 @@ interface Term {
 }
 
 /** Spring and autumn terms of the data years; an autumn term ends in mid-January. */
-const TERMS: readonly Term[] = Array.from({ length: LAST_DATA_YEAR - FIRST_DATA_YEAR + 1 }, (_, i) => FIRST_DATA_YEAR + i).flatMap(
-  (year): Term[] => [
-    { start: `${year}-01-17`, end: `${year}-06-04`, year },
-    { start: `${year}-08-28`, end: `${year + 1}-01-14`, year },
-  ],
-);
+const TERMS: readonly Term[] = Array.from({ length: LAST_DATA_YEAR - FIRST_DATA_YEAR + 1 }, (_, i) => FIRST_DATA_YEAR + i).flatMap((year): Term[] => [
+  { start: `${year}-01-17`, end: `${year}-06-04`, year },
+  { start: `${year}-08-28`, end: `${year + 1}-01-14`, year },
+]);
 
 export interface StudentAidResult {
   readonly periods: StudentAidPeriodRecord[];
@@ -51,8 +49,16 @@ export function studentAidFor(random: Random, member: Member, municipalityTown: 
       const young = ageOn(person.dateOfBirth, first.term.start) <= 21;
       const level = random.weighted<StudyLevel>(
         young
-          ? [['HIGHER_EDUCATION', 0.85], ['UPPER_SECONDARY', 0.1], ['ADULT_EDUCATION', 0.05]]
-          : [['HIGHER_EDUCATION', 0.65], ['ADULT_EDUCATION', 0.25], ['UPPER_SECONDARY', 0.1]],
+          ? [
+              ['HIGHER_EDUCATION', 0.85],
+              ['UPPER_SECONDARY', 0.1],
+              ['ADULT_EDUCATION', 0.05],
+            ]
+          : [
+              ['HIGHER_EDUCATION', 0.65],
+              ['ADULT_EDUCATION', 0.25],
+              ['UPPER_SECONDARY', 0.1],
+            ],
       );
       plan = { level, firstTerm: first.index, terms: level === 'HIGHER_EDUCATION' ? random.int(2, 10) : random.int(1, 4) };
     }
@@ -65,9 +71,17 @@ export function studentAidFor(random: Random, member: Member, municipalityTown: 
   let loanInWindow = 0;
   let borrowedBefore = 0;
   if (plan) {
-    const borrowing = random.weighted([[1, 0.65], [0.5, 0.1], [0, 0.25]] as const);
+    const borrowing = random.weighted([
+      [1, 0.65],
+      [0.5, 0.1],
+      [0, 0.25],
+    ] as const);
     const institution = plan.level === 'HIGHER_EDUCATION' ? random.weighted(HIGHER_EDUCATION_INSTITUTIONS) : `Komvux ${municipalityTown}`;
-    const pace = random.weighted([[100, 0.8], [75, 0.08], [50, 0.12]] as const);
+    const pace = random.weighted([
+      [100, 0.8],
+      [75, 0.08],
+      [50, 0.12],
+    ] as const);
     for (let index = plan.firstTerm; index < Math.min(TERMS.length, plan.firstTerm + plan.terms); index++) {
       const term = TERMS[index];
       if (!term || term.start > REFERENCE_DATE) break;
@@ -118,4 +132,3 @@ export function studentAidFor(random: Random, member: Member, municipalityTown: 
     studyShareByYear,
   };
 }
-

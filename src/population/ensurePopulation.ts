@@ -11,9 +11,7 @@ export interface EnsurePopulationOptions {
   readonly onProgress?: (personsWritten: number) => void;
 }
 
-export type EnsurePopulationResult =
-  | { readonly status: 'existing'; readonly meta: PopulationMeta }
-  | { readonly status: 'generated'; readonly report: WriteStoresReport };
+export type EnsurePopulationResult = { readonly status: 'existing'; readonly meta: PopulationMeta } | { readonly status: 'generated'; readonly report: WriteStoresReport };
 
 /**
  * Generates the agency stores unless every data-owning agency's is there with the same seed, size
@@ -40,10 +38,7 @@ export function readPopulationMeta(dir: string, agencies: readonly StoreAgency[]
       return null;
     }
     if (!meta) return null;
-    if (
-      shared &&
-      (shared.seed !== meta.seed || shared.persons !== meta.persons || shared.generatorVersion !== meta.generatorVersion || shared.referenceDate !== meta.referenceDate)
-    ) {
+    if (shared && (shared.seed !== meta.seed || shared.persons !== meta.persons || shared.generatorVersion !== meta.generatorVersion || shared.referenceDate !== meta.referenceDate)) {
       return null;
     }
     shared = meta;

@@ -36,12 +36,7 @@ export interface ForsakringskassanResult {
  * to one parent; parental benefit for the parents of children born from 2019; housing allowance
  * for low-income families and young adults; and sickness benefit for about 5 % of working-age adults.
  */
-export function forsakringskassanFor(
-  random: Random,
-  draft: HouseholdDraft,
-  incomeByPerson: ReadonlyMap<string, readonly TaxedIncomeRecord[]>,
-  ids: IdSequences,
-): ForsakringskassanResult {
+export function forsakringskassanFor(random: Random, draft: HouseholdDraft, incomeByPerson: ReadonlyMap<string, readonly TaxedIncomeRecord[]>, ids: IdSequences): ForsakringskassanResult {
   const result: ForsakringskassanResult = { benefitDecisions: [], benefitPayments: [], sicknessDecisions: [], sicknessPayments: [] };
   const adults = draft.members.filter((m) => m.role === 'ADULT');
   const children = draft.members.filter((m) => m.role === 'CHILD');
@@ -154,9 +149,7 @@ function parentalBenefit(random: Random, child: Member, adults: readonly Member[
   if (birth < '2019-01-01') return;
   const first = primaryParent(random, adults);
   const second = adults.find((adult) => adult !== first);
-  const spans: { parent: Member; start: string; days: number }[] = [
-    { parent: first, start: addDays(birth, -random.int(0, 10)), days: second ? random.int(180, 400) : random.int(240, 480) },
-  ];
+  const spans: { parent: Member; start: string; days: number }[] = [{ parent: first, start: addDays(birth, -random.int(0, 10)), days: second ? random.int(180, 400) : random.int(240, 480) }];
   if (second && random.chance(0.9)) {
     const firstSpan = spans[0];
     if (firstSpan) spans.push({ parent: second, start: addDays(firstSpan.start, firstSpan.days), days: random.int(60, 200) });
@@ -254,7 +247,12 @@ function sicknessBenefit(random: Random, adult: Member, result: Forsakringskassa
   const days = Math.min(364, 14 + Math.round(random.exponential(75)));
   const plannedEnd = addDays(periodStart, days - 1);
   const periodEnd = plannedEnd > REFERENCE_DATE ? null : plannedEnd;
-  const extentPercent = random.weighted([[100, 0.55], [50, 0.25], [75, 0.08], [25, 0.12]] as const);
+  const extentPercent = random.weighted([
+    [100, 0.55],
+    [50, 0.25],
+    [75, 0.08],
+    [25, 0.12],
+  ] as const);
   const granted = random.chance(0.93);
   const year = yearOf(periodStart);
   const ceiling = SGI_CEILING[year] ?? 0;

@@ -34,16 +34,21 @@ const HOUSEHOLD_KINDS: readonly (readonly [HouseholdKind, number])[] = [
 ];
 
 type AgeBand = readonly [min: number, max: number];
+// biome-ignore format: a distribution on one line reads as one
 const SINGLE_AGES: readonly (readonly [AgeBand, number])[] = [
   [[18, 19], 0.02], [[20, 29], 0.24], [[30, 44], 0.17], [[45, 64], 0.25], [[65, 79], 0.19], [[80, 94], 0.13],
 ];
+// biome-ignore format: a distribution on one line reads as one
 const COUPLE_AGES: readonly (readonly [AgeBand, number])[] = [
   [[21, 34], 0.22], [[35, 54], 0.15], [[55, 69], 0.3], [[70, 84], 0.26], [[85, 92], 0.07],
 ];
+// biome-ignore format: a distribution on one line reads as one
 const PARENT_AGES: readonly (readonly [AgeBand, number])[] = [
   [[22, 29], 0.12], [[30, 39], 0.38], [[40, 49], 0.36], [[50, 60], 0.14],
 ];
+// biome-ignore format: a distribution on one line reads as one
 const CHILD_COUNTS: readonly (readonly [number, number])[] = [[1, 0.36], [2, 0.42], [3, 0.16], [4, 0.06]];
+// biome-ignore format: a distribution on one line reads as one
 const SINGLE_PARENT_CHILD_COUNTS: readonly (readonly [number, number])[] = [[1, 0.55], [2, 0.35], [3, 0.1]];
 
 /** Oldest age on the reference date: the register's earliest birth year is 1930. */
@@ -72,7 +77,10 @@ export class HouseholdGenerator {
     const sketches = this.#sketch(kind).slice(0, maxPersons);
     const municipality = pickMunicipality(random);
     const protectedIdentity: ProtectedIdentity = random.chance(PROTECTED_HOUSEHOLD_SHARE)
-      ? random.weighted([['SEKRETESSMARKERING', 0.7], ['SKYDDAD_FOLKBOKFORING', 0.3]] as const)
+      ? random.weighted([
+          ['SEKRETESSMARKERING', 0.7],
+          ['SKYDDAD_FOLKBOKFORING', 0.3],
+        ] as const)
       : 'NONE';
 
     const familyNames: string[] = [];
@@ -132,17 +140,24 @@ export class HouseholdGenerator {
       case 'SINGLE_PARENT': {
         const age = this.#age(PARENT_AGES);
         const sex: Sex = random.chance(0.75) ? 'FEMALE' : 'MALE';
-        const civilStatus = random.weighted([['UNMARRIED', 0.55], ['DIVORCED', 0.42], ['WIDOWED', 0.03]] as const);
+        const civilStatus = random.weighted([
+          ['UNMARRIED', 0.55],
+          ['DIVORCED', 0.42],
+          ['WIDOWED', 0.03],
+        ] as const);
         return [{ role: 'ADULT', age, sex, civilStatus }, ...this.#children(random.weighted(SINGLE_PARENT_CHILD_COUNTS), age)];
       }
       case 'SHARED': {
         const count = random.int(2, 4);
-        return Array.from({ length: count }, (): Sketch => ({
-          role: 'ADULT',
-          age: random.int(19, 29),
-          sex: random.chance(0.5) ? 'FEMALE' : 'MALE',
-          civilStatus: 'UNMARRIED',
-        }));
+        return Array.from(
+          { length: count },
+          (): Sketch => ({
+            role: 'ADULT',
+            age: random.int(19, 29),
+            sex: random.chance(0.5) ? 'FEMALE' : 'MALE',
+            civilStatus: 'UNMARRIED',
+          }),
+        );
       }
     }
   }
@@ -156,11 +171,7 @@ export class HouseholdGenerator {
     const partnerAge = Math.min(MAX_AGE, Math.max(19, age + gap));
     // Older couples are more often married; registered partnership (before 2009) only remains for same-sex couples who never converted it.
     const married = random.chance(age < 35 ? 0.35 : age < 55 ? 0.6 : 0.8);
-    const civilStatus: CivilStatus = !married
-      ? 'UNMARRIED'
-      : sameSex && age >= 40 && random.chance(0.4)
-        ? 'REGISTERED_PARTNER'
-        : 'MARRIED';
+    const civilStatus: CivilStatus = !married ? 'UNMARRIED' : sameSex && age >= 40 && random.chance(0.4) ? 'REGISTERED_PARTNER' : 'MARRIED';
     const sharesName = married && random.chance(0.65);
     return [
       { role: 'ADULT', age, sex: firstSex, civilStatus },
@@ -204,6 +215,15 @@ export class HouseholdGenerator {
 
 function singleCivilStatus(random: Random, age: number): CivilStatus {
   if (age < 30) return random.chance(0.97) ? 'UNMARRIED' : 'DIVORCED';
-  if (age < 65) return random.weighted([['UNMARRIED', 0.55], ['DIVORCED', 0.4], ['WIDOWED', 0.05]] as const);
-  return random.weighted([['WIDOWED', 0.45], ['DIVORCED', 0.3], ['UNMARRIED', 0.25]] as const);
+  if (age < 65)
+    return random.weighted([
+      ['UNMARRIED', 0.55],
+      ['DIVORCED', 0.4],
+      ['WIDOWED', 0.05],
+    ] as const);
+  return random.weighted([
+    ['WIDOWED', 0.45],
+    ['DIVORCED', 0.3],
+    ['UNMARRIED', 0.25],
+  ] as const);
 }

@@ -31,7 +31,11 @@ export function taxedIncomeFor(random: Random, member: Member, drivers: IncomeDr
   const selfEmployed = member.age >= 25 && member.age <= 70 && random.chance(0.09);
   const outsideLabourForce = random.chance(0.05);
   const pensionShare = 0.5 + random.float() * 0.2;
-  const capitalKind = random.weighted([['GAIN', 0.35], ['DEFICIT', 0.25], ['NONE', 0.4]] as const);
+  const capitalKind = random.weighted([
+    ['GAIN', 0.35],
+    ['DEFICIT', 0.25],
+    ['NONE', 0.4],
+  ] as const);
   const capitalScale = capitalKind === 'GAIN' ? random.logNormal(4_000, 1.4) : capitalKind === 'DEFICIT' ? 2_000 + random.float() * 60_000 : 0;
   const businessScale = selfEmployed ? random.logNormal(180_000, 0.7) : 0;
 

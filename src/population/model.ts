@@ -22,11 +22,7 @@ export type DecisionOutcome = 'GRANTED' | 'REJECTED';
 export type AmountUnit = 'PER_DAY' | 'PER_MONTH';
 export type StudyLevel = 'UPPER_SECONDARY' | 'HIGHER_EDUCATION' | 'ADULT_EDUCATION';
 export type JobSeekerStatus = 'OPENLY_UNEMPLOYED' | 'IN_PROGRAMME' | 'PART_TIME_UNEMPLOYED' | 'DEREGISTERED';
-export type LabourMarketProgramme =
-  | 'JOB_AND_DEVELOPMENT_GUARANTEE'
-  | 'JOB_GUARANTEE_FOR_YOUTH'
-  | 'PREPARATORY_EDUCATION'
-  | 'ESTABLISHMENT_PROGRAMME';
+export type LabourMarketProgramme = 'JOB_AND_DEVELOPMENT_GUARANTEE' | 'JOB_GUARANTEE_FOR_YOUTH' | 'PREPARATORY_EDUCATION' | 'ESTABLISHMENT_PROGRAMME';
 export type ActivitySupportKind = 'ACTIVITY_SUPPORT' | 'DEVELOPMENT_ALLOWANCE' | 'ESTABLISHMENT_ALLOWANCE';
 
 export interface HouseholdRecord {

@@ -5,6 +5,7 @@ import type { Random } from './random.js';
  * and streets are composed from parts, so the combination a person gets is made up.
  */
 
+// biome-ignore format: a word list, ten to a line, reads as a list; one to a line would be 60 lines of it
 export const FEMALE_GIVEN_NAMES = [
   'Alva', 'Agnes', 'Alice', 'Anna', 'Astrid', 'Annika', 'Birgitta', 'Britt', 'Camilla', 'Cecilia',
   'Disa', 'Ebba', 'Elin', 'Elsa', 'Emma', 'Ester', 'Eva', 'Freja', 'Frida', 'Gunilla',
@@ -14,6 +15,7 @@ export const FEMALE_GIVEN_NAMES = [
   'Siv', 'Sofia', 'Stina', 'Svea', 'Tove', 'Ulla', 'Vera', 'Viola', 'Wilma', 'Yvonne',
 ] as const;
 
+// biome-ignore format: a word list, ten to a line, reads as a list; one to a line would be 60 lines of it
 export const MALE_GIVEN_NAMES = [
   'Adam', 'Albin', 'Alfred', 'Anders', 'Arvid', 'Axel', 'Bengt', 'Björn', 'Bo', 'Carl',
   'Daniel', 'David', 'Elias', 'Emil', 'Erik', 'Filip', 'Folke', 'Fredrik', 'Gustav', 'Göran',
@@ -24,25 +26,22 @@ export const MALE_GIVEN_NAMES = [
 ] as const;
 
 /** First parts of compound family names and of street names: landscape words. */
+// biome-ignore format: a word list, ten to a line, reads as a list; one to a line would be 60 lines of it
 const NATURE_PARTS = [
   'Al', 'Asp', 'Berg', 'Björk', 'Blom', 'Dahl', 'Ek', 'Ekh', 'Fors', 'Gran',
   'Hag', 'Hed', 'Holm', 'Kvarn', 'Lind', 'Lund', 'Löv', 'Mal', 'Mo', 'Norr',
   'Rosen', 'Sand', 'Sjö', 'Sten', 'Strand', 'Sund', 'Söder', 'Tall', 'Vik', 'Ås',
 ] as const;
 
-const FAMILY_SUFFIXES = [
-  'berg', 'blad', 'bom', 'dahl', 'gren', 'holm', 'kvist', 'lund', 'man', 'mark',
-  'ros', 'ström', 'stedt', 'vall', 'qvist', 'by', 'hage', 'borg', 'fält', 'löf',
-] as const;
+const FAMILY_SUFFIXES = ['berg', 'blad', 'bom', 'dahl', 'gren', 'holm', 'kvist', 'lund', 'man', 'mark', 'ros', 'ström', 'stedt', 'vall', 'qvist', 'by', 'hage', 'borg', 'fält', 'löf'] as const;
 
+// biome-ignore format: a word list, ten to a line, reads as a list; one to a line would be 60 lines of it
 const PATRONYMIC_STEMS = [
   'Anders', 'Johans', 'Karls', 'Nils', 'Eriks', 'Lars', 'Ols', 'Pers', 'Svens', 'Gustafs',
   'Jons', 'Magnus', 'Mats', 'Pehrs', 'Håkans', 'Jakobs', 'Bengts', 'Ivars', 'Månss', 'Petters',
 ] as const;
 
-const STREET_SUFFIXES = [
-  'vägen', 'gatan', 'stigen', 'gränd', 'backen', 'allén', 'torget', 'slingan', 'platsen', 'leden',
-] as const;
+const STREET_SUFFIXES = ['vägen', 'gatan', 'stigen', 'gränd', 'backen', 'allén', 'torget', 'slingan', 'platsen', 'leden'] as const;
 
 export function givenName(random: Random, sex: 'FEMALE' | 'MALE'): string {
   return random.pick(sex === 'FEMALE' ? FEMALE_GIVEN_NAMES : MALE_GIVEN_NAMES);

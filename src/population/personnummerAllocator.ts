@@ -38,7 +38,7 @@ export class PersonnummerAllocator {
     const base = ((kind === 'SAMORDNINGSNUMMER' ? this.#days : 0) + day - this.#firstDay) * SERIALS;
     const start = random.int(0, SERIALS / 2 - 1);
     for (let step = 0; step < SERIALS / 2; step++) {
-      const serial = (((start + step) % (SERIALS / 2)) * 2) + parity;
+      const serial = ((start + step) % (SERIALS / 2)) * 2 + parity;
       if (serial === 0) continue; // 000 is not issued
       const bit = base + serial;
       const byte = bit >>> 3;

@@ -72,10 +72,7 @@ export function samplePersons(dir: string, n = 10): SamplePersons {
       persons,
       household,
       protectedIdentity: one('person with protected identity', `SELECT personnummer FROM main.person WHERE protected_identity <> 'NONE' ORDER BY rowid LIMIT 1`),
-      samordningsnummer: one(
-        'samordningsnummer',
-        `SELECT personnummer FROM main.person WHERE identity_number_kind = 'SAMORDNINGSNUMMER' AND protected_identity = 'NONE' ORDER BY rowid LIMIT 1`,
-      ),
+      samordningsnummer: one('samordningsnummer', `SELECT personnummer FROM main.person WHERE identity_number_kind = 'SAMORDNINGSNUMMER' AND protected_identity = 'NONE' ORDER BY rowid LIMIT 1`),
       withBenefits: one(
         'parent with child allowance and parental benefit',
         `${unprotected}
@@ -83,14 +80,8 @@ export function samplePersons(dir: string, n = 10): SamplePersons {
            AND personnummer IN (SELECT personnummer FROM fk.benefit_decision WHERE benefit = 'PARENTAL_BENEFIT' AND outcome = 'GRANTED')
          ORDER BY rowid LIMIT 1`,
       ),
-      withSicknessBenefit: one(
-        'person with sickness benefit payments',
-        `${unprotected} AND personnummer IN (SELECT personnummer FROM fk.sickness_payment) ORDER BY rowid LIMIT 1`,
-      ),
-      withStudentAid: one(
-        'person with student aid',
-        `${unprotected} AND personnummer IN (SELECT personnummer FROM csn.student_aid_period WHERE loan_amount > 0) ORDER BY rowid LIMIT 1`,
-      ),
+      withSicknessBenefit: one('person with sickness benefit payments', `${unprotected} AND personnummer IN (SELECT personnummer FROM fk.sickness_payment) ORDER BY rowid LIMIT 1`),
+      withStudentAid: one('person with student aid', `${unprotected} AND personnummer IN (SELECT personnummer FROM csn.student_aid_period WHERE loan_amount > 0) ORDER BY rowid LIMIT 1`),
       withStudentLoan: one(
         'person with a student loan',
         `${unprotected} AND personnummer IN (SELECT personnummer FROM csn.student_loan_account WHERE balance > 0 AND annual_repayment > 0) ORDER BY rowid LIMIT 1`,

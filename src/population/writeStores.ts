@@ -1,7 +1,6 @@
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { loadAgencySeed } from '../agencies/agencyModules.js';
-import type { AgencySeed } from './agencySeed.js';
+import { loadAgencySeed, type AgencySeed } from './agencySeed.js';
 import { generatePopulation } from './generatePopulation.js';
 import { GENERATOR_VERSION, REFERENCE_DATE, type GeneratedHousehold } from './model.js';
 import { META_TABLE, STORE_AGENCIES, agencyDbPath, type PopulationMeta, type StoreAgency } from './storeSchemas.js';

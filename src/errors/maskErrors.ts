@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { GATEWAY_ERROR_HTTP_STATUS } from '../errors/index.js';
+import { GATEWAY_ERROR_HTTP_STATUS } from './codes.js';
 
 /** Codes Apollo Server itself assigns to problems with the request, safe to show as they are. */
 const APOLLO_REQUEST_CODES = new Set([
