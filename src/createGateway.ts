@@ -30,7 +30,6 @@ import { readPersonalFieldCatalogue } from './policy/personalFieldCatalogue.js';
 import { utcDateClock, type Agreement } from './policy/agreements.js';
 import { EXCHANGE_SUBGRAPH } from './composition/referenceSubgraphs.js';
 import { createExchangeSchema } from '../resolvers/exchange/index.js';
-import { loadLimitsConfig } from './config/limitsConfig.js';
 import { createRequestAdmission, operationLimitCheck, refuseUnservableRequest, requestRefusalPlugin, type RateLimiter } from './limits/index.js';
 import { subgraphResilience } from './gateway/subgraphResilience.js';
 import type { AccessLogEvent } from './audit/accessLog.js';
@@ -106,7 +105,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const catalogue = readPersonalFieldCatalogue(supergraph.sdl);
   const today = deps.today ?? utcDateClock();
   const allowPlainHttp = config.mode === 'development';
-  const limits = config.limits ?? loadLimitsConfig({});
+  const limits = config.limits;
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
   const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
