@@ -9,7 +9,7 @@ import { GatewayError, isGatewayError } from '../errors/index.js';
 import type { ErrorLogger } from '../gateway/plugins/errorLoggingPlugin.js';
 import { loadSupergraphSdl } from '../gateway/loadSupergraph.js';
 import { maskUnexpectedError } from '../gateway/maskErrors.js';
-import { parseJsonBody, readBody } from '../http/readJsonBody.js';
+import { parseJsonBody, readBody, readJsonBody } from '../http/readJsonBody.js';
 import { sendError, sendFailure } from '../http/apolloRequestHandler.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
@@ -171,7 +171,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
   }
 
   async function graphql(request: IncomingMessage, response: ServerResponse, caller: AuditCaller): Promise<void> {
-    const body = parseJsonBody(await readBody(request, MAX_BODY_BYTES), request.headers['content-type'], { optional: false, requireContentType: true }) as {
+    const body = (await readJsonBody(request, MAX_BODY_BYTES, { optional: false, requireContentType: true })) as {
       query?: unknown;
       variables?: unknown;
       operationName?: unknown;
@@ -230,7 +230,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
    */
   async function openSession(request: IncomingMessage, response: ServerResponse, identified: IdentifiedOfficial, extra: Record<string, string>): Promise<void> {
     const roles = requireAuditRole(identified);
-    const asked = (parseJsonBody(await readBody(request, MAX_BODY_BYTES), request.headers['content-type'], { requireContentType: true }) as { role?: unknown } | null | undefined)?.role;
+    const asked = ((await readJsonBody(request, MAX_BODY_BYTES, { requireContentType: true })) as { role?: unknown } | null | undefined)?.role;
     if (asked !== undefined && !(AUDIT_ROLES as readonly unknown[]).includes(asked)) throw new GatewayError('BAD_USER_INPUT', `role must be one of ${AUDIT_ROLES.join(', ')}.`, { argument: 'role' });
     const role = (asked as AuditRole | undefined) ?? roles[0]!;
     const session = await issueOfficerSession({

@@ -23,7 +23,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
 }
 
 export interface JsonBodyRules {
-  /** A blank body means no body (`undefined`) rather than malformed JSON: Apollo's GET-less POSTs, an empty POST /audit/session. Default true. */
+  /** A blank body is no body (`undefined`), not malformed JSON: POST /graphql leaves it to Apollo, POST /audit/session takes the first role. Default true. */
   readonly optional?: boolean;
   /** A body without a Content-Type header is refused instead of being read as JSON. Default false. */
   readonly requireContentType?: boolean;
@@ -46,4 +46,9 @@ export function parseJsonBody(text: string, contentType: string | undefined, rul
   } catch {
     throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
   }
+}
+
+/** Reads and parses a JSON request body in one step, with the limit and rules of both. */
+export async function readJsonBody(request: IncomingMessage, limitBytes: number, rules: JsonBodyRules = {}): Promise<unknown> {
+  return parseJsonBody(await readBody(request, limitBytes), request.headers['content-type'], rules);
 }
