@@ -17,7 +17,7 @@ export interface IdentityConfig {
   readonly officialRegistryPath: string;
   readonly tokenAudience: string;
   /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
-  readonly files?: readonly ConfiguredFile[];
+  readonly files: readonly ConfiguredFile[];
 }
 
 /**

@@ -70,7 +70,7 @@ export function loadExchangeConfig(env: NodeJS.ProcessEnv = process.env): Exchan
     redis: () => loadRedisSettings(env),
     auditApi: () => loadAuditApiConfig(env),
   });
-  return Object.freeze({ ...slices, files: [...slices.gateway.files, ...(slices.identity.files ?? [])] });
+  return Object.freeze({ ...slices, files: [...slices.gateway.files, ...slices.identity.files] });
 }
 
 /** One reference agency's subgraph process (`agencyId` from its command line). */
@@ -80,7 +80,7 @@ export function loadSubgraphProcessConfig(agencyId: string | undefined, env: Nod
     observability: () => loadObservabilityConfig(env),
     listener: () => loadListenerLimits(env),
   });
-  return Object.freeze({ ...slices, files: slices.subgraph.files ?? [] });
+  return Object.freeze({ ...slices, files: slices.subgraph.files });
 }
 
 export { ConfigError } from './parseEnv.js';
