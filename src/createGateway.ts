@@ -1,7 +1,6 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/gatewayConfig.js';
-import { loadLimitsConfig } from './config/limitsConfig.js';
 import { gatewayCertificates, type GatewayDependencies, type RunningGateway } from './gatewayDependencies.js';
 import { loadSupergraphSdl, subgraphEndpoints } from './apollo/supergraph.js';
 import { startPartnerApi } from './apollo/partnerApi.js';
@@ -42,7 +41,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const supergraph = loadSupergraphSdl(config.supergraphPath);
   const catalogue = readPersonalFieldCatalogue(supergraph.sdl);
   const sources = { catalogue: () => catalogue, agreements: deps.agreements, today: deps.today ?? utcDateClock() };
-  const limits = config.limits ?? loadLimitsConfig({});
+  const limits = config.limits;
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
   const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseGenerateDataArgs, UsageError } from '../src/cli/generateData.js';
+import { parseGenerateDataArgs } from '../src/cli/generateData.js';
+import { UsageError } from '../src/cli/commandFailure.js';
 import { DEFAULT_DATA_DIR, REPO_ROOT } from '../src/config/paths.js';
 
 describe('generate-data arguments', () => {

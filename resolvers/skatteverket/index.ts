@@ -1,5 +1,6 @@
 import { agencySdlPath, loadSubgraphTypeDefs } from '../../src/subgraph-kit/loadSdl.js';
 import type { AgencySubgraph } from '../../src/subgraph-kit/types.js';
+import { hasProtectedIdentity } from '../../src/policy/protectedIdentity.js';
 import { createSkatteverketLoaders, type SkatteverketLoaders } from './loaders.js';
 import { skatteverketResolvers } from './resolvers.js';
 import { SkatteverketStore } from './store.js';
@@ -17,7 +18,7 @@ export function createSkatteverketSubgraph(options: { dbPath: string }): AgencyS
     // Skatteverket owns the address fields, so it answers whether a person's identity is protected.
     isProtectedIdentity: async (subject, loaders) => {
       const person = await loaders.person.load(subject);
-      return person !== null && person.protectedIdentity !== 'NONE';
+      return person !== null && hasProtectedIdentity(person.protectedIdentity);
     },
     queryCount: () => store.queryCount(),
     close: () => store.close(),

@@ -1,5 +1,5 @@
 import type { StoredEntry } from '../audit/entry.js';
-import type { AnomalyThresholds } from './config.js';
+import type { AnomalyThresholds } from '../config/auditApiConfig.js';
 
 /**
  * Anomaly flags: patterns in the access log a privacy officer should look at. A flag is a

@@ -7,8 +7,8 @@ import type { JWK } from 'jose';
 import type { GatewayRoute } from '../http/routes.js';
 import { GatewayError, isGatewayError } from '../errors/index.js';
 import { maskUnexpectedError, type ErrorLogger } from '../errors/maskErrors.js';
-import { readBody } from '../http/readJsonBody.js';
-import { sendFailure } from '../http/responses.js';
+import { parseJsonBody, readBody, readJsonBody } from '../http/readJsonBody.js';
+import { sendError, sendFailure } from '../http/responses.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import {
@@ -29,7 +29,7 @@ import { createAuditSchema, type AuditContext } from '../../resolvers/audit/inde
 import { authenticateAuditCaller, AUDIT_ROLES, type AuditCaller, type AuditRole, type AuditTokenCheck } from './auditCaller.js';
 import { AuditService, type AuditFilterInput } from './auditService.js';
 import { renderCitizenReportHtml } from './citizenReport.js';
-import type { AuditApiConfig } from './config.js';
+import type { AuditApiConfig } from '../config/auditApiConfig.js';
 import { readVocabulary } from './vocabulary.js';
 import { pageLanguage, renderErrorPage, wantsPage } from './errorPage.js';
 
@@ -113,12 +113,7 @@ async function readFields(request: IncomingMessage): Promise<Record<string, stri
   const type = request.headers['content-type'] ?? '';
   if (/^application\/x-www-form-urlencoded\b/i.test(type)) return Object.fromEntries(new URLSearchParams(text));
   if (/^application\/json\b/i.test(type)) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
-    }
+    const json = parseJsonBody(text, type, { optional: false });
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new GatewayError('BAD_REQUEST', 'Expected a JSON object.');
     return Object.fromEntries(Object.entries(json).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
   }
@@ -176,14 +171,11 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
   }
 
   async function graphql(request: IncomingMessage, response: ServerResponse, caller: AuditCaller): Promise<void> {
-    const fields = await readBody(request, MAX_BODY_BYTES);
-    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
-    let body: { query?: unknown; variables?: unknown; operationName?: unknown };
-    try {
-      body = JSON.parse(fields) as typeof body;
-    } catch {
-      throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
-    }
+    const body = (await readJsonBody(request, MAX_BODY_BYTES, { optional: false, requireContentType: true })) as {
+      query?: unknown;
+      variables?: unknown;
+      operationName?: unknown;
+    } | null;
     if (typeof body?.query !== 'string') throw new GatewayError('BAD_REQUEST', 'Expected {"query": string}.');
     let document: DocumentNode;
     try {
@@ -238,16 +230,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
    */
   async function openSession(request: IncomingMessage, response: ServerResponse, identified: IdentifiedOfficial, extra: Record<string, string>): Promise<void> {
     const roles = requireAuditRole(identified);
-    const text = await readBody(request, MAX_BODY_BYTES);
-    let asked: unknown;
-    if (text.trim() !== '') {
-      if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
-      try {
-        asked = (JSON.parse(text) as { role?: unknown } | null)?.role;
-      } catch {
-        throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
-      }
-    }
+    const asked = ((await readJsonBody(request, MAX_BODY_BYTES, { requireContentType: true })) as { role?: unknown } | null | undefined)?.role;
     if (asked !== undefined && !(AUDIT_ROLES as readonly unknown[]).includes(asked)) throw new GatewayError('BAD_USER_INPUT', `role must be one of ${AUDIT_ROLES.join(', ')}.`, { argument: 'role' });
     const role = (asked as AuditRole | undefined) ?? roles[0]!;
     const session = await issueOfficerSession({

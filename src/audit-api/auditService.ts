@@ -10,7 +10,7 @@ import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js
 import { inScope, scopedFilter, type AuditCaller } from './auditCaller.js';
 import { detectAnomalies, type AnomalyFlag } from './anomalies.js';
 import { buildCitizenReport, type CitizenReport } from './citizenReport.js';
-import type { AnomalyThresholds, ConfidentialityRule } from './config.js';
+import type { AnomalyThresholds, ConfidentialityRule } from '../config/auditApiConfig.js';
 import { entriesToCsv } from './csv.js';
 import type { Vocabulary } from './vocabulary.js';
 

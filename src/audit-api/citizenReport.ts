@@ -1,7 +1,7 @@
 import type { StoredEntry } from '../audit/entry.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
-import type { ConfidentialityRule } from './config.js';
+import type { ConfidentialityRule } from '../config/auditApiConfig.js';
 import { labeller, type Vocabulary } from './vocabulary.js';
 
 /**

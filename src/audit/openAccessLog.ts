@@ -1,5 +1,7 @@
 import type { JWK } from 'jose';
-import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, type AccessLogConfig } from '../config/accessLogConfig.js';
+import type { AccessLogConfig } from '../config/accessLogConfig.js';
+import { readAuditKeys } from '../identity/pki/auditKeys.js';
+import { readGatewaySigningKey } from '../identity/pki/gatewaySigningKey.js';
 import { AccessLog, type AccessLogEvent } from './accessLog.js';
 import type { CheckpointSigner } from './checkpoint.js';
 import type { SubjectKeys } from './subjectProtection.js';
@@ -33,15 +35,26 @@ export interface OpenedAccessLog {
 }
 
 /**
- * Everything the gateway needs for the log, from the environment: keys loaded and checked,
+ * The checkpoint signer and the public key that verifies its checkpoints: the gateway's signing
+ * key (GATEWAY_SIGNING_KEY_PATH), read by its one reader.
+ */
+export async function loadSigningKey(file: string, variable?: string): Promise<{ readonly signer: CheckpointSigner; readonly publicJwk: JWK }> {
+  const key = await readGatewaySigningKey(file, variable);
+  return { signer: { privateKey: key.privateKey, kid: key.kid }, publicJwk: key.publicJwk };
+}
+
+/**
+ * Everything the gateway needs for the log, from its configuration: keys loaded and checked,
  * store opened (tables created), writer ready. Fails start-up with a ConfigError naming the
  * variable if a key file is missing or malformed.
  */
-export async function openAccessLogFromConfig(
-  options: { readonly config?: AccessLogConfig; readonly onEvent?: (event: AccessLogEvent) => void; readonly onPoolError?: (error: Error) => void } = {},
-): Promise<OpenedAccessLog> {
-  const config = options.config ?? loadAccessLogConfig();
-  const subjectKeys = loadAuditKeys(config.auditKeysPath);
+export async function openAccessLogFromConfig(options: {
+  readonly config: AccessLogConfig;
+  readonly onEvent?: (event: AccessLogEvent) => void;
+  readonly onPoolError?: (error: Error) => void;
+}): Promise<OpenedAccessLog> {
+  const config = options.config;
+  const subjectKeys = readAuditKeys(config.auditKeysPath);
   const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
   const store = await openAccessLogStore(config, options.onPoolError ? { onPoolError: options.onPoolError } : {});
   const accessLog = new AccessLog({

@@ -3,6 +3,7 @@ import { signPurge, checkpointVerifier, type CheckpointSigner } from './checkpoi
 import type { AccessLogStore, LegalHold } from './store/AccessLogStore.js';
 import { verifyChain, type ChainVerification } from './verify.js';
 import type { JWK } from 'jose';
+import type { RetentionPolicy } from '../config/accessLogConfig.js';
 
 /**
  * Access-log entries are personal data too and may be kept only as long as their purpose
@@ -10,11 +11,7 @@ import type { JWK } from 'jose';
  * starts at a signed anchor, so the log stays verifiable after a purge. A segment with any
  * entry still in retention or under legal hold stops the purge of that chain there.
  */
-export interface RetentionPolicy {
-  /** Days an entry is kept when its purpose has no rule of its own. */
-  readonly defaultDays: number;
-  readonly byPurpose: ReadonlyMap<string, number>;
-}
+export type { RetentionPolicy };
 
 const DAY_MS = 86_400_000;
 

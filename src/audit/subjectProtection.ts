@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { SubjectKeys } from '../identity/pki/auditKeys.js';
 
 /**
  * The subject's personnummer is the one personal value in an access-log entry. At rest it is
@@ -6,22 +7,10 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
  * who was looked up; beside it sits an HMAC-SHA256 under a second key, so an authorised audit
  * can still find "every access to this person" by exact match without decrypting every row.
  * Two keys, because the search key is used far more widely (every query) than the decryption key.
+ * The keys come from AUDIT_KEYS_PATH through its one reader, src/identity/pki/auditKeys.ts.
  */
-export interface SubjectKeys {
-  readonly encryptionKey: Buffer;
-  readonly hmacKey: Buffer;
-}
+export { parseSubjectKeys, SubjectKeyError, type SubjectKeyProblem, type SubjectKeys } from '../identity/pki/auditKeys.js';
 
-export type SubjectKeyProblem = 'NOT_BASE64' | 'WRONG_LENGTH' | 'SAME_KEY';
-
-export class SubjectKeyError extends Error {
-  constructor(readonly keyName: string, readonly problem: SubjectKeyProblem, message: string) {
-    super(`${keyName}: ${message}`);
-    this.name = 'SubjectKeyError';
-  }
-}
-
-const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CIPHERTEXT_PREFIX = 'v1.';
@@ -39,29 +28,6 @@ function nextIv(): Buffer {
   const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
   ivOffset += IV_BYTES;
   return iv;
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes one base64 key of exactly 32 bytes; the message says what is wrong, never the key. */
-export function decodeKey(keyName: string, base64: unknown): Buffer {
-  if (typeof base64 !== 'string' || !BASE64.test(base64.trim()) || base64.trim().length === 0) {
-    throw new SubjectKeyError(keyName, 'NOT_BASE64', 'expected a standard base64 string (A-Z a-z 0-9 + / with = padding)');
-  }
-  const bytes = Buffer.from(base64.trim(), 'base64');
-  if (bytes.length !== KEY_BYTES) {
-    throw new SubjectKeyError(keyName, 'WRONG_LENGTH', `expected ${KEY_BYTES} bytes (256 bits) after base64 decoding, got ${bytes.length}`);
-  }
-  return bytes;
-}
-
-export function parseSubjectKeys(raw: { readonly subjectEncryptionKey: unknown; readonly subjectHmacKey: unknown }): SubjectKeys {
-  const encryptionKey = decodeKey('subjectEncryptionKey', raw.subjectEncryptionKey);
-  const hmacKey = decodeKey('subjectHmacKey', raw.subjectHmacKey);
-  if (timingSafeEqual(encryptionKey, hmacKey)) {
-    throw new SubjectKeyError('subjectHmacKey', 'SAME_KEY', 'must differ from subjectEncryptionKey');
-  }
-  return { encryptionKey, hmacKey };
 }
 
 /** Keyed hash of a canonical personnummer, lowercase hex. Deterministic: this is what searches match on. */

@@ -14,8 +14,6 @@ import { UsageError } from './commandFailure.js';
  * called is a UsageError (exit code 2, with the usage), naming the option.
  */
 
-export { UsageError };
-
 export const AGENCY_CALL_OPTIONS = {
   as: { type: 'string' },
   purpose: { type: 'string' },

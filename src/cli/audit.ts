@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/parseEnv.js';
-import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, loadSigningPublicKey } from '../config/accessLogConfig.js';
-import { openAccessLogStore } from '../audit/openAccessLog.js';
+import { loadAccessLogConfig } from '../config/accessLogConfig.js';
+import { loadSigningKey, openAccessLogStore } from '../audit/openAccessLog.js';
+import { readAuditKeys } from '../identity/pki/auditKeys.js';
+import { readGatewayPublicJwk } from '../identity/pki/gatewaySigningKey.js';
 import { verifyAccessLog } from '../audit/verify.js';
 import { executePurge, planPurge } from '../audit/retention.js';
 import { subjectHmac } from '../audit/subjectProtection.js';
 import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
 import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
+import { UsageError } from './commandFailure.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
@@ -17,8 +20,6 @@ const USAGE = `Usage: npm run audit -- <command>
   hold list
 
 Environment: DATA_DIR, DATABASE_URL, AUDIT_PG_SCHEMA, AUDIT_KEYS_PATH, GATEWAY_SIGNING_KEY_PATH, AUDIT_RETENTION_DAYS.`;
-
-class UsageError extends Error {}
 
 /** Runs one command; returns the exit code. Output goes to the given writers so tests can run it in-process. */
 export async function runAuditCli(
@@ -48,7 +49,7 @@ export async function runAuditCli(
     const config = loadAccessLogConfig(env);
 
     if (command === 'verify') {
-      const publicJwk = await loadSigningPublicKey(config.signingKeyPath);
+      const publicJwk = await readGatewayPublicJwk(config.signingKeyPath);
       store = await openAccessLogStore(config);
       const report = await verifyAccessLog(store, [publicJwk]);
       for (const chain of report.chains) {
@@ -102,7 +103,7 @@ export async function runAuditCli(
         out(`Legal hold ${hold.id} added for case ${values.case}.`);
       } else {
         const canonical = parsePersonnummer(values.subject).canonical;
-        const hmac = subjectHmac(loadAuditKeys(config.auditKeysPath), canonical);
+        const hmac = subjectHmac(readAuditKeys(config.auditKeysPath), canonical);
         const hold = await store.addLegalHold({ subjectHmac: hmac, ...reason });
         // The number itself is not echoed: terminal scrollback and CI logs are not audit storage.
         out(`Legal hold ${hold.id} added for subject ${hmac.slice(0, 16)}….`);

@@ -16,6 +16,7 @@ import { serialNumberOfCertificateFile } from '../identity/pki/certificateAuthor
 import { federationFiles } from '../identity/pki/federationFiles.js';
 import { normaliseSerialNumber } from '../identity/pki/serialNumbers.js';
 import { AgencyRegistryError, DEV_AGENCY_REGISTRY_PATH, readAgencyRegistry, type AgencyRegistry } from '../identity/registry.js';
+import { UsageError } from './commandFailure.js';
 
 const USAGE = `Usage:
   npm run certs                                   create or renew the development federation (idempotent)
@@ -31,8 +32,6 @@ Options:
 Officials' personal certificates are in <dir>/officials/, also as .p12 for a browser
 (password "${DEV_PKCS12_PASSWORD}").`;
 
-/** A mistake in how the command was called: exit code 2, with the usage. */
-class UsageError extends Error {}
 
 export interface CommandOutput {
   readonly out: (line: string) => void;

@@ -1,5 +1,10 @@
-/** A mistake in how a command was called: exit code 2, with the usage. */
-export class UsageError extends Error {}
+/**
+ * A mistake in how a command was called: exit code 2, with the usage. Every command throws this
+ * one class, so `instanceof` in any command's failure handling recognises them all.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
 
 /**
  * What every command prints when it stops on an error, and the exit code: 2 with the usage for a

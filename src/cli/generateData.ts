@@ -6,6 +6,7 @@ import { readPopulationMeta } from '../population/ensurePopulation.js';
 import { GENERATOR_VERSION } from '../population/model.js';
 import { STORE_AGENCIES, agencyDbPath } from '../population/storeSchemas.js';
 import { writeStores, type WriteStoresReport } from '../population/writeStores.js';
+import { UsageError } from './commandFailure.js';
 
 // Start-up and tests reach the generator through these, without running the CLI.
 export { ensurePopulation, samplePersons } from '../population/index.js';
@@ -27,10 +28,6 @@ export interface GenerateDataArgs {
   readonly seed: number;
   readonly out: string;
   readonly force: boolean;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** The options of the population commands (generate-data, seed), plus `--agency` for seed. */

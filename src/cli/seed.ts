@@ -7,7 +7,8 @@ import { readPopulationMeta } from '../population/ensurePopulation.js';
 import { GENERATOR_VERSION } from '../population/model.js';
 import { agencyDbPath } from '../population/storeSchemas.js';
 import { writeStores } from '../population/writeStores.js';
-import { formatBytes, MAX_PERSONS, MAX_SEED, parsePopulationOptions, UsageError, wholeNumber } from './generateData.js';
+import { formatBytes, MAX_PERSONS, MAX_SEED, parsePopulationOptions, wholeNumber } from './generateData.js';
+import { UsageError } from './commandFailure.js';
 
 const USAGE = `Usage: npm run seed -- --agency <id> [--out DIR] [--persons N --seed S] [--force]
 

@@ -1,32 +1,29 @@
-import { loadGatewayConfig } from '../config/gatewayConfig.js';
-import { loadIdentityConfig } from '../config/identityConfig.js';
-import { loadRedisSettings } from '../config/redisConfig.js';
-import { ConfigError } from '../config/parseEnv.js';
-import { requireConfiguredFiles } from '../config/configuredFiles.js';
+import { ConfigError, loadExchangeConfig, requireConfiguredFiles } from '../config/index.js';
 import { createGateway } from '../createGateway.js';
-import { loadGatewayDependencies } from '../gateway/loadGatewayDependencies.js';
+import { loadGatewayDependencies } from '../loadGatewayDependencies.js';
 import { runUntilSignal } from './runUntilSignal.js';
-import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { announcer, createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/tracing.js';
-import { envField, parseEnv } from '../config/parseEnv.js';
 
 /** Runs the gateway alone (its subgraphs are started elsewhere). */
 async function main(): Promise<void> {
-  const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
-  const logger = createLogger({ level: LOG_LEVEL });
+  // The one reading of the environment: every module below gets its slice of this tree.
+  const exchange = loadExchangeConfig(process.env);
+  const logger = createLogger({ level: exchange.observability.logLevel });
   // Registered before the gateway is built, so @apollo/gateway's spans have a provider.
-  const tracing = startTracing({ serviceName: 'gateway' });
-  const config = loadGatewayConfig();
-  const identity = loadIdentityConfig();
-  requireConfiguredFiles(config.files, identity.files);
+  const tracing = startTracing({ serviceName: 'gateway', config: exchange.observability.tracing });
+  const config = exchange.gateway;
+  requireConfiguredFiles(exchange.files);
   const limits = config.limits;
-  const redisSettings = loadRedisSettings();
+  const redisSettings = exchange.redis;
   const deps = await loadGatewayDependencies({
-    identity,
+    identity: exchange.identity,
     agreementsPath: config.agreementsPath,
+    accessLog: exchange.accessLog,
+    audit: exchange.auditApi,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),
-    redis: limits?.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix, settings: redisSettings } : null,
+    redis: limits.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix, settings: redisSettings } : null,
   });
   const gateway = await createGateway(config, { ...deps, logger });
   process.on('SIGHUP', () => {
@@ -46,7 +43,7 @@ async function main(): Promise<void> {
   } else {
     logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  announcer(logger).info({ url: gateway.url, mode: config.mode, rateLimits: limits?.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits?.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
+  announcer(logger).info({ url: gateway.url, mode: config.mode, rateLimits: limits.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
   // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
   // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { loadSubgraphConfig } from '../config/subgraphConfig.js';
-import { loadListenerLimits } from '../config/listenerConfig.js';
-import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
-import { announcer, createLogger, LOG_LEVELS } from '../observability/logger.js';
+import { ConfigError, loadSubgraphProcessConfig, requireConfiguredFiles } from '../config/index.js';
+import { announcer, createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/tracing.js';
-import { requireConfiguredFiles } from '../config/configuredFiles.js';
 import { serveSubgraph } from '../subgraph-kit/serveSubgraph.js';
 import { readGatewayPublicKey } from '../identity/index.js';
 import { AgencyModuleError, loadAgencySubgraphFactory } from '../agencies/agencyModules.js';
@@ -25,11 +22,12 @@ function agencyArgument(argv: readonly string[]): string | undefined {
 
 /** Runs one reference agency's subgraph over mutual TLS: `tsx src/cli/serveSubgraph.ts <agencyId>` or `--agency <agencyId>`. */
 async function main(): Promise<void> {
-  const config = loadSubgraphConfig(agencyArgument(process.argv.slice(2)));
-  requireConfiguredFiles(config.files);
-  const { LOG_LEVEL } = parseEnv({ LOG_LEVEL: envField.enumOf(LOG_LEVELS, 'info') });
-  const logger = createLogger({ level: LOG_LEVEL, name: config.agency.id });
-  const tracing = startTracing({ serviceName: `subgraph-${config.agency.id}` });
+  // The one reading of the environment: the modules below get their slices of this tree.
+  const settings = loadSubgraphProcessConfig(agencyArgument(process.argv.slice(2)), process.env);
+  const config = settings.subgraph;
+  requireConfiguredFiles(settings.files);
+  const logger = createLogger({ level: settings.observability.logLevel, name: config.agency.id });
+  const tracing = startTracing({ serviceName: `subgraph-${config.agency.id}`, config: settings.observability.tracing });
   const subgraph = (await loadAgencySubgraphFactory(config.agency.id))({ dbPath: config.dbPath });
   const agreements = loadAgreements(config.agreementsPath);
   const running = await serveSubgraph(subgraph, {
@@ -44,7 +42,7 @@ async function main(): Promise<void> {
     gatewayPublicKey: await readGatewayPublicKey(config.gatewaySigningKeyPath),
     agreements: () => agreements,
     acceptUnboundContextTokens: config.acceptUnboundContextTokens,
-    timeouts: loadListenerLimits().timeouts,
+    timeouts: settings.listener.timeouts,
     logger,
   });
   if (config.acceptUnboundContextTokens) {

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { buildSchema } from 'graphql';
-import { envField, parseEnv, ConfigError } from '../config/parseEnv.js';
+import { ConfigError } from '../config/parseEnv.js';
+import { loadSoakConfig } from '../config/commandsConfig.js';
 import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../config/paths.js';
-import { loadAccessLogConfig, loadSigningKey } from '../config/accessLogConfig.js';
+import { loadAccessLogConfig } from '../config/accessLogConfig.js';
+import { loadSigningKey } from '../audit/openAccessLog.js';
 import { samplePersons } from '../population/index.js';
 import { createAgencyClient, type AgencyClient } from '../client/index.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
@@ -55,18 +57,13 @@ function say(message: string): void {
 }
 
 async function main(): Promise<void> {
-  const env = parseEnv({
-    SOAK_SECONDS: envField.positiveInt(120),
-    SOAK_CONCURRENCY: envField.positiveInt(6),
-    SOAK_PERSONS: envField.positiveInt(3000),
-    SOAK_KEEP_DIR: envField.boolean(false),
-  });
-  const seconds = env.SOAK_SECONDS;
+  const env = loadSoakConfig(process.env);
+  const seconds = env.seconds;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'exchange-soak-'));
   say(`working in ${dir}`);
   const exchange = await startExchangeProcesses({
     dir,
-    persons: env.SOAK_PERSONS,
+    persons: env.persons,
     seed: 3,
     gatewayEnv: {
       // The killed subgraph fails fast and is tried again soon after it is back.
@@ -79,7 +76,7 @@ async function main(): Promise<void> {
   const { certsDir, dataDir, gateway, gatewayUrl, subgraphs, keyEnv } = exchange;
   const sample = samplePersons(dataDir, 40);
   const subjects = [sample.withBenefits, sample.withStudentAid, sample.jobSeeker, ...sample.household, ...sample.persons];
-  say(`gateway ready at ${gatewayUrl}; load for ${seconds} s with ${env.SOAK_CONCURRENCY} workers`);
+  say(`gateway ready at ${gatewayUrl}; load for ${seconds} s with ${env.concurrency} workers`);
 
   const apiSchema = buildSchema(readFileSync(DEFAULT_API_SCHEMA_PATH, 'utf8'));
   const catalogue = readPersonalFieldCatalogue(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
@@ -138,7 +135,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  const workers = Array.from({ length: env.SOAK_CONCURRENCY }, (_, w) => worker(w));
+  const workers = Array.from({ length: env.concurrency }, (_, w) => worker(w));
   const at = async (fraction: number) => {
     const wait = started + fraction * seconds * 1000 - Date.now();
     if (wait > 0) await sleep(wait);
@@ -193,7 +190,7 @@ async function main(): Promise<void> {
   say(`personal values released to partners: ${stats.released}; released entries in the log: ${loggedTotal}`);
   say(`lost entries (released without an entry): ${lost}; entries without a release: ${extra}`);
   say(`hash chain: ${verification.ok ? 'verified' : `BROKEN at ${JSON.stringify(verification.firstBreak)}`}`);
-  if (!env.SOAK_KEEP_DIR) rmSync(dir, { recursive: true, force: true });
+  if (!env.keepDir) rmSync(dir, { recursive: true, force: true });
   const failed = lost > 0 || !verification.ok || exitCode !== 0 || stats.otherStatus.size > 0;
   say(failed ? 'FAILED' : 'PASSED');
   process.exit(failed ? 1 : 0);

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REFERENCE_AGENCIES } from '../agencies/referenceAgencies.js';
-import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from '../config/paths.js';
-import { envField, parseEnv, ConfigError } from '../config/parseEnv.js';
+import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT } from '../config/paths.js';
+import { ConfigError } from '../config/parseEnv.js';
+import { loadStartConfig } from '../config/commandsConfig.js';
 import { ensureDevFederation } from '../identity/pki/devFederation.js';
 import { readAgencyRegistry } from '../identity/registry.js';
 import { DEV_OFFICIAL_REGISTRY_PATH, readOfficialRegistry } from '../identity/officialRegistry.js';
@@ -18,23 +19,16 @@ import { startService, type ServiceProcess } from './processes.js';
  * processes, and prints how to query it. Ctrl-C stops them all.
  */
 async function main(): Promise<void> {
-  const env = parseEnv({
-    DATA_DIR: envField.string(DEFAULT_DATA_DIR),
-    CERTS_DIR: envField.string(DEFAULT_CERTS_DIR),
-    POPULATION_SIZE: envField.positiveInt(10_000),
-    POPULATION_SEED: envField.positiveInt(1),
-    GATEWAY_PORT: envField.port(4000),
-  });
-  const dataDir = resolveFromRoot(env.DATA_DIR);
-  const certsDir = resolveFromRoot(env.CERTS_DIR);
+  const env = loadStartConfig(process.env);
+  const { dataDir, certsDir } = env;
 
   const registry = readAgencyRegistry();
   const steps = await ensureDevFederation({ dir: certsDir, registry, officials: readOfficialRegistry(DEV_OFFICIAL_REGISTRY_PATH, registry) });
   const created = steps.filter((s) => s.action !== 'kept');
   say(created.length > 0 ? `certificates: created ${created.length} files in ${path.relative(REPO_ROOT, certsDir)}/` : 'certificates: present');
 
-  const population = await ensurePopulation({ dir: dataDir, persons: env.POPULATION_SIZE, seed: env.POPULATION_SEED });
-  say(population.status === 'generated' ? `population: generated ${env.POPULATION_SIZE} synthetic persons in ${path.relative(REPO_ROOT, dataDir)}/` : 'population: present');
+  const population = await ensurePopulation({ dir: dataDir, persons: env.populationSize, seed: env.populationSeed });
+  say(population.status === 'generated' ? `population: generated ${env.populationSize} synthetic persons in ${path.relative(REPO_ROOT, dataDir)}/` : 'population: present');
 
   if (isStale(DEFAULT_SUPERGRAPH_PATH, path.join(REPO_ROOT, 'schema'))) {
     composeReferenceSupergraph();
@@ -66,7 +60,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   try {
     await Promise.all(services.map((s) => s.ready));
-    const gateway = startService('gateway', 'src/cli/serveGateway.ts', { env: { ...baseEnv, GATEWAY_PORT: String(env.GATEWAY_PORT) } });
+    const gateway = startService('gateway', 'src/cli/serveGateway.ts', { env: { ...baseEnv, GATEWAY_PORT: String(env.gatewayPort) } });
     services.push(gateway);
     const ready = await gateway.ready;
     for (const service of services) {

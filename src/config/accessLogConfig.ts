@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
 import { ConfigError, envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, resolveFromRoot } from './paths.js';
 import { PURPOSES } from '../policy/purposes.js';
-import { parseSubjectKeys, SubjectKeyError, type SubjectKeys } from '../audit/subjectProtection.js';
-import type { CheckpointSigner } from '../audit/checkpoint.js';
-import type { RetentionPolicy } from '../audit/retention.js';
+
+/** How long entries are kept (AUDIT_RETENTION_DAYS); src/audit/retention.ts applies it. */
+export interface RetentionPolicy {
+  /** Days an entry is kept when its purpose has no rule of its own. */
+  readonly defaultDays: number;
+  readonly byPurpose: ReadonlyMap<string, number>;
+}
 
 export interface AccessLogConfig {
   readonly dataDir: string;
@@ -48,7 +50,10 @@ function parseRetention(raw: string): RetentionPolicy {
   return { defaultDays, byPurpose };
 }
 
-/** Reads and validates the access log's environment. Reads no files: keys are loaded by loadAuditKeys/loadSigningKey. */
+/**
+ * Reads and validates the access log's environment. Reads no files: the key files have one reader
+ * each, readAuditKeys and readGatewaySigningKey in src/identity/pki/.
+ */
 export function loadAccessLogConfig(env: NodeJS.ProcessEnv = process.env): AccessLogConfig {
   const raw = parseEnv(
     {
@@ -84,85 +89,4 @@ export function loadAccessLogConfig(env: NodeJS.ProcessEnv = process.env): Acces
     checkpointIntervalMs: raw.AUDIT_CHECKPOINT_INTERVAL_MS,
     retention: parseRetention(raw.AUDIT_RETENTION_DAYS),
   };
-}
-
-function readJsonFile(variable: string, file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError([`${variable}: cannot read ${file} (${code ?? 'error'}); run \`npm run certs\` for development keys`]);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ConfigError([`${variable}: ${file} is not valid JSON`]);
-  }
-}
-
-function issuesOf(variable: string, file: string, error: z.ZodError): ConfigError {
-  return new ConfigError(error.issues.map((issue) => `${variable}: ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`));
-}
-
-const auditKeysFile = z.object({
-  subjectEncryptionKey: z.string({ error: 'expected a base64 string' }),
-  subjectHmacKey: z.string({ error: 'expected a base64 string' }),
-});
-
-/** The subject encryption and HMAC keys from AUDIT_KEYS_PATH. */
-export function loadAuditKeys(file: string, variable = 'AUDIT_KEYS_PATH'): SubjectKeys {
-  const parsed = auditKeysFile.safeParse(readJsonFile(variable, file));
-  if (!parsed.success) throw issuesOf(variable, file, parsed.error);
-  try {
-    return parseSubjectKeys(parsed.data);
-  } catch (error) {
-    if (error instanceof SubjectKeyError) throw new ConfigError([`${variable}: ${file}: ${error.message}`]);
-    throw error;
-  }
-}
-
-const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
-const ecPublicJwk = z.object({
-  kty: z.literal('EC', { error: 'expected kty "EC" (ES256 needs a P-256 key)' }),
-  crv: z.literal('P-256', { error: 'expected crv "P-256"' }),
-  x: b64url,
-  y: b64url,
-  kid: z.string().optional(),
-});
-const signingKeyFile = z.object({
-  privateJwk: ecPublicJwk.extend({ d: b64url }),
-  publicJwk: ecPublicJwk.extend({ d: z.undefined({ error: 'the public JWK must not contain the private member d' }).optional() }),
-});
-
-export interface GatewaySigningKey {
-  readonly signer: CheckpointSigner;
-  readonly publicJwk: JWK;
-}
-
-/** The gateway's ES256 key pair from GATEWAY_SIGNING_KEY_PATH: signs checkpoints; its public half verifies them. */
-export async function loadSigningKey(file: string, variable = 'GATEWAY_SIGNING_KEY_PATH'): Promise<GatewaySigningKey> {
-  const parsed = signingKeyFile.safeParse(readJsonFile(variable, file));
-  if (!parsed.success) throw issuesOf(variable, file, parsed.error);
-  const { privateJwk, publicJwk } = parsed.data;
-  if (privateJwk.x !== publicJwk.x || privateJwk.y !== publicJwk.y) {
-    throw new ConfigError([`${variable}: ${file}: privateJwk and publicJwk are not the same key pair`]);
-  }
-  const kid = publicJwk.kid ?? (await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: publicJwk.x, y: publicJwk.y }));
-  let privateKey: CryptoKey;
-  try {
-    privateKey = (await importJWK({ kty: 'EC', crv: 'P-256', x: privateJwk.x, y: privateJwk.y, d: privateJwk.d }, 'ES256')) as CryptoKey;
-  } catch {
-    throw new ConfigError([`${variable}: ${file}: privateJwk is not a valid P-256 private key`]);
-  }
-  return { signer: { privateKey, kid }, publicJwk: { kty: 'EC', crv: 'P-256', x: publicJwk.x, y: publicJwk.y, kid, alg: 'ES256' } };
-}
-
-/** Only the public half, for verification where the private key is not (and should not be) present. */
-export async function loadSigningPublicKey(file: string, variable = 'GATEWAY_SIGNING_KEY_PATH'): Promise<JWK> {
-  const parsed = z.object({ publicJwk: signingKeyFile.shape.publicJwk }).safeParse(readJsonFile(variable, file));
-  if (!parsed.success) throw issuesOf(variable, file, parsed.error);
-  const { x, y } = parsed.data.publicJwk;
-  const kid = parsed.data.publicJwk.kid ?? (await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x, y }));
-  return { kty: 'EC', crv: 'P-256', x, y, kid, alg: 'ES256' };
 }

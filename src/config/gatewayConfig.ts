@@ -18,10 +18,10 @@ export interface GatewayConfig {
   readonly subgraphTimeoutMs: number;
   /** Per-agency manifests of trusted documents (`<agencyId>.json`); production mode runs only those. */
   readonly trustedDocumentsDir: string;
-  /** Request limits, rate limits, subgraph fault handling and operability; the safe defaults when absent. */
-  readonly limits?: LimitsConfig;
+  /** Request limits, rate limits, subgraph fault handling, the listener and operability. */
+  readonly limits: LimitsConfig;
   /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
-  readonly files?: readonly ConfiguredFile[];
+  readonly files: readonly ConfiguredFile[];
 }
 
 export const DEV_AGREEMENTS_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agreements.json');

@@ -1,16 +1,13 @@
 import path from 'node:path';
-import { DEFAULT_TOKEN_AUDIENCE } from '../identity/requestToken.js';
-import { DEV_AGENCY_REGISTRY_PATH } from '../identity/registry.js';
-import { DEV_OFFICIAL_REGISTRY_PATH } from '../identity/officialRegistry.js';
-import type { TrustStoreFiles } from '../identity/trustStore.js';
+import { DEFAULT_TOKEN_AUDIENCE } from './identityDefaults.js';
 import { envField, parseEnv } from './parseEnv.js';
-import { DEFAULT_CERTS_DIR, resolveFromRoot } from './paths.js';
+import { DEFAULT_CERTS_DIR, DEV_AGENCY_REGISTRY_PATH, DEV_OFFICIAL_REGISTRY_PATH, resolveFromRoot } from './paths.js';
 import type { ConfiguredFile } from './configuredFiles.js';
 
 /** Where the gateway finds its identity material. docs/pki.md explains each file. */
 export interface IdentityConfig {
-  /** Federation CA bundle + CRL (client certificates) and the gateway's own server certificate. */
-  readonly trust: TrustStoreFiles & { readonly crlPath: string };
+  /** Federation CA bundle + CRL (client certificates) and the gateway's own server certificate: the trust store's files. */
+  readonly trust: { readonly caPath: string; readonly crlPath: string; readonly certPath: string; readonly keyPath: string };
   /** The gateway's client certificate for mutual TLS to subgraphs. */
   readonly subgraphClient: { readonly certPath: string; readonly keyPath: string };
   readonly gatewaySigningKeyPath: string;
@@ -20,7 +17,7 @@ export interface IdentityConfig {
   readonly officialRegistryPath: string;
   readonly tokenAudience: string;
   /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
-  readonly files?: readonly ConfiguredFile[];
+  readonly files: readonly ConfiguredFile[];
 }
 
 /**

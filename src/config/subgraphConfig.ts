@@ -17,7 +17,7 @@ export interface SubgraphConfig {
   /** Benchmarks only (SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS): context tokens may be reused and bound to no request. */
   readonly acceptUnboundContextTokens: boolean;
   /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
-  readonly files?: readonly ConfiguredFile[];
+  readonly files: readonly ConfiguredFile[];
 }
 
 /** Environment of one reference agency subgraph; every path defaults to the development federation. */

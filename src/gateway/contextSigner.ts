@@ -1,6 +1,7 @@
 import { signGatewayContext, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { GatewaySigningKey } from '../identity/index.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
+import { grantsProtectedIdentityAccess } from '../policy/protectedIdentity.js';
 import { CATEGORIES, type PersonalDataCategory, type Purpose } from '../policy/purposes.js';
 import type { IdentifiedRequest } from '../pipeline/stages.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
@@ -35,7 +36,7 @@ export function createContextSigner(options: { signingKey: GatewaySigningKey; ag
     if (known && known.agreements === agreements && known.catalogue === catalogue) return known;
     const inForce = agreements.filter((a) => isInForce(a, today));
     const categories = new Set(CATEGORIES.filter((category) => inForce.some((a) => covers(a, { client, owner, category, purpose }))));
-    const protectedIdentityAccess = inForce.some((a) => a.protectedIdentityAccess && covers(a, { client, owner, category: 'ADDRESS_CONTACT', purpose }));
+    const protectedIdentityAccess = grantsProtectedIdentityAccess(inForce, { client, owner, purpose });
     // Judged as the purpose check judges them: against their owner, not the subgraph that provides them.
     const provided = new Set<string>();
     for (const field of catalogue.fields.values()) {

@@ -22,10 +22,23 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Parses a JSON body; the error names the problem, never echoes the body. */
-export function parseJsonBody(text: string, contentType: string | undefined): unknown {
-  if (text.length === 0) return undefined;
-  if (contentType && !/^application\/(graphql-response\+)?json\b/i.test(contentType)) {
+export interface JsonBodyRules {
+  /** A blank body is no body (`undefined`), not malformed JSON: POST /graphql leaves it to Apollo, POST /audit/session takes the first role. Default true. */
+  readonly optional?: boolean;
+  /** A body without a Content-Type header is refused instead of being read as JSON. Default false. */
+  readonly requireContentType?: boolean;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(graphql-response\+)?json\b/i;
+
+/**
+ * Parses a JSON request body: the one parser of every JSON route (/graphql, the audit API), so a
+ * malformed body is the same BAD_REQUEST everywhere. The error names the problem, never echoes the
+ * body.
+ */
+export function parseJsonBody(text: string, contentType: string | undefined, rules: JsonBodyRules = {}): unknown {
+  if ((rules.optional ?? true) && text.trim().length === 0) return undefined;
+  if (!contentType ? rules.requireContentType === true : !JSON_MEDIA_TYPE.test(contentType)) {
     throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
   }
   try {
@@ -33,4 +46,9 @@ export function parseJsonBody(text: string, contentType: string | undefined): un
   } catch {
     throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
   }
+}
+
+/** Reads and parses a JSON request body in one step, with the limit and rules of both. */
+export async function readJsonBody(request: IncomingMessage, limitBytes: number, rules: JsonBodyRules = {}): Promise<unknown> {
+  return parseJsonBody(await readBody(request, limitBytes), request.headers['content-type'], rules);
 }

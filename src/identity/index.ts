@@ -50,7 +50,7 @@ export type { RequestTokenVerification } from './requestToken.js';
 export { TrustStore, TrustStoreError } from './trustStore.js';
 export type { ClientCertificateTrust, TrustStoreFiles, TrustStoreOptions } from './trustStore.js';
 export { isDevelopmentCertificateAuthority } from './pki/devFederation.js';
-export { readGatewaySigningKey, readGatewayPublicKey } from './pki/gatewaySigningKey.js';
+export { readGatewaySigningKey, readGatewayPublicJwk, readGatewayPublicKey } from './pki/gatewaySigningKey.js';
 export type { GatewaySigningKey } from './pki/gatewaySigningKey.js';
 export { readAuditKeys } from './pki/auditKeys.js';
 export type { AuditKeys } from './pki/auditKeys.js';

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../config/parseEnv.js';
-import { REPO_ROOT } from '../config/paths.js';
+import { DEV_OFFICIAL_REGISTRY_PATH } from '../config/paths.js';
 import { parseHsaId } from './hsaId.js';
 import type { AgencyRegistry, RegisteredAgency } from './registry.js';
 import { duplicateProblems, expected, readRegistryJson, RegistryFileError, schemaProblems } from './registryFile.js';
@@ -63,7 +62,7 @@ const registrySchema = z.strictObject(
 );
 
 /** The development registry: synthetic officials of the reference agencies. */
-export const DEV_OFFICIAL_REGISTRY_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'officials.json');
+export { DEV_OFFICIAL_REGISTRY_PATH };
 
 export class OfficialRegistryError extends RegistryFileError {
   constructor(problems: readonly string[]) {

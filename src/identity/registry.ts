@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../config/paths.js';
+import { DEV_AGENCY_REGISTRY_PATH } from '../config/paths.js';
 import type { AgencyIdentity } from './callerContext.js';
 import { hasOrganisationNumberForm, hasValidOrganisationNumberCheckDigit } from './organisationNumber.js';
 import { duplicateProblems, expected, readRegistryJson, RegistryFileError, schemaProblems } from './registryFile.js';
@@ -33,7 +32,7 @@ export interface AgencyRegistry {
   byId(id: string): RegisteredAgency | undefined;
 }
 
-export const DEV_AGENCY_REGISTRY_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'agencies.json');
+export { DEV_AGENCY_REGISTRY_PATH };
 
 export class AgencyRegistryError extends RegistryFileError {
   constructor(problems: readonly string[]) {

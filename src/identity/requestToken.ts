@@ -5,6 +5,7 @@ import { InvalidPersonnummerError, isValidPersonnummer, parsePersonnummer } from
 import { isPurpose } from '../policy/purposes.js';
 import type { AgencyIdentity, CallerContext } from './callerContext.js';
 import type { ReplayCache } from './replayCache.js';
+import { DEFAULT_TOKEN_AUDIENCE } from '../config/identityDefaults.js';
 import { checkAudience, checkBinding, checkTimes, claimTokenId, DEFAULT_CLOCK_TOLERANCE_SECONDS, identifierClaim, invalidClaim as invalidTokenClaim, requireClaims, verifiedClaims } from './boundToken.js';
 
 export { algorithmsForKey } from './compactJws.js';
@@ -16,7 +17,7 @@ export { algorithmsForKey } from './compactJws.js';
  * over any other TLS connection than the one that presents that certificate.
  */
 
-export const DEFAULT_TOKEN_AUDIENCE = 'agency-exchange-gateway';
+export { DEFAULT_TOKEN_AUDIENCE };
 export const MAX_TOKEN_LIFETIME_SECONDS = 300;
 export { DEFAULT_CLOCK_TOLERANCE_SECONDS };
 export const MAX_SUBJECTS = 100;

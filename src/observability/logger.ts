@@ -1,8 +1,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { loadLogLevel } from '../config/observabilityConfig.js';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS } from '../config/observabilityConfig.js';
 
 /**
  * Properties that could hold a personal value if someone logged the wrong object. Our own log
@@ -25,11 +26,13 @@ const REDACTED = [
  * The gateway's operational log: one JSON object per line (pino), with the request id wherever
  * there is one, so a partner's quoted id finds every line of its request. It never holds personal
  * data; who read what about whom belongs in the access log, which is encrypted and chained.
+ * Without a level, LOG_LEVEL decides (read by src/config/): a subgraph-kit user's
+ * createLogger({ name }) honours it as the services do.
  */
 export function createLogger(options: { readonly level?: string; readonly name?: string; readonly destination?: DestinationStream } = {}): Logger {
   return pino(
     {
-      level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
+      level: options.level ?? loadLogLevel(),
       base: { service: options.name ?? 'gateway' },
       redact: { paths: REDACTED, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -6,16 +6,16 @@ import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/export
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
+import { loadTracingConfig, type TracingConfig } from '../config/observabilityConfig.js';
 
 /**
  * OpenTelemetry traces: one trace per partner request, from the gateway's HTTP span through
  * @apollo/gateway's own spans (request, validate, plan, execute, one fetch per subgraph call) into
  * each subgraph's server span, linked by W3C trace context in the subgraph call's headers.
  *
- * Off unless an OTLP endpoint is configured with the standard variables
- * (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_EXPORTER_OTLP_PROTOCOL
- * http/protobuf or http/json; OTEL_EXPORTER_OTLP_HEADERS; OTEL_SERVICE_NAME; OTEL_SDK_DISABLED).
+ * Off unless an OTLP endpoint is configured with the standard variables (read by
+ * loadTracingConfig in src/config/observabilityConfig.ts; OTEL_EXPORTER_OTLP_HEADERS is read by the
+ * exporter itself).
  * Without a registered provider the OpenTelemetry API is a no-op, so the spans cost nothing.
  *
  * No personal data in spans: attributes are routes, status codes, request ids, agencies, subgraph
@@ -39,32 +39,17 @@ const OFF: Tracing = { enabled: false, forceFlush: async () => undefined, shutdo
 /** Whether a provider is exporting: without one, listeners and calls skip the no-op span work. */
 let exporting = false;
 
-const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-
-/** Registers the global tracer provider when OTLP export is configured; returns what stops it. */
-export function startTracing(options: { readonly serviceName: string; readonly env?: NodeJS.ProcessEnv }): Tracing {
-  const env = options.env ?? process.env;
-  const raw = parseEnv(
-    {
-      OTEL_SDK_DISABLED: envField.boolean(false),
-      OTEL_TRACES_EXPORTER: envField.enumOf(['otlp', 'none'] as const, 'otlp'),
-      OTEL_EXPORTER_OTLP_ENDPOINT: envField.optionalString().refine((v) => v === undefined || URL.canParse(v), 'expected a URL such as http://collector:4318'),
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: envField.optionalString().refine((v) => v === undefined || URL.canParse(v), 'expected a URL such as http://collector:4318/v1/traces'),
-      OTEL_EXPORTER_OTLP_PROTOCOL: envField.enumOf(PROTOCOLS, 'http/protobuf'),
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: envField.enumOf(PROTOCOLS, 'http/protobuf').optional(),
-      OTEL_SERVICE_NAME: envField.optionalString(),
-    },
-    env,
-  );
-  const endpoint = raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (raw.OTEL_EXPORTER_OTLP_ENDPOINT ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined);
-  if (raw.OTEL_SDK_DISABLED || raw.OTEL_TRACES_EXPORTER === 'none' || endpoint === undefined) return OFF;
-  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? raw.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL : raw.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (protocol === 'grpc') {
-    throw new ConfigError([`${env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL'}: grpc is not supported here; use http/protobuf (port 4318) or http/json`]);
-  }
-  const exporter: SpanExporter = protocol === 'http/json' ? new OtlpJsonExporter({ url: endpoint }) : new OtlpProtobufExporter({ url: endpoint });
+/**
+ * Registers the global tracer provider when OTLP export is configured; returns what stops it. The
+ * services pass their `tracing` slice of the configuration; `env` (tests) or nothing (a subgraph-kit
+ * user, by OpenTelemetry's convention of the process environment) is read by loadTracingConfig.
+ */
+export function startTracing(options: { readonly serviceName: string; readonly config?: TracingConfig; readonly env?: NodeJS.ProcessEnv }): Tracing {
+  const config = options.config ?? (options.env === undefined ? loadTracingConfig() : loadTracingConfig(options.env));
+  if (config.endpoint === null) return OFF;
+  const exporter: SpanExporter = config.protocol === 'http/json' ? new OtlpJsonExporter({ url: config.endpoint }) : new OtlpProtobufExporter({ url: config.endpoint });
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': raw.OTEL_SERVICE_NAME ?? options.serviceName }),
+    resource: resourceFromAttributes({ 'service.name': config.serviceName ?? options.serviceName }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
@@ -85,6 +70,8 @@ export function startTracing(options: { readonly serviceName: string; readonly e
  * services (169.254.169.254, metadata.google.internal) to describe its host. The exchange sends
  * nothing anywhere it was not configured to: that stays off unless an operator sets
  * APOLLO_TELEMETRY_DISABLED=false. Apollo reads the variable when a gateway is constructed.
+ * This is the one touch of the process environment outside src/config/ and src/cli/: the switch
+ * is Apollo's own and Apollo reads it from process.env itself, so no configuration can carry it.
  */
 export function keepVendorTelemetryOff(env: NodeJS.ProcessEnv = process.env): void {
   env['APOLLO_TELEMETRY_DISABLED'] ??= 'true';

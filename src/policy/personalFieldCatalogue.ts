@@ -11,7 +11,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { CATEGORIES, PURPOSES, type PersonalDataCategory, type Purpose } from './purposes.js';
+import type { PersonalDataCategory, Purpose } from './purposes.js';
+import { readPersonalDeclaration } from './personalDeclaration.js';
 
 /** One field's declaration by its owning agency, read from the supergraph. */
 export interface PersonalFieldDeclaration {
@@ -140,7 +141,7 @@ export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): P
     const keyFields = keyFieldsOf.get(type.name)!;
     for (const field of type.fields) {
       const coordinate = `${type.name}.${field.name.value}`;
-      const personal = findDirective(field.directives, 'personal');
+      const personal = readPersonalDeclaration(coordinate, field.directives);
       if (!personal) {
         if (subjectTypes.has(type.name) && !keyFields.has(field.name.value)) undeclared.push(coordinate);
         continue;
@@ -150,21 +151,14 @@ export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): P
         continue;
       }
       if (field.type.kind === Kind.NON_NULL_TYPE) nonNull.push(coordinate);
-      const category = enumArg(personal, 'category');
-      const purposes = enumListArg(personal, 'purposes');
-      if (!category || !(CATEGORIES as readonly string[]).includes(category)) {
-        throw new Error(`${coordinate}: @personal(category:) must be one of ${CATEGORIES.join(', ')}.`);
-      }
-      const unknownPurpose = purposes.find((p) => !(PURPOSES as readonly string[]).includes(p));
-      if (unknownPurpose !== undefined) throw new Error(`${coordinate}: @personal(purposes:) has an unknown purpose ${unknownPurpose}.`);
       const owner = ownerOf(type, field, types, graphNames);
       if (!owner) throw new Error(`${coordinate}: cannot tell which subgraph owns it (no @join__field graph).`);
       fields.set(coordinate, {
         coordinate,
         typeName: type.name,
         fieldName: field.name.value,
-        category: category as PersonalDataCategory,
-        purposes: new Set(purposes as Purpose[]),
+        category: personal.category,
+        purposes: personal.purposes,
         owner,
         providers: providersOf(field, graphNames, owner),
       });
@@ -316,11 +310,4 @@ function enumArg(directive: ConstDirectiveNode | undefined, name: string): strin
 function booleanArg(directive: ConstDirectiveNode | undefined, name: string): boolean {
   const value = argument(directive, name);
   return value?.kind === Kind.BOOLEAN && value.value;
-}
-
-function enumListArg(directive: ConstDirectiveNode | undefined, name: string): string[] {
-  const value = argument(directive, name);
-  if (value?.kind === Kind.LIST) return value.values.flatMap((v) => (v.kind === Kind.ENUM ? [v.value] : []));
-  if (value?.kind === Kind.ENUM) return [value.value];
-  return [];
 }

@@ -2,9 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
+import { REPO_ROOT } from '../config/paths.js';
+
+export { REPO_ROOT };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(HERE, '../..');
+
 export const SCHEMA_DIR = path.join(REPO_ROOT, 'schema');
 
 /**

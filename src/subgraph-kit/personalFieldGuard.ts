@@ -3,12 +3,9 @@ import { GatewayError } from '../errors/index.js';
 import { UndeclaredPersonalFieldError } from '../policy/personalFieldCatalogue.js';
 import type { SubgraphContext } from './types.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
-import { isCategory, type PersonalDataCategory } from '../policy/purposes.js';
-
-interface PersonalDirective {
-  readonly category: PersonalDataCategory | undefined;
-  readonly purposes: ReadonlySet<string>;
-}
+import type { PersonalDataCategory } from '../policy/purposes.js';
+import { readPersonalDeclaration } from '../policy/personalDeclaration.js';
+import { withheldForProtectedIdentity } from '../policy/protectedIdentity.js';
 
 export interface GuardOptions<TLoaders> {
   /** This subgraph's agency id: the owner agreements name. */
@@ -39,7 +36,8 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
     if (!keyField) continue;
     const keyFields = keyFieldNamesOf(type.astNode?.directives ?? []);
     for (const field of Object.values(type.getFields())) {
-      const declaration = personalDirectiveOf(field.astNode?.directives ?? []);
+      // The gateway's reader: a declaration the catalogue would refuse stops this subgraph's start too.
+      const declaration = readPersonalDeclaration(`${type.name}.${field.name}`, field.astNode?.directives);
       if (!declaration) {
         // Personal by default here too: a field this subgraph resolves without its own declaration
         // (one it serves through @provides, a @shareable one another subgraph declares) could not
@@ -74,22 +72,20 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
         // owner's: the agreement is with them, as the gateway judged it; its own are checked here too.
         const allowed = external
           ? context.provided.has(coordinate)
-          : !!category && context.categories.has(category) && (!options.ownAgreements || agreementAllows(options.ownAgreements, options.owner, caller.agency.id, category, caller.purpose));
+          : context.categories.has(category) && (!options.ownAgreements || agreementAllows(options.ownAgreements, options.owner, caller.agency.id, category, caller.purpose));
         if (!allowed) {
-          throw GatewayError.field('NO_AGREEMENT', `${coordinate} is withheld: no agreement in force lets the caller receive ${category ?? 'undeclared'} data from ${options.owner} for purpose ${caller.purpose}.`, {
+          throw GatewayError.field('NO_AGREEMENT', `${coordinate} is withheld: no agreement in force lets the caller receive ${category} data from ${options.owner} for purpose ${caller.purpose}.`, {
             field: coordinate,
             purpose: caller.purpose,
             owner: options.owner,
-            ...(category ? { category } : {}),
+            category,
           });
         }
-        if (declaration.category === 'ADDRESS_CONTACT' && !context.protectedIdentityAccess) {
-          const isProtected = options.isProtectedIdentity ? await options.isProtectedIdentity(subject, context.loaders) : true;
-          if (isProtected) {
-            throw GatewayError.field('PROTECTED_IDENTITY', `${coordinate} is withheld: the person has protected identity.`, {
-              field: coordinate,
-            });
-          }
+        const lookUp = options.isProtectedIdentity;
+        if (await withheldForProtectedIdentity({ category, protectedIdentityAccess: context.protectedIdentityAccess, subjectIsProtected: lookUp && (() => lookUp(subject, context.loaders)) })) {
+          throw GatewayError.field('PROTECTED_IDENTITY', `${coordinate} is withheld: the person has protected identity.`, {
+            field: coordinate,
+          });
         }
         return resolve(parent, args, context, info);
       };
@@ -125,19 +121,4 @@ function subjectKeyOf(directives: readonly ConstDirectiveNode[], fields: GraphQL
     }
   }
   return undefined;
-}
-
-function personalDirectiveOf(directives: readonly ConstDirectiveNode[]): PersonalDirective | undefined {
-  const directive = directives.find((d) => d.name.value === 'personal');
-  if (!directive) return undefined;
-  let category: PersonalDataCategory | undefined;
-  const purposes = new Set<string>();
-  for (const arg of directive.arguments ?? []) {
-    const value = arg.value;
-    if (arg.name.value === 'category' && value.kind === Kind.ENUM && isCategory(value.value)) category = value.value;
-    if (arg.name.value === 'purposes') {
-      for (const item of value.kind === Kind.LIST ? value.values : [value]) if (item.kind === Kind.ENUM) purposes.add(item.value);
-    }
-  }
-  return { category, purposes };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/parseEnv.js';
 import { buildCitizenReport, holdingRule } from '../../src/audit-api/citizenReport.js';
 import { labelFromDescription } from '../../src/audit-api/vocabulary.js';
-import { loadAuditApiConfig, type ConfidentialityRule } from '../../src/audit-api/config.js';
+import { loadAuditApiConfig, type ConfidentialityRule } from '../../src/config/auditApiConfig.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
 import { readAgencyRegistry } from '../../src/identity/index.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';

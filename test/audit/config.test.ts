@@ -1,7 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, loadSigningPublicKey } from '../../src/config/accessLogConfig.js';
+import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
+import { loadSigningKey } from '../../src/audit/openAccessLog.js';
+import { readAuditKeys as loadAuditKeys } from '../../src/identity/pki/auditKeys.js';
+import { readGatewayPublicJwk as loadSigningPublicKey } from '../../src/identity/pki/gatewaySigningKey.js';
 import { ConfigError } from '../../src/config/parseEnv.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { generateTestKeys, type TestKeys } from './helpers.js';

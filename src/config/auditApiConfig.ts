@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, envField, parseEnv } from '../config/parseEnv.js';
-import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from '../config/paths.js';
+import { ConfigError, envField, parseEnv } from './parseEnv.js';
+import { DEFAULT_SUPERGRAPH_PATH, REPO_ROOT, resolveFromRoot } from './paths.js';
 import { PURPOSES } from '../policy/purposes.js';
 
 /** Thresholds of the anomaly flags; see docs/audit.md for what each one means. */

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
-import type { GatewayDependencies } from '../gatewayDependencies.js';
-import type { IdentityConfig } from '../config/identityConfig.js';
-import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, openOfficialRegistry, readGatewaySigningKey, type OfficialRegistryHolder } from '../identity/index.js';
-import { loadAgreements, type Agreement } from '../policy/agreements.js';
-import { openAccessLogFromConfig, type OpenedAccessLog } from '../audit/openAccessLog.js';
-import type { AccessLogConfig } from '../config/accessLogConfig.js';
-import { loadAuditApiConfig, type AuditApiConfig } from '../audit-api/config.js';
-import { createAuditRoute } from '../audit-api/auditRoutes.js';
-import { loadSupergraphSdl } from '../apollo/supergraph.js';
-import { TrustedDocuments } from '../trusted-documents/manifest.js';
-import type { AccessLogEvent } from '../audit/accessLog.js';
-import { RedisReplayCache } from '../identity/redisReplayCache.js';
-import { connectSharedRedis } from '../redis/sharedRedis.js';
-import type { RedisSettings } from '../config/redisConfig.js';
+import type { GatewayDependencies } from './gatewayDependencies.js';
+import type { IdentityConfig } from './config/identityConfig.js';
+import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, openOfficialRegistry, readGatewaySigningKey, type OfficialRegistryHolder } from './identity/index.js';
+import { loadAgreements, type Agreement } from './policy/agreements.js';
+import { openAccessLogFromConfig, type OpenedAccessLog } from './audit/openAccessLog.js';
+import type { AccessLogConfig } from './config/accessLogConfig.js';
+import type { AuditApiConfig } from './config/auditApiConfig.js';
+import { createAuditRoute } from './audit-api/auditRoutes.js';
+import { TrustedDocuments } from './trusted-documents/manifest.js';
+import type { AccessLogEvent } from './audit/accessLog.js';
+import { RedisReplayCache } from './identity/redisReplayCache.js';
+import { connectSharedRedis } from './redis/sharedRedis.js';
+import type { RedisSettings } from './config/redisConfig.js';
+import { loadSupergraphSdl } from './apollo/supergraph.js';
 
 export interface LoadedDependencies extends GatewayDependencies {
   /** The opened access log: its store, keys and public checkpoint key (the audit API reads through them). */
@@ -33,9 +33,9 @@ export interface LoadedDependencies extends GatewayDependencies {
 export async function loadGatewayDependencies(options: {
   identity: IdentityConfig;
   agreementsPath: string;
-  accessLog?: AccessLogConfig;
-  /** The audit API and console at /audit; read from the environment when absent. */
-  audit?: AuditApiConfig;
+  accessLog: AccessLogConfig;
+  /** The audit API and console at /audit. */
+  audit: AuditApiConfig;
   onWarning?: (message: string) => void;
   /** Directory of per-agency trusted document manifests; without it every document is ad hoc. */
   trustedDocumentsDir?: string;
@@ -58,14 +58,13 @@ export async function loadGatewayDependencies(options: {
   const trustedDocuments = options.trustedDocumentsDir === undefined ? undefined : new TrustedDocuments(options.trustedDocumentsDir);
   const accessLogListeners = new Set<(event: AccessLogEvent) => void>();
   const opened = await openAccessLogFromConfig({
-    ...(options.accessLog ? { config: options.accessLog } : {}),
+    config: options.accessLog,
     onEvent: (event) => {
       for (const listener of accessLogListeners) listener(event);
     },
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
   const replayCache = redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache();
-  const auditConfig = options.audit ?? loadAuditApiConfig();
   const dependencies: LoadedDependencies = {
     trust,
     registry,
@@ -75,7 +74,8 @@ export async function loadGatewayDependencies(options: {
     tokenAudience: options.identity.tokenAudience,
     signingKey,
     subgraphTls: {
-      ca: readFileSync(options.identity.trust.caPath),
+      // The trust store has read the federation CA already: one reading, so both sides trust the same bundle.
+      ca: trust.material.ca,
       cert: readFileSync(options.identity.subgraphClient.certPath),
       key: readFileSync(options.identity.subgraphClient.keyPath),
     },
@@ -99,8 +99,8 @@ export async function loadGatewayDependencies(options: {
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
         publicJwks: [opened.publicJwk],
-        config: auditConfig,
-        supergraphSdl: loadSupergraphSdl(auditConfig.supergraphPath).sdl,
+        config: options.audit,
+        supergraphSdl: loadSupergraphSdl(options.audit.supergraphPath).sdl,
       }),
     ],
     reloadAgreements() {
