@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { referenceAgency, type ReferenceAgency } from '../agencies/referenceAgencies.js';
+import { referenceAgency, type ReferenceAgency } from './referenceAgencies.js';
 import { envField, parseEnv } from './parseEnv.js';
 import { DEFAULT_CERTS_DIR, DEFAULT_DATA_DIR, resolveFromRoot } from './paths.js';
 import { DEV_AGREEMENTS_PATH } from './gatewayConfig.js';

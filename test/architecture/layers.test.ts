@@ -13,14 +13,11 @@ import {
   LAYERS,
   layersTable,
   MAX_UPWARD_IMPORTS,
-  PENDING,
-  pendingEntry,
   shownFolder,
   strayApolloImports,
   unplacedFolders,
   upwardImports,
   type Layer,
-  type PendingImport,
 } from './layers.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,13 +79,6 @@ describe('the layering rules fail where they should (a made-up graph)', () => {
     );
   });
 
-  it('sets a pending import aside only for its rule, its file or folder, and its target folder', () => {
-    const pending: PendingImport[] = [{ owner: 'A', rule: 'layers', from: 'src/limits/', to: 'gateway', why: 'moving' }];
-    expect(pendingEntry(edge('src/limits/a.ts', 'src/gateway/b.ts'), 'layers', pending)).toBe(pending[0]);
-    expect(pendingEntry(edge('src/limits/a.ts', 'src/root.ts'), 'layers', pending)).toBeUndefined();
-    expect(pendingEntry(edge('src/limits/a.ts', 'src/gateway/b.ts'), 'apollo', pending)).toBeUndefined();
-    expect(pendingEntry(edge('src/limitsX/a.ts', 'src/gateway/b.ts'), 'layers', pending)).toBeUndefined();
-  });
 });
 
 describe('the layers of src/ and resolvers/', () => {
@@ -124,50 +114,22 @@ describe('the layers of src/ and resolvers/', () => {
 
   for (const folder of LAYERS.flatMap((layer) => layer.folders).filter((name) => folders.includes(name))) {
     it(`${shownFolder(folder).replaceAll('`', '')} imports lower layers only`, () => {
-      const found = unexplained.filter((item) => item.fromFolder === folder && !pendingEntry(item, 'layers', PENDING));
+      const found = unexplained.filter((item) => item.fromFolder === folder);
       expect(found, `imports into the same or a higher layer:\n${describeImports(found)}`).toEqual([]);
     });
   }
 
-  it('has no cycle between folders, the pending imports set aside', () => {
-    const cycles = folderCycles(graph.filter((item) => item.external || !pendingEntry(item, 'layers', PENDING)));
+  it('has no cycle between folders', () => {
+    const cycles = folderCycles(graph);
     expect(cycles, `cycles:\n${describeCycles(cycles)}`).toEqual([]);
   });
 
-  it(`imports @apollo/* only in ${APOLLO_IMPORTERS.join(', ')}, the pending files set aside`, () => {
-    const stray = strayApolloImports(graph, APOLLO_IMPORTERS).filter((item) => !pendingEntry(item, 'apollo', PENDING));
+  it(`imports @apollo/* only in ${APOLLO_IMPORTERS.join(', ')}`, () => {
+    const stray = strayApolloImports(graph, APOLLO_IMPORTERS);
     expect(stray, describeImports(stray)).toEqual([]);
   });
 
-  /**
-   * What the other branches of issue 14 are still moving. Each of these fails today, so `it.fails`
-   * passes; once a branch is merged its test passes, `it.fails` reports it, and it is switched to
-   * `it` with the branch's entries removed from PENDING.
-   */
-  describe('pending the other branches of issue 14', () => {
-    const pendingOf = (owner: PendingImport['owner'], rule: PendingImport['rule']) => PENDING.filter((entry) => entry.owner === owner && entry.rule === rule);
-
-    for (const owner of ['A', 'B'] as const) {
-      const entries = pendingOf(owner, 'layers');
-      if (entries.length === 0) continue;
-      it.fails(`pending engineer ${owner}: ${entries.map((entry) => entry.from).join(', ')} import lower layers only`, () => {
-        const found = unexplained.filter((item) => entries.includes(pendingEntry(item, 'layers', PENDING)!));
-        expect(found, describeImports(found)).toEqual([]);
-      });
-    }
-
-    it.fails(`pending engineer A: @apollo/* is imported only in ${APOLLO_IMPORTERS.join(', ')}`, () => {
-      const stray = strayApolloImports(graph, APOLLO_IMPORTERS);
-      expect(stray, describeImports(stray)).toEqual([]);
-    });
-
-    it.fails('pending engineers A and B: the folder graph has no cycles', () => {
-      const cycles = folderCycles(graph);
-      expect(cycles, `cycles:\n${describeCycles(cycles)}`).toEqual([]);
-    });
-
-    it.fails(`pending engineers A and B: no import runs up the layers but the ${ALLOWED_UPWARD.length} allowed`, () => {
-      expect(unexplained, describeImports(unexplained)).toEqual([]);
-    });
+  it(`has no import running up the layers but the ${ALLOWED_UPWARD.length} allowed`, () => {
+    expect(unexplained, describeImports(unexplained)).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ export interface Layer {
 export const LAYERS: readonly Layer[] = [
   { folders: ['errors', 'personnummer', 'resilience'], why: 'the vocabulary every layer speaks (error codes, the personnummer, the circuit breaker); they know nothing of the exchange' },
   { folders: ['policy'], why: 'pure rules over documents, purposes and agreements: no caller, no store, no Apollo' },
-  { folders: ['config'], why: 'the environment read into typed settings (names, defaults, validation); every layer above takes its slice as a parameter from the CLI edge' },
+  { folders: ['config'], why: 'the environment read into typed settings (names, defaults, validation) and the list of agencies this repository ships; every layer above takes its slice as a parameter from the CLI edge' },
   { folders: ['redis'], why: 'the shared connection the replay cache and the rate limiter use; it reports through events, not a logger' },
   { folders: ['identity'], why: 'who calls: certificates, tokens, registries, replay caches (on redis)' },
   { folders: ['audit'], why: 'the access log records what an identified caller was given or refused' },
@@ -62,34 +62,6 @@ export const MAX_UPWARD_IMPORTS = 2;
  * @apollo/subgraph), the composition root, and the in-process exchange subgraph.
  */
 export const APOLLO_IMPORTERS: readonly string[] = ['src/apollo/', 'src/subgraph-kit/', 'src/createGateway.ts', 'resolvers/exchange/'];
-
-/**
- * Imports that break a rule today only because another branch of issue 14 is still moving them:
- * `from` is a file or a folder (ending in `/`), `to` (optional) the folder it must stop importing.
- * layers.test.ts sets them aside in its guards and checks each owner's list with `it.fails`, so
- * the list shrinks, and those tests are switched on, as the branches are merged.
- */
-export interface PendingImport {
-  readonly owner: 'A' | 'B';
-  /** `layers`: the import runs up the layers; `apollo`: an `@apollo/*` import outside APOLLO_IMPORTERS. */
-  readonly rule: 'layers' | 'apollo';
-  readonly from: string;
-  readonly to?: string;
-  readonly why: string;
-}
-
-export const PENDING: readonly PendingImport[] = [
-  { owner: 'A', rule: 'layers', from: 'src/observability/metricsPlugin.ts', why: 'merged into the one plugin under src/apollo/' },
-  { owner: 'A', rule: 'layers', from: 'src/limits/', to: 'gateway', why: 'the operation limits become a check under src/checks/, the refusal plugin part of src/apollo/' },
-  { owner: 'B', rule: 'layers', from: 'src/gateway/loadGatewayDependencies.ts', why: 'moves to src/, beside createGateway.ts' },
-  { owner: 'B', rule: 'layers', from: 'src/config/', why: 'config/ takes no constant or type from identity/, audit/, subgraph-kit/ or agencies/: they move into config/ or the layer below' },
-  { owner: 'A', rule: 'apollo', from: 'src/gateway/', why: 'the Apollo adapters move to src/apollo/' },
-  { owner: 'A', rule: 'apollo', from: 'src/http/apolloRequestHandler.ts', why: 'the node:http to Apollo bridge moves to src/apollo/' },
-  { owner: 'A', rule: 'apollo', from: 'src/limits/requestRefusalPlugin.ts', why: 'merged into the one plugin under src/apollo/' },
-  { owner: 'A', rule: 'apollo', from: 'src/observability/metricsPlugin.ts', why: 'merged into the one plugin under src/apollo/' },
-  { owner: 'A', rule: 'apollo', from: 'src/composition/composeSupergraph.ts', why: 'composition moves behind the adapter' },
-  { owner: 'A', rule: 'apollo', from: 'src/cli/documents.ts', why: 'reads the supergraph through the adapter' },
-];
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as functions of an import graph (the real one, or a small one a test makes up).
@@ -148,13 +120,6 @@ export function upwardImports(imports: readonly FileImport[], layers: readonly L
     const to = index.get(item.toFolder);
     return from !== undefined && to !== undefined && to >= from;
   });
-}
-
-/** The pending entry an import falls under for a rule, if any. */
-export function pendingEntry(item: FileImport, rule: PendingImport['rule'], pending: readonly PendingImport[]): PendingImport | undefined {
-  return pending.find(
-    (entry) => entry.rule === rule && (entry.from.endsWith('/') ? item.from.startsWith(entry.from) : item.from === entry.from) && (entry.to === undefined || entry.to === folderOf(item.to)),
-  );
 }
 
 export function isAllowed(item: FileImport, allowed: readonly AllowedUpwardImport[]): boolean {
