@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { GatewayError } from '../errors/index.js';
 import { decryptSubject, subjectHmac, verifyAccessLog, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS, COUNT_DIMENSIONS } from '../audit/index.js';
-import type { AccessLogEntry, AccessLogFilter, AccessLogStore, CountDimension, StoredEntry, SubjectKeys, VerificationReport } from '../audit/index.js';
+import type { AccessLogFilter, AccessLogStore, CountDimension, StoredEntry, SubjectKeys, VerificationReport } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
+import { auditQueryEntry } from '../audit/accessLogEntries.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import { isValidPersonnummer, parsePersonnummer } from '../personnummer/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
@@ -153,26 +153,20 @@ export class AuditService {
       described[key] = key === 'subject' ? 'personnummer' : isValidPersonnummer(value) ? '[personnummer]' : value;
     }
     Object.assign(described, extra);
-    const json = JSON.stringify(described);
-    const entry: AccessLogEntry = {
-      kind: 'audit-query',
-      time: this.now().toISOString(),
-      requestId: caller.requestId,
-      clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
-      official: caller.official,
-      // The catalogue has no audit purpose; follow-up is the nearest, and the real basis is in legalBasis.
-      purpose: 'PLANNING_AND_FOLLOW_UP',
-      legalBasis: action === 'citizenReport' ? `GDPR art. 15 (register extract); ${LEGAL_BASIS[caller.role]}` : LEGAL_BASIS[caller.role],
-      processingRegisterRef: { recordId: 'ACCESS-LOG-AUDIT', version: '1' },
-      caseId: caller.caseId,
-      subject,
-      field: `Query.${action}`,
-      owningAgency: caller.role === 'SUPERVISOR' ? '*' : caller.agency.id,
-      outcome: 'released',
-      outcomeCode: null,
-      operationName: json.length <= 256 ? json : `${json.slice(0, 255)}…`,
-      documentHash: createHash('sha256').update(json).digest('hex'),
-    };
+    const entry = auditQueryEntry(
+      {
+        requestId: caller.requestId,
+        agency: caller.agency,
+        official: caller.official,
+        caseId: caller.caseId,
+        action,
+        subject,
+        legalBasis: action === 'citizenReport' ? `GDPR art. 15 (register extract); ${LEGAL_BASIS[caller.role]}` : LEGAL_BASIS[caller.role],
+        scope: caller.role === 'SUPERVISOR' ? '*' : caller.agency.id,
+        filter: JSON.stringify(described),
+      },
+      this.now(),
+    );
     await this.options.log.record([entry]);
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CallerContext } from '../identity/callerContext.js';
 import type { AccessLogSink } from './accessLog.js';
 import type { AccessedField } from './collectAccessedFields.js';
@@ -38,7 +39,8 @@ export type AccessRecord =
   | { readonly kind: 'denied'; readonly denials: readonly Denial[] };
 
 /**
- * The one builder of a partner request's access-log entries: released and withheld values (one
+ * The one builder of a partner request's access-log entries (auditQueryEntry below builds the
+ * log's own audit entries): released and withheld values (one
  * entry per value), field denials and whole-request refusals (one entry per denial per subject of
  * the case, so a person's access history also shows what was asked about them and turned away).
  * What every entry of the request shares (time, caller, operation) is worked out once.
@@ -77,6 +79,53 @@ export function accessLogEntries(caller: CallerContext, operation: EntryOperatio
       outcomeCode: denial.outcomeCode,
     })),
   );
+}
+
+/** Who searched the access log itself, in which scope and on which basis (the audit of the audit). */
+export interface AuditQuery {
+  readonly requestId: string;
+  readonly agency: { readonly organisationNumber: string; readonly id: string };
+  readonly official: string;
+  readonly caseId: string;
+  /** The audit API's query or action, recorded as the field `Query.<action>`. */
+  readonly action: string;
+  /** The personnummer searched for, encrypted in the entry like any subject; null when the search named none. */
+  readonly subject: string | null;
+  readonly legalBasis: string;
+  /** The agency whose entries the officer may see (`*` for the supervisory authority): the entry's owning agency. */
+  readonly scope: string;
+  /** The rest of the filter, described without personal values (JSON). */
+  readonly filter: string;
+}
+
+/** The longest filter description kept in an entry's operationName; the digest covers all of it. */
+const MAX_FILTER_TEXT = 256;
+
+/**
+ * The entry for one search of the access log, built here like every partner entry so that the log
+ * has one builder. The catalogue has no audit purpose; follow-up is the nearest, and the real basis
+ * is in legalBasis. The filter goes into operationName (cut to 256 characters) and its SHA-256 into
+ * documentHash.
+ */
+export function auditQueryEntry(query: AuditQuery, time: Date): AccessLogEntry {
+  return {
+    kind: 'audit-query',
+    time: time.toISOString(),
+    requestId: query.requestId,
+    clientAgency: { organisationNumber: query.agency.organisationNumber, id: query.agency.id },
+    official: query.official,
+    purpose: 'PLANNING_AND_FOLLOW_UP',
+    legalBasis: query.legalBasis,
+    processingRegisterRef: { recordId: 'ACCESS-LOG-AUDIT', version: '1' },
+    caseId: query.caseId,
+    subject: query.subject,
+    field: `Query.${query.action}`,
+    owningAgency: query.scope,
+    outcome: 'released',
+    outcomeCode: null,
+    operationName: query.filter.length <= MAX_FILTER_TEXT ? query.filter : `${query.filter.slice(0, MAX_FILTER_TEXT - 1)}…`,
+    documentHash: createHash('sha256').update(query.filter).digest('hex'),
+  };
 }
 
 /** Told of a refusal whose entries the log could not take. */
