@@ -190,7 +190,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
       treeHead: this.db.prepare('SELECT * FROM access_log_tree_heads WHERE chain_id = ? AND tree_size = ?'),
       writeTreeNode: this.db.prepare('INSERT INTO access_log_tree_nodes (chain_id, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       // Only signature lines may be added: the note's text and the log's signature stay as signed.
-      updateTreeHeadNote: this.db.prepare('UPDATE access_log_tree_heads SET note = ?3 WHERE chain_id = ?1 AND tree_size = ?2 AND substr(?3, 1, length(note)) = note'),
+      updateTreeHeadNote: this.db.prepare('UPDATE access_log_tree_heads SET note = @note WHERE chain_id = @chainId AND tree_size = @size AND substr(@note, 1, length(note)) = note'),
     };
     // Its thread starts on the first request (or in open()), after the schema above exists: it only prepares statements.
     this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
@@ -254,7 +254,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
   }
 
   async updateTreeHeadNote(chainId: string, size: number, note: string): Promise<void> {
-    if (this.statements.updateTreeHeadNote.run(chainId, size, note).changes !== 1) {
+    if (this.statements.updateTreeHeadNote.run({ chainId, size, note }).changes !== 1) {
       throw new ChainStateError(`Tree head ${chainId} at size ${size} is missing, or the new note does not extend the signed one.`);
     }
   }
