@@ -48,8 +48,9 @@ export function frontierRoot(frontier: TreeFrontier): Buffer {
   return foldRange(frontier.nodes.map((node) => node.hash));
 }
 
-export function growTree(frontier: TreeFrontier, rows: readonly StoredEntry[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
-  const grown = appendLeaves(frontier.nodes, frontier.size, rows.map(entryLeafHash));
+/** Grows the tree by one leaf per input: `leafInputs` are leafBytes of the new rows, in seq order (chainEntries gives them). */
+export function growTree(frontier: TreeFrontier, leafInputs: readonly string[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
+  const grown = appendLeaves(frontier.nodes, frontier.size, leafInputs.map((bytes) => leafHash(bytes)));
   return { frontier: { size: grown.size, nodes: grown.frontier }, nodes: grown.nodes };
 }
 
@@ -96,7 +97,7 @@ export async function buildTreeFromEntries(store: AccessLogStore, chainId: strin
     if (rows.length === 0 || rows[0]!.seq !== frontier.size + 1) {
       throw new TreeStateError(`Chain ${chainId}: entry ${frontier.size + 1} is not stored, so its Merkle tree cannot be built (purged before the tree existed?).`);
     }
-    const grown = growTree(frontier, rows.filter((row, i) => row.seq === frontier.size + 1 + i));
+    const grown = growTree(frontier, rows.filter((row, i) => row.seq === frontier.size + 1 + i).map(leafBytes));
     await store.writeTreeNodes(chainId, grown.nodes);
     frontier = grown.frontier;
   }

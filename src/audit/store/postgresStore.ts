@@ -20,7 +20,7 @@ import {
   type QueryPage,
 } from './AccessLogStore.js';
 import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
-import { toCopyText } from './copyText.js';
+import { toCopyText, treeNodesCopyText } from './copyText.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -302,9 +302,9 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
   }
 
+  /** Only for building the tree of an older chain; appends COPY their nodes. */
   private async insertTreeNodes(client: pg.ClientBase | pg.Pool, chainId: string, nodes: readonly TreeNode[], onConflict = ''): Promise<void> {
     if (nodes.length === 0) return;
-    // One statement for the batch: three arrays unnested server-side, no per-node round trip.
     await client.query(`INSERT INTO ${this.t.treeNodes} (chain_id, level, idx, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) ${onConflict}`, [
       chainId,
       nodes.map((node) => node.level),
@@ -345,7 +345,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
       if (tree) {
         if (tree.head && tree.head.size !== last.seq) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
-        await this.insertTreeNodes(client, first.chainId, tree.nodes);
+        await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
         if (tree.head) await this.insertTreeHead(client, tree.head);
       }
     });

