@@ -17,7 +17,8 @@ export interface WitnessTarget {
 
 export type WitnessingEvent =
   | { readonly type: 'cosigned'; readonly chainId: string; readonly size: number; readonly witnesses: readonly string[] }
-  | { readonly type: 'witness-refused'; readonly chainId: string; readonly size: number; readonly witness: string; readonly status: number | null; readonly reason: string };
+  | { readonly type: 'witness-refused'; readonly chainId: string; readonly size: number; readonly witness: string; readonly status: number | null; readonly reason: string }
+  | { readonly type: 'cosign-failed'; readonly chainId: string; readonly size: number; readonly error: unknown };
 
 export interface WitnessingOptions {
   readonly store: AccessLogStore;
@@ -66,7 +67,12 @@ export class Witnessing {
     try {
       for (let head = this.pending.get(chainId); head; head = this.pending.get(chainId)) {
         this.pending.delete(chainId);
-        await this.cosign(head);
+        try {
+          await this.cosign(head);
+        } catch (error) {
+          // The store refused the cosigned note (closed, or down): the next head gathers fresh cosignatures.
+          this.emit({ type: 'cosign-failed', chainId, size: head.size, error });
+        }
       }
     } finally {
       this.running.delete(chainId);

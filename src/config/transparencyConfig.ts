@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -108,10 +108,17 @@ export function loadOrCreateNoteSigner(variable: string, file: string, name: str
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     const skey = formatSignerKey(name, type, generateSeed());
-    writeFileSync(file, `${skey}\n`, { mode: 0o600, flag: 'wx' });
-    const signer = parseSignerKey(skey);
-    writeFileSync(`${file}.pub`, `${formatVerifierKey(signer.verifier)}\n`);
-    chmodSync(file, 0o600);
+    // Written aside and linked into place: two processes starting together keep one key, the first one's.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${skey}\n`, { mode: 0o600 });
+    try {
+      linkSync(temporary, file);
+      writeFileSync(`${file}.pub`, `${formatVerifierKey(parseSignerKey(skey).verifier)}\n`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(temporary);
+    }
   }
   let text: string;
   try {
