@@ -1,4 +1,6 @@
 import type { StoredEntry } from '../audit/entry.js';
+import { proveEntries, signReport, type ProofOptions, type ReportProofs } from '../audit/reportProofs.js';
+import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { ConfidentialityRule } from './config.js';
@@ -24,6 +26,8 @@ export interface CitizenReportRead {
   readonly category: string;
   readonly purpose: string;
   readonly legalBasis: string;
+  /** Where the read's entry is in the log: what its proof is about. */
+  readonly entry: { readonly chainId: string; readonly seq: number };
 }
 
 export interface CitizenReportSummary {
@@ -53,6 +57,10 @@ export interface CitizenReport {
   readonly summary: readonly CitizenReportSummary[];
   /** Filled in for the supervisor only. */
   readonly heldBack: readonly HeldBack[];
+  /** Per read its inclusion proof, and the cosigned checkpoints: see withProofs. */
+  readonly proofs?: ReportProofs;
+  /** The log's signed note over everything above; verify with `npm run audit -- verify-report`. */
+  readonly signature?: string;
 }
 
 /** The rule that holds an entry back on `today` (ISO date), if any. */
@@ -97,6 +105,7 @@ export function buildCitizenReport(input: {
       category: input.catalogue.fields.get(entry.field)?.category ?? 'UNCATALOGUED',
       purpose: entry.purpose,
       legalBasis: entry.legalBasis,
+      entry: { chainId: entry.chainId, seq: entry.seq },
     });
   }
   const summary = new Map<string, { agency: { id: string; name: string }; category: string; purpose: string; legalBasis: string; reads: number; firstRead: string; lastRead: string }>();
@@ -119,6 +128,22 @@ export function buildCitizenReport(input: {
     summary: [...summary.values()].sort((a, b) => a.agency.name.localeCompare(b.agency.name, 'sv') || a.category.localeCompare(b.category)),
     heldBack: input.showHeldBack ? [...heldBack.values()] : [],
   };
+}
+
+/**
+ * The report with its proofs, signed by the log: what lets a citizen (or anyone they hand it to)
+ * check offline that every read is in the log the witnesses saw, and that nothing was edited.
+ * `entries` must contain the entry of every read.
+ */
+export async function withProofs(report: CitizenReport, entries: readonly StoredEntry[], store: AccessLogStore, options: ProofOptions): Promise<CitizenReport> {
+  const byPlace = new Map(entries.map((entry) => [`${entry.chainId}\u0000${entry.seq}`, entry]));
+  const readEntries = report.reads.map((read) => {
+    const entry = byPlace.get(`${read.entry.chainId}\u0000${read.entry.seq}`);
+    if (!entry) throw new TypeError(`withProofs: no entry for chain ${read.entry.chainId} seq ${read.entry.seq}`);
+    return entry;
+  });
+  const unsigned: CitizenReport = { ...report, proofs: await proveEntries(store, readEntries, options) };
+  return { ...unsigned, signature: signReport(unsigned, options.signer) };
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -369,7 +369,7 @@ export class AccessLog {
       try {
         const head = this.head ?? (await this.loadHead());
         const chained = chainEntries(head, entries);
-        const grown = growTree(this.tree!, chained.canonical);
+        const grown = growTree(this.tree!, chained.rows);
         const treeHead = this.treeHeadFor(grown.frontier);
         const sinceCheckpoint = this.sinceCheckpoint + entries.length;
         const checkpoint = sinceCheckpoint >= this.checkpointEvery ? await signCheckpoint(chained.head, sinceCheckpoint, this.now().toISOString(), this.signer) : undefined;

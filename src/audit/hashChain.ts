@@ -93,26 +93,19 @@ function placeEntry(entry: UnchainedEntry, chainId: string, seq: number, prevHas
   };
 }
 
-/**
- * Places entries after `head`, in order. Pure: the writer owns the head and commits the result.
- * `canonical` holds each row's canonical bytes, which the Merkle tree's leaves hash too
- * (logTree.ts): serialised once, not twice, per entry.
- */
-export function chainEntries(head: ChainHead, entries: readonly UnchainedEntry[]): { rows: StoredEntry[]; canonical: string[]; head: ChainHead } {
+/** Places entries after `head`, in order. Pure: the writer owns the head and commits the result. */
+export function chainEntries(head: ChainHead, entries: readonly UnchainedEntry[]): { rows: StoredEntry[]; head: ChainHead } {
   const rows: StoredEntry[] = [];
-  const canonical: string[] = [];
   let seq = head.seq;
   let prevHash = head.hash;
   for (const entry of entries) {
     seq += 1;
     const row = placeEntry(entry, head.chainId, seq, prevHash);
-    const bytes = canonicalEntryBytes(row);
-    row.hash = hash('sha256', bytes, 'hex');
+    row.hash = entryHash(row);
     rows.push(row);
-    canonical.push(bytes);
     prevHash = row.hash;
   }
-  return { rows, canonical, head: { chainId: head.chainId, seq, hash: prevHash } };
+  return { rows, head: { chainId: head.chainId, seq, hash: prevHash } };
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { StoredEntry } from './entry.js';
-import { canonicalEntryBytes } from './hashChain.js';
 import { formatCheckpoint } from './transparency/checkpoint.js';
 import {
   appendLeaves,
@@ -24,12 +23,54 @@ import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
  * record per request) changes this one function and the tree, proofs and verifier stay.
  */
 
-/** The bytes a leaf hashes: the canonical serialisation of the stored unit. */
-export function leafBytes(row: Omit<StoredEntry, 'hash'>): string {
-  return canonicalEntryBytes(row);
+/** Tags the leaf format; a new format is a new tag, never a silent change. */
+export const LEAF_FORMAT = 'access-log-leaf-v1';
+
+/**
+ * The bytes a leaf hashes: what a citizen may see of one entry (when, which agency, which field,
+ * why, under which law, the outcome), its place (chain, seq), and the entry's chain hash, which
+ * commits to everything else in the row. The official, the case and the request stay out of the
+ * citizen's report, yet cannot be changed without changing the leaf; they cannot be guessed from
+ * the hash either, since it covers the subject's ciphertext with its random IV.
+ */
+export function leafBytes(row: StoredEntry): string {
+  return JSON.stringify([LEAF_FORMAT, row.chainId, row.seq, row.kind, row.time, row.clientAgencyId, row.purpose, row.legalBasis, row.field, row.owningAgency, row.outcome, row.outcomeCode, row.hash]);
 }
 
-export function entryLeafHash(row: Omit<StoredEntry, 'hash'>): Buffer {
+/** What leafBytes shows, read back by an offline verifier. */
+export interface LeafView {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly time: string;
+  readonly clientAgencyId: string;
+  readonly purpose: string;
+  readonly legalBasis: string;
+  readonly field: string;
+  readonly owningAgency: string;
+  readonly outcome: string;
+  readonly outcomeCode: string | null;
+  readonly entryHash: string;
+}
+
+/** Null unless `bytes` is exactly what leafBytes writes. */
+export function readLeaf(bytes: string): LeafView | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 13 || parsed[0] !== LEAF_FORMAT) return null;
+  const [, chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash] = parsed as unknown[];
+  const strings = [chainId, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, entryHash];
+  if (!strings.every((value) => typeof value === 'string') || !Number.isSafeInteger(seq) || (outcomeCode !== null && typeof outcomeCode !== 'string')) return null;
+  const view = { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash } as LeafView;
+  // Canonical spelling only: one leaf, one byte string.
+  return JSON.stringify([LEAF_FORMAT, view.chainId, view.seq, view.kind, view.time, view.clientAgencyId, view.purpose, view.legalBasis, view.field, view.owningAgency, view.outcome, view.outcomeCode, view.entryHash]) === bytes ? view : null;
+}
+
+export function entryLeafHash(row: StoredEntry): Buffer {
   return leafHash(leafBytes(row));
 }
 
@@ -48,9 +89,9 @@ export function frontierRoot(frontier: TreeFrontier): Buffer {
   return foldRange(frontier.nodes.map((node) => node.hash));
 }
 
-/** Grows the tree by one leaf per input: `leafInputs` are leafBytes of the new rows, in seq order (chainEntries gives them). */
-export function growTree(frontier: TreeFrontier, leafInputs: readonly string[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
-  const grown = appendLeaves(frontier.nodes, frontier.size, leafInputs.map((bytes) => leafHash(bytes)));
+/** Grows the tree by one leaf per row; rows are the next ones of the chain, in seq order. */
+export function growTree(frontier: TreeFrontier, rows: readonly StoredEntry[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
+  const grown = appendLeaves(frontier.nodes, frontier.size, rows.map(entryLeafHash));
   return { frontier: { size: grown.size, nodes: grown.frontier }, nodes: grown.nodes };
 }
 
@@ -97,7 +138,7 @@ export async function buildTreeFromEntries(store: AccessLogStore, chainId: strin
     if (rows.length === 0 || rows[0]!.seq !== frontier.size + 1) {
       throw new TreeStateError(`Chain ${chainId}: entry ${frontier.size + 1} is not stored, so its Merkle tree cannot be built (purged before the tree existed?).`);
     }
-    const grown = growTree(frontier, rows.filter((row, i) => row.seq === frontier.size + 1 + i).map(leafBytes));
+    const grown = growTree(frontier, rows.filter((row, i) => row.seq === frontier.size + 1 + i));
     await store.writeTreeNodes(chainId, grown.nodes);
     frontier = grown.frontier;
   }

@@ -7,6 +7,9 @@ import { executePurge, planPurge } from '../audit/retention.js';
 import { subjectHmac } from '../audit/subjectProtection.js';
 import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
 import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
+import { readFileSync } from 'node:fs';
+import { verifyCitizenReport } from '../audit/verifyReport.js';
+import { readVerifierKeys } from '../config/transparencyConfig.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
@@ -15,6 +18,10 @@ const USAGE = `Usage: npm run audit -- <command>
   hold add --case ID [--reason T] keep a case's entries out of every purge
   hold add --subject PNR [--reason T]
   hold list
+  verify-report FILE --log-key VKEY --witness-key VKEY... [--quorum N] [--previous FILE]
+                                  check a citizen's report offline: exit 0 verified, 1 refused
+                                  with its code; keys as vkeys or files of vkeys, quorum
+                                  default: every witness key given
 
 Environment: DATA_DIR, DATABASE_URL, AUDIT_PG_SCHEMA, AUDIT_KEYS_PATH, GATEWAY_SIGNING_KEY_PATH, AUDIT_RETENTION_DAYS.`;
 
@@ -37,6 +44,10 @@ export async function runAuditCli(
         case: { type: 'string' },
         subject: { type: 'string' },
         reason: { type: 'string' },
+        'log-key': { type: 'string' },
+        'witness-key': { type: 'string', multiple: true },
+        quorum: { type: 'string' },
+        previous: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -45,6 +56,9 @@ export async function runAuditCli(
       out(USAGE);
       return command === undefined && !values.help ? 2 : 0;
     }
+    // Offline: nothing from the environment, no store; only the report and the keys given.
+    if (command === 'verify-report') return verifyReportCommand(sub, values, out, err);
+
     const config = loadAccessLogConfig(env);
 
     if (command === 'verify') {
@@ -135,6 +149,39 @@ export async function runAuditCli(
   } finally {
     await store?.close();
   }
+}
+
+function readJson(argument: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${argument}: cannot read ${file} as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`);
+  }
+}
+
+function verifyReportCommand(
+  file: string | undefined,
+  values: { readonly 'log-key'?: string | undefined; readonly 'witness-key'?: readonly string[] | undefined; readonly quorum?: string | undefined; readonly previous?: string | undefined },
+  out: (line: string) => void,
+  err: (line: string) => void,
+): number {
+  if (file === undefined) throw new UsageError('verify-report needs the report file.');
+  if (values['log-key'] === undefined) throw new UsageError('verify-report needs --log-key (the log\'s verifier key, or a file holding it).');
+  const [log, ...extra] = readVerifierKeys('--log-key', [values['log-key']]);
+  if (!log || extra.length > 0) throw new UsageError('--log-key: exactly one verifier key.');
+  const witnesses = readVerifierKeys('--witness-key', values['witness-key'] ?? []);
+  const quorum = values.quorum === undefined ? witnesses.length : Number(values.quorum);
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > witnesses.length) throw new UsageError(`--quorum: a whole number from 0 to the ${witnesses.length} witness key(s) given.`);
+  const report = readJson('FILE', file);
+  const previous = values.previous === undefined ? undefined : readJson('--previous', values.previous);
+  const result = verifyCitizenReport(report, { log, witnesses, quorum }, previous);
+  if (!result.ok) {
+    err(`REFUSED ${result.code}: ${result.detail}`);
+    return 1;
+  }
+  for (const checkpoint of result.checkpoints) out(`checkpoint ${checkpoint.origin} size ${checkpoint.size}, cosigned by ${checkpoint.witnesses.join(', ') || 'no witness'}`);
+  out(`ok     ${result.reads} reads: ${result.proved} proved in the log${result.pending > 0 ? `, ${result.pending} newer than the checkpoint (not yet provable)` : ''}`);
+  return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

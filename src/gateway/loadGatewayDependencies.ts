@@ -97,6 +97,7 @@ export async function loadGatewayDependencies(options: {
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
         publicJwks: [opened.publicJwk],
+        transparency: { signer: opened.treeSigner, witnesses: opened.transparency.witnesses.map((w) => w.verifier), quorum: opened.transparency.quorum },
         config: options.audit ?? loadAuditApiConfig(),
       }),
     ],
