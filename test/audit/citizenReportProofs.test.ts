@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AccessLog } from '../../src/audit/accessLog.js';
+import type { AccessLog } from '../../src/audit/accessLog.js';
 import { leafBytes, readLeaf } from '../../src/audit/logTree.js';
 import { signReport } from '../../src/audit/reportProofs.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { subjectHmac } from '../../src/audit/subjectProtection.js';
 import { formatVerifierKey, generateSeed, noteSigner, parseNote, signatureLine, SIG_ED25519, type NoteSigner } from '../../src/audit/transparency/note.js';
 import { verifyCitizenReport, type ReportKeys } from '../../src/audit/verifyReport.js';
-import { Witnessing } from '../../src/audit/witnessing.js';
+import type { Witnessing } from '../../src/audit/witnessing.js';
 import { buildCitizenReport, withProofs, type CitizenReport } from '../../src/audit-api/citizenReport.js';
 import { runAuditCli } from '../../src/cli/audit.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
@@ -18,7 +18,7 @@ import { loadSupergraphSdl } from '../../src/gateway/loadSupergraph.js';
 import { readAgencyRegistry } from '../../src/identity/index.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
-import { witnessPool, type RunningWitness } from './witnessHarness.js';
+import { witnessedLog, witnessPool, type RunningWitness } from './witnessHarness.js';
 
 const LOG_NAME = 'access-log.test.example';
 const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(DEFAULT_SUPERGRAPH_PATH).sdl);
@@ -69,21 +69,7 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
 
   async function openRig(file: string, witnesses: readonly RunningWitness[] = [w1, w2]): Promise<Rig> {
     const store = await SqliteAccessLogStore.open({ file: path.join(dir, file) });
-    const witnessing = new Witnessing({ store, witnesses: witnesses.map((w) => ({ url: w.url, verifier: w.key.verifier })) });
-    let clock = Date.parse('2026-11-02T09:00:00.000Z');
-    const log = new AccessLog({
-      store,
-      chainId: 'replica-a',
-      subjectKeys: keys.subjectKeys,
-      signer: keys.signer,
-      treeSigner,
-      treeHeadIntervalMs: 1000,
-      // Each commit a second later: each commit signs a tree head, as a busy gateway does.
-      now: () => new Date((clock += 1000)),
-      onEvent: (event) => {
-        if (event.type === 'tree-head') witnessing.submit(event.head);
-      },
-    });
+    const { log, witnessing } = witnessedLog({ store, keys, treeSigner, witnesses });
     const rig: Rig = {
       store,
       log,

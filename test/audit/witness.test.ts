@@ -15,6 +15,7 @@ import { ConfigError } from '../../src/config/parseEnv.js';
 import { listen, witnessServer } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
 import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
+import { witnessedLog, witnessPool } from './witnessHarness.js';
 
 const LOG_NAME = 'access-log.test.example';
 
@@ -145,30 +146,21 @@ describe('witness (C2SP tlog-witness add-checkpoint)', () => {
 describe('the gateway sends each signed tree head to its witnesses', () => {
   let keys: TestKeys;
   let dir: string;
-  const servers: Server[] = [];
-  const witnesses: Witness[] = [];
+  let pool: ReturnType<typeof witnessPool>;
 
   beforeAll(async () => {
     keys = await generateTestKeys();
   });
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'witnessing-'));
+    pool = witnessPool();
   });
   afterEach(async () => {
-    for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
-    for (const witness of witnesses.splice(0)) witness.close();
+    await pool.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startWitness(name: string, logKey: NoteSigner): Promise<{ url: string; key: NoteSigner }> {
-    const key = noteSigner(name, SIG_COSIGNATURE_V1, generateSeed());
-    const witness = new Witness(key, [logKey.verifier], path.join(dir, `${name.replace(/\W/g, '_')}.db`));
-    const server = witnessServer(witness);
-    witnesses.push(witness);
-    servers.push(server);
-    const address = await listen(server, 0, '127.0.0.1');
-    return { url: `http://127.0.0.1:${address.port}`, key };
-  }
+  const startWitness = (name: string, logKey: NoteSigner) => pool.start(name, [logKey.verifier]);
 
   it('stores the cosignatures of every witness with the tree head, after consistency proofs from their last size', async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
@@ -176,27 +168,7 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
     const w2 = await startWitness('witness.riksrevisionen.test/w2', treeSigner);
     const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });
     const events: WitnessingEvent[] = [];
-    const witnessing = new Witnessing({
-      store,
-      witnesses: [w1, w2].map((w) => ({ url: w.url, verifier: w.key.verifier })),
-      onEvent: (event) => events.push(event),
-    });
-    const log = new AccessLog({
-      store,
-      chainId: 'replica-a',
-      subjectKeys: keys.subjectKeys,
-      signer: keys.signer,
-      treeSigner,
-      // Every commit signs a tree head.
-      treeHeadIntervalMs: 1,
-      now: (() => {
-        let t = Date.parse('2026-12-01T10:00:00Z');
-        return () => new Date((t += 1000));
-      })(),
-      onEvent: (event) => {
-        if (event.type === 'tree-head') witnessing.submit(event.head);
-      },
-    });
+    const { log, witnessing } = witnessedLog({ store, keys, treeSigner, witnesses: [w1, w2], onWitnessEvent: (event) => events.push(event) });
     for (let i = 0; i < 3; i++) {
       await log.record([makeEntry(), makeEntry()]);
       await witnessing.settled();
@@ -210,7 +182,7 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
       expect(opened.verifiedBy.map((v) => v.name)).toEqual([LOG_NAME, 'witness.imy.test/w1', 'witness.riksrevisionen.test/w2']);
     }
     expect(events.filter((e) => e.type === 'witness-refused')).toEqual([]);
-    expect(witnesses[0]!.latestSize(treeOrigin(LOG_NAME, 'replica-a'))).toBe(6);
+    expect(w1.witness.latestSize(treeOrigin(LOG_NAME, 'replica-a'))).toBe(6);
     await store.close();
   });
 

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AccessLog } from '../../src/audit/accessLog.js';
+import type { AccessLogStore } from '../../src/audit/store/AccessLogStore.js';
 import { generateSeed, noteSigner, SIG_COSIGNATURE_V1, type NoteSigner, type NoteVerifier } from '../../src/audit/transparency/note.js';
+import { Witnessing, type WitnessingEvent } from '../../src/audit/witnessing.js';
+import type { TestKeys } from './helpers.js';
 import { listen, witnessServer } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
 
@@ -33,4 +37,36 @@ export function witnessPool(): { start(name: string, logs: readonly NoteVerifier
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Chain replica-a on `store` with its tree heads sent to `witnesses`, as the gateway wires it. The
+ * clock moves a second at each reading, so every commit signs a tree head, as on a busy gateway.
+ */
+export function witnessedLog(options: {
+  readonly store: AccessLogStore;
+  readonly keys: TestKeys;
+  readonly treeSigner: NoteSigner;
+  readonly witnesses: readonly RunningWitness[];
+  readonly onWitnessEvent?: (event: WitnessingEvent) => void;
+}): { log: AccessLog; witnessing: Witnessing } {
+  const witnessing = new Witnessing({
+    store: options.store,
+    witnesses: options.witnesses.map((w) => ({ url: w.url, verifier: w.key.verifier })),
+    ...(options.onWitnessEvent ? { onEvent: options.onWitnessEvent } : {}),
+  });
+  let clock = Date.parse('2026-11-02T09:00:00.000Z');
+  const log = new AccessLog({
+    store: options.store,
+    chainId: 'replica-a',
+    subjectKeys: options.keys.subjectKeys,
+    signer: options.keys.signer,
+    treeSigner: options.treeSigner,
+    treeHeadIntervalMs: 1000,
+    now: () => new Date((clock += 1000)),
+    onEvent: (event) => {
+      if (event.type === 'tree-head') witnessing.submit(event.head);
+    },
+  });
+  return { log, witnessing };
 }

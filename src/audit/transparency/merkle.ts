@@ -198,6 +198,15 @@ export function rootFromLeaves(leaves: readonly Uint8Array[]): Buffer {
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
 const isHash = (value: unknown): value is Uint8Array => value instanceof Uint8Array && value.length === HASH_SIZE;
 
+/** "If LSB(fn) is not set, right-shift fn and sn equally until either LSB(fn) is set or fn is 0" (RFC 9162). */
+function pastRightEdge(fn: bigint, sn: bigint): [bigint, bigint] {
+  while ((fn & 1n) === 0n && fn !== 0n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return [fn, sn];
+}
+
 /** RFC 9162 §2.1.3.2: does `proof` place `leaf` at `index` in the tree of `size` with `root`? */
 export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
   if (!isHash(leaf) || !isHash(root) || !Array.isArray(proof) || !proof.every(isHash)) return false;
@@ -210,12 +219,7 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
     if (sn === 0n) return false;
     if ((fn & 1n) === 1n || fn === sn) {
       r = nodeHash(p, r);
-      if ((fn & 1n) === 0n) {
-        while ((fn & 1n) === 0n && fn !== 0n) {
-          fn >>= 1n;
-          sn >>= 1n;
-        }
-      }
+      [fn, sn] = pastRightEdge(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -248,12 +252,7 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uin
     if ((fn & 1n) === 1n || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if ((fn & 1n) === 0n) {
-        while ((fn & 1n) === 0n && fn !== 0n) {
-          fn >>= 1n;
-          sn >>= 1n;
-        }
-      }
+      [fn, sn] = pastRightEdge(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
