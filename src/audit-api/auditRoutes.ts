@@ -317,7 +317,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
         }
         const report = await service.citizenReport(caller, fields['personnummer'] ?? '', { since: sinceFrom(fields['since']) });
         if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
-        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone }), extra);
+        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone, verification: service.verifyOwnReport(report) }), extra);
       }
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {

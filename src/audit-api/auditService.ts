@@ -11,6 +11,7 @@ import { inScope, scopedFilter, type AuditCaller } from './auditCaller.js';
 import { detectAnomalies, type AnomalyFlag } from './anomalies.js';
 import { buildCitizenReport, withProofs, type CitizenReport } from './citizenReport.js';
 import type { ProofOptions } from '../audit/reportProofs.js';
+import { verifyCitizenReport, type ReportVerification } from '../audit/verifyReport.js';
 import type { AnomalyThresholds, ConfidentialityRule } from './config.js';
 import { entriesToCsv } from './csv.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -286,6 +287,13 @@ export class AuditService {
     });
     const transparency = this.options.transparency;
     return transparency ? withProofs(report, entries, this.options.store, { ...transparency, ...(options.since ? { since: options.since } : {}) }) : report;
+  }
+
+  /** A report this service made, checked as a citizen would check it; null without proofs. */
+  verifyOwnReport(report: CitizenReport): ReportVerification | null {
+    const transparency = this.options.transparency;
+    if (!transparency || report.signature === undefined) return null;
+    return verifyCitizenReport(report, { log: transparency.signer.verifier, witnesses: transparency.witnesses, quorum: transparency.quorum });
   }
 
   /** The rules themselves are for the supervisor: they reveal that an investigation is going on. */

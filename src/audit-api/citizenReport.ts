@@ -1,6 +1,7 @@
 import type { StoredEntry } from '../audit/entry.js';
 import { proveEntries, signReport, type ProofOptions, type ReportProofs } from '../audit/reportProofs.js';
 import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
+import type { ReportVerification } from '../audit/verifyReport.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { ConfidentialityRule } from './config.js';
@@ -146,6 +147,14 @@ export async function withProofs(report: CitizenReport, entries: readonly Stored
   return { ...unsigned, signature: signReport(unsigned, options.signer) };
 }
 
+/** What the printable page says of the proofs: checked by the same verifier a citizen runs. */
+function verificationLine(verification: ReportVerification | null | undefined, t: (typeof TEXTS)['sv' | 'en']): string {
+  if (!verification) return '';
+  if (!verification.ok) return `<p class="verification" data-verified="false">${escapeHtml(t.unverified(verification.code))}</p>\n`;
+  const witnesses = [...new Set(verification.checkpoints.flatMap((c) => c.witnesses))].join(', ') || '–';
+  return `<p class="verification" data-verified="true">${escapeHtml(t.verified(verification.proved, witnesses, verification.pending))}</p>\n`;
+}
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const TEXTS = {
@@ -165,6 +174,9 @@ const TEXTS = {
     every: 'Alla läsningar',
     columns: { agency: 'Myndighet som läste', category: 'Slags uppgifter', field: 'Uppgift', from: 'Uppgiften kom från', purpose: 'Ändamål', basis: 'Rättslig grund', count: 'Antal', first: 'Första', last: 'Senaste', time: 'Tid' },
     note: 'Handläggare anges endast som myndighet. Tider i svensk tid. Frågor: kontakta myndighetens dataskyddsombud eller Integritetsskyddsmyndigheten (IMY).',
+    verified: (proved: number, witnesses: string, pending: number) =>
+      `Kontrollerat: ${proved} läsningar finns i loggen enligt kontrollpunkter som bekräftats av ${witnesses}.${pending > 0 ? ` ${pending} läsningar är för nya för att kunna bevisas ännu.` : ''} Utdraget i JSON-format bär bevisen och kan kontrolleras av vem som helst.`,
+    unverified: (code: string) => `Utdraget kunde inte kontrolleras mot loggen (${code}).`,
     locale: 'sv-SE',
   },
   en: {
@@ -183,6 +195,9 @@ const TEXTS = {
     every: 'Every read',
     columns: { agency: 'Agency that read', category: 'Kind of data', field: 'Data', from: 'Data came from', purpose: 'Purpose', basis: 'Legal basis', count: 'Reads', first: 'First', last: 'Latest', time: 'Time' },
     note: 'Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency\'s data protection officer or IMY.',
+    verified: (proved: number, witnesses: string, pending: number) =>
+      `Verified: ${proved} reads are in the log, by checkpoints confirmed by ${witnesses}.${pending > 0 ? ` ${pending} reads are too recent to be proved yet.` : ''} The extract in JSON carries the proofs, which anyone can check.`,
+    unverified: (code: string) => `The extract could not be verified against the log (${code}).`,
     locale: 'en-GB',
   },
 } as const;
@@ -192,7 +207,10 @@ const TEXTS = {
  * fields, categories and purposes in the words of the schemas' descriptions. Styles come from
  * /audit/report.css (the console's CSP allows no inline styles).
  */
-export function renderCitizenReportHtml(report: CitizenReport, options: { readonly vocabulary: Vocabulary; readonly language: 'sv' | 'en'; readonly timeZone: string }): string {
+export function renderCitizenReportHtml(
+  report: CitizenReport,
+  options: { readonly vocabulary: Vocabulary; readonly language: 'sv' | 'en'; readonly timeZone: string; readonly verification?: ReportVerification | null },
+): string {
   const t = TEXTS[options.language];
   const field = labeller(options.vocabulary.fields, options.language);
   const category = labeller(options.vocabulary.categories, options.language);
@@ -230,7 +248,7 @@ export function renderCitizenReportHtml(report: CitizenReport, options: { readon
 ${report.summary.length === 0 ? `<p>${escapeHtml(t.none)}</p>` : `<table>${head(c.agency, c.category, c.purpose, c.basis, c.count, c.first, c.last)}<tbody>\n${summaryRows}\n</tbody></table>`}
 <h2>${escapeHtml(t.every)}</h2>
 ${report.reads.length === 0 ? '<p>–</p>' : `<table>${head(c.time, c.agency, c.field, c.category, c.from, c.purpose, c.basis)}<tbody>\n${readRows}\n</tbody></table>`}
-<p class="note">${escapeHtml(t.note)}</p>
+${verificationLine(options.verification, t)}<p class="note">${escapeHtml(t.note)}</p>
 </main>
 </body>
 </html>

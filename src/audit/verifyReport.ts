@@ -119,7 +119,28 @@ function checkCheckpoints(proofs: ReportProofs, keys: ReportKeys): Map<string, V
   return verified;
 }
 
+/**
+ * Base64 hashes, decoded once each: the proofs of one person's reads share most of their upper
+ * nodes, and a year's report repeats them thousands of times. Null if any is not a hash.
+ */
+function hashDecoder(): (values: unknown) => Buffer[] | null {
+  const seen = new Map<string, Buffer | null>();
+  return (values) => {
+    if (!Array.isArray(values)) return null;
+    const hashes: Buffer[] = [];
+    for (const value of values) {
+      if (typeof value !== 'string') return null;
+      let hash = seen.get(value);
+      if (hash === undefined) seen.set(value, (hash = decodeBase64(value)));
+      if (hash === null || hash.length !== 32) return null;
+      hashes.push(hash);
+    }
+    return hashes;
+  };
+}
+
 function checkEntries(report: ProvedReport, checkpoints: ReadonlyMap<string, VerifiedCheckpoint>): { proved: number; pending: number } {
+  const decode = hashDecoder();
   let proved = 0;
   let pending = 0;
   report.reads.forEach((read, i) => {
@@ -148,8 +169,8 @@ function checkEntries(report: ProvedReport, checkpoints: ReadonlyMap<string, Ver
       pending += 1;
       return;
     }
-    const hashes = Array.isArray(proof.inclusion) ? proof.inclusion.map((h) => (typeof h === 'string' ? decodeBase64(h) : null)) : [null];
-    if (!checkpoint || hashes.some((h) => h === null) || !verifyInclusion(leafHash(proof.leaf), leaf.seq - 1, checkpoint.size, hashes as Buffer[], checkpoint.rootHash)) {
+    const hashes = decode(proof.inclusion);
+    if (!checkpoint || hashes === null || !verifyInclusion(leafHash(proof.leaf), leaf.seq - 1, checkpoint.size, hashes, checkpoint.rootHash)) {
       throw new Refusal('ENTRY_FORGED', `${where} (chain ${leaf.chainId} seq ${leaf.seq}) is not in the log the checkpoint signs`);
     }
     proved += 1;
@@ -169,8 +190,8 @@ function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<s
     }
     const link = report.proofs.consistency.find((c) => c.chainId === chainId && c.oldSize === before.size && c.newSize === now.size);
     if (!link) throw new Refusal('CONSISTENCY_PROOF_MISSING', `chain ${chainId}: no consistency proof from size ${before.size} (ask for the report with since=${chainId}:${before.size})`);
-    const hashes = Array.isArray(link.proof) ? link.proof.map((h) => (typeof h === 'string' ? decodeBase64(h) : null)) : [null];
-    if (hashes.some((h) => h === null) || !verifyConsistency(before.size, now.size, before.rootHash, now.rootHash, hashes as Buffer[])) {
+    const hashes = hashDecoder()(link.proof);
+    if (hashes === null || !verifyConsistency(before.size, now.size, before.rootHash, now.rootHash, hashes)) {
       throw new Refusal('HISTORY_FORKED', `chain ${chainId}: the tree of size ${now.size} does not extend the one of size ${before.size}`);
     }
   }

@@ -11,7 +11,9 @@ import { subjectHmac } from '../../src/audit/subjectProtection.js';
 import { formatVerifierKey, generateSeed, noteSigner, parseNote, signatureLine, SIG_ED25519, type NoteSigner } from '../../src/audit/transparency/note.js';
 import { verifyCitizenReport, type ReportKeys } from '../../src/audit/verifyReport.js';
 import type { Witnessing } from '../../src/audit/witnessing.js';
-import { buildCitizenReport, withProofs, type CitizenReport } from '../../src/audit-api/citizenReport.js';
+import { buildCitizenReport, renderCitizenReportHtml, withProofs, type CitizenReport } from '../../src/audit-api/citizenReport.js';
+import { readVocabulary } from '../../src/audit-api/vocabulary.js';
+import { createAuditSchema } from '../../resolvers/audit/index.js';
 import { runAuditCli } from '../../src/cli/audit.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { loadSupergraphSdl } from '../../src/gateway/loadSupergraph.js';
@@ -223,6 +225,19 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     expect(await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile)).toMatchObject({ code: 1, err: expect.stringMatching(/^REFUSED REPORT_SIGNATURE_INVALID/) });
     expect((await cli('verify-report', file, '--log-key', 'not-a-key')).code).toBe(2);
     expect((await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile, '--quorum', '3')).code).toBe(2);
+  });
+
+  it('the printable report says whether it was verified, and by which witnesses', async () => {
+    const rig = await openRig('log.db');
+    await rig.record(3);
+    const report = await rig.report();
+    const vocabulary = readVocabulary(loadSupergraphSdl(DEFAULT_SUPERGRAPH_PATH).sdl, catalogue, createAuditSchema());
+    const page = renderCitizenReportHtml(report, { vocabulary, language: 'sv', timeZone: 'Europe/Stockholm', verification: verifyCitizenReport(clone(report), verifyKeys) });
+    expect(page).toContain('data-verified="true"');
+    expect(page).toContain('Kontrollerat: 3 läsningar finns i loggen enligt kontrollpunkter som bekräftats av witness.imy.test/w1, witness.riksrevisionen.test/w2.');
+    const refused = renderCitizenReportHtml(report, { vocabulary, language: 'en', timeZone: 'Europe/Stockholm', verification: verifyCitizenReport(clone(report), { ...verifyKeys, witnesses: [w1.key.verifier], quorum: 1, log: noteSigner(LOG_NAME, SIG_ED25519, generateSeed()).verifier }) });
+    expect(refused).toContain('data-verified="false"');
+    expect(refused).toContain('could not be verified against the log (REPORT_SIGNATURE_INVALID)');
   });
 
   it('leaf bytes read back exactly, and only in their one spelling', async () => {
