@@ -110,6 +110,19 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     for (const proof of report.proofs!.entries) expect(readLeaf(proof.leaf)).not.toBeNull();
   });
 
+  it('two replicas, two trees: one report proves reads from both, each against its own cosigned checkpoint', async () => {
+    const rig = await openRig('log.db');
+    const second = witnessedLog({ store: rig.store, keys, treeSigner, witnesses: [w1, w2], chainId: 'replica-b' });
+    await rig.record(2);
+    for (let i = 0; i < 3; i++) await second.log.record([makeEntry({ subject: SUBJECTS[0], field: 'Person.taxedIncome', time: `2026-10-02T08:0${i}:00.000Z` })]);
+    await second.log.close();
+    await second.witnessing.close();
+    await rig.record(1);
+    const result = verifyCitizenReport(clone(await rig.report()), verifyKeys);
+    expect(result).toMatchObject({ ok: true, reads: 6, proved: 6 });
+    expect(result.ok && result.checkpoints.map((c) => [c.origin, c.size]).sort()).toEqual([[`${LOG_NAME}/replica-a`, 3], [`${LOG_NAME}/replica-b`, 3]]);
+  });
+
   it('REPORT_SIGNATURE_INVALID: a report edited after signing', async () => {
     const rig = await openRig('log.db');
     await rig.record(3);

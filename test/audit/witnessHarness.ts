@@ -40,7 +40,7 @@ export function witnessPool(): { start(name: string, logs: readonly NoteVerifier
 }
 
 /**
- * Chain replica-a on `store` with its tree heads sent to `witnesses`, as the gateway wires it. The
+ * A chain (replica-a unless named) on `store` with its tree heads sent to `witnesses`, as the gateway wires it. The
  * clock moves a second at each reading, so every commit signs a tree head, as on a busy gateway.
  */
 export function witnessedLog(options: {
@@ -49,6 +49,7 @@ export function witnessedLog(options: {
   readonly treeSigner: NoteSigner;
   readonly witnesses: readonly RunningWitness[];
   readonly onWitnessEvent?: (event: WitnessingEvent) => void;
+  readonly chainId?: string;
 }): { log: AccessLog; witnessing: Witnessing } {
   const witnessing = new Witnessing({
     store: options.store,
@@ -58,7 +59,7 @@ export function witnessedLog(options: {
   let clock = Date.parse('2026-11-02T09:00:00.000Z');
   const log = new AccessLog({
     store: options.store,
-    chainId: 'replica-a',
+    chainId: options.chainId ?? 'replica-a',
     subjectKeys: options.keys.subjectKeys,
     signer: options.keys.signer,
     treeSigner: options.treeSigner,
