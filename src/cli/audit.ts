@@ -2,18 +2,18 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/parseEnv.js';
 import { loadAccessLogConfig, loadAuditKeys, loadSigningKey, loadSigningPublicKey } from '../config/accessLogConfig.js';
 import { openAccessLogStore } from '../audit/openAccessLog.js';
-import { verifyAccessLog } from '../audit/verify.js';
+import { verifyAccessLog, verifyTree } from '../audit/verify.js';
 import { executePurge, planPurge } from '../audit/retention.js';
 import { subjectHmac } from '../audit/subjectProtection.js';
 import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
 import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
 import { readFileSync } from 'node:fs';
 import { verifyCitizenReport } from '../audit/verifyReport.js';
-import { readVerifierKeys } from '../config/transparencyConfig.js';
+import { loadLogVerifier, loadTransparencyConfig, readVerifierKeys } from '../config/transparencyConfig.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
-  verify                          verify every chain; exit 1 naming the first broken entry
+  verify                          verify every chain and its Merkle tree; exit 1 naming the first broken entry
   purge [--dry-run]               remove entries past retention, whole checkpoint segments only
   hold add --case ID [--reason T] keep a case's entries out of every purge
   hold add --subject PNR [--reason T]
@@ -72,12 +72,19 @@ export async function runAuditCli(
         );
       }
       if (report.chains.length === 0) out('No chains: the access log is empty.');
+      const logKey = loadLogVerifier(loadTransparencyConfig(env));
+      let treeBroken = false;
+      for (const chain of report.chains) {
+        const tree = await verifyTree(store, chain.chainId, logKey);
+        treeBroken ||= !tree.ok;
+        out(`${tree.ok ? 'ok    ' : 'BROKEN'} tree ${tree.chainId}: ${tree.leaves} leaves, ${tree.treeHeads} signed tree heads${tree.problem ? `: ${tree.problem}` : ''}${logKey ? '' : ' (signatures not checked: no log key)'}`);
+      }
       if (report.firstBreak) {
         const b = report.firstBreak;
         err(`First broken entry: chain ${b.chainId} seq ${b.seq}: ${b.kind} (${b.detail})`);
         return 1;
       }
-      return 0;
+      return treeBroken ? 1 : 0;
     }
 
     if (command === 'purge') {

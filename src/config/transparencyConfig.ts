@@ -140,6 +140,18 @@ export function loadLogNoteSigner(config: TransparencyConfig): NoteSigner {
   return loadOrCreateNoteSigner('AUDIT_TLOG_KEY_PATH', config.logKeyPath, config.logName, SIG_ED25519);
 }
 
+/**
+ * The log's verifier key for checking its tree heads: the published `<key file>.pub`, else the
+ * key file's public half; null when neither exists (the heads' signatures then go unchecked).
+ */
+export function loadLogVerifier(config: TransparencyConfig): NoteVerifier | null {
+  if (existsSync(`${config.logKeyPath}.pub`)) {
+    const [verifier] = readVerifierKeys('AUDIT_TLOG_KEY_PATH', [`${config.logKeyPath}.pub`]);
+    if (verifier) return verifier;
+  }
+  return existsSync(config.logKeyPath) ? loadLogNoteSigner(config).verifier : null;
+}
+
 /** Verifier keys given on the command line or in a file (one per line), for offline verification. */
 export function readVerifierKeys(argument: string, values: readonly string[]): NoteVerifier[] {
   const keys: NoteVerifier[] = [];
