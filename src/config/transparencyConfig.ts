@@ -206,7 +206,7 @@ export function loadWitnessServiceConfig(env: NodeJS.ProcessEnv = process.env): 
       problems.push(`WITNESS_LOGS: ${error.message}`);
     }
   }
-  if (logs.length === 0 && problems.length === 0) problems.push('WITNESS_LOGS: at least one log verifier key is required (the gateway prints it at start, and writes it to AUDIT_TLOG_KEY_PATH.pub)');
+  if (logs.length === 0 && problems.length === 0) problems.push('WITNESS_LOGS: at least one log verifier key is required (the gateway writes it to AUDIT_TLOG_KEY_PATH.pub when it generates its key)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     keyPath: resolveFromRoot(raw.WITNESS_KEY_PATH ?? path.join(dataDir, 'witness', 'witness.key')),
