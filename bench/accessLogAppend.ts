@@ -18,6 +18,7 @@ import pg from 'pg';
 import { AccessLog } from '../src/audit/accessLog.js';
 import type { AccessLogEntry } from '../src/audit/entry.js';
 import { parseSubjectKeys } from '../src/audit/subjectProtection.js';
+import { generateSeed, noteSigner, SIG_ED25519 } from '../src/transparency/note.js';
 import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
 import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
@@ -41,6 +42,8 @@ const APPLICATION_NAME = `access-log-bench-${process.pid}`;
 const subjectKeys = parseSubjectKeys({ subjectEncryptionKey: randomBytes(32).toString('base64'), subjectHmacKey: randomBytes(32).toString('base64') });
 const { privateKey } = await generateKeyPair('ES256');
 const signer = { privateKey, kid: 'bench' };
+// As the gateway runs it: the Merkle tree kept in every commit, a signed tree head at most once a second.
+const treeSigner = noteSigner('access-log.bench.example', SIG_ED25519, generateSeed());
 const documentHash = createHash('sha256').update('bench').digest('hex');
 const subject = makePersonnummer('1985-03-14', 123);
 
@@ -102,6 +105,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     chainId: `bench-${concurrency}-${Date.now()}`,
     subjectKeys,
     signer,
+    treeSigner,
     commitTimeoutMs: 30_000,
     onEvent: (event) => {
       if (event.type === 'commit') transactions += 1;

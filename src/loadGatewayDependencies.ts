@@ -5,6 +5,7 @@ import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, o
 import { loadAgreements, type Agreement } from './policy/agreements.js';
 import { openAccessLogFromConfig, type OpenedAccessLog } from './audit/openAccessLog.js';
 import type { AccessLogConfig } from './config/accessLogConfig.js';
+import type { TransparencyConfig } from './config/transparencyConfig.js';
 import type { AuditApiConfig } from './config/auditApiConfig.js';
 import { createAuditRoute } from './audit-api/auditRoutes.js';
 import { TrustedDocuments } from './trusted-documents/manifest.js';
@@ -34,6 +35,8 @@ export async function loadGatewayDependencies(options: {
   identity: IdentityConfig;
   agreementsPath: string;
   accessLog: AccessLogConfig;
+  /** The log's note key and the witnesses that cosign its checkpoints. */
+  transparency: TransparencyConfig;
   /** The audit API and console at /audit. */
   audit: AuditApiConfig;
   onWarning?: (message: string) => void;
@@ -59,6 +62,7 @@ export async function loadGatewayDependencies(options: {
   const accessLogListeners = new Set<(event: AccessLogEvent) => void>();
   const opened = await openAccessLogFromConfig({
     config: options.accessLog,
+    transparency: options.transparency,
     onEvent: (event) => {
       for (const listener of accessLogListeners) listener(event);
     },
@@ -99,6 +103,7 @@ export async function loadGatewayDependencies(options: {
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
         publicJwks: [opened.publicJwk],
+        transparency: { signer: opened.treeSigner, witnesses: opened.transparency.witnesses.map((w) => w.verifier), quorum: opened.transparency.quorum },
         config: options.audit,
         supergraphSdl: loadSupergraphSdl(options.audit.supergraphPath).sdl,
       }),
@@ -111,6 +116,8 @@ export async function loadGatewayDependencies(options: {
       officials.close();
       trust.close();
       await opened.accessLog.close();
+      // After the log: its last tree head may still be on its way to the witnesses.
+      await opened.witnessing.close();
       await redis?.close();
     },
   };

@@ -27,7 +27,7 @@ import {
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { createAuditSchema, type AuditContext } from '../../resolvers/audit/index.js';
 import { authenticateAuditCaller, AUDIT_ROLES, type AuditCaller, type AuditRole, type AuditTokenCheck } from './auditCaller.js';
-import { AuditService, type AuditFilterInput } from './auditService.js';
+import { AuditService, type AuditFilterInput, type AuditServiceOptions } from './auditService.js';
 import { renderCitizenReportHtml } from './citizenReport.js';
 import type { AuditApiConfig } from '../config/auditApiConfig.js';
 import { readVocabulary } from './vocabulary.js';
@@ -53,6 +53,8 @@ export interface AuditRouteDependencies {
   readonly supergraphSdl: string;
   readonly logError?: ErrorLogger;
   readonly now?: () => Date;
+  /** The log's note key, witnesses and quorum: citizen reports then carry their proofs. */
+  readonly transparency?: AuditServiceOptions['transparency'];
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -136,6 +138,17 @@ function filterFrom(fields: Record<string, string>): AuditFilterInput {
   return filter;
 }
 
+/** `since=chainId:size,...`: the checkpoints of the citizen's earlier report, for consistency proofs from them. */
+function sinceFrom(raw: string | undefined): Record<string, number> {
+  const since: Record<string, number> = {};
+  for (const pair of (raw ?? '').split(',').filter(Boolean)) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):([1-9][0-9]{0,15})$/.exec(pair.trim());
+    if (!match) throw new GatewayError('BAD_USER_INPUT', 'since must be chainId:size pairs separated by commas.', { argument: 'since' });
+    since[match[1]!] = Number(match[2]);
+  }
+  return since;
+}
+
 /**
  * Mounts the audit API (/audit/graphql), the console (/audit) and the two downloads
  * (/audit/export.csv, /audit/citizen-report) on the gateway's mTLS listener.
@@ -158,6 +171,7 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     confidentialityRules: () => deps.config.confidentialityRules,
     anomalies: deps.config.anomalies,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.transparency ? { transparency: deps.transparency } : {}),
   });
   const logError = deps.logError ?? ((record) => console.error(JSON.stringify({ msg: 'audit request error', ...record })));
   const files = new Map(Object.keys(CONSOLE_FILES).map((name) => [name, readFileSync(path.join(deps.config.consoleDir, name))]));
@@ -284,9 +298,9 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
           const stamp = new Date().toISOString().replace(/[:.]/g, '-');
           return send(response, 200, 'text/csv; charset=utf-8', csv, { ...extra, 'content-disposition': `attachment; filename="access-log-${stamp}.csv"`, 'x-export-complete': String(complete) });
         }
-        const report = await service.citizenReport(caller, fields['personnummer'] ?? '');
+        const report = await service.citizenReport(caller, fields['personnummer'] ?? '', { since: sinceFrom(fields['since']) });
         if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
-        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone }), extra);
+        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone, verification: service.verifyOwnReport(report) }), extra);
       }
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {

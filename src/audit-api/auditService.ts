@@ -9,7 +9,9 @@ import { isValidPersonnummer, parsePersonnummer } from '../personnummer/index.js
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { inScope, scopedFilter, type AuditCaller } from './auditCaller.js';
 import { detectAnomalies, type AnomalyFlag } from './anomalies.js';
-import { buildCitizenReport, type CitizenReport } from './citizenReport.js';
+import { buildCitizenReport, withProofs, type CitizenReport } from './citizenReport.js';
+import type { ProofOptions } from '../audit/reportProofs.js';
+import { verifyCitizenReport, type ReportVerification } from '../audit/verifyReport.js';
 import type { AnomalyThresholds, ConfidentialityRule } from '../config/auditApiConfig.js';
 import { entriesToCsv } from './csv.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -52,6 +54,8 @@ export interface AuditServiceOptions {
   confidentialityRules(): readonly ConfidentialityRule[];
   readonly anomalies: AnomalyThresholds;
   readonly now?: () => Date;
+  /** With it, citizen reports carry inclusion proofs against cosigned checkpoints and the log's signature. */
+  readonly transparency?: Omit<ProofOptions, 'since'>;
 }
 
 /**
@@ -271,12 +275,12 @@ export class AuditService {
    * Who may ask: the supervisor (every agency's reads), or a privacy officer (the reads its own
    * agency made or answered: each agency answers an art. 15 request for its own processing).
    */
-  async citizenReport(caller: AuditCaller, personnummer: string): Promise<CitizenReport> {
+  async citizenReport(caller: AuditCaller, personnummer: string, options: { readonly since?: Readonly<Record<string, number>> } = {}): Promise<CitizenReport> {
     const { filter, subject } = this.toStoreFilter({ subject: personnummer });
     if (subject === null) throw badInput('personnummer', 'personnummer is required.');
     await this.recordAuditQuery(caller, 'citizenReport', { subject: personnummer });
     const { entries } = await this.readAll(scopedFilter(caller, { ...filter, kind: 'access', outcome: 'released' }), MAX_EXPORT_ENTRIES);
-    return buildCitizenReport({
+    const report = buildCitizenReport({
       subject,
       entries,
       rules: this.options.confidentialityRules(),
@@ -287,6 +291,15 @@ export class AuditService {
       // An officer's extract covers only its own agency's processing: the report must say so.
       scopeAgency: caller.role === 'SUPERVISOR' ? null : caller.agency.id,
     });
+    const transparency = this.options.transparency;
+    return transparency ? withProofs(report, entries, this.options.store, { ...transparency, ...(options.since ? { since: options.since } : {}) }) : report;
+  }
+
+  /** A report this service made, checked as a citizen would check it; null without proofs. */
+  verifyOwnReport(report: CitizenReport): ReportVerification | null {
+    const transparency = this.options.transparency;
+    if (!transparency || report.signature === undefined) return null;
+    return verifyCitizenReport(report, { log: transparency.signer.verifier, witnesses: transparency.witnesses, quorum: transparency.quorum });
   }
 
   /** The rules themselves are for the supervisor: they reveal that an investigation is going on. */

@@ -1,4 +1,7 @@
 import type { StoredEntry } from '../audit/entry.js';
+import { proveEntries, signReport, type ProofOptions, type ReportProofs } from '../audit/reportProofs.js';
+import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
+import type { ReportVerification } from '../audit/verifyReport.js';
 import type { AgencyRegistry } from '../identity/index.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import type { ConfidentialityRule } from '../config/auditApiConfig.js';
@@ -24,6 +27,8 @@ export interface CitizenReportRead {
   readonly category: string;
   readonly purpose: string;
   readonly legalBasis: string;
+  /** Where the read's entry is in the log: what its proof is about. */
+  readonly entry: { readonly chainId: string; readonly seq: number };
 }
 
 export interface CitizenReportSummary {
@@ -53,6 +58,10 @@ export interface CitizenReport {
   readonly summary: readonly CitizenReportSummary[];
   /** Filled in for the supervisor only. */
   readonly heldBack: readonly HeldBack[];
+  /** Per read its inclusion proof, and the cosigned checkpoints: see withProofs. */
+  readonly proofs?: ReportProofs;
+  /** The log's signed note over everything above; verify with `npm run audit -- verify-report`. */
+  readonly signature?: string;
 }
 
 /** The rule that holds an entry back on `today` (ISO date), if any. */
@@ -97,6 +106,7 @@ export function buildCitizenReport(input: {
       category: input.catalogue.fields.get(entry.field)?.category ?? 'UNCATALOGUED',
       purpose: entry.purpose,
       legalBasis: entry.legalBasis,
+      entry: { chainId: entry.chainId, seq: entry.seq },
     });
   }
   const summary = new Map<string, { agency: { id: string; name: string }; category: string; purpose: string; legalBasis: string; reads: number; firstRead: string; lastRead: string }>();
@@ -119,6 +129,30 @@ export function buildCitizenReport(input: {
     summary: [...summary.values()].sort((a, b) => a.agency.name.localeCompare(b.agency.name, 'sv') || a.category.localeCompare(b.category)),
     heldBack: input.showHeldBack ? [...heldBack.values()] : [],
   };
+}
+
+/**
+ * The report with its proofs, signed by the log: what lets a citizen (or anyone they hand it to)
+ * check offline that every read is in the log the witnesses saw, and that nothing was edited.
+ * `entries` must contain the entry of every read.
+ */
+export async function withProofs(report: CitizenReport, entries: readonly StoredEntry[], store: AccessLogStore, options: ProofOptions): Promise<CitizenReport> {
+  const byPlace = new Map(entries.map((entry) => [`${entry.chainId}\u0000${entry.seq}`, entry]));
+  const readEntries = report.reads.map((read) => {
+    const entry = byPlace.get(`${read.entry.chainId}\u0000${read.entry.seq}`);
+    if (!entry) throw new TypeError(`withProofs: no entry for chain ${read.entry.chainId} seq ${read.entry.seq}`);
+    return entry;
+  });
+  const unsigned: CitizenReport = { ...report, proofs: await proveEntries(store, readEntries, options) };
+  return { ...unsigned, signature: signReport(unsigned, options.signer) };
+}
+
+/** What the printable page says of the proofs: checked by the same verifier a citizen runs. */
+function verificationLine(verification: ReportVerification | null | undefined, t: (typeof TEXTS)['sv' | 'en']): string {
+  if (!verification) return '';
+  if (!verification.ok) return `<p class="verification" data-verified="false">${escapeHtml(t.unverified(verification.code))}</p>\n`;
+  const witnesses = [...new Set(verification.checkpoints.flatMap((c) => c.witnesses))].join(', ') || '–';
+  return `<p class="verification" data-verified="true">${escapeHtml(t.verified(verification.proved, witnesses, verification.pending))}</p>\n`;
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -151,6 +185,9 @@ const TEXTS = {
       time: 'Tid',
     },
     note: 'Handläggare anges endast som myndighet. Tider i svensk tid. Frågor: kontakta myndighetens dataskyddsombud eller Integritetsskyddsmyndigheten (IMY).',
+    verified: (proved: number, witnesses: string, pending: number) =>
+      `Kontrollerat: ${proved} läsningar finns i loggen enligt kontrollpunkter som bekräftats av ${witnesses}.${pending > 0 ? ` ${pending} läsningar är för nya för att kunna bevisas ännu.` : ''} Utdraget i JSON-format bär bevisen och kan kontrolleras av vem som helst.`,
+    unverified: (code: string) => `Utdraget kunde inte kontrolleras mot loggen (${code}).`,
     locale: 'sv-SE',
   },
   en: {
@@ -167,19 +204,11 @@ const TEXTS = {
     summary: 'Summary',
     none: 'No reads recorded.',
     every: 'Every read',
-    columns: {
-      agency: 'Agency that read',
-      category: 'Kind of data',
-      field: 'Data',
-      from: 'Data came from',
-      purpose: 'Purpose',
-      basis: 'Legal basis',
-      count: 'Reads',
-      first: 'First',
-      last: 'Latest',
-      time: 'Time',
-    },
-    note: "Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency's data protection officer or IMY.",
+    columns: { agency: 'Agency that read', category: 'Kind of data', field: 'Data', from: 'Data came from', purpose: 'Purpose', basis: 'Legal basis', count: 'Reads', first: 'First', last: 'Latest', time: 'Time' },
+    note: 'Officials are shown only as their agency. Times in Swedish time. Questions: contact the agency\'s data protection officer or IMY.',
+    verified: (proved: number, witnesses: string, pending: number) =>
+      `Verified: ${proved} reads are in the log, by checkpoints confirmed by ${witnesses}.${pending > 0 ? ` ${pending} reads are too recent to be proved yet.` : ''} The extract in JSON carries the proofs, which anyone can check.`,
+    unverified: (code: string) => `The extract could not be verified against the log (${code}).`,
     locale: 'en-GB',
   },
 } as const;
@@ -189,7 +218,10 @@ const TEXTS = {
  * fields, categories and purposes in the words of the schemas' descriptions. Styles come from
  * /audit/report.css (the console's CSP allows no inline styles).
  */
-export function renderCitizenReportHtml(report: CitizenReport, options: { readonly vocabulary: Vocabulary; readonly language: 'sv' | 'en'; readonly timeZone: string }): string {
+export function renderCitizenReportHtml(
+  report: CitizenReport,
+  options: { readonly vocabulary: Vocabulary; readonly language: 'sv' | 'en'; readonly timeZone: string; readonly verification?: ReportVerification | null },
+): string {
   const t = TEXTS[options.language];
   const field = labeller(options.vocabulary.fields, options.language);
   const category = labeller(options.vocabulary.categories, options.language);
@@ -230,7 +262,7 @@ export function renderCitizenReportHtml(report: CitizenReport, options: { readon
 ${report.summary.length === 0 ? `<p>${escapeHtml(t.none)}</p>` : `<table>${head(c.agency, c.category, c.purpose, c.basis, c.count, c.first, c.last)}<tbody>\n${summaryRows}\n</tbody></table>`}
 <h2>${escapeHtml(t.every)}</h2>
 ${report.reads.length === 0 ? '<p>–</p>' : `<table>${head(c.time, c.agency, c.field, c.category, c.from, c.purpose, c.basis)}<tbody>\n${readRows}\n</tbody></table>`}
-<p class="note">${escapeHtml(t.note)}</p>
+${verificationLine(options.verification, t)}<p class="note">${escapeHtml(t.note)}</p>
 </main>
 </body>
 </html>

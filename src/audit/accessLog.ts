@@ -3,7 +3,9 @@ import { toUnchainedEntry, validateAccessLogEntry, type AccessLogEntry, type Unc
 import { chainEntries, type ChainHead } from './hashChain.js';
 import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
 import { protectSubject, type SubjectKeys } from './subjectProtection.js';
-import { ChainConflictError, type AccessLogStore } from './store/AccessLogStore.js';
+import { ChainConflictError, type AccessLogStore, type StoredTreeHead } from './store/AccessLogStore.js';
+import { buildTreeFromEntries, growTree, loadFrontier, signTreeHead, treeOrigin, type TreeFrontier } from './logTree.js';
+import type { NoteSigner } from '../transparency/note.js';
 
 /** Where the gateway's entries go; AccessLog is the real one. */
 export interface AccessLogSink {
@@ -27,6 +29,14 @@ export interface AccessLogOptions {
   readonly maxBatchEntries?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
   readonly probeIntervalMs?: number;
+  /**
+   * The log's Ed25519 note key: with it the writer signs a C2SP checkpoint of the chain's Merkle
+   * tree (origin `<key name>/<chainId>`) in the commit that follows treeHeadIntervalMs after the
+   * last one, and on its own when entries wait that long. The tree itself is kept either way.
+   */
+  readonly treeSigner?: NoteSigner;
+  /** Default 1 s: a citizen's newest entries are provable within about this long. */
+  readonly treeHeadIntervalMs?: number;
   /** close() also closes the store. */
   readonly ownsStore?: boolean;
   readonly now?: () => Date;
@@ -37,6 +47,7 @@ export interface AccessLogOptions {
 export type AccessLogEvent =
   | { readonly type: 'commit'; readonly chainId: string; readonly entries: number; readonly requests: number; readonly headSeq: number; readonly durationMs: number; readonly checkpoint: boolean }
   | { readonly type: 'checkpoint'; readonly chainId: string; readonly seq: number }
+  | { readonly type: 'tree-head'; readonly chainId: string; readonly head: StoredTreeHead }
   | { readonly type: 'unavailable'; readonly chainId: string; readonly reason: 'store-error' | 'timeout'; readonly error?: unknown }
   | { readonly type: 'recovered'; readonly chainId: string }
   | { readonly type: 'conflict'; readonly chainId: string; readonly error: ChainConflictError };
@@ -85,6 +96,8 @@ export class AccessLog {
   private readonly maxBatchEntries: number;
   private readonly probeIntervalMs: number;
   private readonly ownsStore: boolean;
+  private readonly treeSigner: NoteSigner | undefined;
+  private readonly treeHeadIntervalMs: number;
   private readonly now: () => Date;
   private readonly emit: (event: AccessLogEvent) => void;
 
@@ -93,6 +106,12 @@ export class AccessLog {
   private idleWaiters: Array<() => void> = [];
   /** The head as this writer believes it; reloaded from the store after any failure. */
   private head: ChainHead | null = null;
+  /** The Merkle tree's right edge, always at head.seq leaves; loaded and dropped with the head. */
+  private tree: TreeFrontier | null = null;
+  private signedTreeSize = 0;
+  private lastTreeHeadAt = 0;
+  private treeHeadDue = false;
+  private readonly treeHeadTimer: NodeJS.Timeout | undefined;
   private sinceCheckpoint = 0;
   private checkpointDue = false;
   private healthy = true;
@@ -114,6 +133,7 @@ export class AccessLog {
       ['commitTimeoutMs', options.commitTimeoutMs],
       ['maxBatchEntries', options.maxBatchEntries],
       ['probeIntervalMs', options.probeIntervalMs],
+      ['treeHeadIntervalMs', options.treeHeadIntervalMs],
     ] as const) {
       if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw new TypeError(`AccessLog option ${name} must be a positive integer.`);
     }
@@ -128,6 +148,8 @@ export class AccessLog {
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
+    this.treeSigner = options.treeSigner;
+    this.treeHeadIntervalMs = options.treeHeadIntervalMs ?? 1000;
     this.now = options.now ?? (() => new Date());
     const onEvent = options.onEvent;
     this.emit = onEvent
@@ -144,6 +166,15 @@ export class AccessLog {
       this.kick();
     }, options.checkpointIntervalMs ?? 60_000);
     this.checkpointTimer.unref();
+    if (this.treeSigner) {
+      this.treeHeadTimer = setInterval(() => {
+        if (this.tree === null || this.tree.size > this.signedTreeSize) {
+          this.treeHeadDue = true;
+          this.kick();
+        }
+      }, this.treeHeadIntervalMs);
+      this.treeHeadTimer.unref();
+    }
   }
 
   /**
@@ -203,9 +234,15 @@ export class AccessLog {
     this.closing = true;
     await this.flush();
     clearInterval(this.checkpointTimer);
+    clearInterval(this.treeHeadTimer);
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.healthy && this.sinceCheckpoint > 0) {
       this.checkpointDue = true;
+      this.kick();
+      await this.flush();
+    }
+    if (this.healthy && this.treeSigner && this.tree && this.tree.size > this.signedTreeSize) {
+      this.treeHeadDue = true;
       this.kick();
       await this.flush();
     }
@@ -236,6 +273,11 @@ export class AccessLog {
         if (this.checkpointDue && this.healthy) {
           this.checkpointDue = false;
           if (this.sinceCheckpoint > 0 || this.head === null) await this.timedCheckpoint();
+          continue;
+        }
+        if (this.treeHeadDue && this.healthy) {
+          this.treeHeadDue = false;
+          await this.timedTreeHead();
           continue;
         }
         break;
@@ -295,10 +337,29 @@ export class AccessLog {
   }
 
   private async loadHead(): Promise<ChainHead> {
-    const [head, checkpoint] = await this.bounded(Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId)]));
+    const [head, checkpoint, treeHeads] = await this.bounded(
+      Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId), this.store.listTreeHeads(this.chainId, 1)]),
+    );
+    // A chain from before the tree gets its tree built from its entries once (unbounded: a migration, not a commit).
+    this.tree = (await this.bounded(loadFrontier(this.store, this.chainId, head.seq))) ?? (await buildTreeFromEntries(this.store, this.chainId, head.seq));
     this.head = head;
+    this.signedTreeSize = treeHeads[0]?.size ?? 0;
     this.sinceCheckpoint = head.seq - (checkpoint?.seq ?? 0);
     return head;
+  }
+
+  /** A tree head is due in a commit once the interval has passed since the last one. */
+  private treeHeadFor(frontier: TreeFrontier): StoredTreeHead | undefined {
+    if (!this.treeSigner) return undefined;
+    const now = this.now();
+    if (now.getTime() - this.lastTreeHeadAt < this.treeHeadIntervalMs) return undefined;
+    return signTreeHead(this.chainId, treeOrigin(this.treeSigner.name, this.chainId), frontier, now.toISOString(), this.treeSigner);
+  }
+
+  private treeHeadCommitted(head: StoredTreeHead): void {
+    this.signedTreeSize = head.size;
+    this.lastTreeHeadAt = Date.parse(head.time);
+    this.emit({ type: 'tree-head', chainId: this.chainId, head });
   }
 
   private async commit(batch: PendingRecord[]): Promise<void> {
@@ -308,10 +369,14 @@ export class AccessLog {
       try {
         const head = this.head ?? (await this.loadHead());
         const chained = chainEntries(head, entries);
+        const grown = growTree(this.tree!, chained.rows);
+        const treeHead = this.treeHeadFor(grown.frontier);
         const sinceCheckpoint = this.sinceCheckpoint + entries.length;
         const checkpoint = sinceCheckpoint >= this.checkpointEvery ? await signCheckpoint(chained.head, sinceCheckpoint, this.now().toISOString(), this.signer) : undefined;
-        await this.bounded(this.store.append(chained.rows, checkpoint));
+        await this.bounded(this.store.append(chained.rows, checkpoint, { nodes: grown.nodes, ...(treeHead ? { head: treeHead } : {}) }));
         this.head = chained.head;
+        this.tree = grown.frontier;
+        if (treeHead) this.treeHeadCommitted(treeHead);
         this.sinceCheckpoint = checkpoint ? 0 : sinceCheckpoint;
         this.markHealthy();
         let seq = head.seq;
@@ -325,6 +390,7 @@ export class AccessLog {
       } catch (error) {
         // Whatever happened, the stored head is the truth now: a timed-out commit may still land.
         this.head = null;
+        this.tree = null;
         const live = batch.some((pending) => !pending.settled);
         if (error instanceof ChainConflictError) {
           this.emit({ type: 'conflict', chainId: this.chainId, error });
@@ -348,10 +414,29 @@ export class AccessLog {
       this.markHealthy();
       this.emit({ type: 'checkpoint', chainId: this.chainId, seq: head.seq });
     } catch (error) {
-      this.head = null;
-      if (error instanceof ChainConflictError) this.emit({ type: 'conflict', chainId: this.chainId, error });
-      else this.markUnhealthy(error instanceof CommitTimeout ? 'timeout' : 'store-error', error);
+      this.signingFailed(error);
     }
+  }
+
+  private async timedTreeHead(): Promise<void> {
+    try {
+      if (this.head === null) await this.loadHead();
+      const tree = this.tree!;
+      if (!this.treeSigner || tree.size === 0 || tree.size <= this.signedTreeSize) return;
+      const head = signTreeHead(this.chainId, treeOrigin(this.treeSigner.name, this.chainId), tree, this.now().toISOString(), this.treeSigner);
+      await this.bounded(this.store.appendTreeHead(head));
+      this.treeHeadCommitted(head);
+    } catch (error) {
+      this.signingFailed(error);
+    }
+  }
+
+  /** A timed checkpoint or tree head failed: the stored head is the truth again, and a store error marks the log down. */
+  private signingFailed(error: unknown): void {
+    this.head = null;
+    this.tree = null;
+    if (error instanceof ChainConflictError) this.emit({ type: 'conflict', chainId: this.chainId, error });
+    else this.markUnhealthy(error instanceof CommitTimeout ? 'timeout' : 'store-error', error);
   }
 
   private markHealthy(): void {

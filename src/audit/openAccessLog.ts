@@ -8,6 +8,9 @@ import type { SubjectKeys } from './subjectProtection.js';
 import type { AccessLogStore } from './store/AccessLogStore.js';
 import { PostgresAccessLogStore } from './store/postgresStore.js';
 import { SqliteAccessLogStore } from './store/sqliteStore.js';
+import { loadLogNoteSigner, type TransparencyConfig } from '../config/transparencyConfig.js';
+import type { NoteSigner } from '../transparency/note.js';
+import { Witnessing, type WitnessingEvent } from './witnessing.js';
 
 /** PostgreSQL when DATABASE_URL is set, else the SQLite file under DATA_DIR. */
 export async function openAccessLogStore(config: AccessLogConfig, options: { readonly onPoolError?: (error: Error) => void } = {}): Promise<AccessLogStore> {
@@ -32,6 +35,11 @@ export interface OpenedAccessLog {
   /** For verifying checkpoints (and publishing, so auditors can verify without the gateway). */
   readonly publicJwk: JWK;
   readonly config: AccessLogConfig;
+  /** The log's note key: its verifier key is what citizens and witnesses are given. */
+  readonly treeSigner: NoteSigner;
+  readonly transparency: TransparencyConfig;
+  /** Sends each signed tree head to the witnesses; close it after the access log. */
+  readonly witnessing: Witnessing;
 }
 
 /**
@@ -50,13 +58,23 @@ export async function loadSigningKey(file: string, variable?: string): Promise<{
  */
 export async function openAccessLogFromConfig(options: {
   readonly config: AccessLogConfig;
+  readonly transparency: TransparencyConfig;
   readonly onEvent?: (event: AccessLogEvent) => void;
+  readonly onWitnessEvent?: (event: WitnessingEvent) => void;
   readonly onPoolError?: (error: Error) => void;
 }): Promise<OpenedAccessLog> {
-  const config = options.config;
+  const { config, transparency } = options;
   const subjectKeys = readAuditKeys(config.auditKeysPath);
   const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
+  const treeSigner = loadLogNoteSigner(transparency);
   const store = await openAccessLogStore(config, options.onPoolError ? { onPoolError: options.onPoolError } : {});
+  const witnessing = new Witnessing({
+    store,
+    witnesses: transparency.witnesses,
+    timeoutMs: transparency.witnessTimeoutMs,
+    ...(options.onWitnessEvent ? { onEvent: options.onWitnessEvent } : {}),
+  });
+  const onEvent = options.onEvent;
   const accessLog = new AccessLog({
     store,
     chainId: config.chainId,
@@ -66,7 +84,12 @@ export async function openAccessLogFromConfig(options: {
     checkpointIntervalMs: config.checkpointIntervalMs,
     commitTimeoutMs: config.commitTimeoutMs,
     ownsStore: true,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    treeSigner,
+    treeHeadIntervalMs: transparency.treeHeadIntervalMs,
+    onEvent: (event) => {
+      if (event.type === 'tree-head') witnessing.submit(event.head);
+      onEvent?.(event);
+    },
   });
-  return { accessLog, store, subjectKeys, signer, publicJwk, config };
+  return { accessLog, store, subjectKeys, signer, publicJwk, config, treeSigner, transparency, witnessing };
 }

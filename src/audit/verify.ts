@@ -3,6 +3,10 @@ import type { StoredEntry } from './entry.js';
 import { checkLink, genesisHead, type ChainBreak, type ChainHead } from './hashChain.js';
 import { CHECKPOINT_TYP, checkpointVerifier, differingClaim, PURGE_TYP, type CheckpointVerifier, type StoredCheckpoint, type StoredPurge } from './checkpoint.js';
 import type { AccessLogStore } from './store/AccessLogStore.js';
+import { entryLeafHash, MissingTreeNodeError, storedRoot } from './logTree.js';
+import { parseCheckpoint } from '../transparency/checkpoint.js';
+import { nodeHash, nodeKey } from '../transparency/merkle.js';
+import { NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
 
 /**
  * Verification re-derives everything from the rows and the signatures and trusts nothing else
@@ -224,4 +228,88 @@ export async function verifyAccessLog(store: AccessLogStore, publicJwks: readonl
   for (const chainId of await store.listChains()) chains.push(await verifyChain(store, chainId, verify));
   const firstBroken = chains.find((chain) => !chain.ok);
   return { ok: firstBroken === undefined, chains, firstBreak: firstBroken?.firstBreak ?? null };
+}
+
+/**
+ * Every stored internal node of the tree of `size` against its two children: a head's root folds
+ * only the highest nodes, so a rewritten lower one would otherwise go unseen until a proof used it.
+ */
+async function firstBrokenNode(store: AccessLogStore, chainId: string, size: number): Promise<string | null> {
+  for (let level = 1; 2 ** level <= size; level++) {
+    const count = Math.floor(size / 2 ** level);
+    for (let from = 0; from < count; from += PAGE) {
+      const parents = Array.from({ length: Math.min(PAGE, count - from) }, (_, i) => ({ level, index: from + i }));
+      const children = parents.flatMap((p) => [
+        { level: level - 1, index: 2 * p.index },
+        { level: level - 1, index: 2 * p.index + 1 },
+      ]);
+      const nodes = await store.readTreeNodes(chainId, [...parents, ...children]);
+      for (const parent of parents) {
+        const [left, right, hash] = [nodes.get(nodeKey(children[2 * (parent.index - from)]!)), nodes.get(nodeKey(children[2 * (parent.index - from) + 1]!)), nodes.get(nodeKey(parent))];
+        if (!left || !right || !hash) return `the tree of size ${size} lacks node level ${level} index ${parent.index} or a child of it`;
+        if (!hash.equals(nodeHash(left, right))) return `tree node level ${level} index ${parent.index} is not the hash of its children: it was changed`;
+      }
+    }
+  }
+  return null;
+}
+
+export interface TreeVerification {
+  readonly chainId: string;
+  readonly ok: boolean;
+  /** Entries whose leaf hash was compared with the stored tree. */
+  readonly leaves: number;
+  readonly treeHeads: number;
+  /** The first thing wrong, or null. */
+  readonly problem: string | null;
+}
+
+/**
+ * The chain's Merkle tree against its rows and its signed heads: every present entry's leaf hash
+ * is the stored leaf at its index, and every tree head is signed by the log (when its key is
+ * given), names this chain, and is the root of the stored tree at its size. A rewritten node
+ * shows up as a head whose root no longer folds out of the stored nodes. Cost: one read per
+ * entry (paged) and O(log n) per tree head.
+ */
+export async function verifyTree(store: AccessLogStore, chainId: string, log: NoteVerifier | null): Promise<TreeVerification> {
+  let leaves = 0;
+  const result = (problem: string | null, treeHeads = 0): TreeVerification => ({ chainId, ok: problem === null, leaves, treeHeads, problem });
+  for (let fromSeq = 1; ; ) {
+    const page = await store.readChain(chainId, fromSeq, PAGE);
+    const stored = await store.readTreeNodes(chainId, page.map((row) => ({ level: 0, index: row.seq - 1 })));
+    for (const row of page) {
+      const leaf = stored.get(nodeKey({ level: 0, index: row.seq - 1 }));
+      if (!leaf) return result(`seq ${row.seq} has no leaf in the tree`);
+      if (!leaf.equals(entryLeafHash(row))) return result(`the tree's leaf ${row.seq - 1} is not the hash of entry seq ${row.seq}`);
+      leaves += 1;
+    }
+    const last = page[page.length - 1];
+    if (!last || page.length < PAGE) break;
+    fromSeq = last.seq + 1;
+  }
+  const broken = await firstBrokenNode(store, chainId, (await store.lastHead(chainId)).seq);
+  if (broken) return result(broken);
+  const heads = await store.listTreeHeads(chainId, Number.MAX_SAFE_INTEGER);
+  for (const head of heads) {
+    let text: string;
+    try {
+      text = log ? openNote(head.note, [log]).text : parseNote(head.note).text;
+    } catch (error) {
+      if (error instanceof NoteError) return result(`the tree head at size ${head.size} is not signed by the log key`, heads.length);
+      throw error;
+    }
+    const checkpoint = parseCheckpoint(text);
+    if (!checkpoint.origin.endsWith(`/${chainId}`) || checkpoint.size !== head.size || checkpoint.rootHash.toString('base64') !== head.rootHash) {
+      return result(`the tree head at size ${head.size} does not match its signed checkpoint`, heads.length);
+    }
+    let root: Buffer;
+    try {
+      root = await storedRoot(store, chainId, head.size);
+    } catch (error) {
+      if (error instanceof MissingTreeNodeError) return result(`the stored tree lacks a node of size ${head.size}`, heads.length);
+      throw error;
+    }
+    if (!root.equals(checkpoint.rootHash)) return result(`the stored tree at size ${head.size} is not the one the log signed: its nodes were changed`, heads.length);
+  }
+  return result(null, heads.length);
 }

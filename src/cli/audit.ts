@@ -4,20 +4,27 @@ import { loadAccessLogConfig } from '../config/accessLogConfig.js';
 import { loadSigningKey, openAccessLogStore } from '../audit/openAccessLog.js';
 import { readAuditKeys } from '../identity/pki/auditKeys.js';
 import { readGatewayPublicJwk } from '../identity/pki/gatewaySigningKey.js';
-import { verifyAccessLog } from '../audit/verify.js';
+import { verifyAccessLog, verifyTree } from '../audit/verify.js';
 import { executePurge, planPurge } from '../audit/retention.js';
 import { subjectHmac } from '../audit/subjectProtection.js';
 import { parsePersonnummer, InvalidPersonnummerError } from '../personnummer/index.js';
 import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
 import { UsageError } from './commandFailure.js';
+import { readFileSync } from 'node:fs';
+import { verifyCitizenReport } from '../audit/verifyReport.js';
+import { loadLogVerifier, loadTransparencyConfig, readVerifierKeys } from '../config/transparencyConfig.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
-  verify                          verify every chain; exit 1 naming the first broken entry
+  verify                          verify every chain and its Merkle tree; exit 1 naming the first broken entry
   purge [--dry-run]               remove entries past retention, whole checkpoint segments only
   hold add --case ID [--reason T] keep a case's entries out of every purge
   hold add --subject PNR [--reason T]
   hold list
+  verify-report FILE --log-key VKEY --witness-key VKEY... [--quorum N] [--previous FILE]
+                                  check a citizen's report offline: exit 0 verified, 1 refused
+                                  with its code; keys as vkeys or files of vkeys, quorum
+                                  default: every witness key given
 
 Environment: DATA_DIR, DATABASE_URL, AUDIT_PG_SCHEMA, AUDIT_KEYS_PATH, GATEWAY_SIGNING_KEY_PATH, AUDIT_RETENTION_DAYS.`;
 
@@ -38,6 +45,10 @@ export async function runAuditCli(
         case: { type: 'string' },
         subject: { type: 'string' },
         reason: { type: 'string' },
+        'log-key': { type: 'string' },
+        'witness-key': { type: 'string', multiple: true },
+        quorum: { type: 'string' },
+        previous: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -46,6 +57,9 @@ export async function runAuditCli(
       out(USAGE);
       return command === undefined && !values.help ? 2 : 0;
     }
+    // Offline: nothing from the environment, no store; only the report and the keys given.
+    if (command === 'verify-report') return verifyReportCommand(sub, values, out, err);
+
     const config = loadAccessLogConfig(env);
 
     if (command === 'verify') {
@@ -59,12 +73,19 @@ export async function runAuditCli(
         );
       }
       if (report.chains.length === 0) out('No chains: the access log is empty.');
+      const logKey = loadLogVerifier(loadTransparencyConfig(env));
+      let treeBroken = false;
+      for (const chain of report.chains) {
+        const tree = await verifyTree(store, chain.chainId, logKey);
+        treeBroken ||= !tree.ok;
+        out(`${tree.ok ? 'ok    ' : 'BROKEN'} tree ${tree.chainId}: ${tree.leaves} leaves, ${tree.treeHeads} signed tree heads${tree.problem ? `: ${tree.problem}` : ''}${logKey ? '' : ' (signatures not checked: no log key)'}`);
+      }
       if (report.firstBreak) {
         const b = report.firstBreak;
         err(`First broken entry: chain ${b.chainId} seq ${b.seq}: ${b.kind} (${b.detail})`);
         return 1;
       }
-      return 0;
+      return treeBroken ? 1 : 0;
     }
 
     if (command === 'purge') {
@@ -136,6 +157,39 @@ export async function runAuditCli(
   } finally {
     await store?.close();
   }
+}
+
+function readJson(argument: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${argument}: cannot read ${file} as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`);
+  }
+}
+
+function verifyReportCommand(
+  file: string | undefined,
+  values: { readonly 'log-key'?: string | undefined; readonly 'witness-key'?: readonly string[] | undefined; readonly quorum?: string | undefined; readonly previous?: string | undefined },
+  out: (line: string) => void,
+  err: (line: string) => void,
+): number {
+  if (file === undefined) throw new UsageError('verify-report needs the report file.');
+  if (values['log-key'] === undefined) throw new UsageError('verify-report needs --log-key (the log\'s verifier key, or a file holding it).');
+  const [log, ...extra] = readVerifierKeys('--log-key', [values['log-key']]);
+  if (!log || extra.length > 0) throw new UsageError('--log-key: exactly one verifier key.');
+  const witnesses = readVerifierKeys('--witness-key', values['witness-key'] ?? []);
+  const quorum = values.quorum === undefined ? witnesses.length : Number(values.quorum);
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > witnesses.length) throw new UsageError(`--quorum: a whole number from 0 to the ${witnesses.length} witness key(s) given.`);
+  const report = readJson('FILE', file);
+  const previous = values.previous === undefined ? undefined : readJson('--previous', values.previous);
+  const result = verifyCitizenReport(report, { log, witnesses, quorum }, previous);
+  if (!result.ok) {
+    err(`REFUSED ${result.code}: ${result.detail}`);
+    return 1;
+  }
+  for (const checkpoint of result.checkpoints) out(`checkpoint ${checkpoint.origin} size ${checkpoint.size}, cosigned by ${checkpoint.witnesses.join(', ') || 'no witness'}`);
+  out(`ok     ${result.reads} reads: ${result.proved} proved in the log${result.pending > 0 ? `, ${result.pending} newer than the checkpoint (not yet provable)` : ''}`);
+  return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     identity: exchange.identity,
     agreementsPath: config.agreementsPath,
     accessLog: exchange.accessLog,
+    transparency: exchange.transparency,
     audit: exchange.auditApi,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),

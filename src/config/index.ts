@@ -8,6 +8,7 @@ import { loadObservabilityConfig, type ObservabilityConfig } from './observabili
 import { ConfigError } from './parseEnv.js';
 import { loadRedisSettings, type RedisSettings } from './redisConfig.js';
 import { loadSubgraphConfig, type SubgraphConfig } from './subgraphConfig.js';
+import { loadTransparencyConfig, type TransparencyConfig } from './transparencyConfig.js';
 
 /**
  * The environment, read once at the CLI edge (src/cli/) into one typed, readonly tree; every
@@ -23,6 +24,8 @@ export interface ExchangeConfig {
   readonly gateway: GatewayConfig;
   readonly identity: IdentityConfig;
   readonly accessLog: AccessLogConfig;
+  /** The access log as a transparency log: its note key, the witnesses and their quorum. */
+  readonly transparency: TransparencyConfig;
   /** How Redis is used; whether it is (REDIS_URL) is `gateway.limits.redisUrl`. */
   readonly redis: RedisSettings;
   readonly auditApi: AuditApiConfig;
@@ -67,6 +70,7 @@ export function loadExchangeConfig(env: NodeJS.ProcessEnv = process.env): Exchan
     gateway: () => loadGatewayConfig(env),
     identity: () => loadIdentityConfig(env),
     accessLog: () => loadAccessLogConfig(env),
+    transparency: () => loadTransparencyConfig(env),
     redis: () => loadRedisSettings(env),
     auditApi: () => loadAuditApiConfig(env),
   });
@@ -85,4 +89,4 @@ export function loadSubgraphProcessConfig(agencyId: string | undefined, env: Nod
 
 export { ConfigError } from './parseEnv.js';
 export { requireConfiguredFiles, type ConfiguredFile } from './configuredFiles.js';
-export type { AccessLogConfig, AuditApiConfig, GatewayConfig, IdentityConfig, ListenerLimits, ObservabilityConfig, RedisSettings, SubgraphConfig };
+export type { AccessLogConfig, AuditApiConfig, GatewayConfig, IdentityConfig, ListenerLimits, ObservabilityConfig, RedisSettings, SubgraphConfig, TransparencyConfig };

@@ -7,9 +7,13 @@ import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
 import { entryHash } from '../../src/audit/hashChain.js';
 import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
-import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension } from '../../src/audit/store/AccessLogStore.js';
+import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension, type StoredTreeHead } from '../../src/audit/store/AccessLogStore.js';
 import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
-import { verifyAccessLog } from '../../src/audit/verify.js';
+import { verifyAccessLog, verifyTree } from '../../src/audit/verify.js';
+import { entryLeafHash, proveConsistency, proveInclusion, storedRoot } from '../../src/audit/logTree.js';
+import { parseCheckpoint } from '../../src/transparency/checkpoint.js';
+import { rootFromLeaves, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.js';
+import { addSignatures, generateSeed, noteSigner, openNote, parseNote, SIG_COSIGNATURE_V1, SIG_ED25519 } from '../../src/transparency/note.js';
 import { GatewayError } from '../../src/errors/index.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { countingStore, delayedStore, expireCommitBound, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, type TestKeys } from './helpers.js';
@@ -176,6 +180,86 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         const report = await verify();
         expect(report.firstBreak).toBeNull();
         expect(report.chains[0]).toMatchObject({ chainId: 'shared', headSeq: 64 });
+      });
+    });
+
+    describe('Merkle tree and signed tree heads', () => {
+      const treeSigner = noteSigner('access-log.test.example', SIG_ED25519, generateSeed());
+
+      async function allEntries(chainId: string): Promise<StoredEntry[]> {
+        return h.store.readChain(chainId, 1, 10_000);
+      }
+
+      it('keeps the tree in step with the chain: its root is the RFC 9162 root of every entry, and each entry proves into every later signed head', async () => {
+        // An interval far beyond the test: the first commit signs, then only close() does.
+        const log = openLog({ treeSigner, treeHeadIntervalMs: 3_600_000 });
+        await log.record([makeEntry(), makeEntry()]);
+        await Promise.all([log.record([makeEntry()]), log.record([makeEntry(), makeEntry()])]);
+        await recordOneByOne(log, 6);
+        await log.close();
+        const rows = await allEntries('replica-a');
+        expect(rows).toHaveLength(11);
+        expect((await storedRoot(h.store, 'replica-a', rows.length)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        const heads = await h.store.listTreeHeads('replica-a', 10);
+        expect(heads.map((head) => head.size)).toEqual([11, 2]);
+        for (const head of heads) {
+          const checkpoint = parseCheckpoint(openNote(head.note, [treeSigner.verifier]).text);
+          expect(checkpoint).toMatchObject({ origin: 'access-log.test.example/replica-a', size: head.size });
+          expect(checkpoint.rootHash.toString('base64')).toBe(head.rootHash);
+          for (const row of rows.filter((r) => r.seq <= head.size)) {
+            const proof = await proveInclusion(h.store, 'replica-a', row.seq - 1, head.size);
+            expect(verifyInclusion(entryLeafHash(row), row.seq - 1, head.size, proof, checkpoint.rootHash)).toBe(true);
+          }
+        }
+        const [newer, older] = heads as [StoredTreeHead, StoredTreeHead];
+        const proof = await proveConsistency(h.store, 'replica-a', older.size, newer.size);
+        expect(verifyConsistency(older.size, newer.size, Buffer.from(older.rootHash, 'base64'), Buffer.from(newer.rootHash, 'base64'), proof)).toBe(true);
+      });
+
+      it('signs a tree head on its own when entries wait longer than the interval', async () => {
+        const log = openLog({ treeSigner, treeHeadIntervalMs: 20 });
+        await log.record([makeEntry()]);
+        await log.record([makeEntry()]);
+        await vi.waitFor(async () => expect((await h.store.listTreeHeads('replica-a', 1))[0]?.size).toBe(2), { timeout: 10_000 });
+      });
+
+      it('only lets signature lines be added to a stored tree head', async () => {
+        const log = openLog({ treeSigner, treeHeadIntervalMs: 3_600_000 });
+        await log.record([makeEntry()]);
+        const [head] = await h.store.listTreeHeads('replica-a', 1);
+        await expect(h.store.updateTreeHeadNote('replica-a', 1, head!.note.replace('\n1\n', '\n2\n'))).rejects.toThrow(/does not extend/);
+        const witness = noteSigner('witness.test.example/w1', SIG_COSIGNATURE_V1, generateSeed());
+        const cosigned = addSignatures(head!.note, [{ name: witness.name, keyId: witness.keyId, signature: witness.sign(parseNote(head!.note).text) }]);
+        await h.store.updateTreeHeadNote('replica-a', 1, cosigned);
+        expect(openNote((await h.store.treeHead('replica-a', 1))!.note, [treeSigner.verifier, witness.verifier]).verifiedBy).toHaveLength(2);
+      });
+
+      it('builds the tree of a chain written before it existed, then carries on', async () => {
+        const before = openLog({ chainId: 'legacy' });
+        await recordOneByOne(before, 7);
+        await before.close();
+        await h.exec(`DELETE FROM ${h.tables.treeNodes} WHERE chain_id = 'legacy'`);
+        const after = openLog({ chainId: 'legacy', treeSigner, treeHeadIntervalMs: 3_600_000 });
+        await recordOneByOne(after, 3);
+        await after.close();
+        const rows = await allEntries('legacy');
+        expect((await storedRoot(h.store, 'legacy', 10)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+      });
+
+      it('two writers on one chain keep one tree', async () => {
+        const first = openLog({ store: await h.openAnother(), chainId: 'shared' });
+        const second = openLog({ store: await h.openAnother(), chainId: 'shared' });
+        const calls: Array<Promise<unknown>> = [];
+        for (let wave = 0; wave < 6; wave++) {
+          for (let i = 0; i < 3; i++) calls.push(first.record([makeEntry()]), second.record([makeEntry()]));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(calls);
+        await first.close();
+        await second.close();
+        const rows = await allEntries('shared');
+        expect(rows).toHaveLength(36);
+        expect((await storedRoot(h.store, 'shared', 36)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
       });
     });
 
@@ -562,6 +646,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
         const report = await verify();
         expect(report.firstBreak).toBeNull();
+        // The tree went down with each commit, in the same transaction: a kill leaves it whole too.
+        expect(await verifyTree(h.store, 'crash-replica', null)).toMatchObject({ ok: true, problem: null });
         const head = (await h.store.lastHead('crash-replica')).seq;
         const rows = new Map((await readWholeChain('crash-replica')).map((row) => [row.seq, row]));
         expect(rows.size).toBe(head);

@@ -9,6 +9,7 @@ import { runAuditCli } from '../../src/cli/audit.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { openAccessLogFromConfig } from '../../src/audit/openAccessLog.js';
+import { loadTransparencyConfig } from '../../src/config/transparencyConfig.js';
 import { generateTestKeys, makeEntry, SUBJECTS } from './helpers.js';
 import { writeKeyFiles } from './keyFiles.js';
 
@@ -30,9 +31,12 @@ describe('npm run audit', () => {
       AUDIT_CHAIN_ID: 'cli-replica',
       AUDIT_CHECKPOINT_EVERY: '4',
       AUDIT_RETENTION_DAYS: '*=30',
+      AUDIT_TLOG_KEY_PATH: path.join(keyDir, 'access-log-note.key'),
+      // Tree heads at the first commit and at close only, whatever the machine's speed.
+      AUDIT_TLOG_INTERVAL_MS: '3600000',
     };
     // The same path the gateway takes: config → keys → store → writer.
-    const { accessLog } = await openAccessLogFromConfig({ config: loadAccessLogConfig(env) });
+    const { accessLog } = await openAccessLogFromConfig({ config: loadAccessLogConfig(env), transparency: loadTransparencyConfig(env) });
     for (let i = 0; i < 10; i++) await accessLog.record([makeEntry({ time: '2020-01-01T00:00:00.000Z', caseId: i === 6 ? 'held-case' : 'case-1' })]);
     await accessLog.close();
   });
@@ -49,13 +53,26 @@ describe('npm run audit', () => {
   }
 
   it('verify exits 0 on an intact log and 1 naming the first broken entry', async () => {
-    expect(await cli('verify')).toMatchObject({ code: 0, out: expect.stringMatching(/^ok +chain cli-replica: seq 1\.\.10, 10 entries, 3 checkpoints, 0 after the last checkpoint$/) });
+    expect(await cli('verify')).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^ok +chain cli-replica: seq 1\.\.10, 10 entries, 3 checkpoints, 0 after the last checkpoint\nok +tree cli-replica: 10 leaves, 2 signed tree heads$/),
+    });
     const db = new Database(path.join(dataDir, 'access-log.db'));
     db.exec("UPDATE access_log_entries SET field = 'Person.name' WHERE seq = 3");
     db.close();
     const broken = await cli('verify');
     expect(broken.code).toBe(1);
     expect(broken.err).toMatch(/First broken entry: chain cli-replica seq 3: hash-mismatch/);
+  });
+
+  it('verify names a changed Merkle tree: a node that is not its children\'s hash, a leaf that is not its entry', async () => {
+    const db = new Database(path.join(dataDir, 'access-log.db'));
+    db.exec('UPDATE access_log_tree_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0');
+    const node = await cli('verify');
+    expect(node).toMatchObject({ code: 1, out: expect.stringMatching(/^BROKEN tree cli-replica: 10 leaves, 0 signed tree heads: tree node level 1 index 0 is not the hash of its children/m) });
+    db.exec('UPDATE access_log_tree_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 4');
+    db.close();
+    expect(await cli('verify')).toMatchObject({ code: 1, out: expect.stringMatching(/^BROKEN tree cli-replica: 4 leaves, 0 signed tree heads: the tree's leaf 4 is not the hash of entry seq 5/m) });
   });
 
   it('adds and lists legal holds without echoing the personnummer', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REFERENCE_AGENCIES } from '../../src/agencies/referenceAgencies.js';
 import { loadIdentityConfig } from '../../src/config/identityConfig.js';
+import { loadTransparencyConfig } from '../../src/config/transparencyConfig.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
 import { loadRedisSettings } from '../../src/config/redisConfig.js';
 import { loadAuditApiConfig } from '../../src/config/auditApiConfig.js';
@@ -132,6 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       identity,
       agreementsPath: config.agreementsPath,
       accessLog: loadAccessLogConfig(gatewayEnv),
+      transparency: loadTransparencyConfig(gatewayEnv),
       audit: loadAuditApiConfig(gatewayEnv),
       onWarning: () => undefined,
       ...(options.trustedDocumentsDir === undefined ? {} : { trustedDocumentsDir: options.trustedDocumentsDir }),

@@ -1,6 +1,7 @@
 import type { AccessLogEntryKind, AccessOutcome, StoredEntry } from '../entry.js';
 import type { ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import type { NodeAddress, TreeNode } from '../../transparency/merkle.js';
 
 /** Exact-match filters of an audit query; all given filters must hold. Times are ISO 8601 UTC. */
 export interface AccessLogFilter {
@@ -52,6 +53,26 @@ export type NewLegalHold =
   | { readonly subjectHmac: string; readonly caseId?: never; readonly reason?: string };
 
 /**
+ * A signed tree head of one chain's Merkle tree (RFC 9162), as a C2SP checkpoint note. The note
+ * grows: witnesses' cosignature lines are added to it as they arrive.
+ */
+export interface StoredTreeHead {
+  readonly chainId: string;
+  /** Number of leaves: equal to the head seq the tree head was signed at. */
+  readonly size: number;
+  /** Base64, as in the note. */
+  readonly rootHash: string;
+  readonly time: string;
+  readonly note: string;
+}
+
+/** What an append adds to the chain's Merkle tree: every node the new leaves complete, and maybe a signed head. */
+export interface TreeAppend {
+  readonly nodes: readonly TreeNode[];
+  readonly head?: StoredTreeHead;
+}
+
+/**
  * The chain head in the store is not the one the writer expected: another process appended to
  * the same chain (or a failed commit landed after all). Nothing was written; reload and retry.
  */
@@ -83,9 +104,20 @@ export interface AccessLogStore {
    * Appends rows (consecutive, starting right after the stored head) and optionally a
    * checkpoint over the new head, in one durable transaction.
    */
-  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void>;
+  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void>;
   /** A checkpoint over the current head, written on its own (the timed checkpoint). */
   appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  /** A signed tree head over the current head, on its own (the timed one); refused unless head.size is the head seq. */
+  appendTreeHead(head: StoredTreeHead): Promise<void>;
+  /** Stored Merkle tree nodes of the chain, by nodeKey; absent ones are left out. */
+  readTreeNodes(chainId: string, nodes: readonly NodeAddress[]): Promise<Map<string, Buffer>>;
+  /** Writes nodes already derivable from stored entries (building the tree of a chain that predates it); idempotent. */
+  writeTreeNodes(chainId: string, nodes: readonly TreeNode[]): Promise<void>;
+  /** Signed tree heads, newest first. */
+  listTreeHeads(chainId: string, limit: number): Promise<StoredTreeHead[]>;
+  treeHead(chainId: string, size: number): Promise<StoredTreeHead | null>;
+  /** Replaces a tree head's note with the same note carrying more (witness) signatures. */
+  updateTreeHeadNote(chainId: string, size: number, note: string): Promise<void>;
   /** The recorded head; seq 0 and the genesis hash for an unknown chain. */
   lastHead(chainId: string): Promise<ChainHead>;
   lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null>;

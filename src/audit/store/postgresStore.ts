@@ -5,9 +5,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { StoredEntry } from '../entry.js';
 import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
   ChainConflictError,
   ChainStateError,
+  type StoredTreeHead,
+  type TreeAppend,
   type AccessLogFilter,
   type AccessLogStore,
   type CountDimension,
@@ -17,7 +20,7 @@ import {
   type QueryPage,
 } from './AccessLogStore.js';
 import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
-import { toCopyText } from './copyText.js';
+import { toCopyText, treeNodesCopyText } from './copyText.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -100,6 +103,22 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_purges (
   jws text NOT NULL,
   PRIMARY KEY (chain_id, upto_seq)
 );
+-- The Merkle tree over each chain: see sqliteStore.ts.
+CREATE TABLE IF NOT EXISTS ${s}.access_log_tree_nodes (
+  chain_id text COLLATE "C" NOT NULL,
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (chain_id, level, idx)
+);
+CREATE TABLE IF NOT EXISTS ${s}.access_log_tree_heads (
+  chain_id text COLLATE "C" NOT NULL,
+  tree_size bigint NOT NULL,
+  root_hash text NOT NULL,
+  time text NOT NULL,
+  note text NOT NULL,
+  PRIMARY KEY (chain_id, tree_size)
+);
 CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
   id bigserial PRIMARY KEY,
   case_id text,
@@ -136,6 +155,16 @@ function toCheckpoint(row: Row): StoredCheckpoint {
   };
 }
 
+function toTreeHead(row: Row): StoredTreeHead {
+  return {
+    chainId: row['chain_id'] as string,
+    size: num(row['tree_size']),
+    rootHash: row['root_hash'] as string,
+    time: row['time'] as string,
+    note: row['note'] as string,
+  };
+}
+
 function toHold(row: Row): LegalHold {
   return {
     id: num(row['id']),
@@ -153,7 +182,7 @@ function toHold(row: Row): LegalHold {
  */
 export class PostgresAccessLogStore implements AccessLogStore {
   readonly backend = 'postgres' as const;
-  private readonly t: { entries: string; chains: string; checkpoints: string; purges: string; holds: string };
+  private readonly t: { entries: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
   private readonly begin: string;
 
   private constructor(
@@ -168,6 +197,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
       checkpoints: `${q}.access_log_checkpoints`,
       purges: `${q}.access_log_purges`,
       holds: `${q}.access_log_legal_holds`,
+      treeNodes: `${q}.access_log_tree_nodes`,
+      treeHeads: `${q}.access_log_tree_heads`,
     };
     // synchronous_commit is forced on: a server configured to acknowledge before the WAL flush
     // would let a response out whose entry a crash can still lose.
@@ -271,7 +302,22 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
   }
 
-  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  /** Only for building the tree of an older chain; appends COPY their nodes. */
+  private async insertTreeNodes(client: pg.ClientBase | pg.Pool, chainId: string, nodes: readonly TreeNode[], onConflict = ''): Promise<void> {
+    if (nodes.length === 0) return;
+    await client.query(`INSERT INTO ${this.t.treeNodes} (chain_id, level, idx, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) ${onConflict}`, [
+      chainId,
+      nodes.map((node) => node.level),
+      nodes.map((node) => node.index),
+      nodes.map((node) => node.hash),
+    ]);
+  }
+
+  private async insertTreeHead(client: pg.PoolClient, head: StoredTreeHead): Promise<void> {
+    await client.query(`INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4, $5)`, [head.chainId, head.size, head.rootHash, head.time, head.note]);
+  }
+
+  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
     const first = rows[0];
     const last = rows[rows.length - 1];
     if (!first || !last) {
@@ -297,13 +343,62 @@ export class PostgresAccessLogStore implements AccessLogStore {
       }
       await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(`COPY ${this.t.entries} (${ENTRY_COLUMN_LIST}) FROM STDIN`)));
       if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
+      if (tree) {
+        if (tree.head && tree.head.size !== last.seq) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+        await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
+        if (tree.head) await this.insertTreeHead(client, tree.head);
+      }
     });
+  }
+
+  async appendTreeHead(head: StoredTreeHead): Promise<void> {
+    await this.transaction(async (client) => {
+      const headSeq = await this.lockedHeadSeq(client, head.chainId);
+      if (headSeq !== head.size) throw new ChainConflictError(head.chainId, head.size, headSeq);
+      await this.insertTreeHead(client, head);
+    });
+  }
+
+  async readTreeNodes(chainId: string, nodes: readonly NodeAddress[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    if (nodes.length === 0) return found;
+    const { rows } = await this.pool.query(
+      `SELECT n.level, n.idx, n.hash FROM ${this.t.treeNodes} n JOIN unnest($2::smallint[], $3::bigint[]) AS want(level, idx) ON n.level = want.level AND n.idx = want.idx WHERE n.chain_id = $1`,
+      [chainId, nodes.map((node) => node.level), nodes.map((node) => node.index)],
+    );
+    for (const row of rows as Row[]) found.set(nodeKey({ level: num(row['level']), index: num(row['idx']) }), row['hash'] as Buffer);
+    return found;
+  }
+
+  async writeTreeNodes(chainId: string, nodes: readonly TreeNode[]): Promise<void> {
+    await this.insertTreeNodes(this.pool, chainId, nodes, 'ON CONFLICT DO NOTHING');
+  }
+
+  async listTreeHeads(chainId: string, limit: number): Promise<StoredTreeHead[]> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.treeHeads} WHERE chain_id = $1 ORDER BY tree_size DESC LIMIT $2`, [chainId, limit]);
+    return (rows as Row[]).map(toTreeHead);
+  }
+
+  async treeHead(chainId: string, size: number): Promise<StoredTreeHead | null> {
+    const { rows } = await this.pool.query(`SELECT * FROM ${this.t.treeHeads} WHERE chain_id = $1 AND tree_size = $2`, [chainId, size]);
+    return rows[0] ? toTreeHead(rows[0] as Row) : null;
+  }
+
+  async updateTreeHeadNote(chainId: string, size: number, note: string): Promise<void> {
+    // Only signature lines may be added: the note's text and the log's signature stay as signed.
+    const { rowCount } = await this.pool.query(`UPDATE ${this.t.treeHeads} SET note = $3 WHERE chain_id = $1 AND tree_size = $2 AND starts_with($3, note)`, [chainId, size, note]);
+    if (rowCount !== 1) throw new ChainStateError(`Tree head ${chainId} at size ${size} is missing, or the new note does not extend the signed one.`);
+  }
+
+  /** The head seq under the chain row's lock, the one every append takes. */
+  private async lockedHeadSeq(client: pg.PoolClient, chainId: string): Promise<number> {
+    const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [chainId]);
+    return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
   }
 
   async appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     await this.transaction(async (client) => {
-      const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [checkpoint.chainId]);
-      const headSeq = rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
+      const headSeq = await this.lockedHeadSeq(client, checkpoint.chainId);
       if (headSeq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, headSeq);
       await this.checkAndInsertCheckpoint(client, checkpoint);
     });
@@ -423,7 +518,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
     // someone else (a migration, a VACUUM FULL) the log is not back, and saying so would only make
     // the next request fail again.
     await this.transaction(async (client) => {
-      await client.query(`LOCK TABLE ${this.t.entries}, ${this.t.checkpoints} IN ROW EXCLUSIVE MODE`);
+      await client.query(`LOCK TABLE ${this.t.entries}, ${this.t.checkpoints}, ${this.t.treeNodes}, ${this.t.treeHeads} IN ROW EXCLUSIVE MODE`);
       await client.query(`SELECT 1 FROM ${this.t.chains} LIMIT 1 FOR UPDATE SKIP LOCKED`);
     });
   }

@@ -4,8 +4,11 @@ import Database from 'better-sqlite3';
 import type { StoredEntry } from '../entry.js';
 import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
   ChainStateError,
+  type StoredTreeHead,
+  type TreeAppend,
   type AccessLogFilter,
   type AccessLogStore,
   type CountDimension,
@@ -88,6 +91,24 @@ CREATE TABLE IF NOT EXISTS access_log_purges (
   jws TEXT NOT NULL,
   PRIMARY KEY (chain_id, upto_seq)
 );
+-- The Merkle tree over each chain (one leaf per entry, leaf index = seq - 1): every complete
+-- subtree's hash, so an inclusion or consistency proof is O(log n) primary-key reads. Purges
+-- leave it alone: the tree keeps the hashes of entries that are gone.
+CREATE TABLE IF NOT EXISTS access_log_tree_nodes (
+  chain_id TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (chain_id, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS access_log_tree_heads (
+  chain_id TEXT NOT NULL,
+  tree_size INTEGER NOT NULL,
+  root_hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (chain_id, tree_size)
+);
 CREATE TABLE IF NOT EXISTS access_log_legal_holds (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   case_id TEXT,
@@ -114,6 +135,16 @@ function toCheckpoint(row: Row): StoredCheckpoint {
     count: row['count'] as number,
     time: row['time'] as string,
     jws: row['jws'] as string,
+  };
+}
+
+function toTreeHead(row: Row): StoredTreeHead {
+  return {
+    chainId: row['chain_id'] as string,
+    size: row['tree_size'] as number,
+    rootHash: row['root_hash'] as string,
+    time: row['time'] as string,
+    note: row['note'] as string,
   };
 }
 
@@ -154,6 +185,12 @@ export class SqliteAccessLogStore implements AccessLogStore {
       readChain: this.db.prepare(`SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`),
       checkpoints: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq'),
       purges: this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq'),
+      treeNode: this.db.prepare('SELECT hash FROM access_log_tree_nodes WHERE chain_id = ? AND level = ? AND idx = ?').pluck(),
+      treeHeads: this.db.prepare('SELECT * FROM access_log_tree_heads WHERE chain_id = ? ORDER BY tree_size DESC LIMIT ?'),
+      treeHead: this.db.prepare('SELECT * FROM access_log_tree_heads WHERE chain_id = ? AND tree_size = ?'),
+      writeTreeNode: this.db.prepare('INSERT INTO access_log_tree_nodes (chain_id, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      // Only signature lines may be added: the note's text and the log's signature stay as signed.
+      updateTreeHeadNote: this.db.prepare('UPDATE access_log_tree_heads SET note = @note WHERE chain_id = @chainId AND tree_size = @size AND substr(@note, 1, length(note)) = note'),
     };
     // Its thread starts on the first request (or in open()), after the schema above exists: it only prepares statements.
     this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
@@ -179,13 +216,47 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
   }
 
-  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint): Promise<void> {
+  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
     if (rows.length === 0) return checkpoint ? this.writer.appendCheckpoint(checkpoint) : Promise.resolve();
-    return this.writer.append(rows, checkpoint);
+    return this.writer.append(rows, checkpoint, tree);
   }
 
   appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     return this.writer.appendCheckpoint(checkpoint);
+  }
+
+  appendTreeHead(head: StoredTreeHead): Promise<void> {
+    return this.writer.appendTreeHead(head);
+  }
+
+  async readTreeNodes(chainId: string, nodes: readonly NodeAddress[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    for (const node of nodes) {
+      const hash = this.statements.treeNode.get(chainId, node.level, node.index) as Buffer | undefined;
+      if (hash) found.set(nodeKey(node), hash);
+    }
+    return found;
+  }
+
+  async writeTreeNodes(chainId: string, nodes: readonly TreeNode[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const node of nodes) this.statements.writeTreeNode.run(chainId, node.level, node.index, node.hash);
+    })();
+  }
+
+  async listTreeHeads(chainId: string, limit: number): Promise<StoredTreeHead[]> {
+    return (this.statements.treeHeads.all(chainId, limit) as Row[]).map(toTreeHead);
+  }
+
+  async treeHead(chainId: string, size: number): Promise<StoredTreeHead | null> {
+    const row = this.statements.treeHead.get(chainId, size) as Row | undefined;
+    return row ? toTreeHead(row) : null;
+  }
+
+  async updateTreeHeadNote(chainId: string, size: number, note: string): Promise<void> {
+    if (this.statements.updateTreeHeadNote.run({ chainId, size, note }).changes !== 1) {
+      throw new ChainStateError(`Tree head ${chainId} at size ${size} is missing, or the new note does not extend the signed one.`);
+    }
   }
 
   async lastHead(chainId: string): Promise<ChainHead> {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { StoredEntry } from '../entry.js';
 import { GENESIS_HASH } from '../hashChain.js';
 import type { StoredCheckpoint } from '../checkpoint.js';
-import { ChainConflictError, ChainStateError } from './AccessLogStore.js';
+import { ChainConflictError, ChainStateError, type StoredTreeHead, type TreeAppend } from './AccessLogStore.js';
 import { ENTRY_COLUMNS, ENTRY_COLUMN_LIST } from './sql.js';
 
 /** What the writer thread runs; the schema itself is created by the store's own connection first. */
@@ -14,6 +14,8 @@ const WRITER_SQL = {
   entryHash: 'SELECT hash FROM access_log_entries WHERE chain_id = ? AND seq = ?',
   lastCheckpointSeq: 'SELECT max(seq) AS seq FROM access_log_checkpoints WHERE chain_id = ?',
   insertCheckpoint: 'INSERT INTO access_log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)',
+  insertTreeNode: 'INSERT INTO access_log_tree_nodes (chain_id, level, idx, hash) VALUES (?, ?, ?, ?)',
+  insertTreeHead: 'INSERT INTO access_log_tree_heads (chain_id, tree_size, root_hash, time, note) VALUES (?, ?, ?, ?, ?)',
 };
 
 type Failure =
@@ -55,7 +57,7 @@ export class SqliteWriterThread {
 
   constructor(private readonly options: { readonly file: string; readonly busyTimeoutMs: number }) {}
 
-  append(rows: readonly StoredEntry[], checkpoint: StoredCheckpoint | undefined): Promise<void> {
+  append(rows: readonly StoredEntry[], checkpoint: StoredCheckpoint | undefined, tree?: TreeAppend): Promise<void> {
     const first = rows[0]!;
     const last = rows[rows.length - 1]!;
     return this.request({
@@ -68,7 +70,20 @@ export class SqliteWriterThread {
       // Arrays in column order clone faster than objects and bind directly as positional parameters.
       rows: rows.map((row) => ENTRY_COLUMNS.map(([, property]) => row[property])),
       checkpoint: checkpoint ?? null,
+      // One buffer of hashes and two number arrays clone far cheaper than an object per node.
+      tree: tree
+        ? {
+            levels: tree.nodes.map((node) => node.level),
+            indices: tree.nodes.map((node) => node.index),
+            hashes: Buffer.concat(tree.nodes.map((node) => node.hash)),
+            head: tree.head ?? null,
+          }
+        : null,
     });
+  }
+
+  appendTreeHead(head: StoredTreeHead): Promise<void> {
+    return this.request({ op: 'treeHead', head });
   }
 
   appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

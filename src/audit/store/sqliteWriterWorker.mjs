@@ -11,7 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertEntry' | 'head' | 'upsertHead' | 'entryHash' | 'lastCheckpointSeq' | 'insertCheckpoint', string>, genesisHash: string }} */
+/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertEntry' | 'head' | 'upsertHead' | 'entryHash' | 'lastCheckpointSeq' | 'insertCheckpoint' | 'insertTreeNode' | 'insertTreeHead', string>, genesisHash: string }} */
 const { file, busyTimeoutMs, sql, genesisHash } = workerData;
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
@@ -59,6 +59,21 @@ const append = db.transaction((/** @type {any} */ message) => {
   for (const row of message.rows) statements.insertEntry.run(row);
   statements.upsertHead.run(message.chainId, message.lastSeq, message.lastHash);
   if (message.checkpoint) insertCheckpoint(message.checkpoint);
+  if (message.tree) insertTree(message.chainId, message.tree);
+});
+
+/** @param {string} chainId @param {{ levels: number[], indices: number[], hashes: Uint8Array, head: any }} tree */
+function insertTree(chainId, tree) {
+  if (tree.head && tree.head.size !== readHead(chainId).seq) throw new Refusal({ kind: 'state', message: `Tree head for ${chainId} at size ${tree.head.size} is not at the chain head.` });
+  const hashes = Buffer.from(tree.hashes.buffer, tree.hashes.byteOffset, tree.hashes.byteLength);
+  for (let i = 0; i < tree.levels.length; i++) statements.insertTreeNode.run(chainId, tree.levels[i], tree.indices[i], hashes.subarray(i * 32, i * 32 + 32));
+  if (tree.head) statements.insertTreeHead.run(tree.head.chainId, tree.head.size, tree.head.rootHash, tree.head.time, tree.head.note);
+}
+
+const appendTreeHead = db.transaction((/** @type {any} */ head) => {
+  const current = readHead(head.chainId);
+  if (current.seq !== head.size) throw new Refusal({ kind: 'conflict', chainId: head.chainId, expectedSeq: head.size, actualSeq: current.seq });
+  statements.insertTreeHead.run(head.chainId, head.size, head.rootHash, head.time, head.note);
 });
 
 const appendCheckpoint = db.transaction((/** @type {any} */ checkpoint) => {
@@ -76,6 +91,7 @@ port.on('message', (/** @type {any} */ message) => {
   try {
     if (message.op === 'append') append.immediate(message);
     else if (message.op === 'checkpoint') appendCheckpoint.immediate(message.checkpoint);
+    else if (message.op === 'treeHead') appendTreeHead.immediate(message.head);
     // Taking and releasing the write lock is the honest probe: reads succeed while writes are blocked.
     else if (message.op === 'probe') db.exec('BEGIN IMMEDIATE; ROLLBACK');
     // Answered once the connection is open and the statements prepared: start-up is then done.

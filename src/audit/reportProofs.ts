@@ -1,0 +1,108 @@
+import { hash } from 'node:crypto';
+import type { StoredEntry } from './entry.js';
+import { leafBytes, proveConsistency, proveInclusion } from './logTree.js';
+import { parseCheckpoint } from '../transparency/checkpoint.js';
+import { NoteError, openNote, parseNote, signNote, type NoteSigner, type NoteVerifier } from '../transparency/note.js';
+import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
+
+/**
+ * The proofs a citizen's report carries, so that anyone holding only the log's and the
+ * witnesses' public keys can check it offline (verifyReport.ts): per chain the newest
+ * checkpoint with a witness quorum, per read the entry's leaf and its inclusion proof against
+ * that checkpoint, and on request consistency proofs from checkpoints of an earlier report.
+ * The whole report is then signed with the log's note key.
+ */
+
+export const REPORT_PROOFS_FORMAT = 'access-log-report-proofs/v1';
+export const REPORT_SIGNATURE_HEADER = 'access-log-citizen-report/v1';
+
+export interface EntryProof {
+  readonly chainId: string;
+  /** leafBytes of the entry: what the citizen may see of it, and its chain hash. */
+  readonly leaf: string;
+  /** Base64 hashes, RFC 9162 §2.1.3.1 order; null when the entry is newer than its chain's checkpoint. */
+  readonly inclusion: readonly string[] | null;
+}
+
+export interface ConsistencyProof {
+  readonly chainId: string;
+  readonly oldSize: number;
+  readonly newSize: number;
+  readonly proof: readonly string[];
+}
+
+export interface ReportProofs {
+  readonly format: typeof REPORT_PROOFS_FORMAT;
+  /** Per chain, the checkpoint (a cosigned C2SP note) the entries are proved against. */
+  readonly checkpoints: ReadonlyArray<{ readonly chainId: string; readonly note: string }>;
+  /** Parallel to the report's entries (reads), in their order. */
+  readonly entries: readonly EntryProof[];
+  readonly consistency: readonly ConsistencyProof[];
+}
+
+export interface ProofOptions {
+  /** The log's note key: signs the report; its verifier checks the checkpoints. */
+  readonly signer: NoteSigner;
+  readonly witnesses: readonly NoteVerifier[];
+  readonly quorum: number;
+  /** Sizes of checkpoints the citizen holds (an earlier report's), per chain: consistency proofs from each. */
+  readonly since?: Readonly<Record<string, number>>;
+}
+
+const HEADS_SEARCHED = 64;
+
+function witnessCount(head: StoredTreeHead, log: NoteVerifier, witnesses: readonly NoteVerifier[]): number {
+  try {
+    return openNote(head.note, [log, ...witnesses]).verifiedBy.filter((v) => v !== log).length;
+  } catch (error) {
+    if (error instanceof NoteError) return -1;
+    throw error;
+  }
+}
+
+/**
+ * The newest tree head with the quorum. Witnesses cosign after the commit, so the very newest
+ * usually waits for them; without any head with the quorum the newest is used, and a verifier
+ * will refuse it, as it should.
+ */
+async function anchorOf(store: AccessLogStore, chainId: string, options: ProofOptions): Promise<StoredTreeHead | null> {
+  const heads = await store.listTreeHeads(chainId, HEADS_SEARCHED);
+  return heads.find((head) => witnessCount(head, options.signer.verifier, options.witnesses) >= options.quorum) ?? heads[0] ?? null;
+}
+
+const b64 = (hashes: readonly Buffer[]) => hashes.map((h) => h.toString('base64'));
+
+/** Proofs for `entries` (the report's reads' entries, in report order). */
+export async function proveEntries(store: AccessLogStore, entries: readonly StoredEntry[], options: ProofOptions): Promise<ReportProofs> {
+  const anchors = new Map<string, StoredTreeHead | null>();
+  for (const chainId of new Set(entries.map((entry) => entry.chainId))) anchors.set(chainId, await anchorOf(store, chainId, options));
+  const proofs: EntryProof[] = [];
+  for (const entry of entries) {
+    const anchor = anchors.get(entry.chainId) ?? null;
+    const covered = anchor !== null && entry.seq <= anchor.size;
+    proofs.push({ chainId: entry.chainId, leaf: leafBytes(entry), inclusion: covered ? b64(await proveInclusion(store, entry.chainId, entry.seq - 1, anchor.size)) : null });
+  }
+  const consistency: ConsistencyProof[] = [];
+  for (const [chainId, oldSize] of Object.entries(options.since ?? {})) {
+    const anchor = anchors.get(chainId) ?? (await anchorOf(store, chainId, options));
+    if (!anchor || !Number.isSafeInteger(oldSize) || oldSize < 1 || oldSize > anchor.size) continue;
+    consistency.push({ chainId, oldSize, newSize: anchor.size, proof: b64(await proveConsistency(store, chainId, oldSize, anchor.size)) });
+  }
+  const checkpoints = [...anchors.entries()].flatMap(([chainId, anchor]) => (anchor ? [{ chainId, note: anchor.note }] : []));
+  return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency };
+}
+
+/** SHA-256 of the report as serialised without its signature: what the log signs. */
+export function reportDigest(unsigned: object): string {
+  return hash('sha256', JSON.stringify(unsigned), 'base64');
+}
+
+/** A signed note over the report's digest, by the log's key. */
+export function signReport(unsigned: object, signer: NoteSigner): string {
+  return signNote(`${REPORT_SIGNATURE_HEADER}\n${reportDigest(unsigned)}\n`, [signer]);
+}
+
+/** The origin a checkpoint note names (for matching it to its chain). */
+export function checkpointOrigin(note: string): string {
+  return parseCheckpoint(parseNote(note).text).origin;
+}
