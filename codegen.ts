@@ -66,10 +66,7 @@ const config: CodegenConfig = {
   generates: {
     'examples/__generated__/': PARTNER_CLIENT_OUTPUT,
     ...Object.fromEntries(
-      REFERENCE_AGENCIES.map(({ id }) => [
-        `resolvers/${id}/__generated__/types.ts`,
-        subgraphResolverTypes(`schema/${id}.graphql`, contextTypeOf(id), MAPPERS[id] ?? {}, '../../shared/personRef.js'),
-      ]),
+      REFERENCE_AGENCIES.map(({ id }) => [`resolvers/${id}/__generated__/types.ts`, subgraphResolverTypes(`schema/${id}.graphql`, contextTypeOf(id), MAPPERS[id] ?? {}, '../../shared/personRef.js')]),
     ),
     // The subgraph kit's worked example (docs/subgraph-kit.md), type-checked with everything else.
     'test/fixtures/kronofogden/__generated__/types.ts': subgraphResolverTypes(

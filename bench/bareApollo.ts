@@ -36,7 +36,10 @@ class StaticTokenDataSource extends RemoteGraphQLDataSource<BareContext> {
     const authorization = tokens.authorization((context as Partial<BareContext>).workload, this.name);
     if (authorization) request.http?.headers.set('authorization', authorization);
   }
-  constructor(readonly name: string, url: string) {
+  constructor(
+    readonly name: string,
+    url: string,
+  ) {
     super({ url, fetcher: transport.fetcher });
   }
 }
@@ -68,5 +71,8 @@ process.on('SIGTERM', () => {
   tokens.close();
   httpsServer.closeAllConnections();
   httpsServer.close();
-  void server.stop().then(() => transport.close()).then(() => process.exit(0));
+  void server
+    .stop()
+    .then(() => transport.close())
+    .then(() => process.exit(0));
 });

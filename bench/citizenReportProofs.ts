@@ -66,7 +66,14 @@ try {
   await log.close();
   const [head] = await store.listTreeHeads('replica-a', 1);
   const text = parseNote(head!.note).text;
-  await store.updateTreeHeadNote('replica-a', head!.size, addSignatures(head!.note, witnesses.map((w) => ({ name: w.name, keyId: w.keyId, signature: w.sign(text) }))));
+  await store.updateTreeHeadNote(
+    'replica-a',
+    head!.size,
+    addSignatures(
+      head!.note,
+      witnesses.map((w) => ({ name: w.name, keyId: w.keyId, signature: w.sign(text) })),
+    ),
+  );
 
   const hmac = subjectHmac(subjectKeys, subject);
   const rows = [];
@@ -76,7 +83,15 @@ try {
     if (!page.nextCursor) break;
     cursor = page.nextCursor;
   }
-  const reads = rows.map((row) => ({ time: row.time, agency: { id: row.clientAgencyId }, owningAgency: { id: row.owningAgency }, field: row.field, purpose: row.purpose, legalBasis: row.legalBasis, entry: { chainId: row.chainId, seq: row.seq } }));
+  const reads = rows.map((row) => ({
+    time: row.time,
+    agency: { id: row.clientAgencyId },
+    owningAgency: { id: row.owningAgency },
+    field: row.field,
+    purpose: row.purpose,
+    legalBasis: row.legalBasis,
+    entry: { chainId: row.chainId, seq: row.seq },
+  }));
   let t = performance.now();
   const proofs = await proveEntries(store, rows, { signer: treeSigner, witnesses: witnesses.map((w) => w.verifier), quorum: 2 });
   const unsigned = { subject, reads, proofs };
@@ -87,7 +102,9 @@ try {
   const result = verifyCitizenReport(report, { log: treeSigner.verifier, witnesses: witnesses.map((w) => w.verifier), quorum: 2 });
   const verifyMs = performance.now() - t;
   if (!result.ok || result.proved !== rows.length) throw new Error(`the report did not verify: ${JSON.stringify(result)}`);
-  console.log(`tree size ${head!.size}, ${rows.length} reads: proofs ${proveMs.toFixed(0)} ms on the gateway (SQLite), report ${(bytes / 1e6).toFixed(1)} MB, offline verification ${verifyMs.toFixed(0)} ms`);
+  console.log(
+    `tree size ${head!.size}, ${rows.length} reads: proofs ${proveMs.toFixed(0)} ms on the gateway (SQLite), report ${(bytes / 1e6).toFixed(1)} MB, offline verification ${verifyMs.toFixed(0)} ms`,
+  );
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -46,21 +46,26 @@ export async function staticContextTokens(signingKeyPath: string, cases: readonl
       const agency = registry.byId(c.agency);
       if (!agency) throw new Error(`unknown agency ${c.agency}`);
       for (const subgraph of AGENCY_SUBGRAPH_NAMES) {
-        const token = signGatewayContext(key.privateKey, subgraph, {
-          caller: {
-            agency: { id: agency.id, name: agency.name, organisationNumber: agency.organisationNumber },
-            official: 'bench-official',
-            purpose: c.purpose,
-            caseId: `BENCH-${c.workload}`,
-            subjects: c.subjects,
-            requestId: 'bench-static',
-            certificateThumbprint: 'bench-static',
-            tokenId: 'bench-static',
+        const token = signGatewayContext(
+          key.privateKey,
+          subgraph,
+          {
+            caller: {
+              agency: { id: agency.id, name: agency.name, organisationNumber: agency.organisationNumber },
+              official: 'bench-official',
+              purpose: c.purpose,
+              caseId: `BENCH-${c.workload}`,
+              subjects: c.subjects,
+              requestId: 'bench-static',
+              certificateThumbprint: 'bench-static',
+              tokenId: 'bench-static',
+            },
+            protectedIdentityAccess: false,
+            // Every category: the subgraphs' own agreement check still applies to what these engines fetch.
+            categories: new Set(CATEGORIES),
           },
-          protectedIdentityAccess: false,
-          // Every category: the subgraphs' own agreement check still applies to what these engines fetch.
-          categories: new Set(CATEGORIES),
-        }, null);
+          null,
+        );
         next.set(`${c.workload}/${subgraph}`, `Bearer ${token}`);
       }
     }

@@ -12,8 +12,14 @@ import { loadIdentityConfig } from '../src/config/identityConfig.js';
 import { readBenchCases, staticContextTokens } from './contextTokens.js';
 import { ENTITY_FIELDS } from './workloads.js';
 
-export type FanOutMessage =
-  | { readonly type: 'check' | 'run'; readonly workload: string; readonly query: string; readonly variables: Record<string, unknown>; readonly seconds?: number; readonly concurrency?: number };
+export type FanOutMessage = {
+  readonly type: 'check' | 'run';
+  readonly workload: string;
+  readonly query: string;
+  readonly variables: Record<string, unknown>;
+  readonly seconds?: number;
+  readonly concurrency?: number;
+};
 export type FanOutReply =
   | { readonly type: 'checked'; readonly problems: string[]; readonly persons: number }
   | { readonly type: 'result'; readonly requests: number; readonly seconds: number; readonly failures: number; readonly latenciesMs: number[] };

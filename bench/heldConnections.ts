@@ -63,7 +63,14 @@ async function heldByGateway(): Promise<number> {
 }
 
 async function hold(count: number, start: (socket: tls.TLSSocket, index: number) => void): Promise<tls.TLSSocket[]> {
-  const options = { host: '127.0.0.1', port: Number(new URL(exchange.gatewayUrl).port), servername: 'localhost', ca: file('ca.crt'), cert: file('agencies', `${HOARDER}.crt`), key: file('agencies', `${HOARDER}.key`) };
+  const options = {
+    host: '127.0.0.1',
+    port: Number(new URL(exchange.gatewayUrl).port),
+    servername: 'localhost',
+    ca: file('ca.crt'),
+    cert: file('agencies', `${HOARDER}.crt`),
+    key: file('agencies', `${HOARDER}.key`),
+  };
   const sockets: tls.TLSSocket[] = [];
   for (let index = 0; index < count; index++) {
     const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
@@ -101,7 +108,16 @@ async function measure(phase: string): Promise<PhaseResult> {
   }
   const cpuMs = (cpuSeconds(exchange.gateway.pid) - cpuBefore) * 1000;
   latencies.sort((a, b) => a - b);
-  return { phase, held, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99), max: latencies.at(-1)!, failures, gatewayCpuMsPerRequest: cpuMs / REQUESTS };
+  return {
+    phase,
+    held,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    max: latencies.at(-1)!,
+    failures,
+    gatewayCpuMsPerRequest: cpuMs / REQUESTS,
+  };
 }
 
 const results: PhaseResult[] = [];

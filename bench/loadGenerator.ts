@@ -3,7 +3,7 @@
  * workers each send a request, wait for the whole answer, and send the next. Requests/s and
  * latency percentiles come from the answers completed inside the round.
  */
-import { Agent, request } from 'undici';
+import { type Agent, request } from 'undici';
 
 export interface RoundResult {
   readonly requests: number;

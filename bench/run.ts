@@ -317,7 +317,7 @@ const mintTokens = async (w: Workload, count: number): Promise<string[]> => {
   return tokens;
 };
 
-function headersFor(contender: RunningContender, w: Workload, token?: string): Record<string, string> {
+function headersFor(_contender: RunningContender, w: Workload, token?: string): Record<string, string> {
   return {
     'content-type': 'application/json',
     accept: 'application/graphql-response+json, application/json',
@@ -469,7 +469,8 @@ async function runContender(id: ContenderId): Promise<void> {
       say(`${TITLES[id]}: answers correct; measuring`);
       if (id === 'fanOut' && SUBGRAPH_WARMUP_SECONDS > 0) {
         // The subgraphs serve every contender: bring their JIT to steady state once, before anything is counted.
-        for (const w of applicable) await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds: SUBGRAPH_WARMUP_SECONDS, concurrency: CONCURRENCY });
+        for (const w of applicable)
+          await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds: SUBGRAPH_WARMUP_SECONDS, concurrency: CONCURRENCY });
       }
       for (const w of applicable) {
         const cell = await measure(contender, w, MAIN_PLAN, subgraphs, POPULATION);
@@ -630,7 +631,9 @@ function renderMarkdown(): string {
   const cell = (contender: ContenderId, workload: string, population = POPULATION) => cells.find((c) => c.contender === contender && c.workload === workload && c.population === population);
   const lines: string[] = [];
   if (QUICK) {
-    lines.push('**Quick mode: a smoke test of correctness. Its numbers mean nothing: each comes from a quarter of a second of load at concurrency 4, without warm-up, while other contenders start on the same cores.**');
+    lines.push(
+      '**Quick mode: a smoke test of correctness. Its numbers mean nothing: each comes from a quarter of a second of load at concurrency 4, without warm-up, while other contenders start on the same cores.**',
+    );
     lines.push('');
   }
   lines.push(`### Side by side (${POPULATION.toLocaleString('en-US')} persons, concurrency ${CONCURRENCY}, ${MAIN_PLAN.rounds} × ${MAIN_PLAN.seconds} s after ${MAIN_PLAN.warmup} s warm-up)`);
@@ -650,7 +653,9 @@ function renderMarkdown(): string {
   lines.push('');
   lines.push('### Ratios (requests/s unless said otherwise)');
   lines.push('');
-  lines.push('| workload | ours/bare Apollo | ours/Hive | ours p99 − bare Apollo p99 | ours CPU/req ÷ bare Apollo | bare Apollo/fan-out | Hive/fan-out | ours/fan-out | ours (PostgreSQL)/bare Apollo |');
+  lines.push(
+    '| workload | ours/bare Apollo | ours/Hive | ours p99 − bare Apollo p99 | ours CPU/req ÷ bare Apollo | bare Apollo/fan-out | Hive/fan-out | ours/fan-out | ours (PostgreSQL)/bare Apollo |',
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const ratio = (a?: Cell, b?: Cell) => (a && b ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '—');
   for (const w of workloads.filter((x) => !x.denied)) {
@@ -664,7 +669,8 @@ function renderMarkdown(): string {
   }
   const denied = cell('oursSqlite', 'denied');
   const one = cell('oursSqlite', 'onePerson');
-  if (denied && one) lines.push(`\nDenied operation: ${fmt(denied.requestsPerSecond)} req/s = ${(denied.requestsPerSecond / one.requestsPerSecond).toFixed(2)}× the one-person workload (ours, SQLite log).`);
+  if (denied && one)
+    lines.push(`\nDenied operation: ${fmt(denied.requestsPerSecond)} req/s = ${(denied.requestsPerSecond / one.requestsPerSecond).toFixed(2)}× the one-person workload (ours, SQLite log).`);
 
   if (!QUICK) {
     lines.push('');
@@ -690,7 +696,10 @@ function renderMarkdown(): string {
     for (const name of ['onePerson', 'list50']) {
       for (const population of [POPULATION, LARGE_POPULATION]) {
         const c = cell('oursSqlite', name, population);
-        if (c) lines.push(`| ${workloads.find((w) => w.name === name)!.title} | ${population.toLocaleString('en-US')} | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 1)} | ${fmt(c.p99Ms, 1)} | ${fmt(c.subgraphCpuSecondsPer1000, 2)} |`);
+        if (c)
+          lines.push(
+            `| ${workloads.find((w) => w.name === name)!.title} | ${population.toLocaleString('en-US')} | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 1)} | ${fmt(c.p99Ms, 1)} | ${fmt(c.subgraphCpuSecondsPer1000, 2)} |`,
+          );
       }
     }
   }
@@ -701,7 +710,9 @@ function renderMarkdown(): string {
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const a of append) lines.push(`| ${a.backend} | ${a.concurrency} | ${fmt(a.entriesPerSecond)} | ${fmt(a.entriesPerCommit, 1)} | ${fmt(a.p50Ms, 1)} | ${fmt(a.p99Ms, 1)} |`);
   lines.push('');
-  lines.push(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`);
+  lines.push(
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`,
+  );
   if (machine.loadAverage.atStart > 1.5) lines.push('\n**The machine was busy with other work when the run started: these numbers are not representative.**');
   return lines.join('\n');
 }

@@ -87,10 +87,7 @@ export function findSubjects(dataDir: string, manyCount: number): BenchSubjects 
     const household = db.prepare('SELECT personnummer FROM main.person WHERE household_id = ? ORDER BY rowid').pluck().all(householdId) as string[];
     const total = db.prepare(`SELECT max(rowid) FROM main.person`).pluck().get() as number;
     const step = Math.max(1, Math.floor(total / (manyCount * 2)));
-    const many = db
-      .prepare(`SELECT personnummer FROM main.person WHERE protected_identity = 'NONE' AND rowid % ? = 0 ORDER BY rowid LIMIT ?`)
-      .pluck()
-      .all(step, manyCount) as string[];
+    const many = db.prepare(`SELECT personnummer FROM main.person WHERE protected_identity = 'NONE' AND rowid % ? = 0 ORDER BY rowid LIMIT ?`).pluck().all(step, manyCount) as string[];
     if (many.length < manyCount) throw new Error(`The bench population has fewer than ${manyCount} unprotected persons.`);
     return { onePerson, household, many };
   } finally {

@@ -47,7 +47,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
   const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
   const reportDenialLogGap = denialLogGapReporter({ logger, metrics });
-  const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, reportDenialLogGap, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}), ...(deps.redis ? { redis: deps.redis } : {}) });
+  const admission = await createRequestAdmission({
+    limits,
+    log: deps.accessLog,
+    metrics,
+    logger,
+    reportDenialLogGap,
+    ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+    ...(deps.redis ? { redis: deps.redis } : {}),
+  });
   const allowPlainHttp = config.mode === 'development';
   const subgraphs = subgraphEndpoints(supergraph.subgraphs, config.subgraphUrlOverrides, { allowPlainHttp });
   const identity = { registry: deps.registry, trust: deps.trust };
@@ -77,7 +85,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     operation: {
       // The document-only facts every check and the access log need, worked out once per document.
       analyse: createOperationAnalyser({ catalogue }),
-      checks: operationChecks({ mode: config.mode, limits: limits.operation, catalogue: sources.catalogue, judge: createPurposeJudge(sources), ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}) }),
+      checks: operationChecks({
+        mode: config.mode,
+        limits: limits.operation,
+        catalogue: sources.catalogue,
+        judge: createPurposeJudge(sources),
+        ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}),
+      }),
       log: deps.accessLog,
       reportDenialLogGap,
       maxTokens: limits.operation.maxTokens,
@@ -93,7 +107,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // Slow or hoarding clients: timeouts for every phase of a connection, open connections capped per agency.
   const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity });
   // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.
-  const httpsServer = https.createServer({ ...deps.trust.serverOptions(), ...connections.serverOptions }, connections.admit(tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, listener, { parentFromHeaders: false })));
+  const httpsServer = https.createServer(
+    { ...deps.trust.serverOptions(), ...connections.serverOptions },
+    connections.admit(tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, listener, { parentFromHeaders: false })),
+  );
   connections.attach(httpsServer);
   const detachTrust = deps.trust.attach(httpsServer);
   await new Promise<void>((resolve, reject) => httpsServer.once('error', reject).listen(config.port, config.host, () => resolve()));

@@ -68,7 +68,8 @@ export async function loadGatewayDependencies(options: {
     },
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
-  const replayCache = redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache();
+  const replayCache =
+    redis && options.redis ? new RedisReplayCache(redis, { prefix: `${options.redis.prefix}:jti`, fallback: options.redis.settings?.replayFallback ?? 'refuse' }) : new MemoryReplayCache();
   const dependencies: LoadedDependencies = {
     trust,
     registry,

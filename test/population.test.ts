@@ -128,9 +128,7 @@ describe('generated population: register contents', () => {
   });
 
   it('writes well-formed addresses', () => {
-    const malformed = households
-      .map((h) => h.household)
-      .filter((a) => !/^\d{5}$/.test(a.postalCode) || !/^\d{4}$/.test(a.municipalityCode) || !/^\S+ \d+[A-C]?$/.test(a.street));
+    const malformed = households.map((h) => h.household).filter((a) => !/^\d{5}$/.test(a.postalCode) || !/^\d{4}$/.test(a.municipalityCode) || !/^\S+ \d+[A-C]?$/.test(a.street));
     expect(malformed).toEqual([]);
   });
 
@@ -178,7 +176,12 @@ describe('generated population: register contents', () => {
 
   it('registers about 7 % of working-age persons as job seekers', () => {
     const workingAge = persons.filter((p) => p.dateOfBirth >= '1960-01-01' && p.dateOfBirth <= '2006-12-31').length;
-    const current = new Set(households.flatMap((h) => h.jobSeekerRegistrations).filter((r) => r.deregisteredOn === null).map((r) => r.personnummer)).size;
+    const current = new Set(
+      households
+        .flatMap((h) => h.jobSeekerRegistrations)
+        .filter((r) => r.deregisteredOn === null)
+        .map((r) => r.personnummer),
+    ).size;
     expect(current / workingAge).toBeGreaterThan(0.05);
     expect(current / workingAge).toBeLessThan(0.09);
   });

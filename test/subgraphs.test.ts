@@ -122,11 +122,9 @@ describe('Skatteverket subgraph', () => {
   });
 
   it('resolves 50 entity references with one statement per loader and level', async () => {
-    const { result, data, statements } = await run(
-      served,
-      entities('personnummer name { familyName } civilStatus household { personnummer dateOfBirth } taxedIncome { year earnedIncome finalTax }'),
-      { representations: representations(fifty) },
-    );
+    const { result, data, statements } = await run(served, entities('personnummer name { familyName } civilStatus household { personnummer dateOfBirth } taxedIncome { year earnedIncome finalTax }'), {
+      representations: representations(fifty),
+    });
     expect(result.errors).toBeUndefined();
     expect(data['_entities']).toHaveLength(50);
     expect(data['_entities'].map((e: { personnummer: string }) => e.personnummer)).toEqual(fifty);

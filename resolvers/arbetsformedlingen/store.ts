@@ -79,15 +79,20 @@ export class ArbetsformedlingenStore {
 
   /** Newest first; empty for persons without activity support. */
   activitySupport(personnummer: readonly string[]): Map<string, ActivitySupportPaymentModel[]> {
-    return groupByKey(personnummer, this.#payments(personnummer), (row) => row.personnummer, (row) => ({
-      id: String(row.id),
-      kind: row.kind,
-      period: { start: row.period_start, end: row.period_end },
-      paidOn: row.paid_on,
-      days: row.days,
-      dailyAmount: row.daily_amount,
-      amount: row.amount,
-    }));
+    return groupByKey(
+      personnummer,
+      this.#payments(personnummer),
+      (row) => row.personnummer,
+      (row) => ({
+        id: String(row.id),
+        kind: row.kind,
+        period: { start: row.period_start, end: row.period_end },
+        paidOn: row.paid_on,
+        days: row.days,
+        dailyAmount: row.daily_amount,
+        amount: row.amount,
+      }),
+    );
   }
 
   queryCount(): number {

@@ -59,15 +59,20 @@ export class CsnStore {
 
   /** Newest first; empty for persons without student aid. */
   studentAid(personnummer: readonly string[]): Map<string, StudentAidPeriodModel[]> {
-    return groupByKey(personnummer, this.#periods(personnummer), (row) => row.personnummer, (row) => ({
-      id: String(row.id),
-      period: { start: row.period_start, end: row.period_end },
-      studyLevel: row.study_level,
-      studyPacePercent: row.study_pace_percent,
-      institution: row.institution,
-      grant: row.grant_amount,
-      loan: row.loan_amount,
-    }));
+    return groupByKey(
+      personnummer,
+      this.#periods(personnummer),
+      (row) => row.personnummer,
+      (row) => ({
+        id: String(row.id),
+        period: { start: row.period_start, end: row.period_end },
+        studyLevel: row.study_level,
+        studyPacePercent: row.study_pace_percent,
+        institution: row.institution,
+        grant: row.grant_amount,
+        loan: row.loan_amount,
+      }),
+    );
   }
 
   /** Absent for persons who never borrowed. */

@@ -40,9 +40,7 @@ export function createExchangeSchema(sources: ExchangeSources): GraphQLSchema {
             coordinates: catalogue.fields.keys(),
             today: sources.today(),
           }).flatMap((d) =>
-            d.outcome === 'allowed'
-              ? [{ field: d.field.coordinate, owner: d.field.owner, category: d.field.category, purpose, agreementId: d.agreement.id, legalBasis: d.agreement.legalBasis }]
-              : [],
+            d.outcome === 'allowed' ? [{ field: d.field.coordinate, owner: d.field.owner, category: d.field.category, purpose, agreementId: d.agreement.id, legalBasis: d.agreement.legalBasis }] : [],
           );
         },
         myAgreements: (_: unknown, __: unknown, context: IdentifiedRequest) => {

@@ -15,9 +15,7 @@ export const forsakringskassanResolvers: Resolvers = {
     benefitPayments: async (parent, { from, to, types }, { loaders }) => {
       const range = dateRange(from, to);
       const wanted = enumFilter(types);
-      return (await loaders.benefitPayments.load(parent.personnummer)).filter(
-        (payment) => wanted(payment.benefit) && dayInRange(payment.paidOn, range),
-      );
+      return (await loaders.benefitPayments.load(parent.personnummer)).filter((payment) => wanted(payment.benefit) && dayInRange(payment.paidOn, range));
     },
     sicknessBenefit: async (parent, _args, { loaders }) => [...(await loaders.sicknessDecisions.load(parent.personnummer))],
   },

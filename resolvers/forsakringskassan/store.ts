@@ -126,15 +126,20 @@ export class ForsakringskassanStore {
   }
 
   benefitDecisions(personnummer: readonly string[]): Map<string, BenefitDecisionModel[]> {
-    return groupByKey(personnummer, this.#decisions(personnummer), (row) => row.personnummer, (row) => ({
-      id: String(row.id),
-      benefit: row.benefit,
-      outcome: row.outcome,
-      decidedOn: row.decided_on,
-      period: { start: row.period_start, end: row.period_end },
-      amount: row.amount,
-      unit: row.unit,
-    }));
+    return groupByKey(
+      personnummer,
+      this.#decisions(personnummer),
+      (row) => row.personnummer,
+      (row) => ({
+        id: String(row.id),
+        benefit: row.benefit,
+        outcome: row.outcome,
+        decidedOn: row.decided_on,
+        period: { start: row.period_start, end: row.period_end },
+        amount: row.amount,
+        unit: row.unit,
+      }),
+    );
   }
 
   benefitPaymentsByPerson(personnummer: readonly string[]): Map<string, BenefitPaymentModel[]> {
@@ -146,23 +151,33 @@ export class ForsakringskassanStore {
   }
 
   sicknessDecisions(personnummer: readonly string[]): Map<string, SicknessDecisionModel[]> {
-    return groupByKey(personnummer, this.#sicknessDecisions(personnummer), (row) => row.personnummer, (row) => ({
-      id: String(row.id),
-      outcome: row.outcome,
-      decidedOn: row.decided_on,
-      period: { start: row.period_start, end: row.period_end },
-      extentPercent: row.extent_percent,
-      dailyAmount: row.daily_amount,
-    }));
+    return groupByKey(
+      personnummer,
+      this.#sicknessDecisions(personnummer),
+      (row) => row.personnummer,
+      (row) => ({
+        id: String(row.id),
+        outcome: row.outcome,
+        decidedOn: row.decided_on,
+        period: { start: row.period_start, end: row.period_end },
+        extentPercent: row.extent_percent,
+        dailyAmount: row.daily_amount,
+      }),
+    );
   }
 
   sicknessPaymentsByDecision(decisionIds: readonly number[]): Map<number, SicknessPaymentModel[]> {
-    return groupByKey(decisionIds, this.#sicknessPayments(decisionIds), (row) => row.decision_id, (row) => ({
-      id: String(row.id),
-      paidOn: row.paid_on,
-      period: { start: row.period_start, end: row.period_end },
-      amount: row.amount,
-    }));
+    return groupByKey(
+      decisionIds,
+      this.#sicknessPayments(decisionIds),
+      (row) => row.decision_id,
+      (row) => ({
+        id: String(row.id),
+        paidOn: row.paid_on,
+        period: { start: row.period_start, end: row.period_end },
+        amount: row.amount,
+      }),
+    );
   }
 
   queryCount(): number {

@@ -49,9 +49,7 @@ export const seed: AgencySeed = {
     const random = agencyRandom(population);
     const ids = { debt: 0, distraint: 0, restructuring: 0 };
     const debt = db.prepare('INSERT INTO enforcement_debt (id, personnummer, kind, amount, registered_on) VALUES (?, ?, ?, ?, ?)');
-    const distraint = db.prepare(
-      'INSERT INTO distraint (id, personnummer, kind, decided_on, period_start, period_end, monthly_amount) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    const distraint = db.prepare('INSERT INTO distraint (id, personnummer, kind, decided_on, period_start, period_end, monthly_amount) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const restructuring = db.prepare(
       `INSERT INTO debt_restructuring (id, personnummer, status, applied_on, decided_on, plan_start, plan_end, monthly_payment)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -139,7 +137,11 @@ function debtorRecord(random: Random, person: PersonRecord, earnedIncome: number
   let restructuring: DebtorRecord['restructuring'] = null;
   if (total >= ore(RESTRUCTURING_THRESHOLD) && random.chance(0.4)) {
     const appliedOn = randomDay(random, firstRegistered, LAST_DECISION);
-    let status = random.weighted([['GRANTED', 0.65], ['REJECTED', 0.15], ['APPLIED', 0.2]] as const) as NonNullable<DebtorRecord['restructuring']>['status'];
+    let status = random.weighted([
+      ['GRANTED', 0.65],
+      ['REJECTED', 0.15],
+      ['APPLIED', 0.2],
+    ] as const) as NonNullable<DebtorRecord['restructuring']>['status'];
     const decidedOn = status === 'APPLIED' ? null : minDate(addDays(appliedOn, random.int(60, 240)), LAST_DECISION);
     const planStart = status === 'GRANTED' && decidedOn ? addDays(decidedOn, 30) : null;
     // Plans normally run five years; one that was shortened (a change of circumstances) may have ended.

@@ -90,12 +90,17 @@ export class KronofogdenStore {
 
   /** Absent for persons without debts in enforcement. The balance is the register's at its snapshot, the population's reference date. */
   balances(personnummer: readonly string[]): Map<string, EnforcementDebtBalanceModel> {
-    const debts = groupByKey(personnummer, this.#debts(personnummer), (row) => row.personnummer, (row): EnforcementDebtModel => ({
-      id: String(row.id),
-      kind: row.kind,
-      amount: row.amount,
-      registeredOn: row.registered_on,
-    }));
+    const debts = groupByKey(
+      personnummer,
+      this.#debts(personnummer),
+      (row) => row.personnummer,
+      (row): EnforcementDebtModel => ({
+        id: String(row.id),
+        kind: row.kind,
+        amount: row.amount,
+        registeredOn: row.registered_on,
+      }),
+    );
     const balances = new Map<string, EnforcementDebtBalanceModel>();
     for (const [key, list] of debts) {
       if (list.length === 0) continue;
@@ -107,13 +112,18 @@ export class KronofogdenStore {
 
   /** Newest first; empty for persons without distraint. */
   distraints(personnummer: readonly string[]): Map<string, DistraintModel[]> {
-    return groupByKey(personnummer, this.#distraints(personnummer), (row) => row.personnummer, (row) => ({
-      id: String(row.id),
-      kind: row.kind,
-      decidedOn: row.decided_on,
-      period: { start: row.period_start, end: row.period_end },
-      monthlyAmount: row.monthly_amount,
-    }));
+    return groupByKey(
+      personnummer,
+      this.#distraints(personnummer),
+      (row) => row.personnummer,
+      (row) => ({
+        id: String(row.id),
+        kind: row.kind,
+        decidedOn: row.decided_on,
+        period: { start: row.period_start, end: row.period_end },
+        monthlyAmount: row.monthly_amount,
+      }),
+    );
   }
 
   /** The latest application; absent for persons who never applied. */

@@ -33,14 +33,9 @@ export class BatchStore {
 }
 
 /** Rows grouped under each asked key, in row order; keys without rows get an empty list. */
-export function groupByKey<K, Row, Value = Row>(
-  keys: readonly K[],
-  rows: readonly Row[],
-  keyOf: (row: Row) => K,
-  valueOf: (row: Row) => Value = (row) => row as unknown as Value,
-): Map<K, Value[]> {
+export function groupByKey<K, Row, Value = Row>(keys: readonly K[], rows: readonly Row[], keyOf: (row: Row) => K, valueOfRow: (row: Row) => Value = (row) => row as unknown as Value): Map<K, Value[]> {
   const groups = new Map<K, Value[]>();
   for (const key of keys) groups.set(key, []);
-  for (const row of rows) groups.get(keyOf(row))?.push(valueOf(row));
+  for (const row of rows) groups.get(keyOf(row))?.push(valueOfRow(row));
   return groups;
 }

@@ -70,7 +70,12 @@ export interface PartnerApi {
  */
 export async function startPartnerApi(options: PartnerApiOptions): Promise<PartnerApi> {
   const { subgraphs, operation } = options;
-  const transport = createSubgraphTransport({ timeoutMs: subgraphs.timeoutMs, longestTimeoutMs: Math.max(0, ...[...subgraphs.urls.keys()].map((name) => subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs))), allowPlainHttp: subgraphs.allowPlainHttp, tls: subgraphs.tls });
+  const transport = createSubgraphTransport({
+    timeoutMs: subgraphs.timeoutMs,
+    longestTimeoutMs: Math.max(0, ...[...subgraphs.urls.keys()].map((name) => subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs))),
+    allowPlainHttp: subgraphs.allowPlainHttp,
+    tls: subgraphs.tls,
+  });
   keepVendorTelemetryOff();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,

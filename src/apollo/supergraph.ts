@@ -39,7 +39,11 @@ export function apiSchemaOf(supergraphSdl: string): string {
  * The subgraphs the gateway calls, at the supergraph's URLs or their overrides. Outside
  * development mode a plain-http URL stops start-up: subgraphs are reached over mutual TLS only.
  */
-export function subgraphEndpoints(subgraphs: readonly { name: string; url: string }[], overrides: ReadonlyMap<string, string>, options: { readonly allowPlainHttp: boolean }): readonly { name: string; url: string }[] {
+export function subgraphEndpoints(
+  subgraphs: readonly { name: string; url: string }[],
+  overrides: ReadonlyMap<string, string>,
+  options: { readonly allowPlainHttp: boolean },
+): readonly { name: string; url: string }[] {
   return subgraphs.map(({ name, url: recorded }) => {
     const url = overrides.get(name) ?? recorded;
     if (url.startsWith('http:') && !options.allowPlainHttp) {

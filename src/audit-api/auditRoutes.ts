@@ -8,7 +8,7 @@ import type { GatewayRoute } from '../http/routes.js';
 import { GatewayError, isGatewayError } from '../errors/index.js';
 import { maskUnexpectedError, type ErrorLogger } from '../errors/maskErrors.js';
 import { parseJsonBody, readBody, readJsonBody } from '../http/readJsonBody.js';
-import { sendError, sendFailure } from '../http/responses.js';
+import { sendFailure } from '../http/responses.js';
 import type { AccessLogStore, SubjectKeys } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import {
@@ -233,7 +233,10 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
   function requireAuditRole(identified: IdentifiedOfficial): AuditRole[] {
     const roles = auditRolesOf(identified);
     if (roles.length === 0) {
-      throw new GatewayError('ROLE_NOT_ALLOWED', 'The access log is open to privacy officers and the supervisory authority only.', { agency: identified.client.agency.id, official: identified.official.id });
+      throw new GatewayError('ROLE_NOT_ALLOWED', 'The access log is open to privacy officers and the supervisory authority only.', {
+        agency: identified.client.agency.id,
+        official: identified.official.id,
+      });
     }
     return roles;
   }
@@ -256,14 +259,20 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
       lifetimeSeconds: deps.config.sessionSeconds,
       ...(deps.now ? { now: deps.now() } : {}),
     });
-    send(response, 200, 'application/json; charset=utf-8', JSON.stringify({
-      token: session.token,
-      expiresAt: session.expiresAt.toISOString(),
-      role,
-      roles,
-      official: { id: identified.official.id, name: identified.official.name },
-      agency: { id: identified.client.agency.id, name: identified.client.agency.name },
-    }), extra);
+    send(
+      response,
+      200,
+      'application/json; charset=utf-8',
+      JSON.stringify({
+        token: session.token,
+        expiresAt: session.expiresAt.toISOString(),
+        role,
+        roles,
+        official: { id: identified.official.id, name: identified.official.name },
+        agency: { id: identified.client.agency.id, name: identified.client.agency.name },
+      }),
+      extra,
+    );
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -300,7 +309,13 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
         }
         const report = await service.citizenReport(caller, fields['personnummer'] ?? '', { since: sinceFrom(fields['since']) });
         if (fields['format'] === 'json') return send(response, 200, 'application/json; charset=utf-8', JSON.stringify(report), extra);
-        return send(response, 200, 'text/html; charset=utf-8', renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone, verification: service.verifyOwnReport(report) }), extra);
+        return send(
+          response,
+          200,
+          'text/html; charset=utf-8',
+          renderCitizenReportHtml(report, { vocabulary, language: languageOf(fields), timeZone, verification: service.verifyOwnReport(report) }),
+          extra,
+        );
       }
       throw new GatewayError('NOT_FOUND', 'Not found.');
     } catch (error) {

@@ -104,13 +104,16 @@ async function openSession() {
   state.session = body;
   clearTimeout(renewal);
   const remaining = Date.parse(body.expiresAt) - Date.now();
-  renewal = setTimeout(() => {
-    openSession().catch((error) => {
-      const banner = $('#banner');
-      banner.hidden = false;
-      banner.textContent = t('app.sessionLost', { code: error.code });
-    });
-  }, Math.max(5_000, remaining * 0.8));
+  renewal = setTimeout(
+    () => {
+      openSession().catch((error) => {
+        const banner = $('#banner');
+        banner.hidden = false;
+        banner.textContent = t('app.sessionLost', { code: error.code });
+      });
+    },
+    Math.max(5_000, remaining * 0.8),
+  );
   return body;
 }
 
@@ -118,7 +121,10 @@ async function openSession() {
 async function authorised(path, init, retry = true) {
   const response = await fetch(path, { ...init, method: 'POST', headers: { ...init.headers, authorization: `Bearer ${state.session?.token ?? ''}` } });
   if (response.status === 401 && retry) {
-    const body = await response.clone().json().catch(() => null);
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => null);
     if (body?.errors?.[0]?.extensions?.code === 'TOKEN_EXPIRED') {
       await openSession();
       return authorised(path, init, false);
@@ -184,8 +190,14 @@ function renderFilterOptions() {
   fillSelect($('#search select[name="owningAgency"]'), agencies);
   fillSelect($('#search select[name="purpose"]'), byLabel('purposes'));
   fillSelect($('#search select[name="field"]'), byLabel('fields'));
-  fillSelect($('#search select[name="outcome"]'), state.vocabulary.outcomes.map((l) => [l.key, l[lang]]));
-  fillSelect($('#search select[name="kind"]'), state.vocabulary.kinds.map((l) => [l.key, l[lang]]));
+  fillSelect(
+    $('#search select[name="outcome"]'),
+    state.vocabulary.outcomes.map((l) => [l.key, l[lang]]),
+  );
+  fillSelect(
+    $('#search select[name="kind"]'),
+    state.vocabulary.kinds.map((l) => [l.key, l[lang]]),
+  );
   const series = $('#series');
   const chosen = series.value || 'PURPOSE';
   series.replaceChildren(...['PURPOSE', 'CLIENT_AGENCY', 'OWNING_AGENCY'].map((key) => el('option', { value: key }, t(`chart.${key}`))));
@@ -229,7 +241,11 @@ const COLUMNS = [
   { key: 'case', value: (e) => caseText(e), cell: (e) => caseText(e) },
   { key: 'subject', value: (e) => e.subject ?? '', cell: (e) => el('span', { class: 'mono' }, e.subject ?? '–') },
   // An audit search has no personal field: its kind and action say what it was.
-  { key: 'field', value: (e) => (e.kind === 'ACCESS' ? fieldLabel(e.field) : `${labelOf('kinds', e.kind)} ${e.field}`), cell: (e) => (e.kind === 'ACCESS' ? fieldLabel(e.field) : [labelOf('kinds', e.kind), ' ', el('span', { class: 'mono' }, e.field.replace(/^Query\./, ''))]) },
+  {
+    key: 'field',
+    value: (e) => (e.kind === 'ACCESS' ? fieldLabel(e.field) : `${labelOf('kinds', e.kind)} ${e.field}`),
+    cell: (e) => (e.kind === 'ACCESS' ? fieldLabel(e.field) : [labelOf('kinds', e.kind), ' ', el('span', { class: 'mono' }, e.field.replace(/^Query\./, ''))]),
+  },
   { key: 'owner', value: (e) => agencyName(e.owningAgency), cell: (e) => agencyName(e.owningAgency) },
   { key: 'outcome', value: (e) => outcomeText(e), cell: (e) => el('span', { class: `pill ${e.outcome.toLowerCase()}` }, outcomeText(e)) },
 ];
@@ -248,11 +264,14 @@ async function search(reset) {
   state.result = { ...state.result, status: 'loading' };
   render();
   try {
-    const page = await gql(`query Entries($filter: EntryFilter, $first: Int, $after: String) { entries(filter: $filter, first: $first, after: $after) { asOf totalCount nextCursor entries { ${ENTRY_FIELDS} } } }`, {
-      filter: snapshotFilter(),
-      first: state.search.pageSize,
-      after: state.search.cursors[state.search.page],
-    });
+    const page = await gql(
+      `query Entries($filter: EntryFilter, $first: Int, $after: String) { entries(filter: $filter, first: $first, after: $after) { asOf totalCount nextCursor entries { ${ENTRY_FIELDS} } } }`,
+      {
+        filter: snapshotFilter(),
+        first: state.search.pageSize,
+        after: state.search.cursors[state.search.page],
+      },
+    );
     if (generation !== state.generation) return;
     if (reset) state.search.asOf = page.entries.asOf;
     const chart = reset || !state.result.chart ? await loadChart() : state.result.chart;
@@ -287,8 +306,15 @@ function renderHead() {
     ...COLUMNS.map((column) => {
       const active = state.sort.column === column.key;
       const name = t(`col.${column.key}`);
-      return el('th', { scope: 'col', class: `col-${column.key}`, 'aria-sort': active ? (state.sort.descending ? 'descending' : 'ascending') : 'none' },
-        el('button', { type: 'button', class: 'sort', title: t('col.sortBy', { column: name }), onclick: () => sortBy(column.key) }, name, el('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.sort.descending ? ' ▼' : ' ▲') : '')),
+      return el(
+        'th',
+        { scope: 'col', class: `col-${column.key}`, 'aria-sort': active ? (state.sort.descending ? 'descending' : 'ascending') : 'none' },
+        el(
+          'button',
+          { type: 'button', class: 'sort', title: t('col.sortBy', { column: name }), onclick: () => sortBy(column.key) },
+          name,
+          el('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.sort.descending ? ' ▼' : ' ▲') : ''),
+        ),
       );
     }),
   );
@@ -334,7 +360,11 @@ function render() {
   $('#page-info').textContent = page.totalCount === 0 ? '' : t('results.range', { first: first + 1, last: first + page.entries.length, total: page.totalCount });
   $('#sort-note').hidden = !(state.sort.column && (page.nextCursor !== null || current.page > 0));
   const rows = sortedEntries(page.entries).map((entry) =>
-    el('tr', { class: `outcome-${entry.outcome.toLowerCase()}`, 'data-id': entry.id }, COLUMNS.map((column) => el('td', { class: `col-${column.key}`, 'data-label': t(`col.${column.key}`) }, column.cell(entry)))),
+    el(
+      'tr',
+      { class: `outcome-${entry.outcome.toLowerCase()}`, 'data-id': entry.id },
+      COLUMNS.map((column) => el('td', { class: `col-${column.key}`, 'data-label': t(`col.${column.key}`) }, column.cell(entry))),
+    ),
   );
   tbody.replaceChildren(...(rows.length ? rows : [messageRow(t('results.none'))]));
   markSelected();
@@ -521,7 +551,11 @@ async function evaluateAnomalies(event) {
 function renderAnomalies() {
   const anomalies = state.anomalies;
   if (!anomalies) return;
-  const header = el('p', { class: 'muted' }, `${t('anomalies.summary', { count: anomalies.flags.length, from: localDate(anomalies.from), to: localDate(anomalies.to) })} ${anomalies.complete ? '' : t('anomalies.partial')}`);
+  const header = el(
+    'p',
+    { class: 'muted' },
+    `${t('anomalies.summary', { count: anomalies.flags.length, from: localDate(anomalies.from), to: localDate(anomalies.to) })} ${anomalies.complete ? '' : t('anomalies.partial')}`,
+  );
   const cards = anomalies.flags.map((flag, index) => {
     const list = el('div', { id: `flag-${index}`, hidden: true });
     const toggle = el('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': `flag-${index}` }, t('anomalies.show', { count: flag.entryCount }));
@@ -532,20 +566,56 @@ function renderAnomalies() {
       toggle.textContent = t(open ? 'anomalies.hide' : 'anomalies.show', { count: flag.entryCount });
       if (open && !list.firstChild) {
         list.append(
-          el('table', { class: 'compact' },
-            el('thead', {}, el('tr', {}, ['col.time', 'col.case', 'col.subject', 'col.field', 'col.outcome'].map((h) => el('th', { scope: 'col' }, t(h))))),
-            el('tbody', {}, flag.entries.map((entry) => el('tr', {},
-              el('td', {}, el('button', { type: 'button', class: 'link', 'data-id': entry.id, onclick: () => openDetail(entry) }, localTime(entry.time))),
-              el('td', {}, entry.caseId), el('td', { class: 'mono' }, entry.subject ?? '–'), el('td', {}, fieldLabel(entry.field)), el('td', {}, outcomeText(entry))))),
+          el(
+            'table',
+            { class: 'compact' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ['col.time', 'col.case', 'col.subject', 'col.field', 'col.outcome'].map((h) => el('th', { scope: 'col' }, t(h))),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              flag.entries.map((entry) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', {}, el('button', { type: 'button', class: 'link', 'data-id': entry.id, onclick: () => openDetail(entry) }, localTime(entry.time))),
+                  el('td', {}, entry.caseId),
+                  el('td', { class: 'mono' }, entry.subject ?? '–'),
+                  el('td', {}, fieldLabel(entry.field)),
+                  el('td', {}, outcomeText(entry)),
+                ),
+              ),
+            ),
           ),
         );
       }
     });
     const description = state.vocabulary?.anomalyKinds.find((k) => k.key === flag.kind)?.description;
-    return el('article', { class: 'flag' },
+    return el(
+      'article',
+      { class: 'flag' },
       el('h3', {}, labelOf('anomalyKinds', flag.kind)),
       description ? el('p', { class: 'muted' }, description) : '',
-      el('p', {}, [flag.clientAgency.name, t('anomalies.official', { official: flag.official }), flag.caseId ? t('anomalies.case', { case: flag.caseId }) : '', flag.day ?? '', t('anomalies.measured', { value: flag.value, threshold: flag.threshold })].filter(Boolean).join(' · ')),
+      el(
+        'p',
+        {},
+        [
+          flag.clientAgency.name,
+          t('anomalies.official', { official: flag.official }),
+          flag.caseId ? t('anomalies.case', { case: flag.caseId }) : '',
+          flag.day ?? '',
+          t('anomalies.measured', { value: flag.value, threshold: flag.threshold }),
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ),
       toggle,
       list,
     );
@@ -580,13 +650,50 @@ function renderReport() {
     el('h3', {}, t('report.reads', { count: report.reads.length, subject: report.subject })),
     el('p', { class: 'scope-note', 'data-scope': report.scope.agency ? 'agency' : 'all' }, report.scope.agency ? t('report.scopeAgency', { agency: report.scope.agency.name }) : t('report.scopeAll')),
     report.summary.length
-      ? el('table', { class: 'compact' },
-          el('thead', {}, el('tr', {}, ['report.col.agency', 'report.col.category', 'report.col.purpose', 'report.col.basis', 'report.col.reads', 'report.col.first', 'report.col.last'].map((h) => el('th', { scope: 'col' }, t(h))))),
-          el('tbody', {}, report.summary.map((s) => el('tr', {}, el('td', {}, s.agency.name), el('td', {}, labelOf('categories', s.category)), el('td', {}, purposeLabel(s.purpose)), el('td', {}, s.legalBasis), el('td', { class: 'num' }, s.reads), el('td', { class: 'time' }, localTime(s.firstRead)), el('td', { class: 'time' }, localTime(s.lastRead))))),
+      ? el(
+          'table',
+          { class: 'compact' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ['report.col.agency', 'report.col.category', 'report.col.purpose', 'report.col.basis', 'report.col.reads', 'report.col.first', 'report.col.last'].map((h) =>
+                el('th', { scope: 'col' }, t(h)),
+              ),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            report.summary.map((s) =>
+              el(
+                'tr',
+                {},
+                el('td', {}, s.agency.name),
+                el('td', {}, labelOf('categories', s.category)),
+                el('td', {}, purposeLabel(s.purpose)),
+                el('td', {}, s.legalBasis),
+                el('td', { class: 'num' }, s.reads),
+                el('td', { class: 'time' }, localTime(s.firstRead)),
+                el('td', { class: 'time' }, localTime(s.lastRead)),
+              ),
+            ),
+          ),
         )
       : el('p', {}, t('report.none')),
     report.heldBack.length
-      ? el('div', { class: 'held' }, el('h4', {}, t('report.heldBack')), el('ul', {}, report.heldBack.map((h) => el('li', {}, t('report.heldBackItem', { count: h.entries, rule: h.rule.id, until: h.rule.holdUntil, reason: h.rule.reason })))))
+      ? el(
+          'div',
+          { class: 'held' },
+          el('h4', {}, t('report.heldBack')),
+          el(
+            'ul',
+            {},
+            report.heldBack.map((h) => el('li', {}, t('report.heldBackItem', { count: h.entries, rule: h.rule.id, until: h.rule.holdUntil, reason: h.rule.reason }))),
+          ),
+        )
       : '',
   );
 }
@@ -595,9 +702,34 @@ async function loadRules() {
   try {
     const { confidentialityRules } = await gql(`{ confidentialityRules { id purpose clientAgency casePattern holdUntil reason } }`);
     $('#rules').replaceChildren(
-      el('table', { class: 'compact' },
-        el('thead', {}, el('tr', {}, ['rules.col.rule', 'rules.col.purpose', 'rules.col.client', 'rules.col.case', 'rules.col.until', 'rules.col.reason'].map((h) => el('th', { scope: 'col' }, t(h))))),
-        el('tbody', {}, confidentialityRules.map((r) => el('tr', {}, el('td', {}, r.id), el('td', {}, r.purpose ? purposeLabel(r.purpose) : t('rules.any')), el('td', {}, r.clientAgency ? agencyName(r.clientAgency) : t('rules.any')), el('td', { class: 'mono' }, r.casePattern ?? t('rules.any')), el('td', {}, r.holdUntil), el('td', {}, r.reason)))),
+      el(
+        'table',
+        { class: 'compact' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ['rules.col.rule', 'rules.col.purpose', 'rules.col.client', 'rules.col.case', 'rules.col.until', 'rules.col.reason'].map((h) => el('th', { scope: 'col' }, t(h))),
+          ),
+        ),
+        el(
+          'tbody',
+          {},
+          confidentialityRules.map((r) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, r.id),
+              el('td', {}, r.purpose ? purposeLabel(r.purpose) : t('rules.any')),
+              el('td', {}, r.clientAgency ? agencyName(r.clientAgency) : t('rules.any')),
+              el('td', { class: 'mono' }, r.casePattern ?? t('rules.any')),
+              el('td', {}, r.holdUntil),
+              el('td', {}, r.reason),
+            ),
+          ),
+        ),
       ),
     );
   } catch (error) {

@@ -116,7 +116,8 @@ const TEXTS = {
     'report.personnummer': 'Personnummer',
     'report.show': 'Visa utdrag',
     'report.print': 'Öppna utskriftsvänlig sida',
-    'report.intro': 'Registerutdrag enligt artikel 15 i dataskyddsförordningen: vilka myndigheter som läst vilka slags uppgifter om personen, när, varför och med vilket rättsligt stöd. Handläggare visas bara som myndighet.',
+    'report.intro':
+      'Registerutdrag enligt artikel 15 i dataskyddsförordningen: vilka myndigheter som läst vilka slags uppgifter om personen, när, varför och med vilket rättsligt stöd. Handläggare visas bara som myndighet.',
     'report.reads': '{count} läsning(ar) av uppgifter om {subject}',
     'report.scopeAgency': 'Utdraget omfattar bara läsningar där {agency} har lämnat eller tagit emot uppgifterna. Andra myndigheters läsningar redovisas av dem.',
     'report.scopeAll': 'Utdraget omfattar alla anslutna myndigheters läsningar.',
@@ -350,7 +351,11 @@ export function localDate(iso) {
 
 /** Milliseconds the time zone is ahead of UTC at `date`. */
 function offset(date) {
-  const parts = Object.fromEntries(format({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(date).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    format({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
   return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) - Math.floor(date.getTime() / 1000) * 1000;
 }
 

@@ -337,9 +337,7 @@ export class AccessLog {
   }
 
   private async loadHead(): Promise<ChainHead> {
-    const [head, checkpoint, treeHeads] = await this.bounded(
-      Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId), this.store.listTreeHeads(this.chainId, 1)]),
-    );
+    const [head, checkpoint, treeHeads] = await this.bounded(Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId), this.store.listTreeHeads(this.chainId, 1)]));
     // A chain from before the tree gets its tree built from its entries once (unbounded: a migration, not a commit).
     this.tree = (await this.bounded(loadFrontier(this.store, this.chainId, head.seq))) ?? (await buildTreeFromEntries(this.store, this.chainId, head.seq));
     this.head = head;
@@ -385,7 +383,15 @@ export class AccessLog {
           seq += pending.entries.length;
           this.settle(pending, { chainId: this.chainId, firstSeq, lastSeq: seq });
         }
-        this.emit({ type: 'commit', chainId: this.chainId, entries: entries.length, requests: batch.length, headSeq: chained.head.seq, durationMs: Date.now() - started, checkpoint: checkpoint !== undefined });
+        this.emit({
+          type: 'commit',
+          chainId: this.chainId,
+          entries: entries.length,
+          requests: batch.length,
+          headSeq: chained.head.seq,
+          durationMs: Date.now() - started,
+          checkpoint: checkpoint !== undefined,
+        });
         return;
       } catch (error) {
         // Whatever happened, the stored head is the truth now: a timed-out commit may still land.

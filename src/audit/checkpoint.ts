@@ -51,9 +51,7 @@ export interface CheckpointSigner {
 }
 
 async function sign(typ: string, payload: object, signer: CheckpointSigner): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'ES256', typ, kid: signer.kid })
-    .sign(signer.privateKey);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ, kid: signer.kid }).sign(signer.privateKey);
 }
 
 export async function signCheckpoint(head: ChainHead, count: number, time: string, signer: CheckpointSigner): Promise<StoredCheckpoint> {

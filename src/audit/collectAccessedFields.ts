@@ -158,7 +158,13 @@ export function createResponseReader(schema: GraphQLSchema, document: DocumentNo
       };
 
       /** Walks an object; false when its type cannot be told and it must be withheld as a whole. */
-      const walkObject = (parentType: GraphQLCompositeType, parent: readonly FieldNode[] | OperationDefinitionNode, object: Record<string, unknown>, inherited: string | null, via: PersonalFieldDeclaration | undefined): boolean => {
+      const walkObject = (
+        parentType: GraphQLCompositeType,
+        parent: readonly FieldNode[] | OperationDefinitionNode,
+        object: Record<string, unknown>,
+        inherited: string | null,
+        via: PersonalFieldDeclaration | undefined,
+      ): boolean => {
         const type = concreteType(schema, parentType, object);
         // Whose or what the values are cannot be told: nothing of the object is released.
         if (!type) return false;
@@ -192,13 +198,15 @@ export function createResponseReader(schema: GraphQLSchema, document: DocumentNo
             }
             const code = fieldValue === null && errorCodes.size > 0 ? codeAt(path) : null;
             accessed.push({ subject, coordinate: field.coordinate, owner: field.owner, basis: field.coordinate, outcome: code ? 'withheld' : 'released', code });
-            if (planned.below && !walkValue(planned.below.type, planned.below.nodes, fieldValue, subject, field)) withhold(object, key, 'INTERNAL_SERVER_ERROR', 'A value of an unknown type was withheld.');
+            if (planned.below && !walkValue(planned.below.type, planned.below.nodes, fieldValue, subject, field))
+              withhold(object, key, 'INTERNAL_SERVER_ERROR', 'A value of an unknown type was withheld.');
           } else {
             if (planned.isSubjectKey && typeof fieldValue === 'string' && !subjects.has(fieldValue)) {
               // A personnummer the caller did not already hold (a household member): its disclosure is logged as theirs.
               accessed.push({ subject: fieldValue, coordinate: planned.coordinate, owner: via?.owner ?? GATEWAY_OWNER, basis: via?.coordinate ?? null, outcome: 'released', code: null });
             }
-            if (planned.below && !walkValue(planned.below.type, planned.below.nodes, fieldValue, subject, via)) withhold(object, key, 'INTERNAL_SERVER_ERROR', 'A value of an unknown type was withheld.');
+            if (planned.below && !walkValue(planned.below.type, planned.below.nodes, fieldValue, subject, via))
+              withhold(object, key, 'INTERNAL_SERVER_ERROR', 'A value of an unknown type was withheld.');
           }
           path.pop();
         }

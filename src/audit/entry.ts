@@ -66,7 +66,10 @@ const ORGANISATION_NUMBER = /^\d{6}-\d{4}$/;
 
 /** A malformed entry is a bug in the gateway, not bad client input: the message names the property, never its value. */
 export class InvalidAccessLogEntryError extends TypeError {
-  constructor(readonly property: string, message: string) {
+  constructor(
+    readonly property: string,
+    message: string,
+  ) {
     super(`Access-log entry ${property}: ${message}`);
     this.name = 'InvalidAccessLogEntryError';
   }
@@ -162,10 +165,7 @@ export interface StoredEntry {
 export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'prevHash' | 'hash'>;
 
 /** Flattens an entry, given the protected subject; no I/O, no randomness of its own. */
-export function toUnchainedEntry(
-  entry: AccessLogEntry,
-  protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null,
-): UnchainedEntry {
+export function toUnchainedEntry(entry: AccessLogEntry, protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null): UnchainedEntry {
   return {
     kind: entry.kind ?? 'access',
     time: entry.time,

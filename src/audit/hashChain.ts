@@ -119,14 +119,7 @@ export function chainEntries(head: ChainHead, entries: readonly UnchainedEntry[]
  * - `checkpoint-mismatch`: a validly signed checkpoint disagrees with the chain at its seq, with
  *   its own columns, or (by its count) with the checkpoint before it, which was deleted.
  */
-export type ChainBreakKind =
-  | 'seq-gap'
-  | 'prev-hash-mismatch'
-  | 'hash-mismatch'
-  | 'missing-anchor'
-  | 'truncated'
-  | 'checkpoint-forged'
-  | 'checkpoint-mismatch';
+export type ChainBreakKind = 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'missing-anchor' | 'truncated' | 'checkpoint-forged' | 'checkpoint-mismatch';
 
 export interface ChainBreak {
   readonly chainId: string;

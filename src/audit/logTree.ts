@@ -67,7 +67,23 @@ export function readLeaf(bytes: string): LeafView | null {
   if (!strings.every((value) => typeof value === 'string') || !Number.isSafeInteger(seq) || (outcomeCode !== null && typeof outcomeCode !== 'string')) return null;
   const view = { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash } as LeafView;
   // Canonical spelling only: one leaf, one byte string.
-  return JSON.stringify([LEAF_FORMAT, view.chainId, view.seq, view.kind, view.time, view.clientAgencyId, view.purpose, view.legalBasis, view.field, view.owningAgency, view.outcome, view.outcomeCode, view.entryHash]) === bytes ? view : null;
+  return JSON.stringify([
+    LEAF_FORMAT,
+    view.chainId,
+    view.seq,
+    view.kind,
+    view.time,
+    view.clientAgencyId,
+    view.purpose,
+    view.legalBasis,
+    view.field,
+    view.owningAgency,
+    view.outcome,
+    view.outcomeCode,
+    view.entryHash,
+  ]) === bytes
+    ? view
+    : null;
 }
 
 export function entryLeafHash(row: StoredEntry): Buffer {
@@ -138,7 +154,10 @@ export async function buildTreeFromEntries(store: AccessLogStore, chainId: strin
     if (rows.length === 0 || rows[0]!.seq !== frontier.size + 1) {
       throw new TreeStateError(`Chain ${chainId}: entry ${frontier.size + 1} is not stored, so its Merkle tree cannot be built (purged before the tree existed?).`);
     }
-    const grown = growTree(frontier, rows.filter((row, i) => row.seq === frontier.size + 1 + i));
+    const grown = growTree(
+      frontier,
+      rows.filter((row, i) => row.seq === frontier.size + 1 + i),
+    );
     await store.writeTreeNodes(chainId, grown.nodes);
     frontier = grown.frontier;
   }

@@ -1,4 +1,4 @@
-import { executeSync, GraphQLError, parse, responsePathAsArray, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { executeSync, type GraphQLError, parse, responsePathAsArray, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 
 export interface ReleasedValuesInput {

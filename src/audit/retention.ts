@@ -59,11 +59,7 @@ export interface ChainPurgePlan {
  * Pure: given the checkpoints after the anchor and the first entry that must stay (or null),
  * the prefix segments that may go.
  */
-export function purgeableSegments(
-  anchorSeq: number,
-  checkpoints: ReadonlyArray<{ readonly seq: number; readonly headHash: string }>,
-  firstKeptSeq: number | null,
-): PurgeSegment[] {
+export function purgeableSegments(anchorSeq: number, checkpoints: ReadonlyArray<{ readonly seq: number; readonly headHash: string }>, firstKeptSeq: number | null): PurgeSegment[] {
   const segments: PurgeSegment[] = [];
   let fromSeq = anchorSeq + 1;
   for (const checkpoint of [...checkpoints].sort((a, b) => a.seq - b.seq)) {
@@ -77,13 +73,7 @@ export function purgeableSegments(
 
 const PAGE = 1000;
 
-export async function planChainPurge(
-  store: AccessLogStore,
-  chainId: string,
-  policy: RetentionPolicy,
-  holds: LegalHoldIndex,
-  now: Date,
-): Promise<ChainPurgePlan> {
+export async function planChainPurge(store: AccessLogStore, chainId: string, policy: RetentionPolicy, holds: LegalHoldIndex, now: Date): Promise<ChainPurgePlan> {
   const anchorSeq = Math.max(0, ...(await store.listPurges(chainId)).map((purge) => purge.uptoSeq));
   const checkpoints = (await store.listCheckpoints(chainId)).filter((checkpoint) => checkpoint.seq > anchorSeq);
   const lastCheckpointSeq = Math.max(anchorSeq, ...checkpoints.map((checkpoint) => checkpoint.seq));
@@ -134,13 +124,7 @@ export interface ChainPurgeResult {
  * Carries out a plan, one signed purge record and one transaction per segment, so a long purge
  * never holds the chain lock for long and an interrupted one leaves a verifiable chain.
  */
-export async function executePurge(
-  store: AccessLogStore,
-  plans: readonly ChainPurgePlan[],
-  signer: CheckpointSigner,
-  publicJwks: readonly JWK[],
-  now: Date,
-): Promise<ChainPurgeResult[]> {
+export async function executePurge(store: AccessLogStore, plans: readonly ChainPurgePlan[], signer: CheckpointSigner, publicJwks: readonly JWK[], now: Date): Promise<ChainPurgeResult[]> {
   const verify = checkpointVerifier(publicJwks);
   const results: ChainPurgeResult[] = [];
   for (const plan of plans) {

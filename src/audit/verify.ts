@@ -49,7 +49,7 @@ export async function checkPurges(chainId: string, purges: readonly StoredPurge[
   let firstBreak: ChainBreak | null = null;
   for (const purge of purges) {
     const signed = await verify(purge.jws, PURGE_TYP);
-    if (!signed || signed['type'] !== 'purge') {
+    if (signed?.['type'] !== 'purge') {
       firstBreak = earliest(firstBreak, { chainId, seq: purge.uptoSeq, kind: 'checkpoint-forged', detail: `purge record up to seq ${purge.uptoSeq} has no valid gateway signature` });
       continue;
     }
@@ -75,7 +75,7 @@ export async function checkCheckpoints(
   let previousSeq: number | null = anchorSeq === 0 ? 0 : null;
   for (const checkpoint of [...checkpoints].sort((a, b) => a.seq - b.seq)) {
     const signed = await verify(checkpoint.jws, CHECKPOINT_TYP);
-    if (!signed || signed['type'] !== 'checkpoint') {
+    if (signed?.['type'] !== 'checkpoint') {
       firstBreak = earliest(firstBreak, { chainId, seq: checkpoint.seq, kind: 'checkpoint-forged', detail: `checkpoint at seq ${checkpoint.seq} has no valid gateway signature` });
       continue;
     }
@@ -178,9 +178,7 @@ export class ChainWalk {
         seq: recordedHead.seq + 1,
         kind: 'prev-hash-mismatch',
         detail:
-          recordedHead.seq === 0
-            ? 'the chain has entries but no recorded head: its head record was deleted'
-            : `entries after the recorded head seq ${recordedHead.seq} were not appended by a gateway`,
+          recordedHead.seq === 0 ? 'the chain has entries but no recorded head: its head record was deleted' : `entries after the recorded head seq ${recordedHead.seq} were not appended by a gateway`,
       });
     }
     return null;
@@ -276,7 +274,10 @@ export async function verifyTree(store: AccessLogStore, chainId: string, log: No
   const result = (problem: string | null, treeHeads = 0): TreeVerification => ({ chainId, ok: problem === null, leaves, treeHeads, problem });
   for (let fromSeq = 1; ; ) {
     const page = await store.readChain(chainId, fromSeq, PAGE);
-    const stored = await store.readTreeNodes(chainId, page.map((row) => ({ level: 0, index: row.seq - 1 })));
+    const stored = await store.readTreeNodes(
+      chainId,
+      page.map((row) => ({ level: 0, index: row.seq - 1 })),
+    );
     for (const row of page) {
       const leaf = stored.get(nodeKey({ level: 0, index: row.seq - 1 }));
       if (!leaf) return result(`seq ${row.seq} has no leaf in the tree`);

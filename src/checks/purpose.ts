@@ -57,8 +57,7 @@ export function createPurposeJudge(sources: PurposeCheckSources): PurposeJudge {
         if (decision.outcome === 'allowed') {
           allowed.set(decision.field.coordinate, decision);
           legalBases.set(decision.field.coordinate, legalBasisOf(decision.agreement));
-        }
-        else denials.push({ field: decision.field.coordinate, owningAgency: decision.field.owner, outcomeCode: decision.code });
+        } else denials.push({ field: decision.field.coordinate, owningAgency: decision.field.owner, outcomeCode: decision.code });
       }
       verdict = { catalogue, agreements, decisions, allowed, legalBases, errors: refusals(decisions, caller.agency.id, caller.purpose), denials };
       if (forOperation.size >= MAX_VERDICTS_PER_OPERATION) forOperation.clear();

@@ -78,7 +78,9 @@ export async function runAuditCli(
       for (const chain of report.chains) {
         const tree = await verifyTree(store, chain.chainId, logKey);
         treeBroken ||= !tree.ok;
-        out(`${tree.ok ? 'ok    ' : 'BROKEN'} tree ${tree.chainId}: ${tree.leaves} leaves, ${tree.treeHeads} signed tree heads${tree.problem ? `: ${tree.problem}` : ''}${logKey ? '' : ' (signatures not checked: no log key)'}`);
+        out(
+          `${tree.ok ? 'ok    ' : 'BROKEN'} tree ${tree.chainId}: ${tree.leaves} leaves, ${tree.treeHeads} signed tree heads${tree.problem ? `: ${tree.problem}` : ''}${logKey ? '' : ' (signatures not checked: no log key)'}`,
+        );
       }
       if (report.firstBreak) {
         const b = report.firstBreak;
@@ -174,7 +176,7 @@ function verifyReportCommand(
   err: (line: string) => void,
 ): number {
   if (file === undefined) throw new UsageError('verify-report needs the report file.');
-  if (values['log-key'] === undefined) throw new UsageError('verify-report needs --log-key (the log\'s verifier key, or a file holding it).');
+  if (values['log-key'] === undefined) throw new UsageError("verify-report needs --log-key (the log's verifier key, or a file holding it).");
   const [log, ...extra] = readVerifierKeys('--log-key', [values['log-key']]);
   if (!log || extra.length > 0) throw new UsageError('--log-key: exactly one verifier key.');
   const witnesses = readVerifierKeys('--witness-key', values['witness-key'] ?? []);

@@ -3,13 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CERTS_DIR } from '../config/paths.js';
-import {
-  ensureDevFederation,
-  issueAgencyCertificateFiles,
-  issueOfficialCertificateFiles,
-  listFederationCertificates,
-  revokeSerialNumber,
-} from '../identity/pki/devFederation.js';
+import { ensureDevFederation, issueAgencyCertificateFiles, issueOfficialCertificateFiles, listFederationCertificates, revokeSerialNumber } from '../identity/pki/devFederation.js';
 import { DEV_OFFICIAL_REGISTRY_PATH, OfficialRegistryError, readOfficialRegistry, type OfficialRegistry } from '../identity/officialRegistry.js';
 import { DEV_PKCS12_PASSWORD } from '../identity/pki/pkcs12.js';
 import { serialNumberOfCertificateFile } from '../identity/pki/certificateAuthorityFiles.js';
@@ -31,7 +25,6 @@ Options:
 
 Officials' personal certificates are in <dir>/officials/, also as .p12 for a browser
 (password "${DEV_PKCS12_PASSWORD}").`;
-
 
 export interface CommandOutput {
   readonly out: (line: string) => void;
@@ -154,9 +147,7 @@ export async function runCertsCommand(argv: readonly string[], output: CommandOu
       case 'list': {
         extra(0);
         for (const certificate of listFederationCertificates({ dir })) {
-          output.out(
-            [relative(certificate.file).padEnd(44), certificate.status.padEnd(13), certificate.notAfter.toISOString().slice(0, 10), certificate.serialNumber, certificate.subject].join('  '),
-          );
+          output.out([relative(certificate.file).padEnd(44), certificate.status.padEnd(13), certificate.notAfter.toISOString().slice(0, 10), certificate.serialNumber, certificate.subject].join('  '));
         }
         return 0;
       }

@@ -37,7 +37,6 @@ SUPERGRAPH_PATH, AGREEMENTS_PATH, AGENCY_REGISTRY_PATH, TRUSTED_DOCUMENTS_DIR (d
 src/config/dev/trusted-documents). Exit codes: 0 done, 1 refused, 2 called wrongly.
 Purposes: ${PURPOSES.join(', ')}.`;
 
-
 export interface CommandIo {
   out(line: string): void;
   err(line: string): void;

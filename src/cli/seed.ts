@@ -77,9 +77,7 @@ export async function runSeed(argv: readonly string[], output: CommandOutput = c
   const persons = args.persons ?? population?.persons ?? wholeNumber('POPULATION_SIZE', env['POPULATION_SIZE'], 10_000, 1, MAX_PERSONS);
   const seed = args.seed ?? population?.seed ?? wholeNumber('POPULATION_SEED', env['POPULATION_SEED'], 1, 0, MAX_SEED);
   if (population && (population.persons !== persons || population.seed !== seed || population.generatorVersion !== GENERATOR_VERSION)) {
-    output.err(
-      `seed: the stores in ${out} hold ${population.persons} persons with seed ${population.seed}; --persons ${persons} --seed ${seed} would seed ${agency} from another population.`,
-    );
+    output.err(`seed: the stores in ${out} hold ${population.persons} persons with seed ${population.seed}; --persons ${persons} --seed ${seed} would seed ${agency} from another population.`);
     return 1;
   }
   const own = existsSync(agencyDbPath(out, agency)) ? readPopulationMeta(out, [agency]) : null;
@@ -87,7 +85,7 @@ export async function runSeed(argv: readonly string[], output: CommandOutput = c
     output.out(`${agency}: ${path.relative(REPO_ROOT, agencyDbPath(out, agency)) || agencyDbPath(out, agency)} already holds ${persons} persons with seed ${seed}; nothing to do (--force rewrites).`);
     return 0;
   }
-  let report;
+  let report: Awaited<ReturnType<typeof writeStores>>;
   try {
     report = await writeStores({ dir: out, persons, seed, agencies: [agency] });
   } catch (error) {
@@ -98,7 +96,9 @@ export async function runSeed(argv: readonly string[], output: CommandOutput = c
     throw error;
   }
   for (const file of report.files) {
-    const rows = Object.entries(file.rows).map(([table, count]) => `${table} ${count}`).join(', ');
+    const rows = Object.entries(file.rows)
+      .map(([table, count]) => `${table} ${count}`)
+      .join(', ');
     output.out(`${file.agency}: wrote ${file.path} (${formatBytes(file.bytes)}) from ${report.persons} persons, seed ${report.seed}: ${rows}`);
   }
   return 0;

@@ -44,7 +44,16 @@ async function main(): Promise<void> {
   } else {
     logger.info({ dir: config.trustedDocumentsDir, ...deps.trustedDocuments?.summary() }, 'trusted documents only: each agency runs the documents registered for it');
   }
-  announcer(logger).info({ url: gateway.url, mode: config.mode, rateLimits: limits.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off', replayCache: limits.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process', tracing: tracing.enabled ? 'otlp' : 'off' }, 'gateway ready');
+  announcer(logger).info(
+    {
+      url: gateway.url,
+      mode: config.mode,
+      rateLimits: limits.rateLimits ? (limits.redisUrl ? 'redis' : 'in-process') : 'off',
+      replayCache: limits.redisUrl ? `redis (${redisSettings.replayFallback} while unavailable)` : 'in-process',
+      tracing: tracing.enabled ? 'otlp' : 'off',
+    },
+    'gateway ready',
+  );
   // SIGTERM: stop accepting, let in-flight requests finish and commit their entries, then flush
   // the log (a last checkpoint anchors its tail) and exit.
   runUntilSignal(async () => {

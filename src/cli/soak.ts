@@ -37,7 +37,8 @@ interface Workload {
 const WORKLOADS: readonly Workload[] = [
   {
     agency: 'malmo-stad',
-    document: 'query Case($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } registeredAddress { city } taxedIncome { year earnedIncome } benefits { benefit amount } studentAid { grant loan } jobSeeker { status } } }',
+    document:
+      'query Case($p: Personnummer!) { person(personnummer: $p) { name { givenName familyName } registeredAddress { city } taxedIncome { year earnedIncome } benefits { benefit amount } studentAid { grant loan } jobSeeker { status } } }',
     variables: (p) => ({ p }),
   },
   {
@@ -124,7 +125,15 @@ async function main(): Promise<void> {
           const key = `${response.status} ${codes.join(',')}`;
           stats.otherStatus.set(key, (stats.otherStatus.get(key) ?? 0) + 1);
         }
-        const released = countReleasedPersonalValues({ schema: apiSchema, catalogue, document: workload.document, variables, caseSubjects: subjects, data: response.data as Record<string, unknown> | null | undefined, errors: response.errors });
+        const released = countReleasedPersonalValues({
+          schema: apiSchema,
+          catalogue,
+          document: workload.document,
+          variables,
+          caseSubjects: subjects,
+          data: response.data as Record<string, unknown> | null | undefined,
+          errors: response.errors,
+        });
         stats.released += released;
         expected.set(caseId, released);
       } catch {
@@ -140,7 +149,13 @@ async function main(): Promise<void> {
     const wait = started + fraction * seconds * 1000 - Date.now();
     if (wait > 0) await sleep(wait);
   };
-  const progress = setInterval(() => say(`${Math.round((Date.now() - started) / 1000)} s: ${stats.requests} requests, ${stats.complete} complete, ${stats.partial} partial, ${stats.logUnavailable} log-unavailable, ${stats.transportErrors} transport errors`), 10_000);
+  const progress = setInterval(
+    () =>
+      say(
+        `${Math.round((Date.now() - started) / 1000)} s: ${stats.requests} requests, ${stats.complete} complete, ${stats.partial} partial, ${stats.logUnavailable} log-unavailable, ${stats.transportErrors} transport errors`,
+      ),
+    10_000,
+  );
 
   await at(0.15);
   say('killing the csn subgraph (SIGKILL)');
@@ -184,7 +199,9 @@ async function main(): Promise<void> {
   await store.close();
 
   say('---- result ----');
-  say(`requests ${stats.requests}: ${stats.complete} complete (fields of persons outside the case withheld), ${stats.partial} partial (AGENCY_UNAVAILABLE), ${stats.logUnavailable} refused while the log was paused (503), ${stats.transportErrors} transport errors (gateway shut down)`);
+  say(
+    `requests ${stats.requests}: ${stats.complete} complete (fields of persons outside the case withheld), ${stats.partial} partial (AGENCY_UNAVAILABLE), ${stats.logUnavailable} refused while the log was paused (503), ${stats.transportErrors} transport errors (gateway shut down)`,
+  );
   if (stats.otherStatus.size > 0) say(`other answers: ${JSON.stringify(Object.fromEntries(stats.otherStatus))}`);
   say(`gateway exit code after SIGTERM: ${exitCode}`);
   say(`personal values released to partners: ${stats.released}; released entries in the log: ${loggedTotal}`);

@@ -43,9 +43,7 @@ async function main(): Promise<void> {
   }
 
   const baseEnv = { ...process.env, DATA_DIR: dataDir, CERTS_DIR: certsDir, GATEWAY_MODE: process.env['GATEWAY_MODE'] ?? 'development' };
-  const services: ServiceProcess[] = REFERENCE_AGENCIES.map((agency) =>
-    startService(agency.id, 'src/cli/serveSubgraph.ts', { args: [agency.id], env: baseEnv }),
-  );
+  const services: ServiceProcess[] = REFERENCE_AGENCIES.map((agency) => startService(agency.id, 'src/cli/serveSubgraph.ts', { args: [agency.id], env: baseEnv }));
   const stopAll = async () => {
     await Promise.all(services.map((s) => s.stop()));
   };

@@ -118,7 +118,8 @@ function checkRedis(): Promise<string | undefined> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') ? undefined : `Redis at ${host}:${port} answered PING with ${JSON.stringify(reply.trim())}; the tests need a Redis without a password.`);
+      if (reply.includes('\r\n'))
+        done(reply.startsWith('+PONG') ? undefined : `Redis at ${host}:${port} answered PING with ${JSON.stringify(reply.trim())}; the tests need a Redis without a password.`);
     });
     socket.on('error', () => done(missing));
   });

@@ -32,11 +32,7 @@ export interface QueryOptions extends Partial<RequestTokenClaims> {
 
 export interface AgencyClient {
   /** Sends one operation with a freshly minted request token. Resolves with the HTTP status and the GraphQL response. */
-  query<TData = Record<string, unknown>>(
-    document: string,
-    variables?: Record<string, unknown>,
-    options?: QueryOptions,
-  ): Promise<GraphQLResponse<TData> & { readonly status: number }>;
+  query<TData = Record<string, unknown>>(document: string, variables?: Record<string, unknown>, options?: QueryOptions): Promise<GraphQLResponse<TData> & { readonly status: number }>;
   close(): Promise<void>;
 }
 
@@ -55,11 +51,7 @@ export function createAgencyClient(options: AgencyClientOptions): AgencyClient {
     keepAliveTimeout: 30_000,
   });
 
-  async function query<TData>(
-    document: string,
-    variables?: Record<string, unknown>,
-    queryOptions: QueryOptions = {},
-  ): Promise<GraphQLResponse<TData> & { readonly status: number }> {
+  async function query<TData>(document: string, variables?: Record<string, unknown>, queryOptions: QueryOptions = {}): Promise<GraphQLResponse<TData> & { readonly status: number }> {
     const token = await mintRequestToken({
       certificate,
       privateKey,

@@ -42,7 +42,14 @@ export interface TokenSigner {
  */
 export async function signBoundToken(
   signer: TokenSigner,
-  token: { readonly issuer: (certificate: X509Certificate) => string; readonly subject: string; readonly audience: string; readonly claims: Record<string, unknown>; readonly lifetimeSeconds: number; readonly now?: Date },
+  token: {
+    readonly issuer: (certificate: X509Certificate) => string;
+    readonly subject: string;
+    readonly audience: string;
+    readonly claims: Record<string, unknown>;
+    readonly lifetimeSeconds: number;
+    readonly now?: Date;
+  },
 ): Promise<string> {
   const certificate = typeof signer.certificate === 'string' ? new X509Certificate(signer.certificate) : signer.certificate;
   const privateKey = typeof signer.privateKey === 'string' ? createPrivateKey(signer.privateKey) : signer.privateKey;

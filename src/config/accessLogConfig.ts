@@ -35,7 +35,10 @@ const CHAIN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 function parseRetention(raw: string): RetentionPolicy {
   const byPurpose = new Map<string, number>();
   let defaultDays: number | undefined;
-  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([A-Z_*]+)=(\d+)$/.exec(pair);
     const key = match?.[1];
     const days = Number(match?.[2]);
@@ -58,10 +61,11 @@ export function loadAccessLogConfig(env: NodeJS.ProcessEnv = process.env): Acces
   const raw = parseEnv(
     {
       DATA_DIR: envField.string(DEFAULT_DATA_DIR),
-      DATABASE_URL: envField
-        .optionalString()
-        .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// or postgresql:// connection string'),
-      AUDIT_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier').default('access_log'),
+      DATABASE_URL: envField.optionalString().refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// or postgresql:// connection string'),
+      AUDIT_PG_SCHEMA: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier')
+        .default('access_log'),
       // Like every other key path, these default to files under CERTS_DIR.
       CERTS_DIR: envField.string(DEFAULT_CERTS_DIR),
       AUDIT_KEYS_PATH: envField.optionalString(),

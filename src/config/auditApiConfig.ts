@@ -74,7 +74,10 @@ const ruleSchema = z
         }
       }, 'expected a valid regular expression')
       .optional(),
-    holdUntil: z.string().regex(ISO_DATE, 'expected an ISO date YYYY-MM-DD').refine((v) => !Number.isNaN(Date.parse(v)), 'expected a real date'),
+    holdUntil: z
+      .string()
+      .regex(ISO_DATE, 'expected an ISO date YYYY-MM-DD')
+      .refine((v) => !Number.isNaN(Date.parse(v)), 'expected a real date'),
     reason: z.string().trim().min(1, 'must not be empty'),
   })
   // A rule with no condition would hold back everything, which is never what a confidentiality decision means.
@@ -134,7 +137,10 @@ export function loadAuditApiConfig(env: NodeJS.ProcessEnv = process.env): AuditA
       AUDIT_ANOMALY_BURST_FACTOR: positiveNumber(5),
       AUDIT_ANOMALY_BURST_MIN_ENTRIES: envField.positiveInt(50),
       AUDIT_ANOMALY_BURST_BASELINE_DAYS: envField.positiveInt(3),
-      AUDIT_ANOMALY_WORKING_HOURS: z.string().regex(/^([01]?\d|2[0-4])-([01]?\d|2[0-4])$/, 'expected START-END in whole hours, e.g. 07-19').default('07-19'),
+      AUDIT_ANOMALY_WORKING_HOURS: z
+        .string()
+        .regex(/^([01]?\d|2[0-4])-([01]?\d|2[0-4])$/, 'expected START-END in whole hours, e.g. 07-19')
+        .default('07-19'),
       AUDIT_ANOMALY_OFF_HOURS_ENTRIES: envField.positiveInt(1),
       AUDIT_ANOMALY_TIMEZONE: z.string().refine(validTimeZone, 'expected an IANA time zone such as Europe/Stockholm').default('Europe/Stockholm'),
       AUDIT_ANOMALY_WINDOW_DAYS: envField.positiveInt(30),

@@ -30,7 +30,10 @@ export const DEV_TRUSTED_DOCUMENTS_DIR = path.join(REPO_ROOT, 'src', 'config', '
 function parseOverrides(raw: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   if (!raw) return map;
-  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq);
     const url = pair.slice(eq + 1);

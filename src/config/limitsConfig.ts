@@ -70,7 +70,10 @@ const AGENCY_ID = /^[a-z][a-z0-9-]{0,63}$/;
 
 function parseTimeouts(raw: string | undefined): Map<string, number> {
   const map = new Map<string, number>();
-  for (const pair of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([^=]+)=(\d+)$/.exec(pair);
     const name = match?.[1] ?? '';
     const ms = Number(match?.[2]);
@@ -94,7 +97,10 @@ function parseBucket(variable: string, raw: string): TokenBucketLimit {
 
 function parseOverrides(raw: string | undefined): Map<string, TokenBucketLimit> {
   const map = new Map<string, TokenBucketLimit>();
-  for (const pair of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const agency = pair.slice(0, eq);
     if (eq <= 0 || !AGENCY_ID.test(agency)) {
@@ -126,7 +132,10 @@ export function loadLimitsConfig(env: NodeJS.ProcessEnv = process.env): LimitsCo
       RATE_LIMIT_OFFICIAL: envField.string('100/20'),
       RATE_LIMIT_AGENCY_OVERRIDES: envField.optionalString(),
       REDIS_URL: envField.optionalString().refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'expected a redis:// or rediss:// URL'),
-      REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'expected 1-64 characters A-Z a-z 0-9 . _ : -').default('exchange'),
+      REDIS_PREFIX: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'expected 1-64 characters A-Z a-z 0-9 . _ : -')
+        .default('exchange'),
       SUBGRAPH_TIMEOUTS: envField.optionalString(),
       SUBGRAPH_BREAKER_FAILURES: envField.positiveInt(5),
       SUBGRAPH_BREAKER_RESET_MS: envField.positiveInt(10_000),
@@ -142,7 +151,8 @@ export function loadLimitsConfig(env: NodeJS.ProcessEnv = process.env): LimitsCo
   );
   const problems: string[] = [];
   if (raw.LIMIT_ROOT_FIELDS > raw.LIMIT_COST) problems.push(`LIMIT_ROOT_FIELDS: ${raw.LIMIT_ROOT_FIELDS} root fields could never run under LIMIT_COST ${raw.LIMIT_COST}`);
-  if (raw.CERT_WARN_DAYS < raw.CERT_MIN_VALID_DAYS) problems.push(`CERT_WARN_DAYS: ${raw.CERT_WARN_DAYS} must be at least CERT_MIN_VALID_DAYS (${raw.CERT_MIN_VALID_DAYS}), or the warning would come after readiness is lost`);
+  if (raw.CERT_WARN_DAYS < raw.CERT_MIN_VALID_DAYS)
+    problems.push(`CERT_WARN_DAYS: ${raw.CERT_WARN_DAYS} must be at least CERT_MIN_VALID_DAYS (${raw.CERT_MIN_VALID_DAYS}), or the warning would come after readiness is lost`);
   if (problems.length > 0) throw new ConfigError(problems);
   const agency = parseBucket('RATE_LIMIT_AGENCY', raw.RATE_LIMIT_AGENCY);
   const official = parseBucket('RATE_LIMIT_OFFICIAL', raw.RATE_LIMIT_OFFICIAL);

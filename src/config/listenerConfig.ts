@@ -54,10 +54,14 @@ export function loadListenerLimits(env: NodeJS.ProcessEnv = process.env): Listen
     problems.push(`HTTP_HEADERS_TIMEOUT_MS: ${raw.HTTP_HEADERS_TIMEOUT_MS} must not exceed HTTP_REQUEST_TIMEOUT_MS (${raw.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`);
   }
   if (raw.HTTP_CONNECTIONS_CHECK_INTERVAL_MS > raw.HTTP_HEADERS_TIMEOUT_MS) {
-    problems.push(`HTTP_CONNECTIONS_CHECK_INTERVAL_MS: ${raw.HTTP_CONNECTIONS_CHECK_INTERVAL_MS} must not exceed HTTP_HEADERS_TIMEOUT_MS (${raw.HTTP_HEADERS_TIMEOUT_MS}), or the timeouts fire that much late`);
+    problems.push(
+      `HTTP_CONNECTIONS_CHECK_INTERVAL_MS: ${raw.HTTP_CONNECTIONS_CHECK_INTERVAL_MS} must not exceed HTTP_HEADERS_TIMEOUT_MS (${raw.HTTP_HEADERS_TIMEOUT_MS}), or the timeouts fire that much late`,
+    );
   }
   if (raw.HTTP_MAX_CONNECTIONS_PER_AGENCY > raw.HTTP_MAX_CONNECTIONS) {
-    problems.push(`HTTP_MAX_CONNECTIONS_PER_AGENCY: ${raw.HTTP_MAX_CONNECTIONS_PER_AGENCY} must not exceed HTTP_MAX_CONNECTIONS (${raw.HTTP_MAX_CONNECTIONS}); a cap per agency above the total could never take effect`);
+    problems.push(
+      `HTTP_MAX_CONNECTIONS_PER_AGENCY: ${raw.HTTP_MAX_CONNECTIONS_PER_AGENCY} must not exceed HTTP_MAX_CONNECTIONS (${raw.HTTP_MAX_CONNECTIONS}); a cap per agency above the total could never take effect`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {

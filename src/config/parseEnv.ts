@@ -39,8 +39,7 @@ export const envField = {
       .pipe(z.number({ error: 'expected a number' }).int('expected a whole number').positive('expected a number above 0')),
   string: (fallback: string) => z.string().min(1, 'must not be empty').default(fallback),
   optionalString: () => z.string().min(1, 'must not be empty when set').optional(),
-  enumOf: <const V extends readonly [string, ...string[]]>(values: V, fallback: V[number]) =>
-    z.enum(values, { error: `expected one of ${values.join(', ')}` }).default(fallback as never),
+  enumOf: <const V extends readonly [string, ...string[]]>(values: V, fallback: V[number]) => z.enum(values, { error: `expected one of ${values.join(', ')}` }).default(fallback as never),
   boolean: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })

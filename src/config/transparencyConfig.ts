@@ -49,7 +49,11 @@ const KEY_NAME = /^[^\s+]{1,128}$/;
 export function parseWitnessList(variable: string, raw: string): WitnessEndpoint[] {
   const problems: string[] = [];
   const witnesses: WitnessEndpoint[] = [];
-  for (const [i, item] of raw.split(';').map((s) => s.trim()).filter(Boolean).entries()) {
+  for (const [i, item] of raw
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .entries()) {
     const [url, vkey, ...rest] = item.split(/\s+/);
     if (!url || !vkey || rest.length > 0 || !/^https?:\/\/[^\s]+$/.test(url)) {
       problems.push(`${variable}: witness ${i + 1}: expected "URL VKEY" (an http(s) URL, a space, the witness's verifier key)`);

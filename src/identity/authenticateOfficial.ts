@@ -32,7 +32,9 @@ export function identifyOfficial(request: IncomingMessage, authentication: Offic
   const client = verifyTlsClient(socket as TLSSocket, { registry: authentication.registry, trust: authentication.trust, now: authentication.now?.() ?? new Date() });
   const { hsaId } = client;
   if (hsaId === undefined) {
-    throw new GatewayError('PERSONAL_CERTIFICATE_REQUIRED', "This is an agency's system certificate. Officials sign in with their personal certificate (tjänstelegitimation).", { agency: client.agency.id });
+    throw new GatewayError('PERSONAL_CERTIFICATE_REQUIRED', "This is an agency's system certificate. Officials sign in with their personal certificate (tjänstelegitimation).", {
+      agency: client.agency.id,
+    });
   }
   const official = authentication.officials.byHsaId(hsaId);
   if (!official || official.agency !== client.agency.id) {

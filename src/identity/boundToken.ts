@@ -92,6 +92,7 @@ export function checkTimes(
 /** A non-empty printable string: control characters would let a caller forge lines in logs that record it. */
 export function identifierClaim(claims: Record<string, unknown>, claim: string, maxLength: number, kind: TokenKind): string {
   const value = claims[claim];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters in a claim is the point of this pattern
   if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength || /[\u0000-\u001f\u007f]/.test(value)) {
     throw invalidClaim(kind, claim, `must be a non-empty string of at most ${maxLength} printable characters.`);
   }

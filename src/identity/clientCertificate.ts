@@ -189,10 +189,7 @@ export function verifyClientCertificate(input: ClientCertificateInput): Verified
 }
 
 /** verifyClientCertificate for the TLS socket of a request (server with requestCert, rejectUnauthorized false). */
-export function verifyTlsClient(
-  socket: TLSSocket,
-  context: { readonly registry: AgencyRegistry; readonly trust: ClientCertificateTrust; readonly now?: Date },
-): VerifiedClientCertificate {
+export function verifyTlsClient(socket: TLSSocket, context: { readonly registry: AgencyRegistry; readonly trust: ClientCertificateTrust; readonly now?: Date }): VerifiedClientCertificate {
   return verifyClientCertificate({
     certificate: socket.getPeerX509Certificate(),
     authorizationError: socket.authorizationError as Error | string | null | undefined,

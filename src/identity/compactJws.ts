@@ -16,7 +16,10 @@ import { constants, verify, type KeyObject, type SigningOptions } from 'node:cry
 export type JwsProblem = 'MALFORMED' | 'CRITICAL_HEADER' | 'ALGORITHM_NOT_ALLOWED' | 'KEY_TOO_SHORT' | 'SIGNATURE_INVALID';
 
 export class JwsVerificationError extends Error {
-  constructor(readonly problem: JwsProblem, message: string) {
+  constructor(
+    readonly problem: JwsProblem,
+    message: string,
+  ) {
     super(message);
     this.name = 'JwsVerificationError';
   }
@@ -41,9 +44,7 @@ export function algorithmsForKey(key: KeyObject): string[] {
     case 'rsa-pss':
       return ['PS256'];
     case 'ec':
-      return (
-        { prime256v1: ['ES256'], secp384r1: ['ES384'], secp521r1: ['ES512'] } as Record<string, string[]>
-      )[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? [];
+      return ({ prime256v1: ['ES256'], secp384r1: ['ES384'], secp521r1: ['ES512'] } as Record<string, string[]>)[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? [];
     case 'ed25519':
       return ['EdDSA', 'Ed25519'];
     default:

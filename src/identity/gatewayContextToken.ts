@@ -200,7 +200,7 @@ function p256KeyObject(key: Key, type: 'private' | 'public'): KeyObject {
 
 function checkedP256(key: KeyObject | undefined, type: 'private' | 'public'): KeyObject {
   if (!key || key.type !== type || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new TypeError(`The gateway context is ${type === 'private' ? 'signed with the gateway\'s EC P-256 (ES256) private key' : 'verified with the gateway\'s EC P-256 public key'}.`);
+    throw new TypeError(`The gateway context is ${type === 'private' ? "signed with the gateway's EC P-256 (ES256) private key" : "verified with the gateway's EC P-256 public key"}.`);
   }
   return key;
 }

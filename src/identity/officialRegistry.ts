@@ -44,12 +44,16 @@ export interface OfficialRegistry {
 
 const officialSchema = z.strictObject({
   // Lower-case first letter: an id can never be a personnummer, which would end up in every audit entry.
-  id: z
-    .string({ error: expected('a string') })
-    .regex(/^[a-z][a-z0-9._-]{1,63}$/, 'expected a pseudonymous lower-case id of letters, digits and . _ - (e.g. "dso-skv-1")'),
+  id: z.string({ error: expected('a string') }).regex(/^[a-z][a-z0-9._-]{1,63}$/, 'expected a pseudonymous lower-case id of letters, digits and . _ - (e.g. "dso-skv-1")'),
   agency: z.string({ error: expected('an agency id') }).min(1, 'must not be empty'),
-  hsaId: z.string({ error: expected('a string') }).refine((value) => parseHsaId(value) !== undefined, 'expected an HSA-id: SE, the organisation number\'s ten digits, "-" and 1-31 letters or digits (e.g. "SE2021005448-D0A1")'),
-  name: z.string({ error: expected('a string') }).trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
+  hsaId: z
+    .string({ error: expected('a string') })
+    .refine((value) => parseHsaId(value) !== undefined, 'expected an HSA-id: SE, the organisation number\'s ten digits, "-" and 1-31 letters or digits (e.g. "SE2021005448-D0A1")'),
+  name: z
+    .string({ error: expected('a string') })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'at most 100 characters'),
   roles: z
     .array(z.enum(OFFICIAL_ROLES, { error: expected(`one of ${OFFICIAL_ROLES.join(', ')}`) }), { error: expected('an array of roles') })
     .min(1, 'an official needs at least one role')
@@ -113,7 +117,12 @@ export class OfficialRegistryHolder implements OfficialRegistry {
     agencies: AgencyRegistry,
     options: WatchedFileOptions<OfficialRegistry, OfficialRegistryError> = {},
   ) {
-    this.#file = new WatchedFile(file, (name) => readOfficialRegistry(name, agencies), (error): error is OfficialRegistryError => error instanceof OfficialRegistryError, options);
+    this.#file = new WatchedFile(
+      file,
+      (name) => readOfficialRegistry(name, agencies),
+      (error): error is OfficialRegistryError => error instanceof OfficialRegistryError,
+      options,
+    );
   }
 
   get officials(): readonly RegisteredOfficial[] {

@@ -27,9 +27,7 @@ export function organisationNumberFromCertificateValue(value: string): string | 
   return `${digits.slice(0, 6)}-${digits.slice(6)}`;
 }
 
-export type CertificateOrganisationNumber =
-  | { readonly organisationNumber: string }
-  | { readonly problem: 'NO_ORGANISATION_NUMBER' | 'CONFLICTING_ORGANISATION_NUMBERS' };
+export type CertificateOrganisationNumber = { readonly organisationNumber: string } | { readonly problem: 'NO_ORGANISATION_NUMBER' | 'CONFLICTING_ORGANISATION_NUMBERS' };
 
 /**
  * The organisation number a certificate subject names. Both attribute forms are read; when a

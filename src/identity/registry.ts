@@ -42,14 +42,15 @@ export class AgencyRegistryError extends RegistryFileError {
 }
 
 const agencySchema = z.strictObject({
-  id: z
-    .string({ error: expected('a string') })
-    .regex(/^[a-z][a-z0-9-]{1,62}$/, 'expected a lower-case id of letters, digits and hyphens (e.g. "malmo-stad")'),
+  id: z.string({ error: expected('a string') }).regex(/^[a-z][a-z0-9-]{1,62}$/, 'expected a lower-case id of letters, digits and hyphens (e.g. "malmo-stad")'),
   organisationNumber: z
     .string({ error: expected('a string NNNNNN-NNNN') })
     .refine(hasOrganisationNumberForm, 'expected NNNNNN-NNNN')
     .refine((value) => !hasOrganisationNumberForm(value) || hasValidOrganisationNumberCheckDigit(value), 'the check digit (last digit) is wrong'),
-  name: z.string({ error: expected('a string') }).trim().min(1, 'must not be empty'),
+  name: z
+    .string({ error: expected('a string') })
+    .trim()
+    .min(1, 'must not be empty'),
   roles: z
     .array(z.enum(AGENCY_ROLES, { error: expected(`one of ${AGENCY_ROLES.join(', ')}`) }), { error: expected('an array of roles') })
     .min(1, 'an agency needs at least one role')

@@ -6,7 +6,17 @@ import { isPurpose } from '../policy/purposes.js';
 import type { AgencyIdentity, CallerContext } from './callerContext.js';
 import type { ReplayCache } from './replayCache.js';
 import { DEFAULT_TOKEN_AUDIENCE } from '../config/identityDefaults.js';
-import { checkAudience, checkBinding, checkTimes, claimTokenId, DEFAULT_CLOCK_TOLERANCE_SECONDS, identifierClaim, invalidClaim as invalidTokenClaim, requireClaims, verifiedClaims } from './boundToken.js';
+import {
+  checkAudience,
+  checkBinding,
+  checkTimes,
+  claimTokenId,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  identifierClaim,
+  invalidClaim as invalidTokenClaim,
+  requireClaims,
+  verifiedClaims,
+} from './boundToken.js';
 
 export { algorithmsForKey } from './compactJws.js';
 
@@ -124,4 +134,3 @@ export async function verifyRequestToken(jwt: string | undefined, options: Reque
     tokenId: jti,
   };
 }
-

@@ -165,11 +165,7 @@ export function measureOperation(options: ShapeOptions): MeasuredShape {
   };
 
   const rootType =
-    options.operation.operation === 'query'
-      ? options.schema.getQueryType()
-      : options.operation.operation === 'mutation'
-        ? options.schema.getMutationType()
-        : options.schema.getSubscriptionType();
+    options.operation.operation === 'query' ? options.schema.getQueryType() : options.operation.operation === 'mutation' ? options.schema.getMutationType() : options.schema.getSubscriptionType();
   if (!rootType) return { depth: 0, aliases: 0, rootFields: 0, persons: 0, cost: 0, readsVariables };
   const tally = measure(options.operation.selectionSet, rootType);
   return { depth: tally.depth, aliases: tally.aliases, rootFields: tally.fields, persons: tally.persons, cost: tally.cost, readsVariables };

@@ -6,9 +6,7 @@ export interface RateLimitKey {
   readonly official: string;
 }
 
-export type RateDecision =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly retryAfterMs: number; readonly scope: 'agency' | 'official' };
+export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number; readonly scope: 'agency' | 'official' };
 
 /**
  * Token buckets per agency and per official. `take` spends one token from both buckets or from
@@ -80,9 +78,7 @@ export class MemoryRateLimiter implements RateLimiter {
     }
     const agencyWait = agencyTokens >= 1 ? 0 : waitMs(agencyTokens, agencyLimit);
     const officialWait = officialTokens >= 1 ? 0 : waitMs(officialTokens, officialLimit);
-    return agencyWait >= officialWait
-      ? { allowed: false, retryAfterMs: agencyWait, scope: 'agency' }
-      : { allowed: false, retryAfterMs: officialWait, scope: 'official' };
+    return agencyWait >= officialWait ? { allowed: false, retryAfterMs: agencyWait, scope: 'agency' } : { allowed: false, retryAfterMs: officialWait, scope: 'official' };
   }
 
   async close(): Promise<void> {

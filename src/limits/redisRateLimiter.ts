@@ -75,14 +75,7 @@ export class RedisRateLimiter implements RateLimiter {
     const official = this.limits.official;
     try {
       const [allowed, wait, scope] = await this.redis.run('rate-limit', () =>
-        this.#take(
-          `${this.#prefix}:{${key.agency}}:agency`,
-          `${this.#prefix}:{${key.agency}}:official:${key.official}`,
-          agency.burst,
-          agency.perSecond,
-          official.burst,
-          official.perSecond,
-        ),
+        this.#take(`${this.#prefix}:{${key.agency}}:agency`, `${this.#prefix}:{${key.agency}}:official:${key.official}`, agency.burst, agency.perSecond, official.burst, official.perSecond),
       );
       return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: wait, scope: scope === 1 ? 'agency' : 'official' };
     } catch (error) {

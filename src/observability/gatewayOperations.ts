@@ -123,7 +123,10 @@ export class GatewayOperations {
     const now = (this.options.now?.() ?? new Date()).getTime();
     for (const status of statuses) this.options.metrics.certificateExpirySeconds.set({ certificate: status.name }, Math.round((status.notAfter.getTime() - now) / 1000));
     for (const status of expiringWithin(statuses, this.options.certWarnDays)) {
-      this.options.logger.warn({ certificate: status.name, notAfter: status.notAfter.toISOString(), daysLeft: status.daysLeft }, status.daysLeft < 0 ? 'certificate has expired' : 'certificate expires soon; renew it');
+      this.options.logger.warn(
+        { certificate: status.name, notAfter: status.notAfter.toISOString(), daysLeft: status.daysLeft },
+        status.daysLeft < 0 ? 'certificate has expired' : 'certificate expires soon; renew it',
+      );
     }
   }
 

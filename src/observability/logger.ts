@@ -9,18 +9,7 @@ export { LOG_LEVELS } from '../config/observabilityConfig.js';
  * Properties that could hold a personal value if someone logged the wrong object. Our own log
  * calls name agencies, codes, fields and request ids only; this is the second line of defence.
  */
-const REDACTED = [
-  'subject',
-  'subjects',
-  'personnummer',
-  'variables',
-  'caseId',
-  '*.subject',
-  '*.subjects',
-  '*.personnummer',
-  '*.variables',
-  '*.caseId',
-];
+const REDACTED = ['subject', 'subjects', 'personnummer', 'variables', 'caseId', '*.subject', '*.subjects', '*.personnummer', '*.variables', '*.caseId'];
 
 /**
  * The gateway's operational log: one JSON object per line (pino), with the request id wherever

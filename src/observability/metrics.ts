@@ -25,8 +25,18 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly inFlight = new Gauge({ name: 'gateway_http_requests_in_flight', help: 'Requests being answered now.', registers: [this.registry] });
-  readonly denials = new Counter({ name: 'gateway_denials_total', help: 'Requests or fields refused, by error code (identity, policy, limits).', labelNames: ['code'] as const, registers: [this.registry] });
-  readonly errors = new Counter({ name: 'gateway_errors_total', help: 'Errors in responses that are not refusals (agency unavailable, log unavailable, internal), by code.', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly denials = new Counter({
+    name: 'gateway_denials_total',
+    help: 'Requests or fields refused, by error code (identity, policy, limits).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'gateway_errors_total',
+    help: 'Errors in responses that are not refusals (agency unavailable, log unavailable, internal), by code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly accessLogCommitSeconds = new Histogram({
     name: 'gateway_access_log_commit_seconds',
     help: 'Duration of one access-log group commit.',
@@ -39,7 +49,11 @@ export class GatewayMetrics {
     help: 'Refusals answered without their access-log entries because the log could not take them (nothing was released).',
     registers: [this.registry],
   });
-  readonly accessLogAvailable = new Gauge({ name: 'gateway_access_log_available', help: '1 while the access log takes commits, 0 while it does not (no personal data is released then).', registers: [this.registry] });
+  readonly accessLogAvailable = new Gauge({
+    name: 'gateway_access_log_available',
+    help: '1 while the access log takes commits, 0 while it does not (no personal data is released then).',
+    registers: [this.registry],
+  });
   readonly subgraphSeconds = new Histogram({
     name: 'gateway_subgraph_request_duration_seconds',
     help: 'Duration of subgraph calls, by subgraph and outcome (ok, failed, refused by the open circuit).',
@@ -53,16 +67,36 @@ export class GatewayMetrics {
     labelNames: ['subgraph', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly circuitState = new Gauge({ name: 'gateway_subgraph_circuit_state', help: 'Circuit of each subgraph: 0 closed, 1 half-open, 2 open.', labelNames: ['subgraph'] as const, registers: [this.registry] });
+  readonly circuitState = new Gauge({
+    name: 'gateway_subgraph_circuit_state',
+    help: 'Circuit of each subgraph: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['subgraph'] as const,
+    registers: [this.registry],
+  });
   readonly certificateExpirySeconds = new Gauge({
     name: 'gateway_certificate_expiry_seconds',
     help: 'Seconds until each certificate the gateway presents expires.',
     labelNames: ['certificate'] as const,
     registers: [this.registry],
   });
-  readonly connectionsOpen = new Gauge({ name: 'gateway_connections_open', help: 'Open TLS connections of the listener, by agency (unidentified: no valid agency certificate).', labelNames: ['agency'] as const, registers: [this.registry] });
-  readonly connectionsRefused = new Counter({ name: 'gateway_connections_refused_total', help: 'Connections refused: beyond HTTP_MAX_CONNECTIONS_PER_AGENCY (agency-limit, by agency) or HTTP_MAX_CONNECTIONS (global-limit, before TLS).', labelNames: ['reason', 'agency'] as const, registers: [this.registry] });
-  readonly connectionTimeouts = new Counter({ name: 'gateway_connection_timeouts_total', help: 'Connections closed because the client was too slow, by phase: handshake, headers, body.', labelNames: ['phase'] as const, registers: [this.registry] });
+  readonly connectionsOpen = new Gauge({
+    name: 'gateway_connections_open',
+    help: 'Open TLS connections of the listener, by agency (unidentified: no valid agency certificate).',
+    labelNames: ['agency'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'gateway_connections_refused_total',
+    help: 'Connections refused: beyond HTTP_MAX_CONNECTIONS_PER_AGENCY (agency-limit, by agency) or HTTP_MAX_CONNECTIONS (global-limit, before TLS).',
+    labelNames: ['reason', 'agency'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionTimeouts = new Counter({
+    name: 'gateway_connection_timeouts_total',
+    help: 'Connections closed because the client was too slow, by phase: handshake, headers, body.',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
   readonly sharedStoreFallbacks = new Counter({
     name: 'gateway_shared_store_fallbacks_total',
     help: 'Rate-limit checks decided in-process because Redis failed or its circuit was open (the replay cache refuses instead: gateway_redis_unavailable_total).',

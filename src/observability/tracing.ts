@@ -88,11 +88,19 @@ function routeOf(request: IncomingMessage): string {
  * Runs an HTTP listener inside a server span. `parentFromHeaders` continues the caller's trace
  * (a subgraph called by the gateway); the gateway starts its own.
  */
-export function tracedListener(name: (request: IncomingMessage) => string, listener: RequestListener, options: { readonly parentFromHeaders: boolean; readonly attributes?: Attributes }): RequestListener {
+export function tracedListener(
+  name: (request: IncomingMessage) => string,
+  listener: RequestListener,
+  options: { readonly parentFromHeaders: boolean; readonly attributes?: Attributes },
+): RequestListener {
   return (request: IncomingMessage, response: ServerResponse) => {
     if (!exporting) return listener(request, response);
     const parent = options.parentFromHeaders ? propagation.extract(context.active(), request.headers) : context.active();
-    const span = tracer.startSpan(name(request), { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? 'GET', 'url.path': routeOf(request), ...options.attributes } }, parent);
+    const span = tracer.startSpan(
+      name(request),
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? 'GET', 'url.path': routeOf(request), ...options.attributes } },
+      parent,
+    );
     response.once('close', () => {
       const requestId = response.getHeader('x-request-id');
       if (typeof requestId === 'string' && requestId) span.setAttribute('request.id', requestId);

@@ -13,7 +13,7 @@ import type { ExecutedOperation, ExecutionResult, ReleasedResponse } from './sta
 export async function releaseResponse(executed: ExecutedOperation, log: AccessLogSink): Promise<ReleasedResponse> {
   const { checked, result } = executed;
   const { operation } = checked;
-  let read;
+  let read: ReturnType<ReturnType<typeof operation.analysis.reader>['read']>;
   try {
     read = operation.analysis.reader().read({ data: result.data, errors: result.errors, caseSubjects: operation.caller.subjects });
   } catch {

@@ -86,7 +86,14 @@ export function resolveOperation(input: ResolveInput): ResolvedOperation | { rea
         const variable = conditionVariable(node, directive.name);
         const key = `${directive.name}:${variable ?? ''}`;
         if (!refused.has(key)) {
-          refused.set(key, new GatewayError('BAD_USER_INPUT', `@${directive.name}(if:${variable ? ` $${variable}` : ''}) needs a Boolean, not null.`, { directive: directive.name, ...(variable ? { variable } : {}), problem: 'INVALID_CONDITION' }));
+          refused.set(
+            key,
+            new GatewayError('BAD_USER_INPUT', `@${directive.name}(if:${variable ? ` $${variable}` : ''}) needs a Boolean, not null.`, {
+              directive: directive.name,
+              ...(variable ? { variable } : {}),
+              problem: 'INVALID_CONDITION',
+            }),
+          );
         }
       }
     }

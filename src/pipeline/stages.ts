@@ -71,6 +71,4 @@ export interface ExecutedOperation {
 }
 
 /** Stage 6: what leaves the gateway: the response with every personal value's entry committed, or a replacement without data. */
-export type ReleasedResponse =
-  | { readonly kind: 'released'; readonly result: ExecutionResult }
-  | { readonly kind: 'failed-closed'; readonly error: GatewayError };
+export type ReleasedResponse = { readonly kind: 'released'; readonly result: ExecutionResult } | { readonly kind: 'failed-closed'; readonly error: GatewayError };

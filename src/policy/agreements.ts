@@ -78,16 +78,8 @@ export function loadAgreements(path: string, knownAgencies?: ReadonlySet<string>
 }
 
 /** Whether the agreement lets `client` receive `category` data from `owner` for `purpose`, validity aside. */
-export function covers(
-  agreement: Agreement,
-  disclosure: { readonly client: string; readonly owner: string; readonly category: PersonalDataCategory; readonly purpose: Purpose },
-): boolean {
-  return (
-    agreement.client === disclosure.client &&
-    agreement.owner === disclosure.owner &&
-    agreement.categories.has(disclosure.category) &&
-    agreement.purposes.has(disclosure.purpose)
-  );
+export function covers(agreement: Agreement, disclosure: { readonly client: string; readonly owner: string; readonly category: PersonalDataCategory; readonly purpose: Purpose }): boolean {
+  return agreement.client === disclosure.client && agreement.owner === disclosure.owner && agreement.categories.has(disclosure.category) && agreement.purposes.has(disclosure.purpose);
 }
 
 /** Whether the agreement is in force on `today` (ISO date). */

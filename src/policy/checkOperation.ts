@@ -45,9 +45,7 @@ export function checkOperation(input: OperationCheckInput): FieldDecision[] {
       decisions.push({ outcome: 'denied', field, code: 'PURPOSE_NOT_ALLOWED', reason: 'PURPOSE_NOT_DECLARED' });
       continue;
     }
-    const candidates = input.agreements.filter((a) =>
-      covers(a, { client: input.clientAgency, owner: field.owner, category: field.category, purpose: input.purpose }),
-    );
+    const candidates = input.agreements.filter((a) => covers(a, { client: input.clientAgency, owner: field.owner, category: field.category, purpose: input.purpose }));
     const inForce = candidates.find((a) => isInForce(a, input.today));
     if (inForce) {
       decisions.push({ outcome: 'allowed', field, agreement: inForce });

@@ -50,8 +50,9 @@ export class UndeclaredPersonalFieldError extends Error {
   constructor(readonly coordinates: readonly string[]) {
     super(
       `Personal data must be declared: ${coordinates.join(', ')} ${coordinates.length === 1 ? 'has' : 'have'} no @personal(category:, purposes:) ` +
-        'although ' + (coordinates.length === 1 ? 'it is a field' : 'they are fields') +
-        ' of a data subject (an entity keyed by Personnummer). Declare it in the owning subgraph\'s SDL.',
+        'although ' +
+        (coordinates.length === 1 ? 'it is a field' : 'they are fields') +
+        " of a data subject (an entity keyed by Personnummer). Declare it in the owning subgraph's SDL.",
     );
     this.name = 'UndeclaredPersonalFieldError';
   }
@@ -67,7 +68,7 @@ export class PersonalFieldWithoutSubjectError extends Error {
     super(
       `${coordinates.join(', ')} ${coordinates.length === 1 ? 'is' : 'are'} declared @personal on a type that is not a data subject ` +
         '(an entity keyed by Personnummer, or an interface every implementation of which is one): its values could not be ' +
-        'bound to the subjects of a case nor logged against a person. Declare @personal on the data subject\'s field that leads to it.',
+        "bound to the subjects of a case nor logged against a person. Declare @personal on the data subject's field that leads to it.",
     );
     this.name = 'PersonalFieldWithoutSubjectError';
   }
@@ -82,7 +83,7 @@ export class PersonalFieldNotNullableError extends Error {
   constructor(readonly coordinates: readonly string[]) {
     super(
       `${coordinates.join(', ')} ${coordinates.length === 1 ? 'is a' : 'are'} non-null @personal field${coordinates.length === 1 ? '' : 's'}: ` +
-        'a personal field is withheld as null, so it must be nullable. Drop the `!` in the owning subgraph\'s SDL.',
+        "a personal field is withheld as null, so it must be nullable. Drop the `!` in the owning subgraph's SDL.",
     );
     this.name = 'PersonalFieldNotNullableError';
   }
@@ -118,7 +119,12 @@ export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): P
   const keyFieldsOf = new Map<string, ReadonlySet<string>>();
   const implementationsOf = new Map<string, string[]>();
   for (const type of types.values()) {
-    const keyFields = new Set(type.joinTypes.map((d) => stringArg(d, 'key')).filter((k): k is string => !!k).flatMap((k) => k.split(/\s+/)));
+    const keyFields = new Set(
+      type.joinTypes
+        .map((d) => stringArg(d, 'key'))
+        .filter((k): k is string => !!k)
+        .flatMap((k) => k.split(/\s+/)),
+    );
     keyFieldsOf.set(type.name, keyFields);
     const subjectKey = [...keyFields].find((k) => {
       const field = type.fields.find((f) => f.name.value === k);

@@ -96,7 +96,13 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
   return guarded;
 }
 
-function agreementAllows(own: NonNullable<GuardOptions<unknown>['ownAgreements']>, owner: string, client: string, category: PersonalDataCategory, purpose: Parameters<typeof covers>[1]['purpose']): boolean {
+function agreementAllows(
+  own: NonNullable<GuardOptions<unknown>['ownAgreements']>,
+  owner: string,
+  client: string,
+  category: PersonalDataCategory,
+  purpose: Parameters<typeof covers>[1]['purpose'],
+): boolean {
   const today = own.today();
   return own.list().some((a) => isInForce(a, today) && covers(a, { client, owner, category, purpose }));
 }

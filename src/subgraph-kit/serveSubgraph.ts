@@ -40,7 +40,14 @@ function logRequest(logger: Logger, subgraph: string, request: IncomingMessage, 
   response.once('close', () => {
     const status = response.writableFinished ? response.statusCode : 0;
     logger.info(
-      { ...(requestId ? { requestId } : {}), subgraph, route: path === '/graphql' || path === '/healthz' ? path : 'other', method: request.method, status, durationMs: Math.round(performance.now() - started) },
+      {
+        ...(requestId ? { requestId } : {}),
+        subgraph,
+        route: path === '/graphql' || path === '/healthz' ? path : 'other',
+        method: request.method,
+        status,
+        durationMs: Math.round(performance.now() - started),
+      },
       status === 0 ? 'request aborted' : 'request',
     );
   });

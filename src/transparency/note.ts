@@ -7,11 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
  * the Go checksum database's tools, transparency-dev's witnesses) reads what we sign.
  */
 
-export type NoteErrorCode =
-  | 'NOTE_MALFORMED'
-  | 'NOTE_KEY_MALFORMED'
-  | 'NOTE_SIGNATURE_INVALID'
-  | 'NOTE_UNVERIFIED';
+export type NoteErrorCode = 'NOTE_MALFORMED' | 'NOTE_KEY_MALFORMED' | 'NOTE_SIGNATURE_INVALID' | 'NOTE_UNVERIFIED';
 
 export class NoteError extends Error {
   constructor(
@@ -34,6 +30,7 @@ const EM_DASH = '\u2014';
 
 function checkKeyName(name: string): void {
   // The name is part of the key id and of each signature line: a space or + would make lines and vkeys ambiguous.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: C2SP signed-note key names may not hold control characters; this pattern refuses them
   if (name.length === 0 || /[\s+]/u.test(name) || /[\u0000-\u001f]/.test(name)) {
     throw new NoteError('NOTE_KEY_MALFORMED', 'a key name must be non-empty, without spaces or +');
   }
@@ -41,7 +38,12 @@ function checkKeyName(name: string): void {
 
 /** SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4], big-endian. */
 export function keyId(name: string, type: SignatureType, publicKey: Uint8Array): Buffer {
-  return createHash('sha256').update(name, 'utf8').update(Buffer.from([0x0a, type])).update(publicKey).digest().subarray(0, 4);
+  return createHash('sha256')
+    .update(name, 'utf8')
+    .update(Buffer.from([0x0a, type]))
+    .update(publicKey)
+    .digest()
+    .subarray(0, 4);
 }
 
 function publicKeyObject(raw: Uint8Array): KeyObject {
@@ -206,6 +208,7 @@ export function parseSignatureLines(block: string): NoteSignature[] {
 
 export function parseNote(note: string): ParsedNote {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a C2SP signed note may hold no control character but newline; this pattern refuses them
   if (/[\u0000-\u0009\u000b-\u001f]/.test(note)) throw new NoteError('NOTE_MALFORMED', 'a note contains no control characters but newline');
   const split = note.lastIndexOf('\n\n');
   if (split < 0) throw new NoteError('NOTE_MALFORMED', 'a note is text, a blank line, then signature lines');
@@ -213,6 +216,7 @@ export function parseNote(note: string): ParsedNote {
 }
 
 export function signNote(text: string, signers: readonly NoteSigner[]): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a C2SP signed note may hold no control character but newline; this pattern refuses them
   if (!text.endsWith('\n') || text.includes('\n\n') || /[\u0000-\u0009\u000b-\u001f]/.test(text)) {
     throw new NoteError('NOTE_MALFORMED', 'a note text ends in a newline and has no blank line or control characters');
   }

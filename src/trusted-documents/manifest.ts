@@ -107,7 +107,9 @@ export class TrustedDocuments {
       throw new TrustedDocumentsConfigError(`${dir}: the trusted documents directory does not exist (TRUSTED_DOCUMENTS_DIR)`);
     }
     const byAgency = new Map<string, Map<string, TrustedDocument>>();
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       const manifest = readManifest(path.join(dir, name));
       byAgency.set(manifest.agency, new Map(manifest.documents.map((d) => [d.id, d])));
     }

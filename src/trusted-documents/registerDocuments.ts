@@ -29,11 +29,7 @@ export type RegistrationProblem =
 
 export class DocumentRegistrationError extends Error {
   constructor(readonly refused: ReadonlyArray<{ readonly candidate: CandidateDocument; readonly problems: readonly RegistrationProblem[] }>) {
-    super(
-      `Not registered: ${refused
-        .map(({ candidate, problems }) => `${candidate.operationName ?? '(anonymous)'} (${candidate.source}): ${problems.map(describeProblem).join('; ')}`)
-        .join(' | ')}`,
-    );
+    super(`Not registered: ${refused.map(({ candidate, problems }) => `${candidate.operationName ?? '(anonymous)'} (${candidate.source}): ${problems.map(describeProblem).join('; ')}`).join(' | ')}`);
     this.name = 'DocumentRegistrationError';
   }
 }
@@ -125,9 +121,7 @@ export function registerDocuments(
   purpose: Purpose,
   candidates: readonly CandidateDocument[],
 ): { manifest: TrustedDocumentManifest; registered: TrustedDocument[] } {
-  const refused = candidates
-    .map((candidate) => ({ candidate, problems: registrationProblems(policy, manifest.agency, purpose, candidate) }))
-    .filter((r) => r.problems.length > 0);
+  const refused = candidates.map((candidate) => ({ candidate, problems: registrationProblems(policy, manifest.agency, purpose, candidate) })).filter((r) => r.problems.length > 0);
   if (refused.length > 0) throw new DocumentRegistrationError(refused);
   const byId = new Map(manifest.documents.map((d) => [d.id, d]));
   const registered = candidates.map((candidate): TrustedDocument => {

@@ -20,9 +20,8 @@ export function resolveDocumentId(body: unknown, caller: CallerContext, document
 
 /** The refusal of a document the caller's agency has not registered, by id or by text. */
 export function documentNotRegistered(id: string, caller: CallerContext): GatewayError {
-  return new GatewayError(
-    'DOCUMENT_NOT_REGISTERED',
-    `Document ${id} is not registered for ${caller.agency.id}; in production only registered documents run (npm run documents -- register).`,
-    { documentId: id, agency: caller.agency.id },
-  );
+  return new GatewayError('DOCUMENT_NOT_REGISTERED', `Document ${id} is not registered for ${caller.agency.id}; in production only registered documents run (npm run documents -- register).`, {
+    documentId: id,
+    agency: caller.agency.id,
+  });
 }

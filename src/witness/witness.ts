@@ -46,7 +46,7 @@ export function parseAddCheckpoint(body: string): AddCheckpointRequest {
   if (proofLines.length > MAX_PROOF_LINES) throw new MalformedRequestError(`at most ${MAX_PROOF_LINES} proof lines`);
   const proof = proofLines.map((line) => {
     const hash = decodeBase64(line);
-    if (!hash || hash.length !== 32) throw new MalformedRequestError('each proof line is one base64 SHA-256 hash');
+    if (hash?.length !== 32) throw new MalformedRequestError('each proof line is one base64 SHA-256 hash');
     return hash;
   });
   return { oldSize: Number(old[1]), proof, checkpoint: body.slice(blank + 2) };

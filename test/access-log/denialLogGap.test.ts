@@ -38,8 +38,8 @@ describe('a refusal the access log cannot take', () => {
     const query = 'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } } }';
     const held = new Database(stack.deps.openedAccessLog.config.sqliteFile);
     held.exec('BEGIN EXCLUSIVE');
-    let notInCase;
-    let rateLimited;
+    let notInCase: Awaited<ReturnType<typeof client.query>>;
+    let rateLimited: Awaited<ReturnType<typeof client.query>>;
     try {
       notInCase = await client.query(query, { p: other });
       rateLimited = await client.query(query, { p: subject });

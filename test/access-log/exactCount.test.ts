@@ -10,8 +10,22 @@ import { createRawClient } from '../support/rawClient.js';
  * naming its subject and field, and nothing for non-personal fields.
  */
 const PERSONAL_FIELDS = new Set([
-  'name', 'dateOfBirth', 'sex', 'identityNumberKind', 'protectedIdentity', 'registeredAddress', 'civilStatus', 'household', 'taxedIncome',
-  'benefits', 'benefitPayments', 'sicknessBenefit', 'studentAid', 'studentLoan', 'jobSeeker', 'activitySupport',
+  'name',
+  'dateOfBirth',
+  'sex',
+  'identityNumberKind',
+  'protectedIdentity',
+  'registeredAddress',
+  'civilStatus',
+  'household',
+  'taxedIncome',
+  'benefits',
+  'benefitPayments',
+  'sicknessBenefit',
+  'studentAid',
+  'studentLoan',
+  'jobSeeker',
+  'activitySupport',
 ]);
 
 /** Walks a response: every object with `personnummer` is a person; its keys (alias → field) that are personal count once. */
@@ -77,9 +91,7 @@ describe('access log: one entry per personal value released', () => {
     },
   ])('$name', async ({ name, query, variables, subjects, aliases }) => {
     const caseId = `EXACT-${name.slice(0, 20)}`;
-    const response = await stack
-      .client('malmo-stad', { official: 'tjm-5', purpose: 'CASE_HANDLING', caseId, subjects: subjects(stack) })
-      .query(query, variables(stack));
+    const response = await stack.client('malmo-stad', { official: 'tjm-5', purpose: 'CASE_HANDLING', caseId, subjects: subjects(stack) }).query(query, variables(stack));
     expect(response.errors).toBeUndefined();
     const expected = expectedFromResponse(response.data, aliases);
     expect([...expected.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

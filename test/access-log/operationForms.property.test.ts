@@ -33,7 +33,10 @@ const LEAVES = [
   '__typename',
 ] as const;
 
-type Condition = { readonly kind: 'none' } | { readonly kind: 'literal'; readonly directive: 'include' | 'skip'; readonly value: boolean } | { readonly kind: 'variable'; readonly directive: 'include' | 'skip'; readonly variable: number };
+type Condition =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'literal'; readonly directive: 'include' | 'skip'; readonly value: boolean }
+  | { readonly kind: 'variable'; readonly directive: 'include' | 'skip'; readonly variable: number };
 
 /** How a condition variable is declared and whether the request sends it. */
 type VariableForm = { readonly type: 'Boolean!'; readonly sent: boolean } | { readonly type: 'Boolean'; readonly default: boolean; readonly sent: boolean | null | undefined };
@@ -54,26 +57,32 @@ const condition: fc.Arbitrary<Condition> = fc.oneof(
 );
 
 const selection = fc.letrec<{ selection: Selection; selections: Selection[] }>((tie) => ({
-  selection: fc.record({
-    kind: fc.oneof(
-      { weight: 8, arbitrary: fc.constant('field' as const) },
-      { weight: 1, arbitrary: fc.constant('inline' as const) },
-      { weight: 1, arbitrary: fc.constant('typed-inline' as const) },
-      { weight: 2, arbitrary: fc.constant('spread' as const) },
-      { weight: 2, arbitrary: fc.constant('household' as const) },
-    ),
-    leaf: fc.integer({ min: 0, max: LEAVES.length - 1 }),
-    alias: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
-    condition,
-    fragment: fc.integer({ min: 0, max: 1 }),
-    children: fc.constant([] as Selection[]),
-  }).chain((s): fc.Arbitrary<Selection> => (s.kind === 'field' || s.kind === 'spread' ? fc.constant(s) : (tie('selections') as fc.Arbitrary<Selection[]>).map((children) => ({ ...s, children })))),
+  selection: fc
+    .record({
+      kind: fc.oneof(
+        { weight: 8, arbitrary: fc.constant('field' as const) },
+        { weight: 1, arbitrary: fc.constant('inline' as const) },
+        { weight: 1, arbitrary: fc.constant('typed-inline' as const) },
+        { weight: 2, arbitrary: fc.constant('spread' as const) },
+        { weight: 2, arbitrary: fc.constant('household' as const) },
+      ),
+      leaf: fc.integer({ min: 0, max: LEAVES.length - 1 }),
+      alias: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+      condition,
+      fragment: fc.integer({ min: 0, max: 1 }),
+      children: fc.constant([] as Selection[]),
+    })
+    .chain((s): fc.Arbitrary<Selection> => (s.kind === 'field' || s.kind === 'spread' ? fc.constant(s) : (tie('selections') as fc.Arbitrary<Selection[]>).map((children) => ({ ...s, children })))),
   selections: fc.array(tie('selection') as fc.Arbitrary<Selection>, { minLength: 1, maxLength: 4 }),
 }));
 
 const variableForm: fc.Arbitrary<VariableForm> = fc.oneof(
   fc.record({ type: fc.constant('Boolean!' as const), sent: fc.boolean() }),
-  fc.record({ type: fc.constant('Boolean' as const), default: fc.boolean(), sent: fc.oneof({ weight: 4, arbitrary: fc.option(fc.boolean(), { nil: undefined }) }, { weight: 1, arbitrary: fc.constant(null) }) }),
+  fc.record({
+    type: fc.constant('Boolean' as const),
+    default: fc.boolean(),
+    sent: fc.oneof({ weight: 4, arbitrary: fc.option(fc.boolean(), { nil: undefined }) }, { weight: 1, arbitrary: fc.constant(null) }),
+  }),
 );
 
 const operationForm = fc.record({
@@ -191,7 +200,11 @@ describe('released values == entries, whatever the form of the operation', () =>
               rootAlias: false,
               selections: [{ kind: 'field', leaf: 3, alias: undefined, condition: { kind: 'variable', directive: 'include', variable: 0 }, fragment: 0, children: [] }],
               fragments: [[], []],
-              variables: [{ type: 'Boolean', default: true, sent: undefined }, { type: 'Boolean!', sent: true }, { type: 'Boolean!', sent: true }],
+              variables: [
+                { type: 'Boolean', default: true, sent: undefined },
+                { type: 'Boolean!', sent: true },
+                { type: 'Boolean!', sent: true },
+              ],
             },
           ],
         ],

@@ -37,7 +37,7 @@ function cli(entry: string, ...args: string[]): Promise<{ code: number | null; e
 }
 
 describe('the data-owning agencies, by convention', () => {
-  it('REFERENCE_AGENCIES are exactly the registry\'s data owners, Kronofogden among them on port 4105', () => {
+  it("REFERENCE_AGENCIES are exactly the registry's data owners, Kronofogden among them on port 4105", () => {
     const owners = readAgencyRegistry(DEV_AGENCY_REGISTRY_PATH).agencies.filter((a) => a.roles.includes('DATA_OWNER'));
     expect(owners.map((a) => [a.id, a.organisationNumber]).sort()).toEqual(REFERENCE_AGENCIES.map((a) => [a.id, a.organisationNumber]).sort());
     expect(REFERENCE_AGENCIES.find((a) => a.id === 'kronofogden')).toEqual({ id: 'kronofogden', name: 'Kronofogdemyndigheten', organisationNumber: '202100-5802', defaultPort: 4105 });
@@ -101,7 +101,7 @@ describe('npm run seed', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('adds a new agency\'s store for the persons of the stores already there', async () => {
+  it("adds a new agency's store for the persons of the stores already there", async () => {
     const data = path.join(dir, 'data');
     expect(existsSync(agencyDbPath(data, 'kronofogden'))).toBe(false);
     const first = await seed('--agency', 'kronofogden', '--out', data);
@@ -122,7 +122,10 @@ describe('npm run seed', () => {
         expect(db.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), table).toBeGreaterThan(0);
         expect(db.prepare(`SELECT count(*) FROM ${table} WHERE personnummer NOT IN (SELECT personnummer FROM skv.person)`).pluck().get(), table).toBe(0);
         const numbers = db.prepare(`SELECT DISTINCT personnummer FROM ${table}`).pluck().all() as string[];
-        expect(numbers.filter((p) => !isValidPersonnummer(p)), table).toEqual([]);
+        expect(
+          numbers.filter((p) => !isValidPersonnummer(p)),
+          table,
+        ).toEqual([]);
       }
       // Debts are owed by adults only.
       expect(db.prepare("SELECT count(*) FROM enforcement_debt d JOIN skv.person p USING (personnummer) WHERE p.date_of_birth > '2006-12-31'").pluck().get()).toBe(0);

@@ -57,9 +57,12 @@ afterAll(async () => {
 
 /** What the register holds about the debtor, as the API should show it (öre, ISO dates). */
 function expectedFromRegister(personnummer: string) {
-  const debts = register
-    .prepare('SELECT id, kind, amount, registered_on FROM enforcement_debt WHERE personnummer = ? ORDER BY amount DESC, id')
-    .all(personnummer) as { id: number; kind: string; amount: number; registered_on: string }[];
+  const debts = register.prepare('SELECT id, kind, amount, registered_on FROM enforcement_debt WHERE personnummer = ? ORDER BY amount DESC, id').all(personnummer) as {
+    id: number;
+    kind: string;
+    amount: number;
+    registered_on: string;
+  }[];
   const sum = (kind?: string) => debts.filter((d) => kind === undefined || d.kind === kind).reduce((total, d) => total + d.amount, 0);
   const distraints = register
     .prepare('SELECT id, kind, decided_on, period_start, period_end, monthly_amount FROM distraint WHERE personnummer = ? ORDER BY decided_on DESC, id DESC')
@@ -109,9 +112,12 @@ describe('Kronofogden through the gateway', () => {
   });
 
   it('a person without any debts gets null and empty values, each logged as released', async () => {
-    const clean = stack.sample.persons.find((p) => register.prepare('SELECT 1 FROM enforcement_debt WHERE personnummer = ?').get(p) === undefined
-      && register.prepare('SELECT 1 FROM distraint WHERE personnummer = ?').get(p) === undefined
-      && register.prepare('SELECT 1 FROM debt_restructuring WHERE personnummer = ?').get(p) === undefined)!;
+    const clean = stack.sample.persons.find(
+      (p) =>
+        register.prepare('SELECT 1 FROM enforcement_debt WHERE personnummer = ?').get(p) === undefined &&
+        register.prepare('SELECT 1 FROM distraint WHERE personnummer = ?').get(p) === undefined &&
+        register.prepare('SELECT 1 FROM debt_restructuring WHERE personnummer = ?').get(p) === undefined,
+    )!;
     const response = await stack.client('malmo-stad', { official: 'handlaggare-5', purpose: 'CASE_HANDLING', caseId: 'KFM-CLEAN-1', subjects: [clean] }).query(QUERY, { p: clean });
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ person: { enforcementDebt: null, distraints: [], debtRestructuring: null } });

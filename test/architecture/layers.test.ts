@@ -78,7 +78,6 @@ describe('the layering rules fail where they should (a made-up graph)', () => {
       ['root', 'audit', 'resolvers/csn', 'audit-api', null],
     );
   });
-
 });
 
 describe('the layers of src/ and resolvers/', () => {

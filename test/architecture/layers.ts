@@ -14,15 +14,24 @@ export interface Layer {
 }
 
 export const LAYERS: readonly Layer[] = [
-  { folders: ['errors', 'personnummer', 'resilience', 'transparency'], why: 'the vocabulary every layer speaks (error codes, the personnummer, the circuit breaker, the transparency-log formats: RFC 9162 Merkle proofs, C2SP signed notes); they know nothing of the exchange' },
+  {
+    folders: ['errors', 'personnummer', 'resilience', 'transparency'],
+    why: 'the vocabulary every layer speaks (error codes, the personnummer, the circuit breaker, the transparency-log formats: RFC 9162 Merkle proofs, C2SP signed notes); they know nothing of the exchange',
+  },
   { folders: ['policy'], why: 'pure rules over documents, purposes and agreements: no caller, no store, no Apollo' },
-  { folders: ['config'], why: 'the environment read into typed settings (names, defaults, validation) and the list of agencies this repository ships; every layer above takes its slice as a parameter from the CLI edge' },
+  {
+    folders: ['config'],
+    why: 'the environment read into typed settings (names, defaults, validation) and the list of agencies this repository ships; every layer above takes its slice as a parameter from the CLI edge',
+  },
   { folders: ['redis'], why: 'the shared connection the replay cache and the rate limiter use; it reports through events, not a logger' },
   { folders: ['identity'], why: 'who calls: certificates, tokens, registries, replay caches (on redis)' },
   { folders: ['audit'], why: 'the access log records what an identified caller was given or refused' },
   { folders: ['http'], why: 'node:http plumbing every listener shares: bodies, coded JSON answers, connection limits per agency, the route type' },
   { folders: ['observability'], why: "logs, metrics, traces, readiness: it follows the access log's and Redis's events and answers /readyz and /metrics through http/" },
-  { folders: ['client', 'trusted-documents', 'witness'], why: 'the partner package (tokens on identity), the registered documents (read with policy) and the witness service (cosigns the log on the transparency formats)' },
+  {
+    folders: ['client', 'trusted-documents', 'witness'],
+    why: 'the partner package (tokens on identity), the registered documents (read with policy) and the witness service (cosigns the log on the transparency formats)',
+  },
   { folders: ['pipeline'], why: "the request's stages as typed values and functions, the check signature among them: Apollo-free" },
   { folders: ['limits'], why: 'the rate limits admit an identified request (a stage) and log what they refuse' },
   { folders: ['checks'], why: "each check implements the pipeline's signature; the pipeline runs the list it is given" },

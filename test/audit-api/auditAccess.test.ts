@@ -212,7 +212,14 @@ describe('the officer token', () => {
 
   it("refuses a partner request token signed with the personal certificate's key: it is not an officer token", async () => {
     const files = certificateFiles(stack, { official: 'dso-skv-1' });
-    const token = await mintRequestToken({ certificate: readFileSync(files.cert, 'utf8'), privateKey: readFileSync(files.key, 'utf8'), official: 'dso-skv-1', purpose: 'CASE_HANDLING', caseId: 'X-1', subjects: [subject] });
+    const token = await mintRequestToken({
+      certificate: readFileSync(files.cert, 'utf8'),
+      privateKey: readFileSync(files.key, 'utf8'),
+      official: 'dso-skv-1',
+      purpose: 'CASE_HANDLING',
+      caseId: 'X-1',
+      subjects: [subject],
+    });
     const answer = await client({ official: 'dso-skv-1' }, { tokens: 'none' }).graphql(ME, {}, { authorization: `Bearer ${token}` });
     expect(answer.status).toBe(401);
     expect(['TOKEN_MISSING_CLAIM', 'TOKEN_ISSUER_MISMATCH', 'TOKEN_INVALID_CLAIM']).toContain(answer.errors?.[0]?.extensions?.code);
@@ -251,7 +258,12 @@ describe('the audit of the audit records the verified official', () => {
     expect(csv.status).toBe(200);
 
     const logged = (await stack.deps.openedAccessLog.store.query({ kind: 'audit-query', clientAgency: 'malmo-stad' }, null, 100)).entries;
-    expect(logged.map((e) => [e.official, e.field])).toEqual(expect.arrayContaining([['dso-malmo-1', 'Query.entries'], ['dso-malmo-1', 'Query.exportCsv']]));
+    expect(logged.map((e) => [e.official, e.field])).toEqual(
+      expect.arrayContaining([
+        ['dso-malmo-1', 'Query.entries'],
+        ['dso-malmo-1', 'Query.exportCsv'],
+      ]),
+    );
     const recorded = new Set((await stack.deps.openedAccessLog.store.query({ kind: 'audit-query' }, null, 1000)).entries.map((e) => e.official));
     expect(recorded.has('someone-else')).toBe(false);
     expect(recorded.has('unnamed')).toBe(false);

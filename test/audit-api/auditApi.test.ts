@@ -242,7 +242,10 @@ describe('audit API: filters and pagination', () => {
   });
 
   it('refuses an unknown outcome or kind in the CSV export with BAD_USER_INPUT naming the argument', async () => {
-    for (const [argument, value] of [['outcome', 'leaked'], ['kind', 'everything']] as const) {
+    for (const [argument, value] of [
+      ['outcome', 'leaked'],
+      ['kind', 'everything'],
+    ] as const) {
       const response = await imy.post('/audit/export.csv', { [argument]: value });
       expect(response.status).toBe(400);
       const error = JSON.parse(response.text).errors[0];
@@ -252,7 +255,7 @@ describe('audit API: filters and pagination', () => {
 });
 
 describe('audit API: one search, one log', () => {
-  it("gives the supervisor the same entries in the list, the counts, the chart and the CSV of one search, though each query logs itself first", async () => {
+  it('gives the supervisor the same entries in the list, the counts, the chart and the CSV of one search, though each query logs itself first', async () => {
     const first = await imy.graphql<{ entries: { totalCount: number; asOf: string } }>(`{ entries(first: 1) { totalCount asOf } }`);
     const { totalCount, asOf } = first.data!.entries;
     expect(totalCount).toBeGreaterThan(0);
@@ -302,7 +305,7 @@ describe('audit API: plain language from the schemas', () => {
 });
 
 describe('audit API: the audit of the audit', () => {
-  it("logs each search with who searched and the filter, the personnummer encrypted, visible to the supervisor", async () => {
+  it('logs each search with who searched and the filter, the personnummer encrypted, visible to the supervisor', async () => {
     await entries(skatteverket, { subject, purpose: 'CASE_HANDLING', caseId: 'LOGGED-SEARCH-1' });
     const logged = (await entries(imy, { kind: 'AUDIT_QUERY', clientAgency: 'skatteverket', official: 'dso-skv-1' })).entries.filter((e) => e.operationName?.includes('LOGGED-SEARCH-1'));
     expect(logged).toHaveLength(1);
@@ -347,7 +350,7 @@ describe('citizen report (registerutdrag)', () => {
     expect(report.reads.find((r) => r.field === 'Person.taxedIncome')?.legalBasis).not.toBe('');
   });
 
-  it("shows a privacy officer neither the held-back entries nor that anything was held back", async () => {
+  it('shows a privacy officer neither the held-back entries nor that anything was held back', async () => {
     const report = (await skatteverket.graphql<{ citizenReport: Report }>(REPORT, { p: subject })).data!.citizenReport;
     expect(report.heldBack).toEqual([]);
     expect(report.reads.every((r) => r.agency.id !== 'forsakringskassan' || r.field === 'Person.taxedIncome')).toBe(true);
@@ -361,9 +364,13 @@ describe('citizen report (registerutdrag)', () => {
     expect(officer.text).toContain('Endast läsningar där Skatteverket');
     const supervisor = await imy.post('/audit/citizen-report', { personnummer: subject });
     expect(supervisor.text).toContain('data-scope="*"');
-    const json = await skatteverket.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, { p: subject });
+    const json = await skatteverket.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, {
+      p: subject,
+    });
     expect(json.data!.citizenReport.scope).toEqual({ agency: { id: 'skatteverket' } });
-    const all = await imy.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, { p: subject });
+    const all = await imy.graphql<{ citizenReport: { scope: { agency: { id: string } | null } } }>(`query ($p: String!) { citizenReport(personnummer: $p) { scope { agency { id } } } }`, {
+      p: subject,
+    });
     expect(all.data!.citizenReport.scope).toEqual({ agency: null });
   });
 

@@ -16,11 +16,30 @@ const RULE: ConfidentialityRule = { id: 'FK-UTREDNING', purpose: 'PAYMENT_CONTRO
 
 function stored(overrides: Partial<StoredEntry>): StoredEntry {
   return {
-    chainId: 'c', seq: 1, prevHash: '0'.repeat(64), hash: '1'.repeat(64), kind: 'access', time: '2026-01-10T10:00:00.000Z', requestId: 'r',
-    clientAgencyOrgNumber: '202100-5521', clientAgencyId: 'forsakringskassan', official: 'fk-utredare-1', purpose: 'PAYMENT_CONTROL',
-    legalBasis: '110 kap. 31 § socialförsäkringsbalken', processingRegisterRecordId: 'FK-RPU-0007', processingRegisterVersion: '12', caseId: 'FK-UTR-5',
-    subjectEnc: 'v1.x', subjectHmac: 'h', field: 'Person.taxedIncome', owningAgency: 'skatteverket', outcome: 'released', outcomeCode: null,
-    operationName: null, documentHash: 'a'.repeat(64), ...overrides,
+    chainId: 'c',
+    seq: 1,
+    prevHash: '0'.repeat(64),
+    hash: '1'.repeat(64),
+    kind: 'access',
+    time: '2026-01-10T10:00:00.000Z',
+    requestId: 'r',
+    clientAgencyOrgNumber: '202100-5521',
+    clientAgencyId: 'forsakringskassan',
+    official: 'fk-utredare-1',
+    purpose: 'PAYMENT_CONTROL',
+    legalBasis: '110 kap. 31 § socialförsäkringsbalken',
+    processingRegisterRecordId: 'FK-RPU-0007',
+    processingRegisterVersion: '12',
+    caseId: 'FK-UTR-5',
+    subjectEnc: 'v1.x',
+    subjectHmac: 'h',
+    field: 'Person.taxedIncome',
+    owningAgency: 'skatteverket',
+    outcome: 'released',
+    outcomeCode: null,
+    operationName: null,
+    documentHash: 'a'.repeat(64),
+    ...overrides,
   };
 }
 
@@ -28,7 +47,16 @@ describe('citizen report: confidentiality rules', () => {
   const catalogue = readPersonalFieldCatalogue(loadSupergraphSdl(DEFAULT_SUPERGRAPH_PATH).sdl);
   const registry = readAgencyRegistry();
   const report = (now: string, showHeldBack = true) =>
-    buildCitizenReport({ subject: '197001012384', entries: [stored({}), stored({ seq: 2, caseId: 'FK-ANNAT-1' })], rules: [RULE], registry, catalogue, now: new Date(now), showHeldBack, scopeAgency: null });
+    buildCitizenReport({
+      subject: '197001012384',
+      entries: [stored({}), stored({ seq: 2, caseId: 'FK-ANNAT-1' })],
+      rules: [RULE],
+      registry,
+      catalogue,
+      now: new Date(now),
+      showHeldBack,
+      scopeAgency: null,
+    });
 
   it.each([
     ['the day before the disclosure date', '2026-02-28T23:59:59.000Z', 1, 1],

@@ -269,7 +269,7 @@ describe('audit console in Chromium', () => {
     });
   });
 
-  it("gives the supervisor a chart and a list that count the same entries, though every search is itself logged", async () => {
+  it('gives the supervisor a chart and a list that count the same entries, though every search is itself logged', async () => {
     await withConsolePage('imy-insp-1', { width: 1280, height: 800 }, async (page) => {
       await openConsole(page);
       expect(await page.isVisible('#kind-label')).toBe(true);

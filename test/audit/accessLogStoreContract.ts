@@ -313,10 +313,18 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         ['outcome', () => ({ outcome: 'denied' }), (e) => e.outcome === 'denied'],
         ['kind', () => ({ kind: 'audit-query' }), (e) => e.kind === 'audit-query'],
         ['involvingAgency (client or owner)', () => ({ involvingAgency: 'forsakringskassan' }), (e) => e.clientAgencyId === 'forsakringskassan' || e.owningAgency === 'forsakringskassan'],
-        ['involvingAgency with other filters', () => ({ involvingAgency: 'csn', purpose: 'CASE_HANDLING' }), (e) => (e.clientAgencyId === 'csn' || e.owningAgency === 'csn') && e.purpose === 'CASE_HANDLING'],
+        [
+          'involvingAgency with other filters',
+          () => ({ involvingAgency: 'csn', purpose: 'CASE_HANDLING' }),
+          (e) => (e.clientAgencyId === 'csn' || e.owningAgency === 'csn') && e.purpose === 'CASE_HANDLING',
+        ],
         ['time range', () => ({ timeFrom: T[1]!, timeTo: T[3]! }), (e) => e.time >= T[1]! && e.time < T[3]!],
         ['time range with offset', () => ({ timeFrom: '2025-03-01T13:30:00+02:00' }), (e) => e.time >= '2025-03-01T11:30:00.000Z'],
-        ['combined', () => ({ purpose: 'CASE_HANDLING', field: 'Person.income', outcome: 'released' }), (e) => e.purpose === 'CASE_HANDLING' && e.field === 'Person.income' && e.outcome === 'released'],
+        [
+          'combined',
+          () => ({ purpose: 'CASE_HANDLING', field: 'Person.income', outcome: 'released' }),
+          (e) => e.purpose === 'CASE_HANDLING' && e.field === 'Person.income' && e.outcome === 'released',
+        ],
       ];
 
       it.each(FILTERS)('filters by %s', async (_name, filter, predicate) => {
@@ -545,7 +553,10 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         await oldThenRecent();
         const attacker = await generateTestKeys();
         const checkpoint = (await h.store.listCheckpoints('replica-a')).find((c) => c.seq === 5)!;
-        const forged = await signPurge({ chainId: 'replica-a', uptoSeq: 5, headHash: checkpoint.headHash, purgedCount: 5, time: new Date().toISOString() }, { ...attacker.signer, kid: keys.signer.kid });
+        const forged = await signPurge(
+          { chainId: 'replica-a', uptoSeq: 5, headHash: checkpoint.headHash, purgedCount: 5, time: new Date().toISOString() },
+          { ...attacker.signer, kid: keys.signer.kid },
+        );
         await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
         await h.exec(
           `INSERT INTO ${h.tables.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ('replica-a', 5, ${sql(forged.headHash)}, 5, ${sql(forged.time)}, ${sql(forged.jws)})`,

@@ -77,7 +77,8 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
       log,
       witnessing,
       async record(count, subject = SUBJECTS[0]) {
-        for (let i = 0; i < count; i++) await log.record([makeEntry({ subject, field: 'Person.taxedIncome', purpose: 'PAYMENT_CONTROL', time: new Date(Date.parse('2026-10-01T08:00:00.000Z') + i * 60_000).toISOString() })]);
+        for (let i = 0; i < count; i++)
+          await log.record([makeEntry({ subject, field: 'Person.taxedIncome', purpose: 'PAYMENT_CONTROL', time: new Date(Date.parse('2026-10-01T08:00:00.000Z') + i * 60_000).toISOString() })]);
         await witnessing.settled();
       },
       async report(since) {
@@ -120,7 +121,10 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     await rig.record(1);
     const result = verifyCitizenReport(clone(await rig.report()), verifyKeys);
     expect(result).toMatchObject({ ok: true, reads: 6, proved: 6 });
-    expect(result.ok && result.checkpoints.map((c) => [c.origin, c.size]).sort()).toEqual([[`${LOG_NAME}/replica-a`, 3], [`${LOG_NAME}/replica-b`, 3]]);
+    expect(result.ok && result.checkpoints.map((c) => [c.origin, c.size]).sort()).toEqual([
+      [`${LOG_NAME}/replica-a`, 3],
+      [`${LOG_NAME}/replica-b`, 3],
+    ]);
   });
 
   it('REPORT_SIGNATURE_INVALID: a report edited after signing', async () => {
@@ -227,7 +231,12 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     const cli = async (...argv: string[]) => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runAuditCli(argv, {}, (line) => out.push(line), (line) => err.push(line));
+      const code = await runAuditCli(
+        argv,
+        {},
+        (line) => out.push(line),
+        (line) => err.push(line),
+      );
       return { code, out: out.join('\n'), err: err.join('\n') };
     };
     const ok = await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile);
@@ -235,7 +244,10 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     const edited = clone(report) as { generatedAt: string };
     edited.generatedAt = '2026-11-06T12:00:00.000Z';
     writeFileSync(file, JSON.stringify(edited));
-    expect(await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile)).toMatchObject({ code: 1, err: expect.stringMatching(/^REFUSED REPORT_SIGNATURE_INVALID/) });
+    expect(await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^REFUSED REPORT_SIGNATURE_INVALID/),
+    });
     expect((await cli('verify-report', file, '--log-key', 'not-a-key')).code).toBe(2);
     expect((await cli('verify-report', file, '--log-key', formatVerifierKey(treeSigner.verifier), '--witness-key', keyFile, '--quorum', '3')).code).toBe(2);
   });
@@ -248,7 +260,12 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     const page = renderCitizenReportHtml(report, { vocabulary, language: 'sv', timeZone: 'Europe/Stockholm', verification: verifyCitizenReport(clone(report), verifyKeys) });
     expect(page).toContain('data-verified="true"');
     expect(page).toContain('Kontrollerat: 3 läsningar finns i loggen enligt kontrollpunkter som bekräftats av witness.imy.test/w1, witness.riksrevisionen.test/w2.');
-    const refused = renderCitizenReportHtml(report, { vocabulary, language: 'en', timeZone: 'Europe/Stockholm', verification: verifyCitizenReport(clone(report), { ...verifyKeys, witnesses: [w1.key.verifier], quorum: 1, log: noteSigner(LOG_NAME, SIG_ED25519, generateSeed()).verifier }) });
+    const refused = renderCitizenReportHtml(report, {
+      vocabulary,
+      language: 'en',
+      timeZone: 'Europe/Stockholm',
+      verification: verifyCitizenReport(clone(report), { ...verifyKeys, witnesses: [w1.key.verifier], quorum: 1, log: noteSigner(LOG_NAME, SIG_ED25519, generateSeed()).verifier }),
+    });
     expect(refused).toContain('data-verified="false"');
     expect(refused).toContain('could not be verified against the log (REPORT_SIGNATURE_INVALID)');
   });

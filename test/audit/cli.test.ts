@@ -48,7 +48,12 @@ describe('npm run audit', () => {
   async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runAuditCli(argv, env, (line) => out.push(line), (line) => err.push(line));
+    const code = await runAuditCli(
+      argv,
+      env,
+      (line) => out.push(line),
+      (line) => err.push(line),
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
@@ -65,7 +70,7 @@ describe('npm run audit', () => {
     expect(broken.err).toMatch(/First broken entry: chain cli-replica seq 3: hash-mismatch/);
   });
 
-  it('verify names a changed Merkle tree: a node that is not its children\'s hash, a leaf that is not its entry', async () => {
+  it("verify names a changed Merkle tree: a node that is not its children's hash, a leaf that is not its entry", async () => {
     const db = new Database(path.join(dataDir, 'access-log.db'));
     db.exec('UPDATE access_log_tree_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0');
     const node = await cli('verify');

@@ -13,9 +13,29 @@ describe('hash chain', () => {
     const { rows } = chainEntries(genesisHead('replica-a'), unchained(1));
     const row = rows[0]!;
     expect(JSON.parse(canonicalEntryBytes(row))).toEqual([
-      'access-log-entry-v1', 'replica-a', 1, GENESIS_HASH, 'access', '2025-01-15T10:00:00.000Z', 'fixed-0', '202100-5521', 'forsakringskassan',
-      'official-1', 'CASE_HANDLING', 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3', 'case-1', 'v1.AAAA', 'a'.repeat(64), 'Person.income',
-      'skatteverket', 'released', null, 'PersonIncome', row.documentHash,
+      'access-log-entry-v1',
+      'replica-a',
+      1,
+      GENESIS_HASH,
+      'access',
+      '2025-01-15T10:00:00.000Z',
+      'fixed-0',
+      '202100-5521',
+      'forsakringskassan',
+      'official-1',
+      'CASE_HANDLING',
+      'SFS 2001:454 2 kap. 1 §',
+      'FK-REG-17',
+      '3',
+      'case-1',
+      'v1.AAAA',
+      'a'.repeat(64),
+      'Person.income',
+      'skatteverket',
+      'released',
+      null,
+      'PersonIncome',
+      row.documentHash,
     ]);
     // Property order of the object must not matter.
     const reordered = Object.fromEntries(Object.entries(row).reverse()) as typeof row;
@@ -34,7 +54,7 @@ describe('hash chain', () => {
 
   it('classifies breaks: gap, wrong predecessor, changed content', () => {
     const { rows } = chainEntries(genesisHead('c'), unchained(4));
-    const [r1, r2, r3, r4] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
+    const [r1, r2, r3, r4] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
     const at = (row: typeof r1) => ({ chainId: 'c', seq: row.seq, hash: row.hash });
     expect(checkLink(at(r1), r2)).toBeNull();
     expect(checkLink(at(r1), r3)).toMatchObject({ seq: 2, kind: 'seq-gap' });
@@ -47,9 +67,26 @@ describe('hash chain', () => {
 describe('purge segments', () => {
   const cps = [5, 10, 15].map((seq) => ({ seq, headHash: `h${seq}` }));
   it.each([
-    ['all expired', 0, null, [[1, 5], [6, 10], [11, 15]]],
+    [
+      'all expired',
+      0,
+      null,
+      [
+        [1, 5],
+        [6, 10],
+        [11, 15],
+      ],
+    ],
     ['blocked inside the second segment', 0, 7, [[1, 5]]],
-    ['blocked right after a checkpoint', 0, 11, [[1, 5], [6, 10]]],
+    [
+      'blocked right after a checkpoint',
+      0,
+      11,
+      [
+        [1, 5],
+        [6, 10],
+      ],
+    ],
     ['blocked at the first entry', 0, 1, []],
     ['after an earlier purge', 5, 12, [[6, 10]]],
   ] as const)('%s', (_name, anchor, firstKept, expected) => {

@@ -30,11 +30,7 @@ export async function generateTestKeys(): Promise<TestKeys> {
   };
 }
 
-export const SUBJECTS = [
-  makePersonnummer('1985-03-14', 123),
-  makePersonnummer('1990-11-02', 456),
-  makePersonnummer('1972-07-30', 789),
-] as const;
+export const SUBJECTS = [makePersonnummer('1985-03-14', 123), makePersonnummer('1990-11-02', 456), makePersonnummer('1972-07-30', 789)] as const;
 
 export const DOCUMENT_HASH = createHash('sha256').update('query Person { person { income } }').digest('hex');
 
@@ -88,7 +84,7 @@ export function countingStore(store: AccessLogStore): { store: AccessLogStore; a
 export function delayedStore(store: AccessLogStore): { store: AccessLogStore; hold: () => void; release: () => Promise<void>; appendStarted: () => Promise<void> } {
   let held = false;
   let waiting: Array<() => Promise<void>> = [];
-  let started: Array<() => void> = [];
+  const started: Array<() => void> = [];
   const wrapped = new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;

@@ -29,8 +29,7 @@ describe('access log on PostgreSQL: lost connections', () => {
     await h.cleanup();
   });
 
-  const terminateStoreBackends = async () =>
-    (await h.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rowCount;
+  const terminateStoreBackends = async () => (await h.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rowCount;
 
   it('rejects a commit whose backend is terminated mid-transaction, then recovers', async () => {
     await log.record([makeEntry()]);
@@ -70,7 +69,12 @@ describe('access log on PostgreSQL: lost connections', () => {
     // discards it), the pool holds at most POOL_SIZE, so a call after that many must succeed.
     const outcomes: string[] = [];
     for (let attempt = 0; attempt <= POOL_SIZE && outcomes.at(-1) !== 'ok'; attempt++) {
-      outcomes.push(await log.record([makeEntry()]).then(() => 'ok', (error: { code?: string }) => error.code ?? 'uncoded'));
+      outcomes.push(
+        await log.record([makeEntry()]).then(
+          () => 'ok',
+          (error: { code?: string }) => error.code ?? 'uncoded',
+        ),
+      );
     }
     expect(outcomes.at(-1)).toBe('ok');
     expect(outcomes.slice(0, -1).every((outcome) => outcome === 'ACCESS_LOG_UNAVAILABLE')).toBe(true);
@@ -118,7 +122,11 @@ describe('access log on PostgreSQL: a checkpoint due during an outage', () => {
       for (const { pid } of backends) await h.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     };
     const refusedByStore = { code: 'ACCESS_LOG_UNAVAILABLE', extensions: { reason: 'store-error' } };
-    const settled = (promise: Promise<unknown>) => promise.then(() => 'committed', (error: unknown) => error);
+    const settled = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'committed',
+        (error: unknown) => error,
+      );
     try {
       await log.record([makeEntry()]);
       await holder.query('BEGIN');

@@ -103,9 +103,17 @@ describe('RFC 9162 Merkle tree', () => {
 
   it('generates the published inclusion and consistency proofs', () => {
     expect(inclusion(nodes, 0, 8).map(hex)).toEqual([NODE_HASHES[0]![1], NODE_HASHES[1]![1], NODE_HASHES[2]![1]]);
-    expect(inclusion(nodes, 5, 8).map(hex)).toEqual(['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']);
+    expect(inclusion(nodes, 5, 8).map(hex)).toEqual([
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ]);
     expect(consistency(nodes, 2, 8).map(hex)).toEqual(['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']);
-    expect(consistency(nodes, 6, 8).map(hex)).toEqual(['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']);
+    expect(consistency(nodes, 6, 8).map(hex)).toEqual([
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ]);
     expect(consistency(nodes, 2, 5).map(hex)).toEqual(['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']);
     expect(verifyConsistency(6, 8, unhex(ROOTS[6]!), unhex(ROOTS[8]!), consistency(nodes, 6, 8))).toBe(true);
     expect(verifyConsistency(6, 8, unhex(ROOTS[5]!), unhex(ROOTS[8]!), consistency(nodes, 6, 8))).toBe(false);
@@ -148,7 +156,15 @@ describe('RFC 9162 Merkle tree', () => {
           const other = (index + 1 + (pick % (size - 1))) % size;
           if (!tree[other]!.equals(tree[index]!)) expect(verifyInclusion(tree[index]!, other, size, proof, root)).toBe(false);
           const at = bit % proof.length;
-          expect(verifyInclusion(tree[index]!, index, size, proof.map((p, i) => (i === at ? flip(p, bit) : p)), root)).toBe(false);
+          expect(
+            verifyInclusion(
+              tree[index]!,
+              index,
+              size,
+              proof.map((p, i) => (i === at ? flip(p, bit) : p)),
+              root,
+            ),
+          ).toBe(false);
           expect(verifyInclusion(tree[index]!, index, size, proof.slice(0, -1), root)).toBe(false);
         }
         expect(verifyInclusion(tree[index]!, index, size, [...proof, root], root)).toBe(false);
@@ -171,7 +187,15 @@ describe('RFC 9162 Merkle tree', () => {
         if (m > 0 && m < n) {
           expect(verifyConsistency(m, n, oldRoot, flip(newRoot, bit), proof)).toBe(false);
           const at = bit % proof.length;
-          expect(verifyConsistency(m, n, oldRoot, newRoot, proof.map((p, i) => (i === at ? flip(p, bit) : p)))).toBe(false);
+          expect(
+            verifyConsistency(
+              m,
+              n,
+              oldRoot,
+              newRoot,
+              proof.map((p, i) => (i === at ? flip(p, bit) : p)),
+            ),
+          ).toBe(false);
           expect(verifyConsistency(m, n, oldRoot, newRoot, proof.slice(0, -1))).toBe(false);
           // A history that changed one leaf before m: its head can never be proved to extend the old one.
           const forked = [...tree];

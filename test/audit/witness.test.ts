@@ -186,7 +186,7 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
     await store.close();
   });
 
-  it('learns a witness\'s size from its 409 and proves consistency from there', async () => {
+  it("learns a witness's size from its 409 and proves consistency from there", async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
     const w1 = await startWitness('witness.imy.test/w1', treeSigner);
     const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });

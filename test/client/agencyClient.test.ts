@@ -31,7 +31,10 @@ describe('the partner client against a server that authenticates like the gatewa
     files = federationFiles(fixture.dir);
     writeCertificate({ certificate: files.caCertificate, key: files.caKey }, fixture.ca);
     writeRevocationList(files, fixture.ca, [], 1n, new Date());
-    writeCertificate(files.serverCertificate('gateway'), issueCertificate(fixture.ca, { subject: commonNameSubject('gateway'), profile: LOCAL_SERVER, validity: validityFor(1), keyPair: fixture.keys[1] }));
+    writeCertificate(
+      files.serverCertificate('gateway'),
+      issueCertificate(fixture.ca, { subject: commonNameSubject('gateway'), profile: LOCAL_SERVER, validity: validityFor(1), keyPair: fixture.keys[1] }),
+    );
     writeCertificate(files.agencyCertificate('forsakringskassan'), fixture.issue(TEST_AGENCIES.forsakringskassan));
     trustStore = new TrustStore({ caPath: files.caCertificate, crlPath: files.crl, certPath: files.serverCertificate('gateway').certificate, keyPath: files.serverCertificate('gateway').key });
     const replayCache = new MemoryReplayCache();
@@ -152,11 +155,15 @@ describe('the partner client against a server that authenticates like the gatewa
       new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
         const paths = files.agencyCertificate('forsakringskassan');
         https
-          .request(url, { method: 'POST', ca: readFileSync(files.caCertificate), cert: readFileSync(paths.certificate), key: readFileSync(paths.key), agent: false, headers: { authorization } }, (response) => {
-            let body = '';
-            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
-          })
+          .request(
+            url,
+            { method: 'POST', ca: readFileSync(files.caCertificate), cert: readFileSync(paths.certificate), key: readFileSync(paths.key), agent: false, headers: { authorization } },
+            (response) => {
+              let body = '';
+              response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
+            },
+          )
           .on('error', reject)
           .end('{}');
       });

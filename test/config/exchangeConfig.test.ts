@@ -51,7 +51,9 @@ describe('an agency subgraph process configuration', () => {
   });
 
   it('names every bad variable in one error', () => {
-    const problems = problemsOf(() => loadSubgraphProcessConfig('csn', { SUBGRAPH_PORT: 'x', HTTP_MAX_CONNECTIONS: '0', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }));
+    const problems = problemsOf(() =>
+      loadSubgraphProcessConfig('csn', { SUBGRAPH_PORT: 'x', HTTP_MAX_CONNECTIONS: '0', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }),
+    );
     expect(problems.map((problem) => problem.slice(0, problem.indexOf(':')))).toEqual(['SUBGRAPH_PORT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'HTTP_MAX_CONNECTIONS']);
   });
 

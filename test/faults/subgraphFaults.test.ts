@@ -72,7 +72,12 @@ describe('subgraph faults', () => {
       const page = await stack.deps.openedAccessLog.store.query({ caseId: 'FAULT-SLOW' }, null, 100);
       const byField = new Map(page.entries.map((e) => [e.field, e]));
       expect(byField.get('Person.studentAid')).toMatchObject({ outcome: 'withheld', outcomeCode: 'AGENCY_UNAVAILABLE' });
-      expect(page.entries.filter((e) => e.outcome === 'released').map((e) => e.field).sort()).toEqual(['Person.name']);
+      expect(
+        page.entries
+          .filter((e) => e.outcome === 'released')
+          .map((e) => e.field)
+          .sort(),
+      ).toEqual(['Person.name']);
       expect(await releasedEntries('FAULT-SLOW')).toBe(releasedValues(QUERY, { p: stack.sample.withStudentAid }, response));
     } finally {
       csn.release();

@@ -36,7 +36,45 @@ function random(seed: number) {
 }
 type Random = ReturnType<typeof random>;
 
-const ODD = ['\u202e', '\u200b', '\ufeff', '\u0000', '\ud800', '\udfff', '😀', 'é', 'ß', '\u0301', '𝔘', '\u2028', '\\', '"', "'", '`', '\t', '\r\n', '#', '$', '@', '!', '…', 'Ω', '\u00a0', '%00', '{', '}', '(', ')', '[', ']', ':', '...', '&', '|', '='];
+const ODD = [
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '😀',
+  'é',
+  'ß',
+  '\u0301',
+  '𝔘',
+  '\u2028',
+  '\\',
+  '"',
+  "'",
+  '`',
+  '\t',
+  '\r\n',
+  '#',
+  '$',
+  '@',
+  '!',
+  '…',
+  'Ω',
+  '\u00a0',
+  '%00',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ':',
+  '...',
+  '&',
+  '|',
+  '=',
+];
 const GRAPHQL_CHARS = '{}()[]:$@!=,."#\\ abcdefghijklmnopqrstuvwxyz_ABCXYZ0123456789\n';
 
 function invalidPersonnummer(r: Random, valid: string): unknown {
@@ -133,14 +171,32 @@ function generate(r: Random, index: number, stack: Stack): Sent {
   const s = stack.sample;
   const subjects = [s.withBenefits, s.withStudentAid, s.jobSeeker, ...s.household];
   const caseId = `FUZZ-${index}`;
-  const claims: RequestTokenClaims = { official: `fuzz-${index % 7}`, purpose: r.chance(0.85) ? 'CASE_HANDLING' : r.pick(['STATISTICS', 'PAYMENT_CONTROL', 'PLANNING_AND_FOLLOW_UP'] as const), caseId, subjects };
+  const claims: RequestTokenClaims = {
+    official: `fuzz-${index % 7}`,
+    purpose: r.chance(0.85) ? 'CASE_HANDLING' : r.pick(['STATISTICS', 'PAYMENT_CONTROL', 'PLANNING_AND_FOLLOW_UP'] as const),
+    caseId,
+    subjects,
+  };
   const someone = () => r.pick([...subjects, s.protectedIdentity, s.notInRegister, s.samordningsnummer, ...s.persons.slice(0, 3)]);
   const bases: Array<() => { document: string; variables?: Record<string, unknown> }> = [
-    () => ({ document: 'query P($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName familyName } dateOfBirth registeredAddress { street city } } }', variables: { p: someone() } }),
+    () => ({
+      document: 'query P($p: Personnummer!) { person(personnummer: $p) { personnummer name { givenName familyName } dateOfBirth registeredAddress { street city } } }',
+      variables: { p: someone() },
+    }),
     () => ({ document: 'query H($p: Personnummer!) { person(personnummer: $p) { name { givenName } household { personnummer name { familyName } } } }', variables: { p: someone() } }),
-    () => ({ document: 'query L($p: [Personnummer!]!) { persons(personnummer: $p) { personnummer taxedIncome { year earnedIncome } } }', variables: { p: Array.from({ length: r.int(0, 6) }, someone) } }),
-    () => ({ document: 'query B($p: Personnummer!, $x: Boolean!) { person(personnummer: $p) { benefits @include(if: $x) { benefit amount unit } studentAid @skip(if: $x) { grant loan } jobSeeker { status } } }', variables: { p: someone(), x: r.chance(0.5) } }),
-    () => ({ document: 'query F($p: Personnummer!) { person(personnummer: $p) { ...Who a: name { givenName } } } fragment Who on Person { name { familyName } civilStatus sex }', variables: { p: someone() } }),
+    () => ({
+      document: 'query L($p: [Personnummer!]!) { persons(personnummer: $p) { personnummer taxedIncome { year earnedIncome } } }',
+      variables: { p: Array.from({ length: r.int(0, 6) }, someone) },
+    }),
+    () => ({
+      document:
+        'query B($p: Personnummer!, $x: Boolean!) { person(personnummer: $p) { benefits @include(if: $x) { benefit amount unit } studentAid @skip(if: $x) { grant loan } jobSeeker { status } } }',
+      variables: { p: someone(), x: r.chance(0.5) },
+    }),
+    () => ({
+      document: 'query F($p: Personnummer!) { person(personnummer: $p) { ...Who a: name { givenName } } } fragment Who on Person { name { familyName } civilStatus sex }',
+      variables: { p: someone() },
+    }),
     () => ({ document: `{ person(personnummer: "${someone()}") { name { givenName } taxedIncome(year: 2024) { earnedIncome finalTax } } }` }),
     () => ({ document: '{ myPermissions { field owner purpose } myAgreements { id owner inForce } }' }),
     () => ({ document: 'query S($p: Personnummer!) { person(personnummer: $p) { sicknessBenefit { id extentPercent } protectedIdentity } }', variables: { p: someone() } }),
@@ -185,7 +241,10 @@ function generate(r: Random, index: number, stack: Stack): Sent {
       return { request: json(body), caseId };
     }
     case 9: {
-      const variables = { ...base.variables, p: r.pick<unknown>([{ $ne: 1 }, [[[s.withBenefits]]], 1e308, '', ' ', s.withBenefits.repeat(100), { toString: 'x' }, Array.from({ length: 3000 }, () => s.withBenefits)]) };
+      const variables = {
+        ...base.variables,
+        p: r.pick<unknown>([{ $ne: 1 }, [[[s.withBenefits]]], 1e308, '', ' ', s.withBenefits.repeat(100), { toString: 'x' }, Array.from({ length: 3000 }, () => s.withBenefits)]),
+      };
       return { request: json({ query: base.document, variables }), caseId };
     }
     case 10:
@@ -212,7 +271,21 @@ function generate(r: Random, index: number, stack: Stack): Sent {
       return {
         request: json(
           { query: base.document, variables: base.variables },
-          { headers: { 'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/graphql', 'application/JSON', '', '\u00e9']), accept: r.pick(['text/html', '*/*', 'application/xml', 'multipart/mixed; deferSpec=20220824', '']) } },
+          {
+            headers: {
+              'content-type': r.pick([
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                'application/json; charset=utf-16',
+                'multipart/form-data; boundary=x',
+                'application/graphql',
+                'application/JSON',
+                '',
+                '\u00e9',
+              ]),
+              accept: r.pick(['text/html', '*/*', 'application/xml', 'multipart/mixed; deferSpec=20220824', '']),
+            },
+          },
         ),
         caseId,
       };
@@ -221,7 +294,18 @@ function generate(r: Random, index: number, stack: Stack): Sent {
       return {
         request: {
           body: JSON.stringify({ query: base.document, variables: base.variables }),
-          headers: { authorization: r.pick(['', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'a'.repeat(r.int(1, 6000))}`, 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'Bearer a.b.c', `Bearer ${r.pick(ODD).replace(/[^\x21-\x7e]/g, '~')}`]) },
+          headers: {
+            authorization: r.pick([
+              '',
+              'Bearer',
+              'Bearer ',
+              'Basic dXNlcjpwYXNz',
+              `Bearer ${'a'.repeat(r.int(1, 6000))}`,
+              'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+              'Bearer a.b.c',
+              `Bearer ${r.pick(ODD).replace(/[^\x21-\x7e]/g, '~')}`,
+            ]),
+          },
         },
         caseId,
       };
@@ -234,25 +318,46 @@ function generate(r: Random, index: number, stack: Stack): Sent {
     }
     case 15:
       // Other paths and methods.
-      return { request: { claims, method: r.pick(['GET', 'PUT', 'POST'] as const), path: r.pick(['/', '/graphql/', '/GRAPHQL', '/graphql/../readyz', '/%2e%2e/', `/x${r.pick(ODD).replace(/[^\x21-\x7e]/g, '')}`, '/audit/../graphql']), body: '{}' }, caseId };
+      return {
+        request: {
+          claims,
+          method: r.pick(['GET', 'PUT', 'POST'] as const),
+          path: r.pick(['/', '/graphql/', '/GRAPHQL', '/graphql/../readyz', '/%2e%2e/', `/x${r.pick(ODD).replace(/[^\x21-\x7e]/g, '')}`, '/audit/../graphql']),
+          body: '{}',
+        },
+        caseId,
+      };
     case 16: {
       // Alias, fragment and root-field multiplication.
       const n = r.int(2, 60);
       const aliased = Array.from({ length: n }, (_, i) => `a${i}: person(personnummer: $p) { household { name { givenName } } }`).join(' ');
-      const document = r.chance(0.5) ? `query M($p: Personnummer!) { ${aliased} }` : `query M($p: Personnummer!) { ...Q ${'...Q '.repeat(n)} } fragment Q on Query { person(personnummer: $p) { household { household { name { givenName } } } } }`;
+      const document = r.chance(0.5)
+        ? `query M($p: Personnummer!) { ${aliased} }`
+        : `query M($p: Personnummer!) { ...Q ${'...Q '.repeat(n)} } fragment Q on Query { person(personnummer: $p) { household { household { name { givenName } } } } }`;
       const variables = { p: s.withBenefits };
       return { request: json({ query: document, variables }), caseId };
     }
     case 17: {
       // Introspection and schema probing.
-      const document = r.pick(['{ __schema { types { name fields { name } } } }', '{ __type(name: "Person") { name } }', '{ persn { nme } }', '{ person { __typename } }', '{ __typename }', 'subscription { x }', 'mutation { x }']);
+      const document = r.pick([
+        '{ __schema { types { name fields { name } } } }',
+        '{ __type(name: "Person") { name } }',
+        '{ persn { nme } }',
+        '{ person { __typename } }',
+        '{ __typename }',
+        'subscription { x }',
+        'mutation { x }',
+      ]);
       return { request: json({ query: document }), caseId };
     }
     case 18: {
       // Odd unicode in names, operation names and extra headers.
       const name = `Op${r.pick(ODD)}${r.int(0, 9)}`;
       return {
-        request: json({ query: base.document.replace(/^query \w+/, `query ${name}`), variables: base.variables, operationName: name }, { headers: { 'x-request-id': r.pick(['', 'x'.repeat(4000), '../../etc/passwd']), 'x-forwarded-for': '127.0.0.1, 10.0.0.1', 'x-fuzz': 'ok' } }),
+        request: json(
+          { query: base.document.replace(/^query \w+/, `query ${name}`), variables: base.variables, operationName: name },
+          { headers: { 'x-request-id': r.pick(['', 'x'.repeat(4000), '../../etc/passwd']), 'x-forwarded-for': '127.0.0.1, 10.0.0.1', 'x-fuzz': 'ok' } },
+        ),
         caseId,
       };
     }
@@ -271,7 +376,10 @@ let clients: RawClient[];
 
 beforeAll(async () => {
   stack = await startStack({ persons: 400, env: { SUBGRAPH_TIMEOUT_MS: '10000' } });
-  clients = [createRawClient(stack.certsDir, 'malmo-stad', stack.gateway.url, { connections: CONCURRENCY }), createRawClient(stack.certsDir, 'forsakringskassan', stack.gateway.url, { connections: CONCURRENCY })];
+  clients = [
+    createRawClient(stack.certsDir, 'malmo-stad', stack.gateway.url, { connections: CONCURRENCY }),
+    createRawClient(stack.certsDir, 'forsakringskassan', stack.gateway.url, { connections: CONCURRENCY }),
+  ];
 });
 
 afterAll(async () => {
@@ -347,7 +455,11 @@ describe('hostile input', () => {
       .filter((caseId) => caseId.startsWith('FUZZ-'))
       .filter((caseId) => (logged.get(caseId) ?? 0) !== (expectedReleased.get(caseId) ?? 0))
       .map((caseId) => `${caseId}: logged ${logged.get(caseId) ?? 0}, released ${expectedReleased.get(caseId) ?? 0}`);
-    if (process.env['FUZZ_DEBUG']) for (const m of mismatches.slice(0, 6)) { const i = Number(m.split(':')[0]!.slice(5)); console.log('MISMATCH', m, JSON.stringify(cases[i]!.request).slice(0, 600), JSON.stringify(debugResponses.get(i)).slice(0, 800)); }
+    if (process.env['FUZZ_DEBUG'])
+      for (const m of mismatches.slice(0, 6)) {
+        const i = Number(m.split(':')[0]!.slice(5));
+        console.log('MISMATCH', m, JSON.stringify(cases[i]!.request).slice(0, 600), JSON.stringify(debugResponses.get(i)).slice(0, 800));
+      }
     expect(mismatches).toEqual([]);
     expect([...expectedReleased.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(100);
 

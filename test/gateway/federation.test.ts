@@ -47,8 +47,7 @@ describe('gateway over the reference subgraphs', () => {
     await stack?.close();
   });
 
-  const clientFor = (subjects: readonly string[]) =>
-    stack.client('malmo-stad', { official: 'handlaggare-17', purpose: 'CASE_HANDLING', caseId: 'SOC-2026-0042', subjects });
+  const clientFor = (subjects: readonly string[]) => stack.client('malmo-stad', { official: 'handlaggare-17', purpose: 'CASE_HANDLING', caseId: 'SOC-2026-0042', subjects });
 
   it('answers one query with fields owned by four agencies', async () => {
     const subject = stack.sample.withBenefits;

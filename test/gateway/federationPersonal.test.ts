@@ -38,7 +38,6 @@ interface Form {
   readonly defects?: Partial<Record<'data' | 'log' | 'withheld', string>>;
 }
 
-
 const PARTY = `__typename
   ... on Resident { personnummer name { givenName } municipality }
   ... on Visitor { samordningsnummer: personnummer name { givenName } countryOfResidence }
@@ -250,7 +249,7 @@ const forSubject = (counts: ReadonlyMap<string, number>, subject: string) => new
 const runOf = (form: Form, run: 'data' | 'log' | 'withheld') => (form.defects?.[run] ? it.fails : it);
 
 describe.each(FORMS)('federation with personal fields: $name', (form) => {
-  runOf(form, 'data')('1. our data is byte for byte bare @apollo/gateway\'s when every person reached is a subject', async () => {
+  runOf(form, 'data')("1. our data is byte for byte bare @apollo/gateway's when every person reached is a subject", async () => {
     const claims = claimsFor(allSubjects());
     const ours = await fed.ours(claims, form.query, form.variables(fed.world));
     const bare = await fed.bare(claimsFor(allSubjects()), form.query, form.variables(fed.world));
@@ -304,15 +303,55 @@ describe.each(FORMS)('federation with personal fields: $name', (form) => {
 
 type PurposeForm = readonly [name: string, query: string, variables: (w: FixtureWorld) => Record<string, unknown>, denied: readonly string[], defect?: string];
 const PURPOSE_FORMS: readonly PurposeForm[] = [
-  ['an entity interface', 'query ($p: Personnummer!) { individual(personnummer: $p) { __typename personnummer name { givenName } } }', (w) => ({ p: w.sample.family.guardian }), ['Resident.name', 'Visitor.name']],
-  ['a named fragment on the entity interface, aliased', 'query ($p: Personnummer!) { vem: individual(personnummer: $p) { ...Namn } } fragment Namn on Individual { namn: name { givenName } }', (w) => ({ p: w.sample.family.guardian }), ['Resident.name', 'Visitor.name']],
-  ['a union member', 'query ($n: ID!) { case(caseNumber: $n) { parties { __typename ... on Visitor { countryOfResidence } } } }', (w) => ({ n: w.sample.cases.family }), ['Visitor.countryOfResidence']],
-  ['the entity interface inside a union', 'query ($n: ID!) { case(caseNumber: $n) { parties { ... on Individual { name { givenName } } } } }', (w) => ({ n: w.sample.cases.family }), ['Resident.name', 'Visitor.name']],
-  ["an @interfaceObject's field through the entity interface", 'query ($p: Personnummer!) { individual(personnummer: $p) { personnummer assessedIncome { amount } } }', (w) => ({ p: w.sample.family.guardian }), ['Resident.assessedIncome', 'Visitor.assessedIncome']],
-  ["the @interfaceObject subgraph's own root field, aliased", 'query ($y: Int!) { hogst: assessedAbove(year: $y, amount: 0) { personnummer inkomst: assessedIncome { amount } } }', (w) => ({ y: w.sample.assessedYear }), ['Resident.assessedIncome', 'Visitor.assessedIncome']],
+  [
+    'an entity interface',
+    'query ($p: Personnummer!) { individual(personnummer: $p) { __typename personnummer name { givenName } } }',
+    (w) => ({ p: w.sample.family.guardian }),
+    ['Resident.name', 'Visitor.name'],
+  ],
+  [
+    'a named fragment on the entity interface, aliased',
+    'query ($p: Personnummer!) { vem: individual(personnummer: $p) { ...Namn } } fragment Namn on Individual { namn: name { givenName } }',
+    (w) => ({ p: w.sample.family.guardian }),
+    ['Resident.name', 'Visitor.name'],
+  ],
+  [
+    'a union member',
+    'query ($n: ID!) { case(caseNumber: $n) { parties { __typename ... on Visitor { countryOfResidence } } } }',
+    (w) => ({ n: w.sample.cases.family }),
+    ['Visitor.countryOfResidence'],
+  ],
+  [
+    'the entity interface inside a union',
+    'query ($n: ID!) { case(caseNumber: $n) { parties { ... on Individual { name { givenName } } } } }',
+    (w) => ({ n: w.sample.cases.family }),
+    ['Resident.name', 'Visitor.name'],
+  ],
+  [
+    "an @interfaceObject's field through the entity interface",
+    'query ($p: Personnummer!) { individual(personnummer: $p) { personnummer assessedIncome { amount } } }',
+    (w) => ({ p: w.sample.family.guardian }),
+    ['Resident.assessedIncome', 'Visitor.assessedIncome'],
+  ],
+  [
+    "the @interfaceObject subgraph's own root field, aliased",
+    'query ($y: Int!) { hogst: assessedAbove(year: $y, amount: 0) { personnummer inkomst: assessedIncome { amount } } }',
+    (w) => ({ y: w.sample.assessedYear }),
+    ['Resident.assessedIncome', 'Visitor.assessedIncome'],
+  ],
   ['@provides', 'query ($n: ID!) { case(caseNumber: $n) { applicant { personnummer name { givenName } } } }', (w) => ({ n: w.sample.cases.family }), ['Resident.name']],
-  ['a @shareable field from the second subgraph resolving it', 'query ($programme: String!) { enrolled(programme: $programme) { personnummer name { familyName } } }', (w) => ({ programme: w.sample.programme }), ['Resident.name']],
-  ['@requires: the selected field is declared for the purpose, the personal field it requires is not', 'query ($p: Personnummer!) { resident(personnummer: $p) { personnummer housingSupplement } }', (w) => ({ p: w.sample.housingAllowance }), ['Resident.municipality']],
+  [
+    'a @shareable field from the second subgraph resolving it',
+    'query ($programme: String!) { enrolled(programme: $programme) { personnummer name { familyName } } }',
+    (w) => ({ programme: w.sample.programme }),
+    ['Resident.name'],
+  ],
+  [
+    '@requires: the selected field is declared for the purpose, the personal field it requires is not',
+    'query ($p: Personnummer!) { resident(personnummer: $p) { personnummer housingSupplement } }',
+    (w) => ({ p: w.sample.housingAllowance }),
+    ['Resident.municipality'],
+  ],
 ];
 
 describe('purpose check over the federation forms', () => {
@@ -322,9 +361,7 @@ describe('purpose check over the federation forms', () => {
       const response = await fed.ours(claimsFor(fed.world.everyone, 'STATISTICS'), query, variables(fed.world));
       expect(response.status).toBe(403);
       expect(response.data ?? null).toBeNull();
-      expect(new Set(response.errors?.map((e) => `${String(e.extensions?.['field'])}:${String(e.extensions?.['code'])}`))).toEqual(
-        new Set(denied.map((field) => `${field}:PURPOSE_NOT_ALLOWED`)),
-      );
+      expect(new Set(response.errors?.map((e) => `${String(e.extensions?.['field'])}:${String(e.extensions?.['code'])}`))).toEqual(new Set(denied.map((field) => `${field}:PURPOSE_NOT_ALLOWED`)));
       expect(fed.subgraphRequests()).toBe(before);
     });
   }

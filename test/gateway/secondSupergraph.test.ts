@@ -43,8 +43,16 @@ beforeAll(async () => {
     { isbn: '978-91-0-012346-8', title: 'Hemsöborna' },
   ];
   subgraphs.push(
-    await serveSubgraph(tinySubgraph('books', BOOKS, { Query: { books: () => books }, Book: { __resolveReference: (ref: { isbn: string }) => books.find((b) => b.isbn === ref.isbn) } }), { port: 0, tls, gatewayPublicKey }),
-    await serveSubgraph(tinySubgraph('reviews', REVIEWS, { Book: { reviews: (book: { isbn: string }) => (book.isbn.endsWith('1') ? [{ stars: 5 }, { stars: 4 }] : []) } }), { port: 0, tls, gatewayPublicKey }),
+    await serveSubgraph(tinySubgraph('books', BOOKS, { Query: { books: () => books }, Book: { __resolveReference: (ref: { isbn: string }) => books.find((b) => b.isbn === ref.isbn) } }), {
+      port: 0,
+      tls,
+      gatewayPublicKey,
+    }),
+    await serveSubgraph(tinySubgraph('reviews', REVIEWS, { Book: { reviews: (book: { isbn: string }) => (book.isbn.endsWith('1') ? [{ stars: 5 }, { stars: 4 }] : []) } }), {
+      port: 0,
+      tls,
+      gatewayPublicKey,
+    }),
   );
   const composed = composeSupergraph(subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.name === 'books' ? BOOKS : REVIEWS })));
   const supergraphPath = path.join(stack.dir, 'books-supergraph.graphql');

@@ -87,10 +87,10 @@ describe('the development IDE', () => {
   it('runs a query with the token npm run token prints, pasted into Headers', async () => {
     const subject = stack.sample.withBenefits;
     const printed: string[] = [];
-    const code = await runTokenCommand(
-      ['--certs', stack.certsDir, '--as', 'malmo-stad', '--purpose', 'CASE_HANDLING', '--case', 'IDE-1', '--subject', subject, '--format', 'json'],
-      { out: (line) => printed.push(line), err: (line) => printed.push(line) },
-    );
+    const code = await runTokenCommand(['--certs', stack.certsDir, '--as', 'malmo-stad', '--purpose', 'CASE_HANDLING', '--case', 'IDE-1', '--subject', subject, '--format', 'json'], {
+      out: (line) => printed.push(line),
+      err: (line) => printed.push(line),
+    });
     expect(code).toBe(0);
     await setEditor('.graphiql-query-editor', `query IdePerson { person(personnummer: "${subject}") { name { givenName } } myPermissions { field } }`);
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
@@ -99,6 +99,7 @@ describe('the development IDE', () => {
     const result = page.locator('.graphiql-response');
     await result.getByText('givenName').first().waitFor();
     await page.screenshot({ path: path.join(RESULTS, 'ide-query.png') });
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator's innerText(), the text as the official sees it, not the DOM property
     const text = await result.innerText();
     expect(text).toContain('"givenName"');
     expect(text).not.toContain('"errors"');

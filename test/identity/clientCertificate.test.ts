@@ -151,7 +151,13 @@ describe('client certificate verification over real TLS', () => {
     const reloaded = new Promise<void>((resolve) => {
       const watching = new TrustStore(
         { caPath: files.caCertificate, crlPath: files.crl, certPath: files.serverCertificate('gateway').certificate, keyPath: files.serverCertificate('gateway').key },
-        { watch: true, onReload: () => (watching.close(), resolve()) },
+        {
+          watch: true,
+          onReload: () => {
+            watching.close();
+            resolve();
+          },
+        },
       );
     });
     const certificate = fixture.issue(TEST_AGENCIES.skatteverket);

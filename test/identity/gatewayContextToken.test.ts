@@ -43,7 +43,12 @@ const now = () => Math.floor(Date.now() / 1000);
 
 async function reasonFor(token: string | undefined, options: { subgraph?: string; body?: SubgraphRequestBody; replayCache?: MemoryReplayCache } = {}): Promise<string | null> {
   try {
-    await verifyGatewayContext(token, { publicKey: gateway.publicKey, subgraph: options.subgraph ?? SUBGRAPH, body: options.body ?? body, replayCache: options.replayCache ?? new MemoryReplayCache() });
+    await verifyGatewayContext(token, {
+      publicKey: gateway.publicKey,
+      subgraph: options.subgraph ?? SUBGRAPH,
+      body: options.body ?? body,
+      replayCache: options.replayCache ?? new MemoryReplayCache(),
+    });
     return null;
   } catch (error) {
     if (!(error instanceof GatewayError) || error.code !== 'GATEWAY_CONTEXT_INVALID') throw error;
@@ -69,14 +74,23 @@ describe('a subgraph verifies the gateway context token', () => {
 
   const hmacWithPublicKey = () => {
     const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'gateway-context+jwt' })).toString('base64url')}.${validToken().split('.')[1]}`;
-    return `${input}.${createHmac('sha256', gateway.publicKey.export({ format: 'pem', type: 'spki' })).update(input).digest('base64url')}`;
+    return `${input}.${createHmac('sha256', gateway.publicKey.export({ format: 'pem', type: 'spki' }))
+      .update(input)
+      .digest('base64url')}`;
   };
 
   it.each<[string, () => string | undefined, string]>([
     ['no token', () => undefined, 'missing'],
     ['not a compact JWS', () => 'not.a-token', 'malformed'],
     ['signed by another key', () => forge(HEADER, claimsOf(validToken()), stranger.privateKey), 'signature'],
-    ['a payload changed after signing', () => { const [h, , s] = validToken().split('.'); return `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(validToken()), cats: ['IDENTITY', 'HEALTH_RELATED'] })).toString('base64url')}.${s}`; }, 'signature'],
+    [
+      'a payload changed after signing',
+      () => {
+        const [h, , s] = validToken().split('.');
+        return `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(validToken()), cats: ['IDENTITY', 'HEALTH_RELATED'] })).toString('base64url')}.${s}`;
+      },
+      'signature',
+    ],
     ['alg none', () => `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'gateway-context+jwt' })).toString('base64url')}.${validToken().split('.')[1]}.`, 'signature'],
     ['HS256 keyed with the public key', hmacWithPublicKey, 'signature'],
     ['another token type', () => forge({ alg: 'ES256', typ: 'JWT' }, claimsOf(validToken())), 'type'],
@@ -84,10 +98,31 @@ describe('a subgraph verifies the gateway context token', () => {
     ['issued for another subgraph', () => forge(HEADER, { ...claimsOf(validToken()), aud: 'csn' }), 'audience'],
     ['expired beyond the clock tolerance', () => forge(HEADER, { ...claimsOf(validToken()), iat: now() - 120, exp: now() - 60 }), 'expired'],
     ['issued in the future', () => forge(HEADER, { ...claimsOf(validToken()), iat: now() + 60, exp: now() + 120 }), 'not-yet-valid'],
-    ['without iat', () => { const { iat: _iat, ...claims } = claimsOf(validToken()); return forge(HEADER, claims); }, 'claims'],
-    ['without its categories', () => { const { cats: _cats, ...claims } = claimsOf(validToken()); return forge(HEADER, claims); }, 'claims'],
+    [
+      'without iat',
+      () => {
+        const { iat: _iat, ...claims } = claimsOf(validToken());
+        return forge(HEADER, claims);
+      },
+      'claims',
+    ],
+    [
+      'without its categories',
+      () => {
+        const { cats: _cats, ...claims } = claimsOf(validToken());
+        return forge(HEADER, claims);
+      },
+      'claims',
+    ],
     ['with an unknown category', () => forge(HEADER, { ...claimsOf(validToken()), cats: ['EVERYTHING'] }), 'claims'],
-    ['without an id', () => { const { jti: _jti, ...claims } = claimsOf(validToken()); return forge(HEADER, claims); }, 'claims'],
+    [
+      'without an id',
+      () => {
+        const { jti: _jti, ...claims } = claimsOf(validToken());
+        return forge(HEADER, claims);
+      },
+      'claims',
+    ],
   ])('refuses %s', async (_form, token, reason) => {
     expect(await reasonFor(token())).toBe(reason);
   });

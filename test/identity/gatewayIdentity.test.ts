@@ -226,7 +226,10 @@ describe('the gateway refuses every wrong identity with its own code and no data
 
 describe('subgraphs accept the gateway only', () => {
   const subgraphUrl = () => stack.subgraphs.get('skatteverket')!.url;
-  const entitiesQuery = () => ({ query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name { givenName } } } }', variables: { r: [{ __typename: 'Person', personnummer: stack.sample.withBenefits }] } });
+  const entitiesQuery = () => ({
+    query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name { givenName } } } }',
+    variables: { r: [{ __typename: 'Person', personnummer: stack.sample.withBenefits }] },
+  });
 
   it('refuses an agency certificate, even from the federation CA and with a valid partner token', async () => {
     const response = await call(subgraphUrl(), malmo, await token(malmo), entitiesQuery());
@@ -292,7 +295,10 @@ describe('subgraphs accept the gateway only', () => {
   it('withholds a field whose category no agreement gives the caller, even with a fresh token for exactly that request', async () => {
     const fk = stack.subgraphs.get('forsakringskassan')!.url;
     const subject = stack.sample.withBenefits;
-    const body = { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { sicknessBenefit { id } benefits { id } } } }', variables: { r: [{ __typename: 'Person', personnummer: subject }] } };
+    const body = {
+      query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Person { sicknessBenefit { id } benefits { id } } } }',
+      variables: { r: [{ __typename: 'Person', personnummer: subject }] },
+    };
     const bearer = signer()({ requestId: 'r', caller: callerFor([subject]) }, 'forsakringskassan', body);
     const response = await call(fk, gatewayClient(), bearer, body);
     expect(response.status).toBe(200);

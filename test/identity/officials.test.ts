@@ -8,14 +8,7 @@ import { ConfigError } from '../../src/config/parseEnv.js';
 import { hsaIdOfCertificate } from '../../src/client/index.js';
 import { verifyClientCertificate } from '../../src/identity/clientCertificate.js';
 import { parseHsaId } from '../../src/identity/hsaId.js';
-import {
-  DEV_OFFICIAL_REGISTRY_PATH,
-  OfficialRegistryError,
-  officialHoldsRole,
-  openOfficialRegistry,
-  parseOfficialRegistry,
-  readOfficialRegistry,
-} from '../../src/identity/officialRegistry.js';
+import { DEV_OFFICIAL_REGISTRY_PATH, OfficialRegistryError, officialHoldsRole, openOfficialRegistry, parseOfficialRegistry, readOfficialRegistry } from '../../src/identity/officialRegistry.js';
 import { readCertificateFields } from '../../src/identity/pki/certificateFields.js';
 import { ensureDevFederation } from '../../src/identity/pki/devFederation.js';
 import { federationFiles } from '../../src/identity/pki/federationFiles.js';

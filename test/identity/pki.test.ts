@@ -159,12 +159,12 @@ describe('npm run certs: the development federation', () => {
 
   it('replaces revoked certificates on the next run and keeps them on the CRL', async () => {
     const steps = await ensureDevFederation({ dir, registry });
-    expect(steps.filter((step) => step.action !== 'kept').map((step) => `${path.basename(step.file)} ${step.reason}`).sort()).toEqual([
-      'csn.crt revoked',
-      'csn.p12 older than its certificate',
-      'imy.crt revoked',
-      'imy.p12 older than its certificate',
-    ]);
+    expect(
+      steps
+        .filter((step) => step.action !== 'kept')
+        .map((step) => `${path.basename(step.file)} ${step.reason}`)
+        .sort(),
+    ).toEqual(['csn.crt revoked', 'csn.p12 older than its certificate', 'imy.crt revoked', 'imy.p12 older than its certificate']);
     expect(parseRevocationList(readFileSync(files().crl, 'utf8')).entries).toHaveLength(2);
   });
 

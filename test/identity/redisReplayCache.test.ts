@@ -68,7 +68,7 @@ describe('RedisReplayCache', () => {
     expect(await a.cache.claim(later)).toBe(false);
   });
 
-  it('holds iat to Redis\'s clock too, so a gateway clock running ahead cannot let a token claimed before a reset through', async () => {
+  it("holds iat to Redis's clock too, so a gateway clock running ahead cannot let a token claimed before a reset through", async () => {
     const prefix = randomUUID();
     const { cache } = await replica({ prefix });
     await cache.declareUnused();

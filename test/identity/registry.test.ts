@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFERENCE_AGENCIES } from '../../src/agencies/referenceAgencies.js';
-import {
-  AgencyRegistryError,
-  AgencyRegistryHolder,
-  DEV_AGENCY_REGISTRY_PATH,
-  parseAgencyRegistry,
-  readAgencyRegistry,
-} from '../../src/identity/registry.js';
+import { AgencyRegistryError, AgencyRegistryHolder, DEV_AGENCY_REGISTRY_PATH, parseAgencyRegistry, readAgencyRegistry } from '../../src/identity/registry.js';
 
 const entry = (changes: Record<string, unknown> = {}) => ({
   id: 'malmo-stad',

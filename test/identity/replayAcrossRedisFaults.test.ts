@@ -59,10 +59,23 @@ async function untilRedisAnswers(client: RawClient): Promise<RawResponse> {
 
 describe('a token accepted before Redis loses its memory is refused after, at every replica', () => {
   const losses: ReadonlyArray<{ readonly name: string; readonly beforeClaim?: () => Promise<unknown>; readonly lose: () => Promise<unknown> }> = [
-    { name: 'restarts without persistence', lose: async () => (await redis.kill(), redis.start()) },
+    {
+      name: 'restarts without persistence',
+      lose: async () => {
+        await redis.kill();
+        return redis.start();
+      },
+    },
     { name: 'is flushed (FLUSHALL)', lose: () => redis.command('FLUSHALL') },
     // The epoch survives in the snapshot: only Redis's new run_id tells that claims were lost.
-    { name: 'restarts from a snapshot saved before the claim', beforeClaim: () => redis.command('SAVE'), lose: async () => (await redis.kill(), redis.start()) },
+    {
+      name: 'restarts from a snapshot saved before the claim',
+      beforeClaim: () => redis.command('SAVE'),
+      lose: async () => {
+        await redis.kill();
+        return redis.start();
+      },
+    },
   ];
 
   it.each(losses)('Redis $name', async ({ beforeClaim, lose }) => {

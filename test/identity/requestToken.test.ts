@@ -137,11 +137,7 @@ describe('verifyRequestToken', () => {
     ['over 100 subjects', withClaims({ subjects: Array.from({ length: 101 }, (_, i) => makePersonnummer('1970-01-01', i)) }), { code: 'TOKEN_INVALID_CLAIM', claim: 'subjects' }],
     ['subjects not an array', withClaims({ subjects: SUBJECT }), { code: 'TOKEN_INVALID_CLAIM', claim: 'subjects' }],
     ['empty jti', withClaims({ jti: '' }), { code: 'TOKEN_INVALID_CLAIM', claim: 'jti' }],
-    ...REQUIRED_CLAIMS.map((claim): [string, () => Record<string, unknown>, { code: GatewayErrorCode; claim: string }] => [
-      `missing ${claim}`,
-      without(claim),
-      { code: 'TOKEN_MISSING_CLAIM', claim },
-    ]),
+    ...REQUIRED_CLAIMS.map((claim): [string, () => Record<string, unknown>, { code: GatewayErrorCode; claim: string }] => [`missing ${claim}`, without(claim), { code: 'TOKEN_MISSING_CLAIM', claim }]),
   ])('refuses a token: %s', async (_name, claims, expected) => {
     expect(await codeOf(await sign(claims()))).toEqual(expected);
   });
@@ -156,12 +152,20 @@ describe('verifyRequestToken', () => {
 
   it.each<[string, () => Promise<string | undefined>, GatewayErrorCode]>([
     ['signed with another agency’s key', () => sign(validClaims(), other.key), 'TOKEN_SIGNATURE_INVALID'],
-    ['signed with HS256 using the public key as secret', () => sign(validClaims(), createSecretKey(own.certificate.publicKey.export({ format: 'der', type: 'spki' })), 'HS256'), 'TOKEN_SIGNATURE_INVALID'],
+    [
+      'signed with HS256 using the public key as secret',
+      () => sign(validClaims(), createSecretKey(own.certificate.publicKey.export({ format: 'der', type: 'spki' })), 'HS256'),
+      'TOKEN_SIGNATURE_INVALID',
+    ],
     ['unsigned (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(validClaims())).toString('base64url')}.`, 'TOKEN_SIGNATURE_INVALID'],
-    ['with a tampered payload', async () => {
-      const [header, , signature] = (await sign(validClaims())).split('.');
-      return `${header}.${Buffer.from(JSON.stringify({ ...validClaims(), purpose: 'STATISTICS' })).toString('base64url')}.${signature}`;
-    }, 'TOKEN_SIGNATURE_INVALID'],
+    [
+      'with a tampered payload',
+      async () => {
+        const [header, , signature] = (await sign(validClaims())).split('.');
+        return `${header}.${Buffer.from(JSON.stringify({ ...validClaims(), purpose: 'STATISTICS' })).toString('base64url')}.${signature}`;
+      },
+      'TOKEN_SIGNATURE_INVALID',
+    ],
     ['not a JWT', async () => 'definitely-not-a-jwt', 'TOKEN_INVALID'],
     ['absent', async () => undefined, 'TOKEN_MISSING'],
   ])('refuses a token %s', async (_name, jwt, code) => {

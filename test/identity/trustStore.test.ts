@@ -15,14 +15,16 @@ describe('TrustStore start-up checks', () => {
   let files: FederationFiles;
   let trustFiles: TrustStoreFiles;
   const day = 86_400_000;
-  const crlOf = (ca: TestFederation['ca'], nextUpdate = new Date(Date.now() + day)) =>
-    signRevocationList(ca, { crlNumber: 1n, thisUpdate: new Date(Date.now() - day), nextUpdate, entries: [] });
+  const crlOf = (ca: TestFederation['ca'], nextUpdate = new Date(Date.now() + day)) => signRevocationList(ca, { crlNumber: 1n, thisUpdate: new Date(Date.now() - day), nextUpdate, entries: [] });
 
   beforeAll(() => {
     fixture = createTestFederation();
     files = federationFiles(fixture.dir);
     writeCertificate({ certificate: files.caCertificate, key: files.caKey }, fixture.ca);
-    writeCertificate(files.serverCertificate('gateway'), issueCertificate(fixture.ca, { subject: commonNameSubject('gateway'), profile: LOCAL_SERVER, validity: validityFor(1), keyPair: fixture.keys[1] }));
+    writeCertificate(
+      files.serverCertificate('gateway'),
+      issueCertificate(fixture.ca, { subject: commonNameSubject('gateway'), profile: LOCAL_SERVER, validity: validityFor(1), keyPair: fixture.keys[1] }),
+    );
     trustFiles = { caPath: files.caCertificate, crlPath: files.crl, certPath: files.serverCertificate('gateway').certificate, keyPath: files.serverCertificate('gateway').key };
   });
   afterAll(() => fixture.cleanup());
@@ -36,10 +38,14 @@ describe('TrustStore start-up checks', () => {
   });
 
   it.each<[string, () => void, string]>([
-    ['a CA in the bundle has no CRL', () => {
-      writeFileSync(files.caCertificate, fixture.ca.certificatePem + fixture.otherCa.certificatePem);
-      writeFileSync(files.crl, crlOf(fixture.ca));
-    }, 'has no list from'],
+    [
+      'a CA in the bundle has no CRL',
+      () => {
+        writeFileSync(files.caCertificate, fixture.ca.certificatePem + fixture.otherCa.certificatePem);
+        writeFileSync(files.crl, crlOf(fixture.ca));
+      },
+      'has no list from',
+    ],
     ['the CRL is past its nextUpdate', () => writeFileSync(files.crl, crlOf(fixture.ca, new Date(Date.now() - 1000))), 'out of date'],
     ['the CRL is signed by a stranger', () => writeFileSync(files.crl, crlOf(fixture.otherCa)), 'not signed by a CA'],
     ['the CA file is not PEM', () => writeFileSync(files.caCertificate, 'hello'), 'holds no PEM certificate'],

@@ -51,7 +51,11 @@ describe('token buckets shared through Redis', () => {
   it('gives exactly the burst to concurrent requests (the script is atomic)', async () => {
     const redis = await connectSharedRedis(REDIS_URL);
     try {
-      const limiter = new RedisRateLimiter(redis, { agency: { burst: 10, perSecond: 0.001 }, official: { burst: 100, perSecond: 0.001 }, agencyOverrides: new Map() }, { prefix: `test:${randomUUID()}` });
+      const limiter = new RedisRateLimiter(
+        redis,
+        { agency: { burst: 10, perSecond: 0.001 }, official: { burst: 100, perSecond: 0.001 }, agencyOverrides: new Map() },
+        { prefix: `test:${randomUUID()}` },
+      );
       const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => limiter.take({ agency: 'malmo-stad', official: `o${i % 3}` })));
       expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
       expect(decisions.find((d) => !d.allowed)).toMatchObject({ scope: 'agency', retryAfterMs: expect.any(Number) });
@@ -60,7 +64,7 @@ describe('token buckets shared through Redis', () => {
     }
   });
 
-  it('falls back to this replica\'s buckets when Redis is unreachable', async () => {
+  it("falls back to this replica's buckets when Redis is unreachable", async () => {
     const redis = await connectSharedRedis('redis://127.0.0.1:1', { readyTimeoutMs: 50 });
     let fallbacks = 0;
     const limiter = new RedisRateLimiter(redis, { agency: { burst: 1, perSecond: 0.001 }, official: { burst: 1, perSecond: 0.001 }, agencyOverrides: new Map() }, { onFallback: () => fallbacks++ });
@@ -93,7 +97,13 @@ describe('rate limits at the gateway', () => {
     await replayCache.declareUnused();
     second = await createGateway(config, { ...stack.deps, replayCache, redis, observeAccessLog: undefined as never });
     const close = second.close.bind(second);
-    second = { ...second, close: async () => { await close(); await redis.close(); } };
+    second = {
+      ...second,
+      close: async () => {
+        await close();
+        await redis.close();
+      },
+    };
     first = createRawClient(stack.certsDir, 'malmo-stad', stack.gateway.url);
     other = createRawClient(stack.certsDir, 'malmo-stad', second.url);
   });

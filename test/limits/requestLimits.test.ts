@@ -63,7 +63,9 @@ describe('request limits', () => {
   });
 
   it('counts depth through fragments', async () => {
-    const response = await post(`query ($p: Personnummer!) { person(personnummer: $p) { ...B } } fragment B on Person { benefits { payments { period { start } } } }`, { p: stack.sample.withBenefits });
+    const response = await post(`query ($p: Personnummer!) { person(personnummer: $p) { ...B } } fragment B on Person { benefits { payments { period { start } } } }`, {
+      p: stack.sample.withBenefits,
+    });
     expect(response.codes).toEqual(['QUERY_TOO_DEEP']);
   });
 

@@ -18,7 +18,19 @@ let env: Record<string, string>;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'configured-files-'));
-  for (const file of ['ca.crt', 'crl.pem', 'servers/gateway.crt', 'servers/gateway.key', 'servers/gateway-client.crt', 'servers/gateway-client.key', 'servers/csn.crt', 'servers/csn.key', 'gateway-signing.jwk.json', 'audit-keys.json', 'data/csn.db']) {
+  for (const file of [
+    'ca.crt',
+    'crl.pem',
+    'servers/gateway.crt',
+    'servers/gateway.key',
+    'servers/gateway-client.crt',
+    'servers/gateway-client.key',
+    'servers/csn.crt',
+    'servers/csn.key',
+    'gateway-signing.jwk.json',
+    'audit-keys.json',
+    'data/csn.db',
+  ]) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), '');
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateAgent, DEV_OPERATOR, get as getWith } from '../support/certificateAgent.js';
 import { startStack, type Stack } from '../support/stack.js';

@@ -37,7 +37,12 @@ async function raw(options: { agency?: string; path?: string; headers?: Record<s
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.method === 'GET' ? {} : { body: JSON.stringify(options.body ?? { query: '{ __typename }' }) }),
     });
-    return { status: response.status, requestId: response.headers['x-request-id'], body: response.json as { errors?: { extensions: { code: string } }[]; extensions?: { requestId?: string } }, text: response.text };
+    return {
+      status: response.status,
+      requestId: response.headers['x-request-id'],
+      body: response.json as { errors?: { extensions: { code: string } }[]; extensions?: { requestId?: string } },
+      text: response.text,
+    };
   } finally {
     await client.close();
   }

@@ -148,10 +148,7 @@ describe('slow clients: every phase of a connection has a timeout', () => {
   const metrics = new GatewayMetrics({ processMetrics: false });
   beforeAll(async () => {
     // Short enough to wait for, long enough that a busy machine's TLS handshakes do not hit them.
-    gateway = await stack.startGateway(
-      { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '300', HTTP_CONNECTIONS_CHECK_INTERVAL_MS: '100' },
-      { metrics },
-    );
+    gateway = await stack.startGateway({ HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '300', HTTP_CONNECTIONS_CHECK_INTERVAL_MS: '100' }, { metrics });
   });
 
   it('answers 408 REQUEST_TIMEOUT and closes a connection whose headers trickle in', async () => {
@@ -213,7 +210,6 @@ describe('slow clients: every phase of a connection has a timeout', () => {
     expect(result.status).toBe(status);
     expect(result.json?.errors?.[0]?.extensions).toEqual(extensions);
   });
-
 });
 
 // Hundreds of TLS handshakes on a shared 2-core machine: a generous bound, nothing measured.

@@ -29,7 +29,12 @@ const execFileAsync = promisify(execFile);
 
 const PACKAGES = [
   { name: '@agency-exchange/client', dir: 'src/client', sample: 'examples/partner-sample', shipped: ['README.md', 'dist/index.d.ts', 'dist/index.js', 'package.json'] },
-  { name: '@agency-exchange/subgraph-kit', dir: 'src/subgraph-kit', sample: 'examples/agency-sample', shipped: ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/personal.graphql', 'package.json'] },
+  {
+    name: '@agency-exchange/subgraph-kit',
+    dir: 'src/subgraph-kit',
+    sample: 'examples/agency-sample',
+    shipped: ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/personal.graphql', 'package.json'],
+  },
 ] as const;
 
 const PARTNER_SAMPLE = path.join(REPO_ROOT, 'examples', 'partner-sample');
@@ -59,7 +64,12 @@ function importedPackages(bundle: string): Set<string> {
   for (const [, specifier] of bundle.matchAll(/^import\s[^;]*?from\s*"([^".][^"]*)";?$/gm)) {
     const bare = specifier!.replace(/^node:/, '');
     if (builtinModules.includes(bare)) continue;
-    names.add(specifier!.split('/').slice(0, specifier!.startsWith('@') ? 2 : 1).join('/'));
+    names.add(
+      specifier!
+        .split('/')
+        .slice(0, specifier!.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
   }
   return names;
 }
@@ -154,7 +164,10 @@ describe('the samples, run for real', () => {
 
       // The same operation through the repository's own client, for another case: the same data.
       const client = stack.client('malmo-stad', { official: 'handlaggare-17', purpose: 'CASE_HANDLING', caseId: `${caseId}-ref`, subjects: [subject] });
-      const reference = await client.query<{ person: { name: { givenName: string }; taxedIncome: unknown } }>(readFileSync(path.join(PARTNER_SAMPLE, 'src', 'operations.graphql'), 'utf8'), { applicant: subject, year: 2024 });
+      const reference = await client.query<{ person: { name: { givenName: string }; taxedIncome: unknown } }>(readFileSync(path.join(PARTNER_SAMPLE, 'src', 'operations.graphql'), 'utf8'), {
+        applicant: subject,
+        year: 2024,
+      });
       expect(reference.errors).toBeUndefined();
       // An adult with taxed income that year, so the comparison below compares values.
       expect(reference.data!.person.taxedIncome).toEqual([expect.objectContaining({ year: 2024, earnedIncome: expect.any(Number) })]);
@@ -264,7 +277,7 @@ describe('the samples, run for real', () => {
       expect(body.errors?.map((e) => [e.path, e.extensions.code])).toEqual([[['_entities', 1, 'publicPension'], 'SUBJECT_NOT_IN_CASE']]);
     });
 
-    it("withholds it from a caller its own agreements do not name, whatever the gateway signed", async () => {
+    it('withholds it from a caller its own agreements do not name, whatever the gateway signed', async () => {
       const { body } = await callAsGateway(callerOf('forsakringskassan', [pensioner]), [pensioner]);
       expect(body.data?._entities).toEqual([{ personnummer: pensioner, publicPension: null }]);
       expect(body.errors?.map((e) => e.extensions.code)).toEqual(['NO_AGREEMENT']);
@@ -277,10 +290,16 @@ describe('the samples, run for real', () => {
     });
 
     it('joins the federation: composed with the reference subgraphs, its field reaches a partner through the gateway, logged', async () => {
-      const composed = composeSupergraph([...referenceSubgraphSources('https'), { name: 'pensionsmyndigheten', sdl: subgraphSdlSource(path.join(AGENCY_SAMPLE, 'schema', 'pensionsmyndigheten.graphql')), url }]);
+      const composed = composeSupergraph([
+        ...referenceSubgraphSources('https'),
+        { name: 'pensionsmyndigheten', sdl: subgraphSdlSource(path.join(AGENCY_SAMPLE, 'schema', 'pensionsmyndigheten.graphql')), url },
+      ]);
       const supergraphPath = path.join(stack.dir, 'with-pensionsmyndigheten.graphql');
       writeFileSync(supergraphPath, composed.supergraphSdl);
-      const urls = [...stack.subgraphs.values()].map((s) => `${s.name}=${s.url}`).concat(`pensionsmyndigheten=${url}`).join(',');
+      const urls = [...stack.subgraphs.values()]
+        .map((s) => `${s.name}=${s.url}`)
+        .concat(`pensionsmyndigheten=${url}`)
+        .join(',');
       const gateway = await stack.startGateway(
         { SUPERGRAPH_PATH: supergraphPath, SUBGRAPH_URLS: urls },
         { agreements: () => [...stack.deps.agreements(), ...parseAgreements(PENSION_AGREEMENTS, 'test')] },

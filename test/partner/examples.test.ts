@@ -18,7 +18,7 @@ const options = () => ({ gatewayUrl: stack.gateway.url, certsDir: stack.certsDir
 let lines: string[] = [];
 
 describe.each(['text', 'documentId'] as const)('sending the document as %s', (send) => {
-  it('ekonomiskt bistånd: collects the whole household\'s incomes in one request, and shows the denial for PAYMENT_CONTROL', async () => {
+  it("ekonomiskt bistånd: collects the whole household's incomes in one request, and shows the denial for PAYMENT_CONTROL", async () => {
     lines = [];
     const result = await runEkonomisktBistand({ ...options(), send });
     expect(result.members.map((m) => m.role)).toEqual(['applicant', ...stack.sample.household.slice(1).map(() => 'household member')]);

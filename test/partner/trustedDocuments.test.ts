@@ -29,7 +29,7 @@ function quietIo() {
 }
 
 describe('registering trusted documents (npm run documents -- register)', () => {
-  it('registers an operation the agency\'s agreements allow, under the id codegen would give it', async () => {
+  it("registers an operation the agency's agreements allow, under the id codegen would give it", async () => {
     const { io, out } = quietIo();
     expect(await runDocumentsCommand(['register', '--agency', 'malmo-stad', '--purpose', 'CASE_HANDLING', files.allowed], env, io)).toBe(0);
     const manifest = readManifest(path.join(dir, 'malmo-stad.json'));
@@ -71,11 +71,9 @@ describe('registering trusted documents (npm run documents -- register)', () => 
     }
   });
 
-  it('the development manifests register every example operation under codegen\'s persisted-document id', () => {
+  it("the development manifests register every example operation under codegen's persisted-document id", () => {
     const persisted = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', '__generated__', 'persisted-documents.json'), 'utf8')) as Record<string, string>;
-    const registered = new Set(
-      ['malmo-stad', 'forsakringskassan'].flatMap((agency) => readManifest(path.join(DEV_TRUSTED_DOCUMENTS_DIR, `${agency}.json`)).documents.map((d) => d.id)),
-    );
+    const registered = new Set(['malmo-stad', 'forsakringskassan'].flatMap((agency) => readManifest(path.join(DEV_TRUSTED_DOCUMENTS_DIR, `${agency}.json`)).documents.map((d) => d.id)));
     for (const [id, text] of Object.entries(persisted)) {
       expect(documentId(text)).toBe(id);
       expect(registered.has(id)).toBe(true);

@@ -67,7 +67,10 @@ describe('the checks, in the order checks/index.ts lists them', () => {
     const checked = await checkOperation(resolved('query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } } }', { p: SUBJECT }), checks);
     if ('refusal' in checked) throw new Error(`refused: ${checked.refusal.errors.map((e) => e.code).join(', ')}`);
     const skv = agreements.find((a) => a.id === 'AGR-MALMO-SKV-2025-01')!;
-    expect(checked.legalBases.get('Person.name')).toEqual({ legalBasis: skv.legalBasis, processingRegisterRef: { recordId: skv.processingRegister.recordId, version: String(skv.processingRegister.version) } });
+    expect(checked.legalBases.get('Person.name')).toEqual({
+      legalBasis: skv.legalBasis,
+      processingRegisterRef: { recordId: skv.processingRegister.recordId, version: String(skv.processingRegister.version) },
+    });
     expect(Object.isFrozen(checked)).toBe(true);
   });
 });

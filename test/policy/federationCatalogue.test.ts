@@ -3,12 +3,7 @@ import { buildSchema, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { collectFieldCoordinates } from '../../src/policy/collectFieldCoordinates.js';
-import {
-  PersonalFieldNotNullableError,
-  PersonalFieldWithoutSubjectError,
-  readPersonalFieldCatalogue,
-  UndeclaredPersonalFieldError,
-} from '../../src/policy/personalFieldCatalogue.js';
+import { PersonalFieldNotNullableError, PersonalFieldWithoutSubjectError, readPersonalFieldCatalogue, UndeclaredPersonalFieldError } from '../../src/policy/personalFieldCatalogue.js';
 import { federationPersonalSources, type FederationPersonalSubgraph } from '../fixtures/federation-personal/index.js';
 
 /**

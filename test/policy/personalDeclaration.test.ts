@@ -35,7 +35,9 @@ describe('reading a @personal declaration', () => {
 });
 
 // Valid SDL for composition and for buildSubgraphSchema: the enums know the extra values, this release does not.
-const SDL_WITH_NEWER_ENUMS = commonSdl().replace(/enum PersonalDataCategory \{/, 'enum PersonalDataCategory {\n  GENETIC').replace(/enum Purpose \{/, 'enum Purpose {\n  MARKETING');
+const SDL_WITH_NEWER_ENUMS = commonSdl()
+  .replace(/enum PersonalDataCategory \{/, 'enum PersonalDataCategory {\n  GENETIC')
+  .replace(/enum Purpose \{/, 'enum Purpose {\n  MARKETING');
 
 const MALFORMED: ReadonlyArray<readonly [what: string, declaration: string, problem: MalformedPersonalDeclarationError['problem']]> = [
   ['an unknown category', '@personal(category: GENETIC, purposes: [CASE_HANDLING])', 'UNKNOWN_CATEGORY'],

@@ -32,7 +32,7 @@ const agreement = (overrides: Partial<Agreement>): Agreement => ({
   ...overrides,
 });
 
-describe('which agreements grant access to protected persons\' address data', () => {
+describe("which agreements grant access to protected persons' address data", () => {
   const request = { client: 'malmo-stad', owner: 'skatteverket', purpose: 'CASE_HANDLING' } as const;
   it.each([
     ['an agreement with protectedIdentityAccess covering address data for the purpose', [agreement({})], true],

@@ -65,9 +65,7 @@ describe.each(FORMS)('purpose check, field reached through %s', (_form, wrap) =>
   it.each(MATRIX)('%s for %s: %s is %s', async (client, purpose, field, selection, expected) => {
     const subject = stack.sample.withBenefits;
     const before = stack.queryCounts();
-    const response = await stack
-      .client(client, { official: 'tjm-1', purpose, caseId: 'CASE-1', subjects: [subject] })
-      .query(wrap(selection), { p: subject, on: false });
+    const response = await stack.client(client, { official: 'tjm-1', purpose, caseId: 'CASE-1', subjects: [subject] }).query(wrap(selection), { p: subject, on: false });
     if (expected === 'allowed') {
       expect(response.errors ?? []).toEqual([]);
       expect(response.status).toBe(200);

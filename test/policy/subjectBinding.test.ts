@@ -118,7 +118,12 @@ describe('subject binding: personal fields only of the persons the case concerns
     const withheld = entries.filter((e) => e.outcome === 'withheld');
     expect(withheld.map((e) => e.subject).sort()).toEqual([...members].sort());
     expect(withheld.every((e) => e.outcomeCode === 'SUBJECT_NOT_IN_CASE' && e.field === 'Person.name')).toBe(true);
-    expect(entries.filter((e) => e.outcome === 'released').map((e) => `${e.subject} ${e.field}`).sort()).toEqual([`${head} Person.household`, `${head} Person.name`].sort());
+    expect(
+      entries
+        .filter((e) => e.outcome === 'released')
+        .map((e) => `${e.subject} ${e.field}`)
+        .sort(),
+    ).toEqual([`${head} Person.household`, `${head} Person.name`].sort());
   });
 });
 

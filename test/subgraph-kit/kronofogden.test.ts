@@ -77,10 +77,7 @@ beforeAll(async () => {
     gatewayPublicKey: await readGatewayPublicKey(files.gatewaySigningKey),
   });
 
-  const composed = composeSupergraph([
-    ...othersThanKronofogden(),
-    { name: 'kronofogden', sdl: subgraphSdlSource(KRONOFOGDEN_SDL_PATH), url: kronofogden.url },
-  ]);
+  const composed = composeSupergraph([...othersThanKronofogden(), { name: 'kronofogden', sdl: subgraphSdlSource(KRONOFOGDEN_SDL_PATH), url: kronofogden.url }]);
   const supergraphPath = path.join(stack.dir, 'with-kronofogden.graphql');
   writeFileSync(supergraphPath, composed.supergraphSdl);
   const urls = [...[...stack.subgraphs.values()].filter((s) => s.name !== 'kronofogden'), kronofogden].map((s) => `${s.name}=${s.url}`).join(',');
@@ -112,7 +109,7 @@ function clientOf(agency: string, purpose: 'CASE_HANDLING' | 'PAYMENT_CONTROL') 
 const QUERY = 'query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } enforcementDebts { kind amount registeredOn } } }';
 
 describe('a subgraph built from the kit', () => {
-  it('joins its personal field with Skatteverket\'s through the gateway', async () => {
+  it("joins its personal field with Skatteverket's through the gateway", async () => {
     const client = clientOf('malmo-stad', 'CASE_HANDLING');
     try {
       const response = await client.query(QUERY, { p: debtor });
@@ -143,9 +140,7 @@ describe('a subgraph built from the kit', () => {
   });
 
   it('an undeclared personal field fails composition', () => {
-    expect(() =>
-      composeSupergraph([...othersThanKronofogden(), { name: 'kronofogden', sdl: subgraphSdlSource(UNDECLARED_SDL_PATH), url: 'https://127.0.0.1:1/graphql' }]),
-    ).toThrow(CompositionError);
+    expect(() => composeSupergraph([...othersThanKronofogden(), { name: 'kronofogden', sdl: subgraphSdlSource(UNDECLARED_SDL_PATH), url: 'https://127.0.0.1:1/graphql' }])).toThrow(CompositionError);
   });
 
   it('an undeclared personal field fails gateway start-up, naming the field', async () => {

@@ -35,7 +35,10 @@ export async function startBareGateway(options: { supergraphSdl: string; signing
   const everyPersonalField = new Set(readPersonalFieldCatalogue(options.supergraphSdl).fields.keys());
 
   class SigningDataSource extends RemoteGraphQLDataSource<BareContext> {
-    constructor(readonly subgraph: string, url: string) {
+    constructor(
+      readonly subgraph: string,
+      url: string,
+    ) {
       super({ url, fetcher: transport.fetcher });
     }
 

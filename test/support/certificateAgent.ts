@@ -19,5 +19,15 @@ export const DEV_OPERATOR = 'ops-fk-1';
 export async function get(url: string, pathName: string, dispatcher: Agent) {
   const response = await request(new URL(pathName, url), { dispatcher });
   const text = await response.body.text();
-  return { status: response.statusCode, text, json: (() => { try { return JSON.parse(text) as unknown; } catch { return undefined; } })() };
+  return {
+    status: response.statusCode,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }

@@ -38,9 +38,7 @@ export interface RawClient {
 /** `agencyId` null: a client with no certificate at all (it trusts the federation CA, and cannot mint tokens). */
 export function createRawClient(certsDir: string, agencyId: string | null, gatewayUrl: string, options: { readonly connections?: number } = {}): RawClient {
   const credentials =
-    agencyId === null
-      ? undefined
-      : { cert: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.crt`), 'utf8'), key: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.key`), 'utf8') };
+    agencyId === null ? undefined : { cert: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.crt`), 'utf8'), key: readFileSync(path.join(certsDir, 'agencies', `${agencyId}.key`), 'utf8') };
   const agent = new Agent({ connect: { ca: readFileSync(path.join(certsDir, 'ca.crt'), 'utf8'), ...credentials }, keepAliveTimeout: 30_000, connections: options.connections ?? 8 });
   const origin = new URL(gatewayUrl).origin;
   const signer = credentials && { certificate: new X509Certificate(credentials.cert), privateKey: createPrivateKey(credentials.key) };

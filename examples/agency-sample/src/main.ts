@@ -30,7 +30,9 @@ const { cert, key, ca, agreements } = values;
 const gatewayClientCert = values['gateway-client-cert'];
 const gatewayKey = values['gateway-key'];
 if (!cert || !key || !ca || !gatewayClientCert || !gatewayKey || !agreements) {
-  console.error('Usage: node dist/main.js --cert <server.crt> --key <server.key> --ca <federation ca.crt> --gateway-client-cert <gateway-client.crt> --gateway-key <gateway-signing.jwk.json> --agreements <agreements.json> [--register <register.json>] [--port <n>]');
+  console.error(
+    'Usage: node dist/main.js --cert <server.crt> --key <server.key> --ca <federation ca.crt> --gateway-client-cert <gateway-client.crt> --gateway-key <gateway-signing.jwk.json> --agreements <agreements.json> [--register <register.json>] [--port <n>]',
+  );
   process.exit(2);
 }
 

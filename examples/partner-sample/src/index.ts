@@ -26,7 +26,9 @@ const { values } = parseArgs({
 });
 const { cert, key, ca, subject } = values;
 if (!cert || !key || !ca || !subject) {
-  console.error('Usage: node dist/index.js --cert <agency.crt> --key <agency.key> --ca <federation ca.crt> --subject <personnummer> [--gateway <url>] [--purpose <PURPOSE>] [--case <id>] [--year <yyyy>]');
+  console.error(
+    'Usage: node dist/index.js --cert <agency.crt> --key <agency.key> --ca <federation ca.crt> --subject <personnummer> [--gateway <url>] [--purpose <PURPOSE>] [--case <id>] [--year <yyyy>]',
+  );
   process.exit(2);
 }
 

@@ -48,9 +48,7 @@ export interface LegalHold {
   readonly createdAt: string;
 }
 
-export type NewLegalHold =
-  | { readonly caseId: string; readonly subjectHmac?: never; readonly reason?: string }
-  | { readonly subjectHmac: string; readonly caseId?: never; readonly reason?: string };
+export type NewLegalHold = { readonly caseId: string; readonly subjectHmac?: never; readonly reason?: string } | { readonly subjectHmac: string; readonly caseId?: never; readonly reason?: string };
 
 /**
  * A signed tree head of one chain's Merkle tree (RFC 9162), as a C2SP checkpoint note. The note
@@ -77,7 +75,11 @@ export interface TreeAppend {
  * the same chain (or a failed commit landed after all). Nothing was written; reload and retry.
  */
 export class ChainConflictError extends Error {
-  constructor(readonly chainId: string, readonly expectedSeq: number, readonly actualSeq: number) {
+  constructor(
+    readonly chainId: string,
+    readonly expectedSeq: number,
+    readonly actualSeq: number,
+  ) {
     super(`Access-log chain ${chainId}: expected head seq ${expectedSeq}, the store has ${actualSeq}.`);
     this.name = 'ChainConflictError';
   }

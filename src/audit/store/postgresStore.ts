@@ -329,15 +329,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
       // clause is the compare-and-swap that refuses a stale head.
       const moved =
         first.seq === 1
-          ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash) VALUES ($1, $2, $3) ON CONFLICT (chain_id) DO NOTHING`, [
+          ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash) VALUES ($1, $2, $3) ON CONFLICT (chain_id) DO NOTHING`, [first.chainId, last.seq, last.hash])
+          : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3 WHERE chain_id = $1 AND head_seq = $4 AND head_hash = $5`, [
               first.chainId,
               last.seq,
               last.hash,
-            ])
-          : await client.query(
-              `UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3 WHERE chain_id = $1 AND head_seq = $4 AND head_hash = $5`,
-              [first.chainId, last.seq, last.hash, first.seq - 1, first.prevHash],
-            );
+              first.seq - 1,
+              first.prevHash,
+            ]);
       if (moved.rowCount !== 1 || (first.seq === 1 && first.prevHash !== GENESIS_HASH)) {
         throw new ChainConflictError(first.chainId, first.seq - 1, await this.actualHeadSeq(client, first.chainId));
       }
@@ -416,10 +415,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
   }
 
   async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
-    const { rows } = await this.pool.query(
-      `SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
-      [chainId, fromSeq, limit],
-    );
+    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chainId, fromSeq, limit]);
     return (rows as Row[]).map(toEntry);
   }
 
@@ -469,10 +465,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
     const key = dimension === 'day' ? `to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE "C"` : DIMENSION_COLUMNS[dimension];
     if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
     const where = buildWhere(filter, (i) => `$${i}`);
-    const { rows } = await this.pool.query(
-      `SELECT ${key} AS key, COUNT(*) AS count FROM ${this.t.entries} WHERE ${where.sql} GROUP BY 1 ORDER BY 2 DESC, 1`,
-      where.params,
-    );
+    const { rows } = await this.pool.query(`SELECT ${key} AS key, COUNT(*) AS count FROM ${this.t.entries} WHERE ${where.sql} GROUP BY 1 ORDER BY 2 DESC, 1`, where.params);
     return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
   }
 

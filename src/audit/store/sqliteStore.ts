@@ -316,18 +316,14 @@ export class SqliteAccessLogStore implements AccessLogStore {
     const key = dimension === 'day' ? 'substr(time, 1, 10)' : DIMENSION_COLUMNS[dimension];
     if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
     const where = buildWhere(filter, () => '?');
-    const rows = this.db
-      .prepare(`SELECT ${key} AS key, COUNT(*) AS count FROM access_log_entries WHERE ${where.sql} GROUP BY key ORDER BY count DESC, key`)
-      .all(...where.params) as Row[];
+    const rows = this.db.prepare(`SELECT ${key} AS key, COUNT(*) AS count FROM access_log_entries WHERE ${where.sql} GROUP BY key ORDER BY count DESC, key`).all(...where.params) as Row[];
     return rows.map((row) => ({ key: row['key'] as string, count: row['count'] as number }));
   }
 
   async purge(purge: StoredPurge): Promise<number> {
     return this.db
       .transaction(() => {
-        const checkpoint = this.db
-          .prepare('SELECT head_hash FROM access_log_checkpoints WHERE chain_id = ? AND seq = ?')
-          .get(purge.chainId, purge.uptoSeq) as Row | undefined;
+        const checkpoint = this.db.prepare('SELECT head_hash FROM access_log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
         if (checkpoint?.['head_hash'] !== purge.headHash) {
           throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
         }

@@ -9,8 +9,7 @@ import { ENTRY_COLUMNS, ENTRY_COLUMN_LIST } from './sql.js';
 const WRITER_SQL = {
   insertEntry: `INSERT INTO access_log_entries (${ENTRY_COLUMN_LIST}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`,
   head: 'SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?',
-  upsertHead:
-    'INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash',
+  upsertHead: 'INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET head_seq = excluded.head_seq, head_hash = excluded.head_hash',
   entryHash: 'SELECT hash FROM access_log_entries WHERE chain_id = ? AND seq = ?',
   lastCheckpointSeq: 'SELECT max(seq) AS seq FROM access_log_checkpoints WHERE chain_id = ?',
   insertCheckpoint: 'INSERT INTO access_log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)',
@@ -27,7 +26,10 @@ type Reply = { readonly id: number; readonly failure?: Failure };
 
 /** A SQLite error from the writer thread, with SQLite's code (SQLITE_BUSY, SQLITE_FULL, ...). */
 export class SqliteWriterError extends Error {
-  constructor(message: string, readonly code: string | null) {
+  constructor(
+    message: string,
+    readonly code: string | null,
+  ) {
     super(message);
     this.name = 'SqliteWriterError';
   }

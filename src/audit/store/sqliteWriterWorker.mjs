@@ -100,9 +100,7 @@ port.on('message', (/** @type {any} */ message) => {
     port.postMessage({ id: message.id });
   } catch (error) {
     const failure =
-      error instanceof Refusal
-        ? error.detail
-        : { kind: 'store', message: error instanceof Error ? error.message : String(error), code: /** @type {{ code?: unknown }} */ (error)?.code ?? null };
+      error instanceof Refusal ? error.detail : { kind: 'store', message: error instanceof Error ? error.message : String(error), code: /** @type {{ code?: unknown }} */ (error)?.code ?? null };
     port.postMessage({ id: message.id, failure });
   }
 });

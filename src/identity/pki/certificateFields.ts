@@ -67,9 +67,7 @@ function readExtendedKeyUsage(der: Uint8Array, extensions: DerElement | undefine
     if (oid !== OID.extKeyUsage) continue;
     const value = expect(parts[parts.length - 1], TAG.octetString, 'extension value');
     const purposes = readDerElement(der, value.contentStart);
-    return readDerChildren(der, expect(purposes, TAG.sequence, 'extended key usage')).map((purpose) =>
-      decodeOid(der, expect(purpose, TAG.oid, 'key purpose')),
-    );
+    return readDerChildren(der, expect(purposes, TAG.sequence, 'extended key usage')).map((purpose) => decodeOid(der, expect(purpose, TAG.oid, 'key purpose')));
   }
   return undefined;
 }

@@ -59,6 +59,9 @@ export function pemToDer(pem: string, label: string): Buffer[] {
 }
 
 export function derToPem(der: Uint8Array, label: string): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

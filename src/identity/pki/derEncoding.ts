@@ -32,9 +32,7 @@ export function derUnsignedInteger(hex: string): Buffer {
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 export function derTime(date: Date): Buffer {
-  return date.getUTCFullYear() < 2050
-    ? derElement(0x17, Buffer.from(forge.asn1.dateToUtcTime(date), 'latin1'))
-    : derElement(0x18, Buffer.from(forge.asn1.dateToGeneralizedTime(date), 'latin1'));
+  return date.getUTCFullYear() < 2050 ? derElement(0x17, Buffer.from(forge.asn1.dateToUtcTime(date), 'latin1')) : derElement(0x18, Buffer.from(forge.asn1.dateToGeneralizedTime(date), 'latin1'));
 }
 
 export function derBitString(bytes: Uint8Array): Buffer {

@@ -4,16 +4,8 @@ import path from 'node:path';
 import type { AgencyRegistry, RegisteredAgency } from '../registry.js';
 import type { OfficialRegistry, RegisteredOfficial } from '../officialRegistry.js';
 import { agencyCertificateSubject, officialCertificateSubject } from './agencySubject.js';
-import { keyPairFromPrivateKeyPem } from './keys.js';
 import { generateAuditKeyFile, readAuditKeys } from './auditKeys.js';
-import {
-  caProblem,
-  leafProblem,
-  readCertificateAuthority,
-  readRevocationList,
-  writeCertificate,
-  type LeafExpectation,
-} from './certificateAuthorityFiles.js';
+import { caProblem, leafProblem, readCertificateAuthority, readRevocationList, writeCertificate, type LeafExpectation } from './certificateAuthorityFiles.js';
 import { federationFiles, GATEWAY_CLIENT_NAME, GATEWAY_SERVER_NAME, writeFileAtomically, type FederationFiles } from './federationFiles.js';
 import { generateGatewaySigningKeyFile, readGatewaySigningKey } from './gatewaySigningKey.js';
 import { pkcs12Problem, writePkcs12 } from './pkcs12.js';
@@ -194,8 +186,20 @@ export async function ensureDevFederation(options: { readonly dir: string; reado
     steps.push(step(p12, problem));
   }
 
-  steps.push(await ensureSecretFile(files.gatewaySigningKey, async () => void (await readGatewaySigningKey(files.gatewaySigningKey)), async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2)));
-  steps.push(await ensureSecretFile(files.auditKeys, async () => void readAuditKeys(files.auditKeys), async () => JSON.stringify(generateAuditKeyFile(), null, 2)));
+  steps.push(
+    await ensureSecretFile(
+      files.gatewaySigningKey,
+      async () => void (await readGatewaySigningKey(files.gatewaySigningKey)),
+      async () => JSON.stringify(await generateGatewaySigningKeyFile(), null, 2),
+    ),
+  );
+  steps.push(
+    await ensureSecretFile(
+      files.auditKeys,
+      async () => void readAuditKeys(files.auditKeys),
+      async () => JSON.stringify(generateAuditKeyFile(), null, 2),
+    ),
+  );
   return steps;
 }
 

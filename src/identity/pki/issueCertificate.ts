@@ -14,9 +14,7 @@ export interface NameAttribute {
  * What a certificate may be used for. Each profile carries exactly one extended key usage, so a
  * server certificate cannot be presented as an agency's client certificate and the reverse.
  */
-export type CertificateProfile =
-  | { readonly kind: 'client' }
-  | { readonly kind: 'server'; readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
+export type CertificateProfile = { readonly kind: 'client' } | { readonly kind: 'server'; readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] };
 
 export interface CertificateAuthority {
   readonly certificatePem: string;
@@ -71,19 +69,11 @@ function toIssued(certificate: forge.pki.Certificate, keyPair: KeyPairPem): Issu
 }
 
 /** A self-signed root that signs certificates and CRLs and nothing else. */
-export function createCertificateAuthority(options: {
-  readonly subject: readonly NameAttribute[];
-  readonly validity: Validity;
-  readonly keyPair?: KeyPairPem;
-}): CertificateAuthority {
+export function createCertificateAuthority(options: { readonly subject: readonly NameAttribute[]; readonly validity: Validity; readonly keyPair?: KeyPairPem }): CertificateAuthority {
   const keyPair = options.keyPair ?? generateRsaKeyPair();
   const certificate = newCertificate(options.subject, keyPair, options.validity);
   certificate.setIssuer(certificate.subject.attributes);
-  certificate.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
+  certificate.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
   certificate.sign(forgePrivateKey(keyPair), forge.md.sha256.create());
   return { certificatePem: forge.pki.certificateToPem(certificate), keyPair };
 }
@@ -113,10 +103,7 @@ export function issueCertificate(
   if (request.profile.kind === 'server') {
     extensions.push({
       name: 'subjectAltName',
-      altNames: [
-        ...request.profile.dnsNames.map((value) => ({ type: 2, value })),
-        ...request.profile.ipAddresses.map((ip) => ({ type: 7, ip })),
-      ],
+      altNames: [...request.profile.dnsNames.map((value) => ({ type: 2, value })), ...request.profile.ipAddresses.map((ip) => ({ type: 7, ip }))],
     });
   }
   certificate.setExtensions(extensions);
@@ -126,9 +113,5 @@ export function issueCertificate(
 
 /** The common name attribute, for the server and CA subjects that need nothing else. */
 export function commonNameSubject(commonName: string, organisation?: string): NameAttribute[] {
-  return [
-    { oid: OID.countryName, value: 'SE' },
-    ...(organisation ? [{ oid: OID.organizationName, value: organisation, utf8: true }] : []),
-    { oid: OID.commonName, value: commonName, utf8: true },
-  ];
+  return [{ oid: OID.countryName, value: 'SE' }, ...(organisation ? [{ oid: OID.organizationName, value: organisation, utf8: true }] : []), { oid: OID.commonName, value: commonName, utf8: true }];
 }

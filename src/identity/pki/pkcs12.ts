@@ -12,12 +12,10 @@ import { writeFileAtomically } from './federationFiles.js';
 export const DEV_PKCS12_PASSWORD = 'development';
 
 export function writePkcs12(file: string, pem: { readonly certificate: string; readonly key: string; readonly caCertificate: string }, friendlyName: string): void {
-  const asn1 = forge.pkcs12.toPkcs12Asn1(
-    forge.pki.privateKeyFromPem(pem.key),
-    [forge.pki.certificateFromPem(pem.certificate), forge.pki.certificateFromPem(pem.caCertificate)],
-    DEV_PKCS12_PASSWORD,
-    { algorithm: '3des', friendlyName },
-  );
+  const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(pem.key), [forge.pki.certificateFromPem(pem.certificate), forge.pki.certificateFromPem(pem.caCertificate)], DEV_PKCS12_PASSWORD, {
+    algorithm: '3des',
+    friendlyName,
+  });
   writeFileAtomically(file, Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'), { secret: true });
 }
 

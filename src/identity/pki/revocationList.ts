@@ -1,16 +1,7 @@
 import { createPrivateKey, sign, verify, type X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { readDerChildren, readDerElement, derBytes, pemToDer, derToPem, type DerElement } from './der.js';
-import {
-  derBitString,
-  derElement,
-  derNull,
-  derOctetString,
-  derOid,
-  derSequence,
-  derTime,
-  derUnsignedInteger,
-} from './derEncoding.js';
+import { derBitString, derElement, derNull, derOctetString, derOid, derSequence, derTime, derUnsignedInteger } from './derEncoding.js';
 import { readCertificateFields } from './certificateFields.js';
 import type { CertificateAuthority } from './issueCertificate.js';
 import { OID } from './oids.js';
@@ -74,9 +65,7 @@ export function signRevocationList(ca: CertificateAuthority, contents: Revocatio
     derTime(contents.thisUpdate),
     derTime(contents.nextUpdate),
     // RFC 5280 §5.1.2.6: with nothing revoked the field is absent, not an empty sequence.
-    ...(entries.length > 0
-      ? [derSequence(...entries.map((entry) => derSequence(derUnsignedInteger(entry.serialNumber), derTime(entry.revokedAt))))]
-      : []),
+    ...(entries.length > 0 ? [derSequence(...entries.map((entry) => derSequence(derUnsignedInteger(entry.serialNumber), derTime(entry.revokedAt))))] : []),
     derElement(0xa0, derSequence(derSequence(derOid(OID.crlNumber), derOctetString(derUnsignedInteger(contents.crlNumber.toString(16)))))),
   );
   const signature = sign('sha256', tbs, caKey);
@@ -159,9 +148,7 @@ export function parseRevocationList(input: string | Uint8Array): ParsedRevocatio
       entries,
       issuerDer: derBytes(der, issuer),
       tbsDer: derBytes(der, tbsElement),
-      signatureAlgorithm: forge.asn1.derToOid(
-        forge.util.binary.raw.encode(der.subarray(algorithmOid.contentStart, algorithmOid.end)),
-      ),
+      signatureAlgorithm: forge.asn1.derToOid(forge.util.binary.raw.encode(der.subarray(algorithmOid.contentStart, algorithmOid.end))),
       signature: Buffer.from(der.subarray(signatureBits.contentStart + 1, signatureBits.end)),
     };
   } catch (error) {

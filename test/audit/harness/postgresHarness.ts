@@ -40,7 +40,14 @@ export async function createPostgresHarness(options: { statementTimeoutMs?: numb
     async exec(sql) {
       await admin.query(sql);
     },
-    tables: { entries: `${q}.access_log_entries`, checkpoints: `${q}.access_log_checkpoints`, chains: `${q}.access_log_chains`, purges: `${q}.access_log_purges`, treeNodes: `${q}.access_log_tree_nodes`, treeHeads: `${q}.access_log_tree_heads` },
+    tables: {
+      entries: `${q}.access_log_entries`,
+      checkpoints: `${q}.access_log_checkpoints`,
+      chains: `${q}.access_log_chains`,
+      purges: `${q}.access_log_purges`,
+      treeNodes: `${q}.access_log_tree_nodes`,
+      treeHeads: `${q}.access_log_tree_heads`,
+    },
     async blockWrites() {
       // Locks every chain row, the way a long-running transaction (or a stuck purge) would.
       const blocker = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -27,7 +27,14 @@ export async function createSqliteHarness(): Promise<StoreHarness> {
     async exec(sql) {
       raw.exec(sql);
     },
-    tables: { entries: 'access_log_entries', checkpoints: 'access_log_checkpoints', chains: 'access_log_chains', purges: 'access_log_purges', treeNodes: 'access_log_tree_nodes', treeHeads: 'access_log_tree_heads' },
+    tables: {
+      entries: 'access_log_entries',
+      checkpoints: 'access_log_checkpoints',
+      chains: 'access_log_chains',
+      purges: 'access_log_purges',
+      treeNodes: 'access_log_tree_nodes',
+      treeHeads: 'access_log_tree_heads',
+    },
     async blockWrites() {
       const blocker = new Database(file);
       blocker.exec('BEGIN IMMEDIATE');
