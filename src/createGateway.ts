@@ -47,15 +47,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
   const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
   const reportDenialLogGap = denialLogGapReporter({ logger, metrics });
-  const admission = await createRequestAdmission({
-    limits,
-    log: deps.accessLog,
-    metrics,
-    logger,
-    reportDenialLogGap,
-    ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
-    ...(deps.redis ? { redis: deps.redis } : {}),
-  });
+  const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, reportDenialLogGap, rateLimiter: deps.rateLimiter, redis: deps.redis });
   const allowPlainHttp = config.mode === 'development';
   const subgraphs = subgraphEndpoints(supergraph.subgraphs, config.subgraphUrlOverrides, { allowPlainHttp });
   const identity = { registry: deps.registry, trust: deps.trust };
@@ -85,20 +77,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     operation: {
       // The document-only facts every check and the access log need, worked out once per document.
       analyse: createOperationAnalyser({ catalogue }),
-      checks: operationChecks({
-        mode: config.mode,
-        limits: limits.operation,
-        catalogue: sources.catalogue,
-        judge: createPurposeJudge(sources),
-        ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}),
-      }),
+      checks: operationChecks({ mode: config.mode, limits: limits.operation, catalogue: sources.catalogue, judge: createPurposeJudge(sources), trustedDocuments: deps.trustedDocuments }),
       log: deps.accessLog,
       reportDenialLogGap,
       maxTokens: limits.operation.maxTokens,
       metrics: operationMetrics(operations, deps.trustedDocuments),
       logError: deps.logError ?? ((record) => logger.error(record, 'request error')),
     },
-    ...(deps.trustedDocuments ? { trustedDocuments: deps.trustedDocuments } : {}),
+    trustedDocuments: deps.trustedDocuments,
     refusals: operations,
   });
   // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.

@@ -52,7 +52,7 @@ export interface PartnerApiOptions {
   /** The operation stages' options (the checks, the access log, metrics); the document limits come from `maxTokens` and `mode`. */
   readonly operation: Omit<GatewayPluginOptions, 'documents'> & { readonly maxTokens: number };
   /** Registered documents a request may name by id (`documentId`). */
-  readonly trustedDocuments?: TrustedDocuments;
+  readonly trustedDocuments?: TrustedDocuments | undefined;
   /** Counts every refusal answered without executing (metrics). */
   readonly refusals: { countRefusal(error: GatewayError): void };
 }

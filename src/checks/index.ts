@@ -16,7 +16,7 @@ export interface CheckSources {
   /** The purpose verdicts, shared with the subgraph context signer's agreements and day. */
   readonly judge: PurposeJudge;
   /** Production mode runs only the documents registered here; absent: every document is unregistered. */
-  readonly trustedDocuments?: TrustedDocuments;
+  readonly trustedDocuments?: TrustedDocuments | undefined;
 }
 
 /**

@@ -30,8 +30,8 @@ export async function createRequestAdmission(options: {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly reportDenialLogGap: DenialLogGapReporter;
-  readonly rateLimiter?: RateLimiter;
-  readonly redis?: SharedRedis;
+  readonly rateLimiter?: RateLimiter | undefined;
+  readonly redis?: SharedRedis | undefined;
 }): Promise<RequestAdmission> {
   const rateLimits = options.limits.rateLimits;
   if (!rateLimits && !options.rateLimiter) return { admit: async (request) => ({ ...request, admitted: true }), close: async () => undefined };
