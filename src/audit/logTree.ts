@@ -34,7 +34,8 @@ export const LEAF_FORMAT = 'access-log-leaf-v1';
  * the hash either, since it covers the subject's ciphertext with its random IV.
  */
 export function leafBytes(row: StoredEntry): string {
-  return JSON.stringify([LEAF_FORMAT, row.chainId, row.seq, row.kind, row.time, row.clientAgencyId, row.purpose, row.legalBasis, row.field, row.owningAgency, row.outcome, row.outcomeCode, row.hash]);
+  const { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode } = row;
+  return leafText({ chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash: row.hash });
 }
 
 /** What leafBytes shows, read back by an offline verifier. */
@@ -67,6 +68,11 @@ export function readLeaf(bytes: string): LeafView | null {
   if (!strings.every((value) => typeof value === 'string') || !Number.isSafeInteger(seq) || (outcomeCode !== null && typeof outcomeCode !== 'string')) return null;
   const view = { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash } as LeafView;
   // Canonical spelling only: one leaf, one byte string.
+  return leafText(view) === bytes ? view : null;
+}
+
+/** The one spelling of a leaf, written by leafBytes and checked by readLeaf. */
+function leafText(view: LeafView): string {
   return JSON.stringify([
     LEAF_FORMAT,
     view.chainId,
@@ -81,9 +87,7 @@ export function readLeaf(bytes: string): LeafView | null {
     view.outcome,
     view.outcomeCode,
     view.entryHash,
-  ]) === bytes
-    ? view
-    : null;
+  ]);
 }
 
 export function entryLeafHash(row: StoredEntry): Buffer {

@@ -6,7 +6,7 @@ import { REPO_ROOT } from '../config/paths.js';
 import { readPopulationMeta } from '../population/ensurePopulation.js';
 import { GENERATOR_VERSION } from '../population/model.js';
 import { agencyDbPath } from '../population/storeSchemas.js';
-import { writeStores } from '../population/writeStores.js';
+import { writeStores, type WriteStoresReport } from '../population/writeStores.js';
 import { formatBytes, MAX_PERSONS, MAX_SEED, parsePopulationOptions, wholeNumber } from './generateData.js';
 import { UsageError } from './commandFailure.js';
 
@@ -85,7 +85,7 @@ export async function runSeed(argv: readonly string[], output: CommandOutput = c
     output.out(`${agency}: ${path.relative(REPO_ROOT, agencyDbPath(out, agency)) || agencyDbPath(out, agency)} already holds ${persons} persons with seed ${seed}; nothing to do (--force rewrites).`);
     return 0;
   }
-  let report: Awaited<ReturnType<typeof writeStores>>;
+  let report: WriteStoresReport;
   try {
     report = await writeStores({ dir: out, persons, seed, agencies: [agency] });
   } catch (error) {

@@ -1,4 +1,5 @@
 import { accessLogEntries } from '../audit/accessLogEntries.js';
+import type { ReadResult } from '../audit/collectAccessedFields.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import { GatewayError } from '../errors/index.js';
 import type { ExecutedOperation, ExecutionResult, ReleasedResponse } from './stages.js';
@@ -13,7 +14,7 @@ import type { ExecutedOperation, ExecutionResult, ReleasedResponse } from './sta
 export async function releaseResponse(executed: ExecutedOperation, log: AccessLogSink): Promise<ReleasedResponse> {
   const { checked, result } = executed;
   const { operation } = checked;
-  let read: ReturnType<ReturnType<typeof operation.analysis.reader>['read']>;
+  let read: ReadResult;
   try {
     read = operation.analysis.reader().read({ data: result.data, errors: result.errors, caseSubjects: operation.caller.subjects });
   } catch {
