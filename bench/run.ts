@@ -68,11 +68,12 @@ const SCALING_PLAN = { warmup: 1, rounds: 2, seconds: 2 };
 const CORE_CONTENDER = '1';
 const CORE_REST = '0';
 
-type ContenderId = 'fanOut' | 'bareApollo' | 'hive' | 'oursSqlite' | 'oursPostgres';
+type ContenderId = 'fanOut' | 'bareApollo' | 'hive' | 'hiveRouter' | 'oursSqlite' | 'oursPostgres';
 const TITLES: Record<ContenderId, string> = {
   fanOut: 'fan-out limit (no gateway)',
   bareApollo: 'bare @apollo/gateway',
   hive: 'bare Hive Gateway',
+  hiveRouter: 'bare Hive Gateway (Rust planner)',
   oursSqlite: 'ours, full (SQLite log)',
   oursPostgres: 'ours, full (PostgreSQL log)',
 };
@@ -107,7 +108,7 @@ const problems: string[] = [];
 // Preparation: comparison dependencies, pinning, certificates, population, subjects.
 
 if (QUICK) say('quick mode: a smoke test that every contender answers every workload correctly; its numbers mean nothing');
-if (!existsSync(path.join(BENCH_DIR, 'node_modules', '@graphql-hive', 'gateway-runtime'))) {
+if (!['gateway-runtime', 'router-runtime'].every((name) => existsSync(path.join(BENCH_DIR, 'node_modules', '@graphql-hive', name)))) {
   say('installing bench/ dependencies (npm ci --prefix bench)');
   const install = spawnSync('npm', ['ci', '--prefix', BENCH_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error('npm ci --prefix bench failed');
@@ -241,6 +242,9 @@ async function startContender(id: ContenderId, subgraphs: Subgraphs): Promise<Ru
       break;
     case 'hive':
       entry = 'bench/hiveGateway.ts';
+      break;
+    case 'hiveRouter':
+      entry = 'bench/hiveRouter.ts';
       break;
     case 'oursSqlite':
     case 'oursPostgres': {
@@ -438,7 +442,7 @@ const summaries: ContenderSummary[] = [];
 const answers = new Map<string, Map<ContenderId, string>>();
 /** How ours refused the 1 000-person query. */
 const refusals = new Map<ContenderId, string>();
-const ORDER: ContenderId[] = ['fanOut', 'bareApollo', 'hive', 'oursSqlite', 'oursPostgres'];
+const ORDER: ContenderId[] = ['fanOut', 'bareApollo', 'hive', 'hiveRouter', 'oursSqlite', 'oursPostgres'];
 
 /** Starts a contender, checks its answers, measures it if they are right, and stops it. */
 async function runContender(id: ContenderId): Promise<void> {
@@ -609,6 +613,7 @@ async function describeMachine() {
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim();
   const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src', 'resolvers', 'schema'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim() !== '';
   const hive = JSON.parse(readFileSync(path.join(BENCH_DIR, 'node_modules', '@graphql-hive', 'gateway-runtime', 'package.json'), 'utf8')) as { version: string };
+  const hiveRouter = JSON.parse(readFileSync(path.join(BENCH_DIR, 'node_modules', '@graphql-hive', 'router-runtime', 'package.json'), 'utf8')) as { version: string };
   const apollo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', '@apollo', 'gateway', 'package.json'), 'utf8')) as { version: string };
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
@@ -620,6 +625,7 @@ async function describeMachine() {
     postgres,
     apolloGateway: apollo.version,
     hiveGatewayRuntime: hive.version,
+    hiveRouterRuntime: hiveRouter.version,
     loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0]! },
     commit: `${git}${dirty ? ' (with uncommitted changes)' : ''}`,
     pinning: pinned ? `contender on CPU ${CORE_CONTENDER}; subgraphs and load generator on CPU ${CORE_REST}` : 'none',
@@ -654,17 +660,18 @@ function renderMarkdown(): string {
   lines.push('### Ratios (requests/s unless said otherwise)');
   lines.push('');
   lines.push(
-    '| workload | ours/bare Apollo | ours/Hive | ours p99 − bare Apollo p99 | ours CPU/req ÷ bare Apollo | bare Apollo/fan-out | Hive/fan-out | ours/fan-out | ours (PostgreSQL)/bare Apollo |',
+    '| workload | ours/bare Apollo | ours/Hive | ours/Hive (Rust planner) | ours p99 − bare Apollo p99 | ours CPU/req ÷ bare Apollo | bare Apollo/fan-out | Hive/fan-out | Hive (Rust planner)/fan-out | ours/fan-out | ours (PostgreSQL)/bare Apollo |',
   );
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const ratio = (a?: Cell, b?: Cell) => (a && b ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '—');
   for (const w of workloads.filter((x) => !x.denied)) {
     const ours = cell('oursSqlite', w.name);
     const bare = cell('bareApollo', w.name);
     const hive = cell('hive', w.name);
+    const hiveRouter = cell('hiveRouter', w.name);
     const fan = cell('fanOut', w.name);
     lines.push(
-      `| ${w.title} | ${ratio(ours, bare)} | ${ratio(ours, hive)} | ${ours && bare ? `${(ours.p99Ms - bare.p99Ms).toFixed(1)} ms` : '—'} | ${ours && bare ? `${(ours.cpuSecondsPer1000 / bare.cpuSecondsPer1000).toFixed(2)}×` : '—'} | ${ratio(bare, fan)} | ${ratio(hive, fan)} | ${ratio(ours, fan)} | ${ratio(cell('oursPostgres', w.name), bare)} |`,
+      `| ${w.title} | ${ratio(ours, bare)} | ${ratio(ours, hive)} | ${ratio(ours, hiveRouter)} | ${ours && bare ? `${(ours.p99Ms - bare.p99Ms).toFixed(1)} ms` : '—'} | ${ours && bare ? `${(ours.cpuSecondsPer1000 / bare.cpuSecondsPer1000).toFixed(2)}×` : '—'} | ${ratio(bare, fan)} | ${ratio(hive, fan)} | ${ratio(hiveRouter, fan)} | ${ratio(ours, fan)} | ${ratio(cell('oursPostgres', w.name), bare)} |`,
     );
   }
   const denied = cell('oursSqlite', 'denied');
@@ -711,7 +718,7 @@ function renderMarkdown(): string {
   for (const a of append) lines.push(`| ${a.backend} | ${a.concurrency} | ${fmt(a.entriesPerSecond)} | ${fmt(a.entriesPerCommit, 1)} | ${fmt(a.p50Ms, 1)} | ${fmt(a.p99Ms, 1)} |`);
   lines.push('');
   lines.push(
-    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`,
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}, Hive router runtime ${machine.hiveRouterRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`,
   );
   if (machine.loadAverage.atStart > 1.5) lines.push('\n**The machine was busy with other work when the run started: these numbers are not representative.**');
   return lines.join('\n');
