@@ -244,7 +244,8 @@ async function startContender(id: ContenderId, subgraphs: Subgraphs): Promise<Ru
       entry = 'bench/hiveGateway.ts';
       break;
     case 'hiveRouter':
-      entry = 'bench/hiveRouter.ts';
+      entry = 'bench/hiveGateway.ts';
+      env['BENCH_HIVE_PLANNER'] = 'rust';
       break;
     case 'oursSqlite':
     case 'oursPostgres': {
