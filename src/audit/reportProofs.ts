@@ -51,9 +51,14 @@ export interface ProofOptions {
 
 const HEADS_SEARCHED = 64;
 
+/** Witnesses (by name: a rotated witness may have cosigned with two of its keys) whose cosignature verifies. */
 function witnessCount(head: StoredTreeHead, log: NoteVerifier, witnesses: readonly NoteVerifier[]): number {
   try {
-    return openNote(head.note, [log, ...witnesses]).verifiedBy.filter((v) => v !== log).length;
+    return new Set(
+      openNote(head.note, [log, ...witnesses])
+        .verifiedBy.filter((v) => v !== log)
+        .map((v) => v.name),
+    ).size;
   } catch (error) {
     if (error instanceof NoteError) return -1;
     throw error;

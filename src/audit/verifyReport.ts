@@ -30,6 +30,7 @@ export type ReportRefusalCode =
 
 export interface ReportKeys {
   readonly log: NoteVerifier;
+  /** Every key of every witness: several keys with one name are one witness (a rotation). */
   readonly witnesses: readonly NoteVerifier[];
   readonly quorum: number;
 }
@@ -107,10 +108,15 @@ function checkCheckpoints(proofs: ReportProofs, keys: ReportKeys): Map<string, V
     }
     if (head.origin !== `${keys.log.name}/${chainId}`) throw new Refusal('CHECKPOINT_INVALID', `the checkpoint of chain ${chainId} is for ${head.origin}`);
     // Each witness counted once, and only for a cosignature that verifies: a bad line is not a vote.
+    // A witness is its name: after a key rotation it has several keys, and a cosignature by any counts once.
     const parsed = parseNote(note);
-    const witnesses = keys.witnesses
-      .filter((witness) => parsed.signatures.some((s) => s.name === witness.name && s.keyId.equals(witness.keyId) && witness.verify(parsed.text, s.signature)))
-      .map((witness) => witness.name);
+    const witnesses = [
+      ...new Set(
+        keys.witnesses
+          .filter((witness) => parsed.signatures.some((s) => s.name === witness.name && s.keyId.equals(witness.keyId) && witness.verify(parsed.text, s.signature)))
+          .map((witness) => witness.name),
+      ),
+    ];
     if (witnesses.length < keys.quorum) {
       throw new Refusal('WITNESS_QUORUM_NOT_MET', `the checkpoint of chain ${chainId} at size ${head.size} has ${witnesses.length} of the ${keys.quorum} witness cosignatures required`);
     }
