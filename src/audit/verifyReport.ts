@@ -1,5 +1,5 @@
 import { readLeaf } from './logTree.js';
-import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, reportDigest, type ReportProofs } from './reportProofs.js';
+import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, REPORT_SIGNATURE_HEADER_V1, reportDigest, reportDigestV1, type ReportProofs } from './reportProofs.js';
 import { parseCheckpoint, type TreeHead } from '../transparency/checkpoint.js';
 import { decodeBase64, NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../transparency/merkle.js';
@@ -89,6 +89,7 @@ function checkSignature(report: Record<string, unknown>, keys: ReportKeys): void
   try {
     const text = openNote(signature as string, [keys.log]).text;
     if (text === `${REPORT_SIGNATURE_HEADER}\n${reportDigest(unsigned)}\n`) return;
+    if (text === `${REPORT_SIGNATURE_HEADER_V1}\n${reportDigestV1(unsigned)}\n`) return;
   } catch (error) {
     if (!(error instanceof NoteError)) throw error;
   }
@@ -219,13 +220,22 @@ function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; c
   return { shaped, checkpoints, ...checkEntries(shaped, checkpoints) };
 }
 
+/**
+ * The report itself, or the audit API's GraphQL answer that carries it (`{"data": {"citizenReport": …}}`):
+ * a citizen handed either can check it.
+ */
+function unwrapped(report: unknown): unknown {
+  if (isObject(report) && isObject(report['data']) && isObject(report['data']['citizenReport'])) return report['data']['citizenReport'];
+  return report;
+}
+
 export function verifyCitizenReport(report: unknown, keys: ReportKeys, previous?: unknown): ReportVerification {
   try {
-    const current = verifyOne(report, keys);
+    const current = verifyOne(unwrapped(report), keys);
     if (previous !== undefined) {
       let earlier: ReturnType<typeof verifyOne>;
       try {
-        earlier = verifyOne(previous, keys);
+        earlier = verifyOne(unwrapped(previous), keys);
       } catch (error) {
         if (error instanceof Refusal) throw new Refusal(error.code, `the earlier report: ${error.detail}`);
         throw error;
