@@ -75,6 +75,10 @@ export function createAuditSchema(): GraphQLSchema {
           service.citizenReport(caller, args.personnummer, args.since ? { since: sinceSizes(args.since) } : {}),
         confidentialityRules: (_: unknown, __: unknown, { caller, service }: AuditContext) => service.confidentialityRules(caller),
       },
+      Verification: {
+        // Walked only when asked for: it reads every entry of every chain a second time.
+        transparency: (_: unknown, __: unknown, { service }: AuditContext) => service.transparency(),
+      },
       AccessLogEntry: {
         clientAgency: (entry: AuditEntryView, _: unknown, { registry }: AuditContext) => agencyOf(registry, entry.clientAgencyId, entry.clientAgencyOrgNumber),
         processingRegisterRef: (entry: AuditEntryView) => ({ recordId: entry.processingRegisterRecordId, version: entry.processingRegisterVersion }),
