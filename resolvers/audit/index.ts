@@ -36,7 +36,7 @@ const agencyOf = (registry: AgencyRegistry, id: string, organisationNumber?: str
 function sinceSizes(since: ReadonlyArray<{ chainId: string; size: number }>): Record<string, number> {
   const sizes: Record<string, number> = {};
   for (const { chainId, size } of since) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(chainId) || size < 1 || chainId in sizes) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(chainId) || size < 1 || Object.hasOwn(sizes, chainId)) {
       throw new GatewayError('BAD_USER_INPUT', 'since lists each chain once, with a size of at least 1.', { argument: 'since' });
     }
     sizes[chainId] = size;

@@ -101,7 +101,12 @@ export class Witnessing {
     try {
       for (let head = this.pending.get(chainId); head; head = this.pending.get(chainId)) {
         this.pending.delete(chainId);
-        await this.cosign(head);
+        try {
+          await this.cosign(head);
+        } catch (error) {
+          // Not a witness's answer nor the store's refusal (cosign reports those): a head we could not read. The next head is tried afresh.
+          this.emit({ type: 'cosign-failed', chainId, size: head.size, witnesses: [], error });
+        }
       }
     } finally {
       this.running.delete(chainId);
