@@ -23,6 +23,7 @@ import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { observeSharedRedis } from './observability/observeSharedRedis.js';
 import { accessLogObserver } from './observability/accessLogObserver.js';
+import { witnessObserver } from './observability/witnessObserver.js';
 import { denialLogGapReporter } from './observability/denialLogGaps.js';
 import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
 import { tracedListener } from './observability/tracing.js';
@@ -44,8 +45,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const limits = config.limits;
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const stopObservingLog = deps.observeAccessLog?.(accessLogObserver({ metrics, logger }));
-  const stopObservingRedis = deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined;
+  // The access log's outages, the witnesses' refusals and Redis's faults: into the process log and metrics.
+  const stopObserving = [
+    deps.observeAccessLog?.(accessLogObserver({ metrics, logger })),
+    deps.observeWitnessing?.(witnessObserver({ metrics, logger })),
+    deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined,
+  ];
   const reportDenialLogGap = denialLogGapReporter({ logger, metrics });
   const admission = await createRequestAdmission({ limits, log: deps.accessLog, metrics, logger, reportDenialLogGap, rateLimiter: deps.rateLimiter, redis: deps.redis });
   const allowPlainHttp = config.mode === 'development';
@@ -112,8 +117,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       if (abandoned > 0) logger.warn({ abandoned }, 'shutdown grace period over; requests still in flight were cut');
       await partnerApi.stop();
       await admission.close();
-      stopObservingLog?.();
-      stopObservingRedis?.();
+      for (const stop of stopObserving) stop?.();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AccessLogEvent, AccessLogSink } from './audit/accessLog.js';
+import type { WitnessingEvent } from './audit/witnessing.js';
 import type { SubgraphTlsOptions } from './apollo/subgraphTransport.js';
 import type { ErrorLogger } from './errors/maskErrors.js';
 import type { GatewayRoute } from './http/routes.js';
@@ -47,6 +48,8 @@ export interface GatewayDependencies {
   readonly rateLimiter?: RateLimiter;
   /** Subscribes to the access log's events (commit latency, availability); returns an unsubscribe. */
   observeAccessLog?(listener: (event: AccessLogEvent) => void): () => void;
+  /** Subscribes to the witnessing of tree heads (cosigned, refused, unreachable, not stored); returns an unsubscribe. */
+  observeWitnessing?(listener: (event: WitnessingEvent) => void): () => void;
 }
 
 export interface RunningGateway {

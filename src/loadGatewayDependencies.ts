@@ -5,11 +5,12 @@ import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, o
 import { loadAgreements, type Agreement } from './policy/agreements.js';
 import { openAccessLogFromConfig, type OpenedAccessLog } from './audit/openAccessLog.js';
 import type { AccessLogConfig } from './config/accessLogConfig.js';
-import type { TransparencyConfig } from './config/transparencyConfig.js';
+import { witnessVerifiers, type TransparencyConfig } from './config/transparencyConfig.js';
 import type { AuditApiConfig } from './config/auditApiConfig.js';
 import { createAuditRoute } from './audit-api/auditRoutes.js';
 import { TrustedDocuments } from './trusted-documents/manifest.js';
 import type { AccessLogEvent } from './audit/accessLog.js';
+import type { WitnessingEvent } from './audit/witnessing.js';
 import { RedisReplayCache } from './identity/redisReplayCache.js';
 import { connectSharedRedis } from './redis/sharedRedis.js';
 import type { RedisSettings } from './config/redisConfig.js';
@@ -60,11 +61,16 @@ export async function loadGatewayDependencies(options: {
   const signingKey = await readGatewaySigningKey(options.identity.gatewaySigningKeyPath);
   const trustedDocuments = options.trustedDocumentsDir === undefined ? undefined : new TrustedDocuments(options.trustedDocumentsDir);
   const accessLogListeners = new Set<(event: AccessLogEvent) => void>();
+  const witnessListeners = new Set<(event: WitnessingEvent) => void>();
   const opened = await openAccessLogFromConfig({
     config: options.accessLog,
     transparency: options.transparency,
     onEvent: (event) => {
       for (const listener of accessLogListeners) listener(event);
+    },
+    // A witness's refusal, an unreachable witness, a store that drops cosignatures: the gateway's process log and metrics (createGateway subscribes).
+    onWitnessEvent: (event) => {
+      for (const listener of witnessListeners) listener(event);
     },
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
@@ -90,6 +96,10 @@ export async function loadGatewayDependencies(options: {
       accessLogListeners.add(listener);
       return () => accessLogListeners.delete(listener);
     },
+    observeWitnessing(listener) {
+      witnessListeners.add(listener);
+      return () => witnessListeners.delete(listener);
+    },
     openedAccessLog: opened,
     ...(trustedDocuments ? { trustedDocuments } : {}),
     routes: [
@@ -104,7 +114,7 @@ export async function loadGatewayDependencies(options: {
         accessLog: opened.accessLog,
         subjectKeys: opened.subjectKeys,
         publicJwks: [opened.publicJwk],
-        transparency: { signer: opened.treeSigner, witnesses: opened.transparency.witnesses.map((w) => w.verifier), quorum: opened.transparency.quorum },
+        transparency: { signer: opened.treeSigner, witnesses: witnessVerifiers(opened.transparency.witnesses), quorum: opened.transparency.quorum },
         config: options.audit,
         supergraphSdl: loadSupergraphSdl(options.audit.supergraphPath).sdl,
       }),

@@ -4,6 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import type { AuditCaller } from '../../src/audit-api/auditCaller.js';
+import { GatewayError } from '../../src/errors/index.js';
 import type { AuditEntryView, AuditFilterInput, AuditService } from '../../src/audit-api/auditService.js';
 import type { AgencyRegistry } from '../../src/identity/index.js';
 import type { Vocabulary } from '../../src/audit-api/vocabulary.js';
@@ -30,6 +31,18 @@ const agencyOf = (registry: AgencyRegistry, id: string, organisationNumber?: str
   const agency = registry.byId(id);
   return { id, name: agency?.name ?? id, organisationNumber: agency?.organisationNumber ?? organisationNumber ?? '' };
 };
+
+/** `since` as the service takes it: chain → size; a chain given twice, or a size below 1, is refused. */
+function sinceSizes(since: ReadonlyArray<{ chainId: string; size: number }>): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const { chainId, size } of since) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(chainId) || size < 1 || Object.hasOwn(sizes, chainId)) {
+      throw new GatewayError('BAD_USER_INPUT', 'since lists each chain once, with a size of at least 1.', { argument: 'since' });
+    }
+    sizes[chainId] = size;
+  }
+  return sizes;
+}
 
 const SERIES = { PURPOSE: 'purpose', CLIENT_AGENCY: 'clientAgency', OWNING_AGENCY: 'owningAgency' } as const;
 
@@ -58,8 +71,13 @@ export function createAuditSchema(): GraphQLSchema {
           service.dailyVolume(caller, args.filter ?? {}, SERIES[args.series]),
         verification: async (_: unknown, __: unknown, { service }: AuditContext) => ({ ...(await service.verification()), verifiedAt: new Date().toISOString() }),
         anomalies: (_: unknown, args: Args<{ from?: string | null; to?: string | null }>, { caller, service }: AuditContext) => service.anomalies(caller, args),
-        citizenReport: (_: unknown, args: Args<{ personnummer: string }>, { caller, service }: AuditContext) => service.citizenReport(caller, args.personnummer),
+        citizenReport: (_: unknown, args: Args<{ personnummer: string; since?: ReadonlyArray<{ chainId: string; size: number }> | null }>, { caller, service }: AuditContext) =>
+          service.citizenReport(caller, args.personnummer, args.since ? { since: sinceSizes(args.since) } : {}),
         confidentialityRules: (_: unknown, __: unknown, { caller, service }: AuditContext) => service.confidentialityRules(caller),
+      },
+      Verification: {
+        // Walked only when asked for: it reads every entry of every chain a second time.
+        transparency: (_: unknown, __: unknown, { service }: AuditContext) => service.transparency(),
       },
       AccessLogEntry: {
         clientAgency: (entry: AuditEntryView, _: unknown, { registry }: AuditContext) => agencyOf(registry, entry.clientAgencyId, entry.clientAgencyOrgNumber),

@@ -14,6 +14,7 @@ import type { ProofOptions } from '../audit/reportProofs.js';
 import { verifyCitizenReport, type ReportVerification } from '../audit/verifyReport.js';
 import type { AnomalyThresholds, ConfidentialityRule } from '../config/auditApiConfig.js';
 import { entriesToCsv } from './csv.js';
+import { transparencyStatus, type TransparencyStatus } from './logStatus.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** A filter as the audit API takes it: the subject as a personnummer, never its hash. */
@@ -243,6 +244,13 @@ export class AuditService {
 
   verification(): Promise<VerificationReport> {
     return verifyAccessLog(this.options.store, this.options.publicJwks);
+  }
+
+  /** Each chain's tree, its newest checkpoint and its witness quorum (the console's badge); null when the log has no note key. */
+  async transparency(): Promise<TransparencyStatus | null> {
+    const transparency = this.options.transparency;
+    if (!transparency) return null;
+    return transparencyStatus(this.options.store, { log: transparency.signer.verifier, witnesses: transparency.witnesses, quorum: transparency.quorum }, this.now());
   }
 
   private async readAll(filter: AccessLogFilter, max: number): Promise<{ entries: StoredEntry[]; complete: boolean }> {

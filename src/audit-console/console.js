@@ -743,25 +743,59 @@ async function verifyChain() {
   state.chain = { status: 'checking' };
   renderChain();
   try {
-    const { verification } = await gql(`{ verification { ok verifiedAt chains { chainId entries unanchoredEntries } firstBreak { chainId seq kind } } }`);
-    state.chain = { status: verification.ok ? 'ok' : 'broken', verification };
+    const { verification } = await gql(`{ verification { ok verifiedAt chains { chainId entries unanchoredEntries } firstBreak { chainId seq kind }
+      transparency { ok quorum witnesses trees { chainId ok problem checkpointSize checkpointTime cosignedSize cosignedTime witnessedSize witnesses quorumMet } } } }`);
+    const transparency = verification.transparency;
+    const broken = transparency?.trees.find((tree) => !tree.ok);
+    const unwitnessed = transparency?.trees.find((tree) => !tree.quorumMet);
+    const status = !verification.ok ? 'broken' : broken ? 'tree-broken' : unwitnessed ? 'quorum-missing' : 'ok';
+    state.chain = { status, verification, tree: broken ?? unwitnessed };
   } catch (error) {
     state.chain = { status: 'failed', error };
   }
   renderChain();
 }
 
+/** The badge: the hash chain, each chain's Merkle tree up to its cosigned checkpoint, the witnesses; red with the reason otherwise. */
 function renderChain() {
   const badge = $('#chain-status');
-  const { status, verification, error } = state.chain;
-  badge.className = status === 'ok' ? 'badge ok' : status === 'broken' || status === 'failed' ? 'badge bad' : 'badge';
+  const { status, verification, error, tree } = state.chain;
+  const bad = ['broken', 'tree-broken', 'quorum-missing', 'failed'].includes(status);
+  badge.className = status === 'ok' ? 'badge ok' : bad ? 'badge bad' : 'badge';
+  badge.dataset.state = status;
   badge.removeAttribute('title');
+  const transparency = verification?.transparency;
   if (status === 'pending' || status === 'checking') badge.textContent = t(`chain.${status}`);
   else if (status === 'failed') badge.textContent = t('chain.failed', { code: error.code });
   else if (status === 'broken') badge.textContent = t('chain.broken', { kind: verification.firstBreak.kind, chain: verification.firstBreak.chainId, seq: verification.firstBreak.seq });
-  else {
+  else if (status === 'tree-broken') badge.textContent = t('log.treeBroken', { chain: tree.chainId, problem: tree.problem });
+  else if (status === 'quorum-missing')
+    badge.textContent = t('log.quorumMissing', { chain: tree.chainId, k: tree.witnesses.length, q: transparency.quorum, size: tree.witnessedSize ?? tree.checkpointSize });
+  else if (!transparency || transparency.trees.every((tr) => tr.cosignedSize === null)) {
     badge.textContent = t('chain.ok', { entries: verification.chains.reduce((sum, c) => sum + c.entries, 0), time: localTime(verification.verifiedAt, true).slice(11) });
-    badge.title = t('chain.detail', { chains: verification.chains.length, unanchored: verification.chains.reduce((sum, c) => sum + c.unanchoredEntries, 0) });
+  } else {
+    const trees = transparency.trees.filter((tr) => tr.cosignedSize !== null);
+    const size = trees.map((tr) => (trees.length > 1 ? `${tr.chainId} ${tr.cosignedSize}` : String(tr.cosignedSize))).join(', ');
+    const newest = trees
+      .map((tr) => tr.checkpointTime)
+      .sort()
+      .at(-1);
+    const k = Math.min(...trees.map((tr) => tr.witnesses.length));
+    const time = localTime(newest, true).slice(11);
+    badge.textContent = transparency.quorum === 0 ? t('log.okNoWitnesses', { size, time }) : t('log.ok', { size, k, q: transparency.quorum, time });
+  }
+  if (verification && status !== 'broken') {
+    const unanchored = t('chain.detail', { chains: verification.chains.length, unanchored: verification.chains.reduce((sum, c) => sum + c.unanchoredEntries, 0) });
+    const trees = (transparency?.trees ?? []).map((tree) =>
+      t('log.detail', {
+        chain: tree.chainId,
+        size: tree.witnessedSize ?? '–',
+        witnesses: tree.witnesses.join(', ') || '–',
+        newest: tree.checkpointSize ?? '–',
+        time: tree.checkpointTime ? localTime(tree.checkpointTime, true) : '–',
+      }),
+    );
+    badge.title = [unanchored, ...trees].join('\n');
   }
 }
 

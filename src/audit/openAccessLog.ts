@@ -8,7 +8,7 @@ import type { SubjectKeys } from './subjectProtection.js';
 import type { AccessLogStore } from './store/AccessLogStore.js';
 import { PostgresAccessLogStore } from './store/postgresStore.js';
 import { SqliteAccessLogStore } from './store/sqliteStore.js';
-import { loadLogNoteSigner, type TransparencyConfig } from '../config/transparencyConfig.js';
+import { loadLogNoteSigner, readWitnessCa, type TransparencyConfig } from '../config/transparencyConfig.js';
 import type { NoteSigner } from '../transparency/note.js';
 import { Witnessing, type WitnessingEvent } from './witnessing.js';
 
@@ -67,11 +67,14 @@ export async function openAccessLogFromConfig(options: {
   const subjectKeys = readAuditKeys(config.auditKeysPath);
   const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
   const treeSigner = loadLogNoteSigner(transparency);
+  const ca = readWitnessCa(transparency);
   const store = await openAccessLogStore(config, options.onPoolError ? { onPoolError: options.onPoolError } : {});
   const witnessing = new Witnessing({
     store,
     witnesses: transparency.witnesses,
+    quorum: transparency.quorum,
     timeoutMs: transparency.witnessTimeoutMs,
+    ...(ca ? { ca } : {}),
     ...(options.onWitnessEvent ? { onEvent: options.onWitnessEvent } : {}),
   });
   const onEvent = options.onEvent;

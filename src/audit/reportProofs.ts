@@ -14,7 +14,13 @@ import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
  */
 
 export const REPORT_PROOFS_FORMAT = 'access-log-report-proofs/v1';
-export const REPORT_SIGNATURE_HEADER = 'access-log-citizen-report/v1';
+/**
+ * v2 signs the report's canonical JSON (canonicalJson): so the same report verifies whether it
+ * came as the JSON download or as the audit API's GraphQL answer, whose key order follows the
+ * query. v1 (the digest of the JSON as serialised) is still verified, for reports made before.
+ */
+export const REPORT_SIGNATURE_HEADER = 'access-log-citizen-report/v2';
+export const REPORT_SIGNATURE_HEADER_V1 = 'access-log-citizen-report/v1';
 
 export interface EntryProof {
   readonly chainId: string;
@@ -51,9 +57,14 @@ export interface ProofOptions {
 
 const HEADS_SEARCHED = 64;
 
+/** Witnesses (by name: a rotated witness may have cosigned with two of its keys) whose cosignature verifies. */
 function witnessCount(head: StoredTreeHead, log: NoteVerifier, witnesses: readonly NoteVerifier[]): number {
   try {
-    return openNote(head.note, [log, ...witnesses]).verifiedBy.filter((v) => v !== log).length;
+    return new Set(
+      openNote(head.note, [log, ...witnesses])
+        .verifiedBy.filter((v) => v !== log)
+        .map((v) => v.name),
+    ).size;
   } catch (error) {
     if (error instanceof NoteError) return -1;
     throw error;
@@ -92,8 +103,31 @@ export async function proveEntries(store: AccessLogStore, entries: readonly Stor
   return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency };
 }
 
-/** SHA-256 of the report as serialised without its signature: what the log signs. */
+/**
+ * The report's one spelling for signing: object keys sorted (by UTF-16 code units, as
+ * Array.prototype.sort does), properties whose value is null or absent left out, arrays in their
+ * order, no whitespace. A GraphQL answer spells an absent value as null and orders keys as the
+ * query selected them; neither changes what the report says.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== null && record[key] !== undefined)
+      .sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** SHA-256 of the report without its signature, canonically spelled: what the log signs (v2). */
 export function reportDigest(unsigned: object): string {
+  return hash('sha256', canonicalJson(unsigned), 'base64');
+}
+
+/** The v1 digest: of the JSON as serialised. Only verified, never signed any more. */
+export function reportDigestV1(unsigned: object): string {
   return hash('sha256', JSON.stringify(unsigned), 'base64');
 }
 

@@ -1,5 +1,5 @@
 import { readLeaf } from './logTree.js';
-import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, reportDigest, type ReportProofs } from './reportProofs.js';
+import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, REPORT_SIGNATURE_HEADER_V1, reportDigest, reportDigestV1, type ReportProofs } from './reportProofs.js';
 import { parseCheckpoint, type TreeHead } from '../transparency/checkpoint.js';
 import { decodeBase64, NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../transparency/merkle.js';
@@ -30,6 +30,7 @@ export type ReportRefusalCode =
 
 export interface ReportKeys {
   readonly log: NoteVerifier;
+  /** Every key of every witness: several keys with one name are one witness (a rotation). */
   readonly witnesses: readonly NoteVerifier[];
   readonly quorum: number;
 }
@@ -88,6 +89,7 @@ function checkSignature(report: Record<string, unknown>, keys: ReportKeys): void
   try {
     const text = openNote(signature as string, [keys.log]).text;
     if (text === `${REPORT_SIGNATURE_HEADER}\n${reportDigest(unsigned)}\n`) return;
+    if (text === `${REPORT_SIGNATURE_HEADER_V1}\n${reportDigestV1(unsigned)}\n`) return;
   } catch (error) {
     if (!(error instanceof NoteError)) throw error;
   }
@@ -107,10 +109,15 @@ function checkCheckpoints(proofs: ReportProofs, keys: ReportKeys): Map<string, V
     }
     if (head.origin !== `${keys.log.name}/${chainId}`) throw new Refusal('CHECKPOINT_INVALID', `the checkpoint of chain ${chainId} is for ${head.origin}`);
     // Each witness counted once, and only for a cosignature that verifies: a bad line is not a vote.
+    // A witness is its name: after a key rotation it has several keys, and a cosignature by any counts once.
     const parsed = parseNote(note);
-    const witnesses = keys.witnesses
-      .filter((witness) => parsed.signatures.some((s) => s.name === witness.name && s.keyId.equals(witness.keyId) && witness.verify(parsed.text, s.signature)))
-      .map((witness) => witness.name);
+    const witnesses = [
+      ...new Set(
+        keys.witnesses
+          .filter((witness) => parsed.signatures.some((s) => s.name === witness.name && s.keyId.equals(witness.keyId) && witness.verify(parsed.text, s.signature)))
+          .map((witness) => witness.name),
+      ),
+    ];
     if (witnesses.length < keys.quorum) {
       throw new Refusal('WITNESS_QUORUM_NOT_MET', `the checkpoint of chain ${chainId} at size ${head.size} has ${witnesses.length} of the ${keys.quorum} witness cosignatures required`);
     }
@@ -213,13 +220,22 @@ function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; c
   return { shaped, checkpoints, ...checkEntries(shaped, checkpoints) };
 }
 
+/**
+ * The report itself, or the audit API's GraphQL answer that carries it (`{"data": {"citizenReport": …}}`):
+ * a citizen handed either can check it.
+ */
+function unwrapped(report: unknown): unknown {
+  if (isObject(report) && isObject(report['data']) && isObject(report['data']['citizenReport'])) return report['data']['citizenReport'];
+  return report;
+}
+
 export function verifyCitizenReport(report: unknown, keys: ReportKeys, previous?: unknown): ReportVerification {
   try {
-    const current = verifyOne(report, keys);
+    const current = verifyOne(unwrapped(report), keys);
     if (previous !== undefined) {
       let earlier: ReturnType<typeof verifyOne>;
       try {
-        earlier = verifyOne(previous, keys);
+        earlier = verifyOne(unwrapped(previous), keys);
       } catch (error) {
         if (error instanceof Refusal) throw new Refusal(error.code, `the earlier report: ${error.detail}`);
         throw error;

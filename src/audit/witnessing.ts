@@ -2,6 +2,7 @@ import { parseCheckpoint } from '../transparency/checkpoint.js';
 import { addSignatures, NoteError, parseNote, parseSignatureLines, type NoteSignature, type NoteVerifier } from '../transparency/note.js';
 import { proveConsistency } from './logTree.js';
 import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
+import { postToWitness, WitnessUnreachableError } from './witnessClient.js';
 
 /**
  * Sends each chain's signed tree heads to the configured witnesses (C2SP tlog-witness
@@ -12,24 +13,57 @@ import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
  */
 export interface WitnessTarget {
   readonly url: string;
-  readonly verifier: NoteVerifier;
+  /** The witness's key name: what its cosignature lines and the quorum count it by. */
+  readonly name: string;
+  /**
+   * Its keys, all named `name`: the current one and those it rotated away from. A cosignature by
+   * any of them is the witness's: after a rotation, both verify until the old key is dropped.
+   */
+  readonly verifiers: readonly NoteVerifier[];
 }
 
+/**
+ * How one witness's part of a round ended: it cosigned; it answered but refused (409 inconsistent,
+ * 403 not signed by a log it knows, 404 unknown origin, 422 bad proof, ...); it could not be
+ * reached (connection, TLS, timeout); it answered 200 without a cosignature by its configured key;
+ * or our side failed (the consistency proof could not be read).
+ */
+export type WitnessOutcome = 'cosigned' | 'refused' | 'unreachable' | 'bad-cosignature' | 'error';
+
 export type WitnessingEvent =
-  | { readonly type: 'cosigned'; readonly chainId: string; readonly size: number; readonly witnesses: readonly string[] }
-  | { readonly type: 'witness-refused'; readonly chainId: string; readonly size: number; readonly witness: string; readonly status: number | null; readonly reason: string }
-  | { readonly type: 'cosign-failed'; readonly chainId: string; readonly size: number; readonly error: unknown };
+  /**
+   * A round ended and its cosignatures are stored with the tree head: `witnesses` are those that
+   * cosigned (possibly none), `quorumMet` whether they make the quorum a verifier demands.
+   */
+  | { readonly type: 'cosigned'; readonly chainId: string; readonly size: number; readonly witnesses: readonly string[]; readonly quorumMet: boolean }
+  | {
+      readonly type: 'witness-refused';
+      readonly chainId: string;
+      readonly size: number;
+      readonly witness: string;
+      readonly outcome: Exclude<WitnessOutcome, 'cosigned'>;
+      /** The witness's HTTP status; null when it never answered. */
+      readonly status: number | null;
+      readonly reason: string;
+    }
+  /** The store refused the cosigned note: `witnesses`' cosignatures of this head are lost (the next head gathers fresh ones). */
+  | { readonly type: 'cosign-failed'; readonly chainId: string; readonly size: number; readonly witnesses: readonly string[]; readonly error: unknown };
 
 export interface WitnessingOptions {
   readonly store: AccessLogStore;
   readonly witnesses: readonly WitnessTarget[];
+  /** Cosignatures a checkpoint needs before a verifier accepts it (for the events' quorumMet). */
+  readonly quorum?: number;
   readonly timeoutMs?: number;
+  /** CA certificates the witnesses' HTTPS server certificates must chain to. */
+  readonly ca?: string | Buffer;
   /** For logs and metrics; must not throw. */
   readonly onEvent?: (event: WitnessingEvent) => void;
 }
 
 class WitnessRefusal extends Error {
   constructor(
+    readonly outcome: Exclude<WitnessOutcome, 'cosigned'>,
     readonly status: number | null,
     message: string,
   ) {
@@ -70,8 +104,8 @@ export class Witnessing {
         try {
           await this.cosign(head);
         } catch (error) {
-          // The store refused the cosigned note (closed, or down): the next head gathers fresh cosignatures.
-          this.emit({ type: 'cosign-failed', chainId, size: head.size, error });
+          // Not a witness's answer nor the store's refusal (cosign reports those): a head we could not read. The next head is tried afresh.
+          this.emit({ type: 'cosign-failed', chainId, size: head.size, witnesses: [], error });
         }
       }
     } finally {
@@ -93,51 +127,60 @@ export class Witnessing {
           type: 'witness-refused',
           chainId: head.chainId,
           size: head.size,
-          witness: witness.verifier.name,
+          witness: witness.name,
+          outcome: error instanceof WitnessRefusal ? error.outcome : error instanceof WitnessUnreachableError ? 'unreachable' : 'error',
           status: error instanceof WitnessRefusal ? error.status : null,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: error instanceof WitnessRefusal || error instanceof WitnessUnreachableError ? error.message : 'the consistency proof could not be read from the store',
         });
       }
     });
-    if (signatures.length === 0) return;
-    await this.options.store.updateTreeHeadNote(head.chainId, head.size, addSignatures(head.note, signatures));
-    this.emit({ type: 'cosigned', chainId: head.chainId, size: head.size, witnesses: signatures.map((s) => s.name) });
+    const witnesses = signatures.map((s) => s.name);
+    if (signatures.length > 0) {
+      try {
+        await this.options.store.updateTreeHeadNote(head.chainId, head.size, addSignatures(head.note, signatures));
+      } catch (error) {
+        // The store refused the cosigned note (closed, or down): the next head gathers fresh cosignatures.
+        this.emit({ type: 'cosign-failed', chainId: head.chainId, size: head.size, witnesses, error });
+        return;
+      }
+    }
+    this.emit({ type: 'cosigned', chainId: head.chainId, size: head.size, witnesses, quorumMet: witnesses.length >= (this.options.quorum ?? 0) });
   }
 
   /** One add-checkpoint exchange, with one retry after a 409 tells the witness's size. */
   private async ask(witness: WitnessTarget, origin: string, head: StoredTreeHead, text: string): Promise<NoteSignature> {
-    const key = `${witness.verifier.name} ${origin}`;
+    const key = `${witness.name} ${origin}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       const oldSize = Math.min(this.known.get(key) ?? 0, head.size);
       const proof = oldSize === 0 ? [] : await proveConsistency(this.options.store, head.chainId, oldSize, head.size);
       const body = `old ${oldSize}\n${proof.map((hash) => `${hash.toString('base64')}\n`).join('')}\n${head.note}`;
-      const response = await fetch(`${witness.url}/add-checkpoint`, { method: 'POST', body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
-      const answer = await response.text();
-      if (response.status === 409 && response.headers.get('content-type')?.startsWith('text/x.tlog.size')) {
+      const response = await postToWitness(`${witness.url}/add-checkpoint`, body, { ca: this.options.ca, timeoutMs: this.options.timeoutMs ?? 5000 });
+      const answer = response.body;
+      if (response.status === 409 && response.contentType.startsWith('text/x.tlog.size')) {
         const size = Number(answer.trim());
-        if (!Number.isSafeInteger(size) || size > head.size) throw new WitnessRefusal(409, `the witness has cosigned size ${answer.trim()}, beyond this head`);
+        if (!Number.isSafeInteger(size) || size > head.size) throw new WitnessRefusal('refused', 409, `the witness has cosigned size ${printable(answer.trim())}, beyond this head`);
         this.known.set(key, size);
         continue;
       }
-      if (response.status !== 200) throw new WitnessRefusal(response.status, answer.trim().slice(0, 200));
+      if (response.status !== 200) throw new WitnessRefusal('refused', response.status, printable(answer.trim()));
       const line = this.verified(witness, text, answer);
       this.known.set(key, head.size);
       return line;
     }
-    throw new WitnessRefusal(409, 'the witness size kept changing');
+    throw new WitnessRefusal('refused', 409, 'the witness size kept changing');
   }
 
-  /** Only a cosignature that verifies under the configured key is kept. */
+  /** Only a cosignature that verifies under one of the witness's configured keys is kept. */
   private verified(witness: WitnessTarget, text: string, answer: string): NoteSignature {
     let lines: NoteSignature[];
     try {
       lines = parseSignatureLines(answer);
     } catch (error) {
-      if (error instanceof NoteError) throw new WitnessRefusal(200, 'the answer is not signature lines');
+      if (error instanceof NoteError) throw new WitnessRefusal('bad-cosignature', 200, 'the answer is not signature lines');
       throw error;
     }
-    const mine = lines.find((line) => line.name === witness.verifier.name && line.keyId.equals(witness.verifier.keyId));
-    if (!mine || !witness.verifier.verify(text, mine.signature)) throw new WitnessRefusal(200, 'no valid cosignature from the configured key');
+    const mine = lines.find((line) => witness.verifiers.some((key) => line.name === key.name && line.keyId.equals(key.keyId) && key.verify(text, line.signature)));
+    if (!mine) throw new WitnessRefusal('bad-cosignature', 200, 'no valid cosignature from a configured key of this witness');
     return mine;
   }
 
@@ -148,4 +191,9 @@ export class Witnessing {
       // a listener's bug must not stop cosigning
     }
   }
+}
+
+/** The witness's own words for a refusal, one short printable line: it goes to the process log. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 200);
 }

@@ -180,8 +180,10 @@ function verifyReportCommand(
   const [log, ...extra] = readVerifierKeys('--log-key', [values['log-key']]);
   if (!log || extra.length > 0) throw new UsageError('--log-key: exactly one verifier key.');
   const witnesses = readVerifierKeys('--witness-key', values['witness-key'] ?? []);
-  const quorum = values.quorum === undefined ? witnesses.length : Number(values.quorum);
-  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > witnesses.length) throw new UsageError(`--quorum: a whole number from 0 to the ${witnesses.length} witness key(s) given.`);
+  // Keys that share a name are one witness's, before and after a key rotation: the quorum counts witnesses.
+  const named = new Set(witnesses.map((w) => w.name)).size;
+  const quorum = values.quorum === undefined ? named : Number(values.quorum);
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > named) throw new UsageError(`--quorum: a whole number from 0 to the ${named} witness(es) whose keys are given.`);
   const report = readJson('FILE', file);
   const previous = values.previous === undefined ? undefined : readJson('--previous', values.previous);
   const result = verifyCitizenReport(report, { log, witnesses, quorum }, previous);

@@ -1,4 +1,6 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -29,7 +31,10 @@ import {
 export interface WitnessEndpoint {
   /** The add-checkpoint URL prefix (the witness's submission prefix). */
   readonly url: string;
-  readonly verifier: NoteVerifier;
+  /** The witness's key name: the quorum counts witnesses by it. */
+  readonly name: string;
+  /** Its verifier keys, all with that name: the current one and any it rotated from (docs/access-log.md, key rotation). */
+  readonly verifiers: readonly NoteVerifier[];
 }
 
 export interface TransparencyConfig {
@@ -41,12 +46,19 @@ export interface TransparencyConfig {
   /** Cosignatures a checkpoint needs before a verifier accepts it. */
   readonly quorum: number;
   readonly witnessTimeoutMs: number;
+  /** CA certificates (PEM file) the witnesses' HTTPS server certificates must chain to: the federation CA unless AUDIT_WITNESS_CA_PATH says otherwise. */
+  readonly witnessCaPath: string;
 }
 
 const KEY_NAME = /^[^\s+]{1,128}$/;
 
-/** `URL VKEY;URL VKEY`: a vkey holds + / =, so neither a comma nor a colon can separate them. */
-export function parseWitnessList(variable: string, raw: string): WitnessEndpoint[] {
+/**
+ * `URL VKEY [VKEY ...];URL VKEY`: a vkey holds + / =, so neither a comma nor a colon can separate
+ * them. Several keys of one witness (a rotation: the new key and the old ones) share its name.
+ * Plain `http://` only when `allowPlainHttp` (development): elsewhere the gateway would tell an
+ * on-path attacker which checkpoints it publishes, and accept its refusals as the witness's.
+ */
+export function parseWitnessList(variable: string, raw: string, options: { readonly allowPlainHttp?: boolean } = {}): WitnessEndpoint[] {
   const problems: string[] = [];
   const witnesses: WitnessEndpoint[] = [];
   for (const [i, item] of raw
@@ -54,41 +66,58 @@ export function parseWitnessList(variable: string, raw: string): WitnessEndpoint
     .map((s) => s.trim())
     .filter(Boolean)
     .entries()) {
-    const [url, vkey, ...rest] = item.split(/\s+/);
-    if (!url || !vkey || rest.length > 0 || !/^https?:\/\/[^\s]+$/.test(url)) {
-      problems.push(`${variable}: witness ${i + 1}: expected "URL VKEY" (an http(s) URL, a space, the witness's verifier key)`);
+    const [url, ...vkeys] = item.split(/\s+/);
+    if (!url || vkeys.length === 0 || !/^https?:\/\/[^\s]+$/.test(url)) {
+      problems.push(`${variable}: witness ${i + 1}: expected "URL VKEY [VKEY ...]" (an https URL, a space, the witness's verifier key or keys)`);
+      continue;
+    }
+    if (url.startsWith('http://') && !options.allowPlainHttp) {
+      problems.push(`${variable}: witness ${i + 1}: plain http:// is for GATEWAY_MODE=development only; use https:// (the witness serves TLS: WITNESS_TLS_CERT_PATH)`);
       continue;
     }
     try {
-      const verifier = parseVerifierKey(vkey);
-      if (verifier.type !== SIG_COSIGNATURE_V1) throw new NoteError('NOTE_KEY_MALFORMED', 'a witness key has signature type 0x04 (cosignature/v1)');
-      witnesses.push({ url: url.replace(/\/+$/, ''), verifier });
+      const verifiers = vkeys.map((vkey) => {
+        const verifier = parseVerifierKey(vkey);
+        if (verifier.type !== SIG_COSIGNATURE_V1) throw new NoteError('NOTE_KEY_MALFORMED', 'a witness key has signature type 0x04 (cosignature/v1)');
+        return verifier;
+      });
+      const name = verifiers[0]!.name;
+      if (verifiers.some((v) => v.name !== name)) throw new NoteError('NOTE_KEY_MALFORMED', 'the keys of one witness share its name (a rotated key keeps the name)');
+      if (new Set(verifiers.map((v) => v.keyId.toString('hex'))).size !== verifiers.length) throw new NoteError('NOTE_KEY_MALFORMED', 'a key is listed twice');
+      witnesses.push({ url: url.replace(/\/+$/, ''), name, verifiers });
     } catch (error) {
       if (!(error instanceof NoteError)) throw error;
       problems.push(`${variable}: witness ${i + 1}: ${error.message}`);
     }
   }
-  const names = witnesses.map((w) => w.verifier.name);
+  const names = witnesses.map((w) => w.name);
   if (new Set(names).size !== names.length) problems.push(`${variable}: each witness must have its own key name`);
   if (problems.length > 0) throw new ConfigError(problems);
   return witnesses;
 }
 
-/** Reads and validates AUDIT_TLOG_*, AUDIT_WITNESSES and AUDIT_WITNESS_QUORUM. Reads no files. */
+/** Every witness key (current and rotated-from), for verifying cosignatures. */
+export function witnessVerifiers(witnesses: readonly WitnessEndpoint[]): NoteVerifier[] {
+  return witnesses.flatMap((w) => w.verifiers);
+}
+
+/** Reads and validates AUDIT_TLOG_*, AUDIT_WITNESSES, AUDIT_WITNESS_QUORUM and AUDIT_WITNESS_CA_PATH. Reads no files. */
 export function loadTransparencyConfig(env: NodeJS.ProcessEnv = process.env): TransparencyConfig {
   const raw = parseEnv(
     {
       CERTS_DIR: envField.string(DEFAULT_CERTS_DIR),
+      GATEWAY_MODE: envField.enumOf(['production', 'development'] as const, 'production'),
       AUDIT_TLOG_KEY_PATH: envField.optionalString(),
       AUDIT_TLOG_NAME: z.string().regex(KEY_NAME, 'expected a key name without spaces or +, e.g. access-log.exchange.example').default('access-log.exchange.example'),
       AUDIT_TLOG_INTERVAL_MS: envField.positiveInt(1000),
       AUDIT_WITNESSES: z.string().default(''),
       AUDIT_WITNESS_QUORUM: z.string().regex(/^\d+$/, 'expected a whole number ≥ 0').optional(),
       AUDIT_WITNESS_TIMEOUT_MS: envField.positiveInt(5000),
+      AUDIT_WITNESS_CA_PATH: envField.optionalString(),
     },
     env,
   );
-  const witnesses = parseWitnessList('AUDIT_WITNESSES', raw.AUDIT_WITNESSES);
+  const witnesses = parseWitnessList('AUDIT_WITNESSES', raw.AUDIT_WITNESSES, { allowPlainHttp: raw.GATEWAY_MODE === 'development' });
   // With witnesses configured, every one of them by default: a smaller quorum is a decision to write down.
   const quorum = raw.AUDIT_WITNESS_QUORUM === undefined ? witnesses.length : Number(raw.AUDIT_WITNESS_QUORUM);
   if (quorum > witnesses.length) {
@@ -101,7 +130,18 @@ export function loadTransparencyConfig(env: NodeJS.ProcessEnv = process.env): Tr
     witnesses,
     quorum,
     witnessTimeoutMs: raw.AUDIT_WITNESS_TIMEOUT_MS,
+    witnessCaPath: resolveFromRoot(raw.AUDIT_WITNESS_CA_PATH ?? path.join(resolveFromRoot(raw.CERTS_DIR), 'ca.crt')),
   };
+}
+
+/** The witnesses' CA, read once at start when an https witness is configured; a missing file fails start-up naming the variable. */
+export function readWitnessCa(config: TransparencyConfig): Buffer | undefined {
+  if (!config.witnesses.some((w) => w.url.startsWith('https://'))) return undefined;
+  try {
+    return readFileSync(config.witnessCaPath);
+  } catch (error) {
+    throw new ConfigError([`AUDIT_WITNESS_CA_PATH: cannot read ${config.witnessCaPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
 }
 
 /**
@@ -181,36 +221,82 @@ export interface WitnessServiceConfig {
   readonly port: number;
   /** The logs this witness cosigns for: their verifier keys; a checkpoint's origin must be `<key name>` or start with `<key name>/`. */
   readonly logs: readonly NoteVerifier[];
+  /** The HTTPS server certificate and key, read and checked at start; null only for WITNESS_PLAIN_HTTP in development. */
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer; readonly certPath: string } | null;
+  /** Verifier keys this witness rotated away from (WITNESS_PREVIOUS_KEYS): published at /verifier-key after the current one. */
+  readonly previousKeys: readonly NoteVerifier[];
 }
 
-/** Reads and validates WITNESS_* for `npm run witness`. */
+function parseKeyList(variable: string, raw: string, type: SignatureType, problems: string[]): NoteVerifier[] {
+  const keys: NoteVerifier[] = [];
+  for (const vkey of raw.split(/[;\s]+/).filter(Boolean)) {
+    try {
+      const verifier = parseVerifierKey(vkey);
+      if (verifier.type !== type)
+        throw new NoteError('NOTE_KEY_MALFORMED', type === SIG_ED25519 ? 'a log key has signature type 0x01 (Ed25519)' : 'a witness key has signature type 0x04 (cosignature/v1)');
+      keys.push(verifier);
+    } catch (error) {
+      if (!(error instanceof NoteError)) throw error;
+      problems.push(`${variable}: ${error.message}`);
+    }
+  }
+  return keys;
+}
+
+/** Reads and validates WITNESS_* for `npm run witness`, including the TLS certificate and key files. */
 export function loadWitnessServiceConfig(env: NodeJS.ProcessEnv = process.env): WitnessServiceConfig {
   const raw = parseEnv(
     {
       DATA_DIR: envField.string(DEFAULT_DATA_DIR),
+      CERTS_DIR: envField.string(DEFAULT_CERTS_DIR),
+      WITNESS_MODE: envField.enumOf(['production', 'development'] as const, 'production'),
       WITNESS_NAME: z.string().regex(KEY_NAME, 'expected a key name without spaces or +, e.g. witness.imy.example/w1').default(`witness.${hostname()}`.slice(0, 128)),
       WITNESS_KEY_PATH: envField.optionalString(),
+      WITNESS_PREVIOUS_KEYS: envField.string(''),
       WITNESS_STATE_PATH: envField.optionalString(),
       WITNESS_HOST: envField.string('127.0.0.1'),
       WITNESS_PORT: envField.port(7380),
       WITNESS_LOGS: envField.string(''),
+      WITNESS_TLS_CERT_PATH: envField.optionalString(),
+      WITNESS_TLS_KEY_PATH: envField.optionalString(),
+      WITNESS_PLAIN_HTTP: envField.enumOf(['true', 'false'] as const, 'false'),
     },
     env,
   );
   const dataDir = resolveFromRoot(raw.DATA_DIR);
-  const logs: NoteVerifier[] = [];
   const problems: string[] = [];
-  for (const vkey of raw.WITNESS_LOGS.split(/[;\s]+/).filter(Boolean)) {
-    try {
-      const verifier = parseVerifierKey(vkey);
-      if (verifier.type !== SIG_ED25519) throw new NoteError('NOTE_KEY_MALFORMED', 'a log key has signature type 0x01 (Ed25519)');
-      logs.push(verifier);
-    } catch (error) {
-      if (!(error instanceof NoteError)) throw error;
-      problems.push(`WITNESS_LOGS: ${error.message}`);
+  const logs = parseKeyList('WITNESS_LOGS', raw.WITNESS_LOGS, SIG_ED25519, problems);
+  if (logs.length === 0 && problems.length === 0) problems.push('WITNESS_LOGS: at least one log verifier key is required (the gateway writes it to AUDIT_TLOG_KEY_PATH.pub when it generates its key)');
+  const previousKeys = parseKeyList('WITNESS_PREVIOUS_KEYS', raw.WITNESS_PREVIOUS_KEYS, SIG_COSIGNATURE_V1, problems);
+  if (previousKeys.some((key) => key.name !== raw.WITNESS_NAME)) problems.push(`WITNESS_PREVIOUS_KEYS: a rotated key keeps the witness's name (${raw.WITNESS_NAME})`);
+  let tls: WitnessServiceConfig['tls'] = null;
+  if (raw.WITNESS_PLAIN_HTTP === 'true') {
+    if (raw.WITNESS_MODE !== 'development') problems.push('WITNESS_PLAIN_HTTP: plain HTTP is for WITNESS_MODE=development only');
+  } else {
+    const servers = path.join(resolveFromRoot(raw.CERTS_DIR), 'servers');
+    const certPath = resolveFromRoot(raw.WITNESS_TLS_CERT_PATH ?? path.join(servers, 'witness.crt'));
+    const keyPath = resolveFromRoot(raw.WITNESS_TLS_KEY_PATH ?? path.join(servers, 'witness.key'));
+    const read = (variable: string, file: string): Buffer | null => {
+      try {
+        return readFileSync(file);
+      } catch (error) {
+        problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); npm run certs makes the development one`);
+        return null;
+      }
+    };
+    const cert = read('WITNESS_TLS_CERT_PATH', certPath);
+    const key = read('WITNESS_TLS_KEY_PATH', keyPath);
+    if (cert && key) {
+      try {
+        // The pair must belong together and parse: a broken pair would otherwise fail every handshake, not the start.
+        createSecureContext({ cert, key });
+        if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) throw new Error('mismatch');
+        tls = { cert, key, certPath };
+      } catch {
+        problems.push(`WITNESS_TLS_CERT_PATH, WITNESS_TLS_KEY_PATH: ${certPath} and ${keyPath} are not a PEM certificate and its private key`);
+      }
     }
   }
-  if (logs.length === 0 && problems.length === 0) problems.push('WITNESS_LOGS: at least one log verifier key is required (the gateway writes it to AUDIT_TLOG_KEY_PATH.pub when it generates its key)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     keyPath: resolveFromRoot(raw.WITNESS_KEY_PATH ?? path.join(dataDir, 'witness', 'witness.key')),
@@ -219,5 +305,7 @@ export function loadWitnessServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     host: raw.WITNESS_HOST,
     port: raw.WITNESS_PORT,
     logs,
+    tls,
+    previousKeys,
   };
 }

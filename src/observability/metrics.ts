@@ -109,6 +109,24 @@ export class GatewayMetrics {
     labelNames: ['use', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly witnessCosigns = new Counter({
+    name: 'gateway_witness_cosign_total',
+    help: "Each witness's part in cosigning a tree head, by witness (its key name) and outcome: cosigned, refused (it answered 4xx/5xx: inconsistent, unknown key, ...), unreachable, bad-cosignature, error (the proof could not be read), not-stored (the store refused the cosigned note).",
+    labelNames: ['witness', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly witnessCosignedSize = new Gauge({
+    name: 'gateway_witness_cosigned_tree_size',
+    help: 'The largest tree size each witness has cosigned and the log has stored, by witness and chain.',
+    labelNames: ['witness', 'chain'] as const,
+    registers: [this.registry],
+  });
+  readonly witnessQuorumMet = new Gauge({
+    name: 'gateway_witness_quorum_met',
+    help: "1 when the chain's newest witnessed tree head has the witness quorum (AUDIT_WITNESS_QUORUM), 0 when it has not: citizen reports then prove against an older checkpoint, or fail verification.",
+    labelNames: ['chain'] as const,
+    registers: [this.registry],
+  });
   readonly redisCircuitState = new Gauge({ name: 'gateway_redis_circuit_state', help: 'Circuit of the Redis connection: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {

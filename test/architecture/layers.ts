@@ -27,7 +27,7 @@ export const LAYERS: readonly Layer[] = [
   { folders: ['identity'], why: 'who calls: certificates, tokens, registries, replay caches (on redis)' },
   { folders: ['audit'], why: 'the access log records what an identified caller was given or refused' },
   { folders: ['http'], why: 'node:http plumbing every listener shares: bodies, coded JSON answers, connection limits per agency, the route type' },
-  { folders: ['observability'], why: "logs, metrics, traces, readiness: it follows the access log's and Redis's events and answers /readyz and /metrics through http/" },
+  { folders: ['observability'], why: "logs, metrics, traces, readiness: it follows the access log's, the witnesses' and Redis's events and answers /readyz and /metrics through http/" },
   {
     folders: ['client', 'trusted-documents', 'witness'],
     why: 'the partner package (tokens on identity), the registered documents (read with policy) and the witness service (cosigns the log on the transparency formats)',

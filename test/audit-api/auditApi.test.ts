@@ -1,6 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CITIZEN_REPORT_DOCUMENT } from '../../src/audit-api/citizenReportDocument.js';
+import { verifyCitizenReport } from '../../src/audit/verifyReport.js';
+import { runAuditCli } from '../../src/cli/audit.js';
+import { formatVerifierKey } from '../../src/transparency/note.js';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
 import { loadSupergraphSdl } from '../../src/apollo/supergraph.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
@@ -386,6 +391,54 @@ describe('citizen report (registerutdrag)', () => {
     expect(english.text).toMatch(/<html lang="en">/);
     expect(english.text).toContain('Taxed income');
     expect(english.text).toContain('Only reads where Skatteverket');
+  });
+
+  it('carries in the GraphQL answer, per read, its inclusion proof and the checkpoint, typed, and the answer verifies offline like the JSON download', async () => {
+    const opened = stack.deps.openedAccessLog;
+    const chain = opened.config.chainId;
+    // A tree head covering every read so far (signed each AUDIT_TLOG_INTERVAL_MS while the tree grows).
+    const { seq } = await opened.store.lastHead(chain);
+    await vi.waitFor(async () => expect((await opened.store.listTreeHeads(chain, 1))[0]?.size ?? 0).toBeGreaterThanOrEqual(seq), { timeout: 30_000, interval: 100 });
+    const answer = await imy.graphql<{ citizenReport: any }>(CITIZEN_REPORT_DOCUMENT, { personnummer: subject });
+    expect(answer.errors).toBeUndefined();
+    const report = answer.data!.citizenReport;
+    expect(report.reads.length).toBeGreaterThan(0);
+    expect(report.proofs.entries).toHaveLength(report.reads.length);
+    expect(report.reads[0].entry).toEqual({ chainId: chain, seq: expect.any(Number) });
+    expect(report.proofs.checkpoints).toEqual([{ chainId: chain, note: expect.stringContaining(`/${chain}\n`) }]);
+    expect(report.proofs.entries.every((p: { inclusion: string[] | null }) => Array.isArray(p.inclusion))).toBe(true);
+    // The stack's log has no witnesses (quorum 0): the log's key is all a verifier needs here.
+    const keys = { log: opened.treeSigner.verifier, witnesses: [], quorum: 0 };
+    expect(verifyCitizenReport(report, keys)).toMatchObject({ ok: true, reads: report.reads.length, proved: report.reads.length, pending: 0 });
+    const edited = JSON.parse(JSON.stringify(report));
+    edited.reads[0].purpose = 'STATISTICS';
+    expect(verifyCitizenReport(edited, keys)).toMatchObject({ ok: false, code: 'REPORT_SIGNATURE_INVALID' });
+    // Asked with the checkpoint the citizen holds, a later answer links to it with a consistency proof.
+    const held = report.proofs.checkpoints[0];
+    const size = Number(held.note.split('\n')[1]);
+    await imy.graphql(`{ entries(first: 1) { totalCount } }`);
+    const { seq: grown } = await opened.store.lastHead(chain);
+    await vi.waitFor(async () => expect((await opened.store.listTreeHeads(chain, 1))[0]?.size ?? 0).toBeGreaterThanOrEqual(grown), { timeout: 30_000, interval: 100 });
+    const later = await imy.graphql<{ citizenReport: any }>(CITIZEN_REPORT_DOCUMENT, { personnummer: subject, since: [{ chainId: chain, size }] });
+    expect(later.data!.citizenReport.proofs.consistency).toEqual([{ chainId: chain, oldSize: size, newSize: expect.any(Number), proof: expect.any(Array) }]);
+    expect(verifyCitizenReport(later.data!.citizenReport, keys, report)).toMatchObject({ ok: true });
+    // The answer as the API sent it, handed to `npm run audit -- verify-report`.
+    const dir = mkdtempSync(path.join(tmpdir(), 'graphql-report-'));
+    try {
+      const file = path.join(dir, 'report.json');
+      writeFileSync(file, JSON.stringify({ data: answer.data }));
+      const out: string[] = [];
+      const code = await runAuditCli(
+        ['verify-report', file, '--log-key', formatVerifierKey(keys.log)],
+        {},
+        (line) => out.push(line),
+        () => undefined,
+      );
+      expect(code).toBe(0);
+      expect(out.at(-1)).toBe(`ok     ${report.reads.length} reads: ${report.reads.length} proved in the log`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('renders a printable page naming agencies, never officials', async () => {

@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessLog } from '../../src/audit/accessLog.js';
 import { leafBytes, readLeaf } from '../../src/audit/logTree.js';
-import { signReport } from '../../src/audit/reportProofs.js';
+import { reportDigestV1, signReport } from '../../src/audit/reportProofs.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { subjectHmac } from '../../src/audit/subjectProtection.js';
-import { formatVerifierKey, generateSeed, noteSigner, parseNote, signatureLine, SIG_ED25519, type NoteSigner } from '../../src/transparency/note.js';
+import { formatVerifierKey, generateSeed, noteSigner, parseNote, signatureLine, signNote, SIG_ED25519, type NoteSigner } from '../../src/transparency/note.js';
 import { verifyCitizenReport, type ReportKeys } from '../../src/audit/verifyReport.js';
 import type { Witnessing } from '../../src/audit/witnessing.js';
 import { buildCitizenReport, renderCitizenReportHtml, withProofs, type CitizenReport } from '../../src/audit-api/citizenReport.js';
@@ -137,6 +137,21 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     dropped.reads.pop();
     dropped.proofs.entries.pop();
     expect(verifyCitizenReport(dropped, verifyKeys)).toMatchObject({ ok: false, code: 'REPORT_SIGNATURE_INVALID' });
+  });
+
+  it('the signature covers the canonical JSON: key order and explicit nulls (a GraphQL answer) do not matter, and a v1 report still verifies', async () => {
+    const rig = await openRig('log.db');
+    await rig.record(3);
+    const report = clone(await rig.report());
+    // Keys in another order and an absent value spelled null, as a GraphQL answer has them.
+    const reordered = Object.fromEntries(Object.entries({ ...report, heldBack: [], scope: { agency: null } }).reverse());
+    expect(verifyCitizenReport(reordered, verifyKeys)).toMatchObject({ ok: true, proved: 3 });
+    expect(verifyCitizenReport({ data: { citizenReport: reordered } }, verifyKeys)).toMatchObject({ ok: true, proved: 3 });
+    // A report signed before v2: the digest of its JSON as serialised.
+    const { signature: _v2, ...unsigned } = report;
+    const v1 = { ...unsigned, signature: signNote(`access-log-citizen-report/v1\n${reportDigestV1(unsigned)}\n`, [treeSigner]) };
+    expect(verifyCitizenReport(clone(v1), verifyKeys)).toMatchObject({ ok: true, proved: 3 });
+    expect(verifyCitizenReport(Object.fromEntries(Object.entries(clone(v1)).reverse()), verifyKeys)).toMatchObject({ ok: false, code: 'REPORT_SIGNATURE_INVALID' });
   });
 
   it('ENTRY_FORGED: a read the log never recorded, even when the log operator signs the report', async () => {

@@ -15,7 +15,7 @@ import { ConfigError } from '../../src/config/parseEnv.js';
 import { listen, witnessServer } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
 import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
-import { witnessedLog, witnessPool } from './witnessHarness.js';
+import { witnessedLog, witnessPool, witnessTarget } from './witnessHarness.js';
 
 const LOG_NAME = 'access-log.test.example';
 
@@ -191,20 +191,20 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
     const w1 = await startWitness('witness.imy.test/w1', treeSigner);
     const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });
     const first = new AccessLog({ store, chainId: 'replica-a', subjectKeys: keys.subjectKeys, signer: keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
-    const earlier = new Witnessing({ store, witnesses: [{ url: w1.url, verifier: w1.key.verifier }] });
+    const earlier = new Witnessing({ store, witnesses: [witnessTarget(w1)] });
     await first.record([makeEntry(), makeEntry(), makeEntry()]);
     await first.close();
     earlier.submit((await store.listTreeHeads('replica-a', 1))[0]!);
     await earlier.close();
     // A restarted gateway knows nothing of the witness: it sends old 0, hears 3, and proves 3 → 5.
     const events: WitnessingEvent[] = [];
-    const later = new Witnessing({ store, witnesses: [{ url: w1.url, verifier: w1.key.verifier }], onEvent: (e) => events.push(e) });
+    const later = new Witnessing({ store, witnesses: [witnessTarget(w1)], onEvent: (e) => events.push(e) });
     const second = new AccessLog({ store, chainId: 'replica-a', subjectKeys: keys.subjectKeys, signer: keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
     await second.record([makeEntry(), makeEntry()]);
     await second.close();
     later.submit((await store.listTreeHeads('replica-a', 1))[0]!);
     await later.close();
-    expect(events).toEqual([{ type: 'cosigned', chainId: 'replica-a', size: 5, witnesses: ['witness.imy.test/w1'] }]);
+    expect(events).toEqual([{ type: 'cosigned', chainId: 'replica-a', size: 5, witnesses: ['witness.imy.test/w1'], quorumMet: true }]);
     await store.close();
   });
 });
@@ -216,8 +216,8 @@ describe('transparency configuration', () => {
   };
 
   it('reads witnesses and a quorum, by default all of them', () => {
-    const config = loadTransparencyConfig({ AUDIT_WITNESSES: `http://127.0.0.1:7380 ${vkey(SIG_COSIGNATURE_V1)}` });
-    expect(config.witnesses.map((w) => w.url)).toEqual(['http://127.0.0.1:7380']);
+    const config = loadTransparencyConfig({ AUDIT_WITNESSES: `https://127.0.0.1:7380 ${vkey(SIG_COSIGNATURE_V1)}` });
+    expect(config.witnesses.map((w) => w.url)).toEqual(['https://127.0.0.1:7380']);
     expect(config.quorum).toBe(1);
     expect(loadTransparencyConfig({}).quorum).toBe(0);
   });
@@ -232,10 +232,10 @@ describe('transparency configuration', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(problems({ AUDIT_WITNESSES: 'not-a-url key' })).toEqual([expect.stringMatching(/^AUDIT_WITNESSES: witness 1: expected "URL VKEY"/)]);
-    expect(problems({ AUDIT_WITNESSES: `http://w ${vkey(SIG_ED25519)}` })).toEqual([expect.stringMatching(/^AUDIT_WITNESSES: witness 1: .*0x04/)]);
-    expect(problems({ AUDIT_WITNESSES: `http://w ${vkey(SIG_COSIGNATURE_V1)}`, AUDIT_WITNESS_QUORUM: '2' })).toEqual([expect.stringMatching(/^AUDIT_WITNESS_QUORUM: 2 is more than the 1 witness/)]);
-    expect(() => parseWitnessList('X', `http://a ${vkey(SIG_COSIGNATURE_V1)};http://b ${vkey(SIG_COSIGNATURE_V1).replace(/\+[0-9a-f]{8}\+/, '+00000000+')}`)).toThrow(ConfigError);
-    expect(() => loadWitnessServiceConfig({})).toThrow(/WITNESS_LOGS: at least one log verifier key/);
+    expect(problems({ AUDIT_WITNESSES: 'not-a-url key' })).toEqual([expect.stringMatching(/^AUDIT_WITNESSES: witness 1: expected "URL VKEY/)]);
+    expect(problems({ AUDIT_WITNESSES: `https://w ${vkey(SIG_ED25519)}` })).toEqual([expect.stringMatching(/^AUDIT_WITNESSES: witness 1: .*0x04/)]);
+    expect(problems({ AUDIT_WITNESSES: `https://w ${vkey(SIG_COSIGNATURE_V1)}`, AUDIT_WITNESS_QUORUM: '2' })).toEqual([expect.stringMatching(/^AUDIT_WITNESS_QUORUM: 2 is more than the 1 witness/)]);
+    expect(() => parseWitnessList('X', `https://a ${vkey(SIG_COSIGNATURE_V1)};https://b ${vkey(SIG_COSIGNATURE_V1).replace(/\+[0-9a-f]{8}\+/, '+00000000+')}`)).toThrow(ConfigError);
+    expect(() => loadWitnessServiceConfig({ WITNESS_PLAIN_HTTP: 'true', WITNESS_MODE: 'development' })).toThrow(/WITNESS_LOGS: at least one log verifier key/);
   });
 });

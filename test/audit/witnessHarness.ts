@@ -5,38 +5,63 @@ import path from 'node:path';
 import { AccessLog } from '../../src/audit/accessLog.js';
 import type { AccessLogStore } from '../../src/audit/store/AccessLogStore.js';
 import { generateSeed, noteSigner, SIG_COSIGNATURE_V1, type NoteSigner, type NoteVerifier } from '../../src/transparency/note.js';
-import { Witnessing, type WitnessingEvent } from '../../src/audit/witnessing.js';
+import { Witnessing, type WitnessingEvent, type WitnessTarget } from '../../src/audit/witnessing.js';
 import type { TestKeys } from './helpers.js';
-import { listen, witnessServer } from '../../src/witness/server.js';
+import { listen, witnessServer, type WitnessServerOptions } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
 
 export interface RunningWitness {
   readonly url: string;
   readonly key: NoteSigner;
   readonly witness: Witness;
+  readonly stateFile: string;
 }
 
-/** Real witnesses on loopback, each with its own key and state file; stop() ends them all. */
-export function witnessPool(): { start(name: string, logs: readonly NoteVerifier[], key?: NoteSigner): Promise<RunningWitness>; stop(): Promise<void> } {
+export interface WitnessStartOptions extends WitnessServerOptions {
+  /** The state file of a witness started before (a restart, e.g. after a key rotation); a fresh one when absent. */
+  readonly stateFile?: string;
+}
+
+/** Real witnesses on loopback, each with its own key and state file (HTTPS when given `tls`); stop() ends them all. */
+export function witnessPool(): {
+  start(name: string, logs: readonly NoteVerifier[], key?: NoteSigner, options?: WitnessStartOptions): Promise<RunningWitness>;
+  /** Stops one witness (its state file stays, for a restart). */
+  stopOne(running: RunningWitness): Promise<void>;
+  stop(): Promise<void>;
+} {
   const dir = mkdtempSync(path.join(tmpdir(), 'witnesses-'));
-  const servers: Server[] = [];
-  const witnesses: Witness[] = [];
+  const running = new Map<RunningWitness, Server>();
   let count = 0;
+  const end = async (witness: RunningWitness, server: Server) => {
+    running.delete(witness);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    witness.witness.close();
+  };
   return {
-    async start(name, logs, key = noteSigner(name, SIG_COSIGNATURE_V1, generateSeed())) {
-      const witness = new Witness(key, logs, path.join(dir, `witness-${(count += 1)}.db`));
-      const server = witnessServer(witness);
-      witnesses.push(witness);
-      servers.push(server);
+    async start(name, logs, key = noteSigner(name, SIG_COSIGNATURE_V1, generateSeed()), options = {}) {
+      const stateFile = options.stateFile ?? path.join(dir, `witness-${(count += 1)}.db`);
+      const witness = new Witness(key, logs, stateFile);
+      const server = witnessServer(witness, options);
       const address = await listen(server, 0, '127.0.0.1');
-      return { url: `http://127.0.0.1:${address.port}`, key, witness };
+      const started = { url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`, key, witness, stateFile };
+      running.set(started, server);
+      return started;
+    },
+    async stopOne(witness) {
+      const server = running.get(witness);
+      if (server) await end(witness, server);
     },
     async stop() {
-      for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
-      for (const witness of witnesses.splice(0)) witness.close();
+      for (const [witness, server] of [...running]) await end(witness, server);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A running witness as the gateway's configuration names it. */
+export function witnessTarget(witness: RunningWitness, keys: readonly NoteVerifier[] = [witness.key.verifier]): WitnessTarget {
+  return { url: witness.url, name: witness.key.name, verifiers: keys };
 }
 
 /**
@@ -47,13 +72,18 @@ export function witnessedLog(options: {
   readonly store: AccessLogStore;
   readonly keys: TestKeys;
   readonly treeSigner: NoteSigner;
-  readonly witnesses: readonly RunningWitness[];
+  /** Running witnesses (their current key), or targets with the keys the gateway is configured with. */
+  readonly witnesses: readonly (RunningWitness | WitnessTarget)[];
   readonly onWitnessEvent?: (event: WitnessingEvent) => void;
   readonly chainId?: string;
+  readonly quorum?: number;
+  readonly ca?: string | Buffer;
 }): { log: AccessLog; witnessing: Witnessing } {
   const witnessing = new Witnessing({
     store: options.store,
-    witnesses: options.witnesses.map((w) => ({ url: w.url, verifier: w.key.verifier })),
+    witnesses: options.witnesses.map((w) => ('verifiers' in w ? w : witnessTarget(w))),
+    ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.onWitnessEvent ? { onEvent: options.onWitnessEvent } : {}),
   });
   let clock = Date.parse('2026-11-02T09:00:00.000Z');

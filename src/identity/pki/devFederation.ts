@@ -60,9 +60,12 @@ interface LeafPlan {
   readonly friendlyName?: string;
 }
 
-/** The subgraph servers: every data-owning agency serves its own subgraph under its id. */
+/** The witness service's server certificate (`npm run witness` serves HTTPS with it). */
+export const WITNESS_SERVER_NAME = 'witness';
+
+/** The servers: the gateway, every data-owning agency's subgraph under its id, and the development witness. */
 export function serverNames(registry: AgencyRegistry): string[] {
-  return [GATEWAY_SERVER_NAME, ...registry.agencies.filter((agency) => agency.roles.includes('DATA_OWNER')).map((agency) => agency.id)];
+  return [GATEWAY_SERVER_NAME, ...registry.agencies.filter((agency) => agency.roles.includes('DATA_OWNER')).map((agency) => agency.id), WITNESS_SERVER_NAME];
 }
 
 /** An official's personal certificate, for the agency the registry names as employer. */
@@ -88,7 +91,7 @@ function leafPlans(files: FederationFiles, registry: AgencyRegistry, officials: 
     return { paths: files.agencyCertificate(agency.id), subject, profile: { kind: 'client' }, expectation: { usage: 'client', subject } };
   });
   const servers = serverNames(registry).map((name): LeafPlan => {
-    const subject = commonNameSubject(name === GATEWAY_SERVER_NAME ? 'Agency exchange gateway' : `${name} subgraph`);
+    const subject = commonNameSubject(name === GATEWAY_SERVER_NAME ? 'Agency exchange gateway' : name === WITNESS_SERVER_NAME ? 'Access-log witness (development)' : `${name} subgraph`);
     return {
       paths: files.serverCertificate(name),
       subject,
