@@ -246,10 +246,20 @@ function plainRequest(body: unknown): { query: string; variables: Record<string,
   return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined };
 }
 
+/** Accept headers seen, with Apollo Server's choice for each (a partner's client sends the same one every time); forgotten past this many. */
+const contentTypes = new Map<string, string | null>();
+const MAX_ACCEPT_HEADERS = 64;
+
 /** Apollo Server's choice of content type for a single result (chooseContentTypeForSingleResultResponse); null where it answers 406. */
 function chooseContentType(accept: string | undefined): string | null {
   if (!accept) return JSON_CONTENT_TYPE;
-  return new Negotiator({ headers: { accept } }).mediaType([JSON_CONTENT_TYPE, GRAPHQL_RESPONSE_CONTENT_TYPE, CALLBACK_CONTENT_TYPE]) ?? null;
+  let chosen = contentTypes.get(accept);
+  if (chosen === undefined) {
+    chosen = new Negotiator({ headers: { accept } }).mediaType([JSON_CONTENT_TYPE, GRAPHQL_RESPONSE_CONTENT_TYPE, CALLBACK_CONTENT_TYPE]) ?? null;
+    if (contentTypes.size >= MAX_ACCEPT_HEADERS) contentTypes.clear();
+    contentTypes.set(accept, chosen);
+  }
+  return chosen;
 }
 
 function usesIntrospection(document: DocumentNode): boolean {

@@ -94,6 +94,7 @@ export async function startPartnerApi(options: PartnerApiOptions): Promise<Partn
               name,
               url: subgraphs.urls.get(name) ?? url ?? '',
               fetcher: transport.fetcherWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
+              send: transport.senderWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
               ...(subgraphs.signContext ? { signContext: subgraphs.signContext } : {}),
               breaker: subgraphs.resilience.breaker(name),
               observer: subgraphs.resilience.observer,
