@@ -151,6 +151,32 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
     const contentType = chooseContentType(headers.get('accept'));
     if (!contentType) return undefined;
 
+    let response: GraphQLResponse;
+    try {
+      response = await answer(schema, operation, request.variables, context);
+    } catch (error) {
+      // A stage that throws (rather than refusing): Apollo Server's answer to it (errorResponse),
+      // the error alone, masked, 500, without the plugin's cache-control or request id.
+      const formatted = formatErrors([error], context, stages);
+      return { status: formatted.status ?? 500, headers: new Map([['content-type', contentType]]), body: `${JSON.stringify({ errors: formatted.errors })}\n` };
+    }
+    options.answered.countCompiledAnswer();
+    const single = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+    return {
+      status: response.http.status ?? 200,
+      // Apollo Server's cache-control plugin writes no-store on every response the gateway gives:
+      // nothing it serves is cacheable (no cache hints, and subgraph answers do not set the policy).
+      headers: new Map([
+        ['content-type', contentType],
+        ['cache-control', 'no-store'],
+      ]),
+      // As Apollo Server serialises a single result: errors, data, extensions, and a newline.
+      body: `${JSON.stringify({ errors: single.errors, data: single.data, extensions: single.extensions })}\n`,
+    };
+  };
+
+  /** The stages of Apollo Server's path in its order: resolve and check, execute, release (gatewayPlugin.ts). */
+  async function answer(schema: GraphQLSchema, operation: CompiledOperation, rawVariables: Record<string, unknown> | undefined, context: AdmittedRequest): Promise<GraphQLResponse> {
     stages.metrics.operationResolved(context, { document: operation.document, operationName: operation.operation.name?.value ?? null });
     const outcome = await resolveAndCheck(
       {
@@ -159,7 +185,7 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
         operation: operation.operation,
         operationName: operation.operation.name?.value ?? null,
         documentHash: operation.documentHash,
-        rawVariables: request.variables,
+        rawVariables,
         caller: context.caller,
         analyse: stages.analyse,
       },
@@ -173,20 +199,8 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
       response = await execute(operation, checked, context);
     }
     await completeResponse(response, checked, context.requestId, stages);
-    options.answered.countCompiledAnswer();
-    const single = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
-    return {
-      status: response.http.status ?? 200,
-      // Apollo Server's cache-control plugin writes no-store on every response the gateway gives:
-      // nothing it serves is cacheable (no cache hints, subgraphs answer uncacheable).
-      headers: new Map([
-        ['content-type', contentType],
-        ['cache-control', 'no-store'],
-      ]),
-      // As Apollo Server serialises a single result: errors, data, extensions, and a newline.
-      body: `${JSON.stringify({ errors: single.errors, data: single.data, extensions: single.extensions })}\n`,
-    };
-  };
+    return response;
+  }
 
   /** The plan's subgraph calls with the checked variables; the result as Apollo Server would hold it before willSendResponse. */
   async function execute(operation: CompiledOperation, checked: CheckedOperation, context: AdmittedRequest): Promise<GraphQLResponse> {

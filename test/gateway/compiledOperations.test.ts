@@ -261,6 +261,43 @@ describe('compiled trusted operations answer as Apollo Server does', () => {
     expect(await compiledAnswers(compiled.metrics)).toBe(before);
   });
 
+  it('a stage that throws (the agreements cannot be read): the same masked 500 from both paths', async () => {
+    let broken = false;
+    const agreements = () => {
+      if (broken) throw new Error('agreements unavailable');
+      return stack.deps.agreements();
+    };
+    const start = async (env: Record<string, string>) => {
+      const metrics = new GatewayMetrics();
+      const logged: string[] = [];
+      const gateway = await stack.startGateway(env, { metrics, agreements, logError: (record) => void logged.push(record.code) });
+      return { gateway, metrics, logged, client: createRawClient(stack.certsDir, 'malmo-stad', gateway.url) };
+    };
+    const sides = [await start({}), await start({ COMPILED_OPERATIONS: 'false' })];
+    try {
+      broken = true;
+      const c = CASES[0]!;
+      const answers: ReturnType<typeof comparable>[] = [];
+      for (const side of sides) {
+        const caseId = `COMPILED-${caseNumber++}`;
+        const response = await side.client.send({
+          body: JSON.stringify({ query: c.query, variables: c.variables(stack) }),
+          claims: { official: 'handlaggare-17', purpose: 'CASE_HANDLING', caseId, subjects: c.subjects(stack) },
+        });
+        expect(response.status).toBe(500);
+        expect(response.json.data).toBeUndefined();
+        answers.push(comparable({ ...response, caseId }));
+      }
+      expect(answers[0]).toEqual(answers[1]);
+      // The compiled path took it (and, unlike Apollo Server's errorResponse, tells the operator).
+      expect(sides[0]!.logged).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(sides[1]!.logged).toEqual([]);
+    } finally {
+      broken = false;
+      await Promise.all(sides.map((side) => side.client.close()));
+    }
+  });
+
   // Last: it stops a subgraph for good.
   it('a subgraph down: the same AGENCY_UNAVAILABLE errors at the same paths, its fields withheld', async () => {
     await stack.subgraphs.get('csn')!.close();
