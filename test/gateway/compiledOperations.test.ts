@@ -22,9 +22,12 @@ import { startStack, type Stack } from '../support/stack.js';
  * errors, extensions, key order included), and on both paths the released values are exactly the
  * access log's `released` entries. The compiled path must really have answered (its counter).
  *
- * Documents: the bench workloads, the federation tests' forms (fragments, aliases, __typename,
+ * Documents: the bench workloads, forms over the reference API (fragments, aliases, __typename,
  * @skip/@include, entity lists with nulls, a person outside the case, a household), refusals
- * (purpose, variables), the released-values property test's generated forms, and a subgraph down.
+ * (purpose, variables), the released-values property test's generated forms, a stage that throws,
+ * and a subgraph down. The federation conformance forms with personal fields run compiled in
+ * test/gateway/federationPersonal.test.ts, compared there with Apollo Server's path and bare
+ * @apollo/gateway.
  */
 
 const PERSON = `personnummer name { givenName familyName } taxedIncome { year earnedIncome } benefits { benefit amount unit } studentAid { grant loan } jobSeeker { status }`;
