@@ -72,8 +72,13 @@ export interface CompiledOperationsOptions {
   readonly answered: { countCompiledAnswer(): void };
 }
 
-/** Texts that are not compiled are remembered up to this many, so a stream of unregistered texts costs one parse each and no memory. */
-const MAX_REMEMBERED_MISSES = 1000;
+/**
+ * Compiled operations and texts that are not compiled are kept up to this many each, keyed by the
+ * text's hash (never the text), and forgotten all at once past it: a caller sending ever new
+ * texts, or new spellings of a registered one, costs a parse each and bounded memory. Forgetting
+ * also lets a document registered by a later manifest reload be compiled.
+ */
+const MAX_REMEMBERED = 1000;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_CONTENT_TYPE = 'application/graphql-response+json; charset=utf-8';
@@ -93,7 +98,7 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
   const { operation: stages } = options;
 
   /** Compiles a text registered for the agency; anything else is not compiled, so only registered documents are kept. */
-  function compile(schema: GraphQLSchema, text: string, operationName: string | undefined, agency: string): CompiledOperation | undefined {
+  function compile(schema: GraphQLSchema, text: string, textHash: string, operationName: string | undefined, agency: string): CompiledOperation | undefined {
     let document: DocumentNode;
     try {
       document = parse(text, { maxTokens: options.maxTokens });
@@ -118,25 +123,25 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
       documentId: id,
       document,
       operation,
-      documentHash: createHash('sha256').update(text).digest('hex'),
+      documentHash: textHash,
       plan,
       operationContext: buildOperationContext({ schema, operationDocument: marked, ...(operationName === undefined ? {} : { operationName }) }),
     };
   }
 
   function find(schema: GraphQLSchema, text: string, operationName: string | undefined, agency: string): CompiledOperation | undefined {
-    const key = operationName === undefined ? text : `${operationName}\n${text}`;
+    // Apollo Server's queryHash of the text: the key here, and the document hash the log records.
+    const textHash = createHash('sha256').update(text).digest('hex');
+    const key = operationName === undefined ? textHash : `${createHash('sha256').update(operationName).digest('hex')}\n${textHash}`;
     const known = compiled.get(key);
     if (known && known.schema === schema) return known;
     const miss = `${agency}\n${key}`;
     if (misses.has(miss)) return undefined;
-    const made = compile(schema, text, operationName, agency);
+    const made = compile(schema, text, textHash, operationName, agency);
+    const remembered = made ? compiled : misses;
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
     if (made) compiled.set(key, made);
-    else {
-      // Forgotten now and then, so a document registered by a later manifest reload is compiled too.
-      if (misses.size >= MAX_REMEMBERED_MISSES) misses.clear();
-      misses.add(miss);
-    }
+    else misses.add(miss);
     return made;
   }
 

@@ -257,6 +257,7 @@ describe('compiled trusted operations answer as Apollo Server does', () => {
       { query: '{ __schema { queryType { name } } }' },
       { query: c.query, variables, extensions: { anything: true } },
       { query: c.query, variables, operationName: 'NotThere' },
+      { query: c.query, variables, operationName: '' },
     ]) {
       const answers = await sendToBoth({ body: JSON.stringify(body), subjects: c.subjects(stack), query: body.query, variables });
       expect(comparable(answers.compiled)).toEqual(comparable(answers.apollo));
