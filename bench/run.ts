@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     // For working on the bench itself: a subset of contenders, e.g. --only bareApollo,oursSqlite.
     only: { type: 'string' },
+    // For profiling one workload: a subset of the main workloads, e.g. --workloads onePerson (the persons-per-query series is skipped).
+    workloads: { type: 'string' },
   },
 });
 const QUICK = args.quick;
@@ -146,7 +148,7 @@ await ensurePopulation({ dir: populationDir(POPULATION), persons: POPULATION, se
 const runDir = mkdtempSync(path.join(os.tmpdir(), 'exchange-bench-'));
 
 const subjects = findSubjects(populationDir(POPULATION), QUICK ? 100 : 1000);
-const workloads = mainWorkloads(subjects);
+const workloads = mainWorkloads(subjects).filter((w) => !args.workloads || args.workloads.split(',').includes(w.name));
 const scaling = (QUICK ? [] : SCALING_PERSONS).map((n) => personsWorkload(subjects.many.slice(0, n), `persons${n}`, `${n} persons per query`));
 const casesFile = path.join(runDir, 'cases.json');
 const trustedDocumentsDir = path.join(runDir, 'trusted-documents');
@@ -483,7 +485,7 @@ async function runContender(id: ContenderId): Promise<void> {
         say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p99 ${cell.p99Ms.toFixed(1)} ms${cell.failures ? `, ${cell.failures} FAILED` : ''}`);
         if (cell.failures > 0) contenderProblems.push(`${w.name}: ${cell.failures} requests answered with an unexpected status under load`);
       }
-      const series = id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
+      const series = args.workloads ? [] : id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
       for (const w of series) {
         const check = await checkOnce(contender, w);
         if (check.problems.length > 0) {

@@ -90,6 +90,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logError: deps.logError ?? ((record) => logger.error(record, 'request error')),
     },
     trustedDocuments: deps.trustedDocuments,
+    compiledOperations: config.compiledOperations ? operations : undefined,
     refusals: operations,
   });
   // The GraphQL IDE exists in development mode only; a production gateway answers 404 at /ide.

@@ -4,7 +4,11 @@ import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLFormattedErro
 import type { IdentifiedRequest } from '../pipeline/stages.js';
 import type { SubgraphRequestBody } from '../identity/gatewayContextToken.js';
 import type { CircuitBreaker } from '../resilience/circuitBreaker.js';
+import type { SubgraphSender } from './subgraphTransport.js';
 import { injectTraceContext } from '../observability/tracing.js';
+
+/** The content types RemoteGraphQLDataSource reads as JSON. */
+const JSON_ANSWER = /^application\/(graphql-response\+)?json/;
 
 /** GraphQLDataSourceRequestKind.INCOMING_OPERATION; the enum is not exported from the package root. */
 const INCOMING_OPERATION = 'incoming operation';
@@ -28,6 +32,8 @@ export interface AgencyDataSourceOptions {
   /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
   readonly breaker?: CircuitBreaker;
   readonly observer?: SubgraphCallObserver;
+  /** Sends a partner request's calls (the same pool and timeout as `fetcher`); absent, RemoteGraphQLDataSource's fetch does. */
+  readonly send?: SubgraphSender;
 }
 
 /**
@@ -45,6 +51,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
   readonly #signContext: AgencyDataSourceOptions['signContext'];
   readonly #breaker: CircuitBreaker | undefined;
   readonly #observer: SubgraphCallObserver | undefined;
+  readonly #send: SubgraphSender | undefined;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url, fetcher: options.fetcher });
@@ -52,18 +59,42 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     this.#signContext = options.signContext;
     this.#breaker = options.breaker;
     this.#observer = options.observer;
+    this.#send = options.send;
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<IdentifiedRequest>): void {
     const headers = request.http?.headers;
+    if (headers) this.#addCallerHeaders(context, request, headers);
+  }
+
+  #addCallerHeaders(context: unknown, request: SubgraphRequestBody, headers: { set(name: string, value: string): unknown }): void {
     // Apollo also calls data sources outside requests (health checks) with an empty context.
     const gatewayContext = context as Partial<IdentifiedRequest>;
-    if (!headers || typeof gatewayContext.requestId !== 'string') return;
+    if (typeof gatewayContext.requestId !== 'string') return;
     headers.set('x-request-id', gatewayContext.requestId);
     // W3C trace context: the subgraph's span joins this request's trace (no-op with tracing off).
     injectTraceContext(headers);
     // Signed last, over the request as it will be sent: the token is bound to exactly this call.
     if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as IdentifiedRequest, this.#name, request)}`);
+  }
+
+  /**
+   * A partner request's call as RemoteGraphQLDataSource makes it (the same body, headers, and
+   * errors for a status outside 2xx or a body that is not a JSON object), over the lean sender.
+   */
+  async #call(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>, send: SubgraphSender): Promise<ProcessResult> {
+    const { request } = options;
+    if (!request.query) throw new Error('Missing query');
+    const sent: SubgraphRequestBody = { query: request.query, variables: request.variables, operationName: request.operationName };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    this.#addCallerHeaders(options.context, sent, { set: (name: string, value: string) => (headers[name.toLowerCase()] = value) });
+    const answer = await send(this.url, headers, JSON.stringify(sent));
+    const body: unknown = answer.contentType && JSON_ANSWER.test(answer.contentType) ? JSON.parse(answer.text) : answer.text;
+    if (answer.status < 200 || answer.status > 299) {
+      throw new GraphQLError(`${answer.status}: subgraph answered with an error status`, { extensions: { response: { url: this.url, status: answer.status, body } } });
+    }
+    if (typeof body !== 'object' || body === null) throw new Error('Expected a JSON object from the subgraph.');
+    return body as ProcessResult;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>): Promise<ProcessResult> {
@@ -75,7 +106,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
       return this.#unavailable(options, 'circuit-open');
     }
     try {
-      const response = await super.process(options);
+      const response = this.#send ? await this.#call(options, this.#send) : await super.process(options);
       this.#breaker?.success();
       this.#observer?.call(this.#name, 'ok', performance.now() - started, response.errors?.length ?? 0);
       return response;

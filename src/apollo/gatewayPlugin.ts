@@ -5,7 +5,7 @@ import type { AccessLogSink } from '../audit/accessLog.js';
 import type { DenialLogGapReporter } from '../audit/accessLogEntries.js';
 import { documentRefusal, type DocumentRefusalOptions } from '../limits/documentRefusals.js';
 import type { OperationAnalyser } from '../pipeline/operationAnalysis.js';
-import { resolveOperation } from '../pipeline/resolveOperation.js';
+import { resolveOperation, type ResolveInput } from '../pipeline/resolveOperation.js';
 import { checkOperation, recordRefusal, type OperationChecks } from '../pipeline/checkOperation.js';
 import { releaseResponse, releaseUnchecked } from '../pipeline/releaseResponse.js';
 import type { AdmittedRequest, CheckedOperation, ReleasedResponse } from '../pipeline/stages.js';
@@ -62,25 +62,23 @@ export function gatewayPlugin(options: GatewayPluginOptions): ApolloServerPlugin
         async responseForOperation(requestContext) {
           const { contextValue } = requestContext;
           options.metrics.operationResolved(contextValue, { document: requestContext.document, operationName: requestContext.operation?.name?.value ?? null });
-          const resolved = resolveOperation({
-            schema: requestContext.schema,
-            document: requestContext.document,
-            operation: requestContext.operation,
-            operationName: requestContext.operationName,
-            documentHash: requestContext.queryHash,
-            rawVariables: requestContext.request.variables,
-            caller: contextValue.caller,
-            analyse: options.analyse,
-          });
-          if ('errors' in resolved) return refusalResponse(resolved.errors);
+          const outcome = await resolveAndCheck(
+            {
+              schema: requestContext.schema,
+              document: requestContext.document,
+              operation: requestContext.operation,
+              operationName: requestContext.operationName,
+              documentHash: requestContext.queryHash,
+              rawVariables: requestContext.request.variables,
+              caller: contextValue.caller,
+              analyse: options.analyse,
+            },
+            options,
+          );
+          if ('refusal' in outcome) return outcome.refusal;
           // The gateway executes exactly what was checked: graphql-js's coercion of the variables.
-          requestContext.request.variables = resolved.variables as Record<string, unknown>;
-          const outcome = await checkOperation(resolved, options.checks);
-          if ('refusal' in outcome) {
-            await recordRefusal(resolved, outcome.refusal, options.log, options.reportDenialLogGap);
-            return refusalResponse(outcome.refusal.errors);
-          }
-          checked = outcome;
+          requestContext.request.variables = outcome.checked.operation.variables as Record<string, unknown>;
+          checked = outcome.checked;
           return null;
         },
         async didEncounterErrors({ errors, contextValue }) {
@@ -88,20 +86,7 @@ export function gatewayPlugin(options: GatewayPluginOptions): ApolloServerPlugin
         },
         async willSendResponse({ response, contextValue }) {
           if (documentRefused) replaceBody(response, documentRefused);
-          // Incremental delivery (@defer/@stream) is not offered; a response in parts could not be
-          // held until its entries are committed, so it is never released.
-          const released: ReleasedResponse =
-            response.body.kind !== 'single'
-              ? { kind: 'failed-closed', error: new GatewayError('BAD_REQUEST', 'Incremental delivery (@defer, @stream) is not supported.') }
-              : checked
-                ? await releaseResponse({ checked, result: response.body.singleResult }, options.log)
-                : releaseUnchecked(response.body.singleResult);
-          if (released.kind === 'failed-closed') replaceBody(response, released.error, { requestId: contextValue.requestId });
-          else if (response.body.kind === 'single') response.body.singleResult = { ...response.body.singleResult, ...released.result };
-          if (response.body.kind !== 'single') return;
-          // The partner's log and ours are joined on the request id (the transport sets x-request-id too).
-          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, requestId: contextValue.requestId };
-          options.metrics.responseSent(response.body.singleResult.errors ?? []);
+          await completeResponse(response, checked, contextValue.requestId, options);
         },
       };
     },
@@ -109,10 +94,50 @@ export function gatewayPlugin(options: GatewayPluginOptions): ApolloServerPlugin
 }
 
 /**
+ * Before execution: the operation resolved once, then every check in order; a refusal is logged
+ * and answered without calling any subgraph. Both paths (Apollo Server's, compiledOperations.ts) start here.
+ */
+export async function resolveAndCheck(
+  input: ResolveInput,
+  options: Pick<GatewayPluginOptions, 'checks' | 'log' | 'reportDenialLogGap'>,
+): Promise<{ readonly checked: CheckedOperation } | { readonly refusal: GraphQLResponse }> {
+  const resolved = resolveOperation(input);
+  if ('errors' in resolved) return { refusal: refusalResponse(resolved.errors) };
+  const outcome = await checkOperation(resolved, options.checks);
+  if ('refusal' in outcome) {
+    await recordRefusal(resolved, outcome.refusal, options.log, options.reportDenialLogGap);
+    return { refusal: refusalResponse(outcome.refusal.errors) };
+  }
+  return { checked: outcome };
+}
+
+/**
+ * The response as it leaves, in this order: release or fail closed (entries committed, markers
+ * stripped, data replaced), the request id, metrics. Apollo Server's path (willSendResponse) and
+ * the compiled operations' path (compiledOperations.ts) both end here.
+ */
+export async function completeResponse(response: GraphQLResponse, checked: CheckedOperation | undefined, requestId: string, options: Pick<GatewayPluginOptions, 'log' | 'metrics'>): Promise<void> {
+  // Incremental delivery (@defer/@stream) is not offered; a response in parts could not be
+  // held until its entries are committed, so it is never released.
+  const released: ReleasedResponse =
+    response.body.kind !== 'single'
+      ? { kind: 'failed-closed', error: new GatewayError('BAD_REQUEST', 'Incremental delivery (@defer, @stream) is not supported.') }
+      : checked
+        ? await releaseResponse({ checked, result: response.body.singleResult }, options.log)
+        : releaseUnchecked(response.body.singleResult);
+  if (released.kind === 'failed-closed') replaceBody(response, released.error, { requestId });
+  else if (response.body.kind === 'single') response.body.singleResult = { ...response.body.singleResult, ...released.result };
+  if (response.body.kind !== 'single') return;
+  // The partner's log and ours are joined on the request id (the transport sets x-request-id too).
+  response.body.singleResult.extensions = { ...response.body.singleResult.extensions, requestId };
+  options.metrics.responseSent(response.body.singleResult.errors ?? []);
+}
+
+/**
  * Unexpected errors are masked for partners; the operator sees them here, joined to the request
  * id the partner quotes. Messages are ours or a subgraph's, which never carry personal values.
  */
-function reportUnexpected(error: GraphQLError, requestId: string, log: ErrorLogger): void {
+export function reportUnexpected(error: GraphQLError, requestId: string, log: ErrorLogger): void {
   const code = error.extensions?.['code'];
   if (isExposedCode(code)) return;
   log({
@@ -124,7 +149,7 @@ function reportUnexpected(error: GraphQLError, requestId: string, log: ErrorLogg
   });
 }
 
-function refusalResponse(errors: readonly GatewayError[]): GraphQLResponse {
+export function refusalResponse(errors: readonly GatewayError[]): GraphQLResponse {
   return {
     http: { status: Math.max(...errors.map((e) => e.httpStatus)), headers: new HeaderMap() },
     body: { kind: 'single', singleResult: { errors: errors.map((e) => e.toFormatted()) } },

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, LocalGraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import type { GatewayMode } from '../config/gatewayConfig.js';
 import type { GatewayError } from '../errors/index.js';
@@ -15,6 +15,7 @@ import { AgencyDataSource, type AgencyDataSourceOptions, type SubgraphCallObserv
 import { gatewayPlugin, type GatewayPluginOptions } from './gatewayPlugin.js';
 import { withSubjectMarkers } from './markedGateway.js';
 import { apolloRequestHandler } from './requestHandler.js';
+import { compiledOperations } from './compiledOperations.js';
 import { createSubgraphTransport, type SubgraphTlsOptions } from './subgraphTransport.js';
 
 /** How the gateway reaches its subgraphs: one mutual-TLS pool, a breaker and a timeout per agency. */
@@ -53,6 +54,8 @@ export interface PartnerApiOptions {
   readonly operation: Omit<GatewayPluginOptions, 'documents'> & { readonly maxTokens: number };
   /** Registered documents a request may name by id (`documentId`). */
   readonly trustedDocuments?: TrustedDocuments | undefined;
+  /** Given, registered documents run compiled (compiledOperations.ts) rather than through Apollo Server; each such answer is counted. */
+  readonly compiledOperations?: { countCompiledAnswer(): void } | undefined;
   /** Counts every refusal answered without executing (metrics). */
   readonly refusals: { countRefusal(error: GatewayError): void };
 }
@@ -77,21 +80,29 @@ export async function startPartnerApi(options: PartnerApiOptions): Promise<Partn
     tls: subgraphs.tls,
   });
   keepVendorTelemetryOff();
+  // The data sources @apollo/gateway builds, by subgraph: compiled operations call the same ones.
+  const services: ServiceMap = Object.create(null) as ServiceMap;
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     // Spans carry the operation name, never the document text (literals) or error messages.
     telemetry: { includeDocument: false, recordExceptions: false },
     buildService: ({ name, url }) =>
-      name === subgraphs.local.name
-        ? new LocalGraphQLDataSource(subgraphs.local.schema)
-        : new AgencyDataSource({
-            name,
-            url: subgraphs.urls.get(name) ?? url ?? '',
-            fetcher: transport.fetcherWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
-            ...(subgraphs.signContext ? { signContext: subgraphs.signContext } : {}),
-            breaker: subgraphs.resilience.breaker(name),
-            observer: subgraphs.resilience.observer,
-          }),
+      (services[name] =
+        name === subgraphs.local.name
+          ? new LocalGraphQLDataSource(subgraphs.local.schema)
+          : new AgencyDataSource({
+              name,
+              url: subgraphs.urls.get(name) ?? url ?? '',
+              fetcher: transport.fetcherWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
+              send: transport.senderWithTimeout(subgraphs.resilience.timeoutMs(name, subgraphs.timeoutMs)),
+              ...(subgraphs.signContext ? { signContext: subgraphs.signContext } : {}),
+              breaker: subgraphs.resilience.breaker(name),
+              observer: subgraphs.resilience.observer,
+            })),
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
+    apiSchema = loaded;
   });
   const server = new ApolloServer<AdmittedRequest>({
     gateway: withSubjectMarkers(gateway, operation.analyse),
@@ -119,6 +130,19 @@ export async function startPartnerApi(options: PartnerApiOptions): Promise<Partn
     context: async (request, _response, body, requestId) => stages.admit(await stages.identify(request, requestId), body),
     onError: (error) => options.refusals.countRefusal(error),
     ...(trustedDocuments ? { prepareBody: (body: unknown, context: AdmittedRequest) => resolveDocumentId(body, context.caller, trustedDocuments) } : {}),
+    ...(trustedDocuments && options.compiledOperations
+      ? {
+          answerDirectly: compiledOperations({
+            supergraphSdl: options.supergraphSdl,
+            schema: () => apiSchema,
+            services: () => services,
+            trustedDocuments,
+            maxTokens: operation.maxTokens,
+            operation,
+            answered: options.compiledOperations,
+          }),
+        }
+      : {}),
   });
   return {
     handle,

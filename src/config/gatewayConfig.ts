@@ -18,6 +18,11 @@ export interface GatewayConfig {
   readonly subgraphTimeoutMs: number;
   /** Per-agency manifests of trusted documents (`<agencyId>.json`); production mode runs only those. */
   readonly trustedDocumentsDir: string;
+  /**
+   * Registered documents run compiled (parsed, validated, analysed and planned once, answered
+   * without Apollo Server); off, every request takes Apollo Server and @apollo/gateway.
+   */
+  readonly compiledOperations: boolean;
   /** Request limits, rate limits, subgraph fault handling, the listener and operability. */
   readonly limits: LimitsConfig;
   /** Every path above with the variable it came from: checked at start-up (requireConfiguredFiles). */
@@ -58,6 +63,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       MAX_BODY_BYTES: envField.positiveInt(256 * 1024),
       SUBGRAPH_TIMEOUT_MS: envField.positiveInt(5000),
       TRUSTED_DOCUMENTS_DIR: envField.string(DEV_TRUSTED_DOCUMENTS_DIR),
+      COMPILED_OPERATIONS: envField.boolean(true),
     },
     env,
   );
@@ -71,6 +77,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     maxBodyBytes: raw.MAX_BODY_BYTES,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     trustedDocumentsDir: resolveFromRoot(raw.TRUSTED_DOCUMENTS_DIR),
+    compiledOperations: raw.COMPILED_OPERATIONS,
     limits: loadLimitsConfig(env),
     files: [
       { variable: 'SUPERGRAPH_PATH', path: resolveFromRoot(raw.SUPERGRAPH_PATH), kind: 'file' },

@@ -91,6 +91,11 @@ export class GatewayOperations {
     this.#operations.set(requestId, label);
   }
 
+  /** Counts a request answered by a compiled trusted operation (apollo/compiledOperations.ts). */
+  countCompiledAnswer(): void {
+    this.options.metrics.compiledOperationAnswers.inc();
+  }
+
   /** Counts a coded error of a response: a refusal (4xx) or a fault. */
   countError(code: unknown): void {
     const known = typeof code === 'string' && code in GATEWAY_ERROR_HTTP_STATUS ? (code as keyof typeof GATEWAY_ERROR_HTTP_STATUS) : undefined;

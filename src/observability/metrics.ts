@@ -43,6 +43,11 @@ export class GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [this.registry],
   });
+  readonly compiledOperationAnswers = new Counter({
+    name: 'gateway_compiled_operation_answers_total',
+    help: 'Requests for registered documents answered by their compiled operation; the rest went through Apollo Server.',
+    registers: [this.registry],
+  });
   readonly accessLogEntries = new Counter({ name: 'gateway_access_log_entries_total', help: 'Access-log entries committed.', registers: [this.registry] });
   readonly accessLogDenialGaps = new Counter({
     name: 'gateway_access_log_denial_gaps_total',

@@ -203,7 +203,9 @@ const FORMS: readonly Form[] = [
 
 let fed: FederationPersonalStack;
 beforeAll(async () => {
-  fed = await startFederationPersonal();
+  // Every document the suite sends is registered: ours runs them compiled, and a second gateway of
+  // ours runs them through Apollo Server (run 1 compares the two as well as bare @apollo/gateway).
+  fed = await startFederationPersonal({ documents: [...FORMS.map((f) => f.query), ...PURPOSE_FORMS.map(([, query]) => query)] });
 });
 afterAll(async () => {
   await fed?.close();
@@ -249,13 +251,20 @@ const forSubject = (counts: ReadonlyMap<string, number>, subject: string) => new
 const runOf = (form: Form, run: 'data' | 'log' | 'withheld') => (form.defects?.[run] ? it.fails : it);
 
 describe.each(FORMS)('federation with personal fields: $name', (form) => {
-  runOf(form, 'data')("1. our data is byte for byte bare @apollo/gateway's when every person reached is a subject", async () => {
+  runOf(form, 'data')("1. our data is byte for byte bare @apollo/gateway's when every person reached is a subject, compiled or through Apollo Server", async () => {
+    const compiledBefore = await fed.compiledAnswers();
     const claims = claimsFor(allSubjects());
     const ours = await fed.ours(claims, form.query, form.variables(fed.world));
+    // The same case (errors name it), its own request token.
+    const viaApolloServer = await fed.oursViaApolloServer(claims, form.query, form.variables(fed.world));
     const bare = await fed.bare(claimsFor(allSubjects()), form.query, form.variables(fed.world));
     expect(ours.status).toBe(200);
     expect(bare.data).toBeTruthy();
     expect(JSON.stringify(ours.data)).toBe(JSON.stringify(bare.data));
+    expect(await fed.compiledAnswers()).toBe(compiledBefore + 1);
+    expect(viaApolloServer.status).toBe(ours.status);
+    expect(JSON.stringify(viaApolloServer.data)).toBe(JSON.stringify(ours.data));
+    expect(JSON.stringify(viaApolloServer.errors)).toBe(JSON.stringify(ours.errors));
   });
 
   runOf(form, 'log')('2. the access log holds exactly the personal values of the response, per subject and field', async () => {
