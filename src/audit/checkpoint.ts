@@ -54,7 +54,7 @@ async function sign(typ: string, payload: object, signer: CheckpointSigner): Pro
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ, kid: signer.kid }).sign(signer.privateKey);
 }
 
-export async function signCheckpoint(head: ChainHead, count: number, time: string, signer: CheckpointSigner): Promise<StoredCheckpoint> {
+export async function signCheckpoint(head: Pick<ChainHead, 'chainId' | 'seq' | 'hash'>, count: number, time: string, signer: CheckpointSigner): Promise<StoredCheckpoint> {
   const claims: CheckpointClaims = { chainId: head.chainId, seq: head.seq, headHash: head.hash, count, time };
   return { ...claims, jws: await sign(CHECKPOINT_TYP, { type: 'checkpoint', ...claims }, signer) };
 }

@@ -129,14 +129,15 @@ export function validateAccessLogEntry(entry: AccessLogEntry): void {
 }
 
 /**
- * An entry as stored: flat, the subject replaced by its ciphertext and keyed hash, placed in a
- * chain. This is the exact row the hash covers (see hashChain.ts).
+ * An entry as the store gives it back: flat, the subject replaced by its ciphertext and keyed
+ * hash, placed in a chain. It is stored inside its request's record (record.ts); `hash` is the
+ * entry's commitment, which the record's tree leaf lists.
  */
 export interface StoredEntry {
   readonly chainId: string;
   /** 1, 2, 3, ... per chain, without gaps. */
   readonly seq: number;
-  readonly prevHash: string;
+  /** The entry commitment (record.ts entryCommitment), hex. */
   readonly hash: string;
   readonly kind: AccessLogEntryKind;
   readonly time: string;
@@ -162,7 +163,7 @@ export interface StoredEntry {
 }
 
 /** A stored entry before it has a place in a chain. */
-export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'prevHash' | 'hash'>;
+export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'hash'>;
 
 /** Flattens an entry, given the protected subject; no I/O, no randomness of its own. */
 export function toUnchainedEntry(entry: AccessLogEntry, protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null): UnchainedEntry {

@@ -1,4 +1,6 @@
+import { hash } from 'node:crypto';
 import { readLeaf } from './logTree.js';
+import { readOpening } from './record.js';
 import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, reportDigest, type ReportProofs } from './reportProofs.js';
 import { parseCheckpoint, type TreeHead } from '../transparency/checkpoint.js';
 import { decodeBase64, NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
@@ -11,8 +13,9 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../transparency/me
  * - REPORT_SIGNATURE_INVALID: the report was edited after the log signed it;
  * - CHECKPOINT_INVALID: a checkpoint the log did not sign, or for another log;
  * - WITNESS_QUORUM_NOT_MET: a checkpoint fewer witnesses cosigned than the quorum;
- * - ENTRY_FORGED: a read that is not the entry at its place in the log (its leaf does not prove
- *   into the checkpoint, or says something else than the read);
+ * - ENTRY_FORGED: a read that is not the entry at its place in the log (its record's leaf does
+ *   not prove into the checkpoint, its entry does not open the leaf's commitment at its seq, or
+ *   either says something else than the read);
  * - ENTRY_REMOVED: an entry an earlier report proved is missing from this one;
  * - HISTORY_FORKED: this report's checkpoint and the earlier report's are not one history;
  * - CONSISTENCY_PROOF_MISSING: the earlier report's checkpoint cannot be linked to this one;
@@ -141,37 +144,50 @@ function hashDecoder(): (values: unknown) => Buffer[] | null {
 
 function checkEntries(report: ProvedReport, checkpoints: ReadonlyMap<string, VerifiedCheckpoint>): { proved: number; pending: number } {
   const decode = hashDecoder();
+  // A request's reads share its leaf and its proof: each checked once.
+  const provedLeaves = new Set<string>();
   let proved = 0;
   let pending = 0;
   report.reads.forEach((read, i) => {
     const proof = report.proofs.entries[i]!;
     const leaf = typeof proof?.leaf === 'string' ? readLeaf(proof.leaf) : null;
+    const opened = typeof proof?.entry === 'string' ? readOpening(proof.entry) : null;
     const where = `read ${i + 1}`;
+    const offset = opened && leaf ? opened.seq - leaf.firstSeq : -1;
     const matches =
       leaf !== null &&
+      opened !== null &&
       isObject(read) &&
       leaf.chainId === proof.chainId &&
+      opened.chainId === leaf.chainId &&
       leaf.chainId === read.entry?.chainId &&
-      leaf.seq === read.entry.seq &&
+      opened.seq === read.entry.seq &&
+      offset >= 0 &&
+      offset < leaf.entries.length &&
+      leaf.entries[offset] === hash('sha256', proof.entry, 'hex') &&
       leaf.kind === 'access' &&
-      leaf.outcome === 'released' &&
+      opened.outcome === 'released' &&
       leaf.time === read.time &&
       leaf.clientAgencyId === read.agency?.id &&
-      leaf.owningAgency === read.owningAgency?.id &&
-      leaf.field === read.field &&
+      opened.owningAgency === read.owningAgency?.id &&
+      opened.field === read.field &&
       leaf.purpose === read.purpose &&
-      leaf.legalBasis === read.legalBasis;
+      opened.legalBasis === read.legalBasis;
     if (!matches) throw new Refusal('ENTRY_FORGED', `${where} does not say what its log entry says`);
     const checkpoint = checkpoints.get(leaf.chainId);
     if (proof.inclusion === null) {
-      // Only an entry newer than its chain's checkpoint may come without a proof.
-      if (checkpoint && leaf.seq <= checkpoint.size) throw new Refusal('ENTRY_FORGED', `${where} is covered by the checkpoint but has no inclusion proof`);
+      // Only a record newer than its chain's checkpoint may come without a proof.
+      if (checkpoint && leaf.index < checkpoint.size) throw new Refusal('ENTRY_FORGED', `${where} is covered by the checkpoint but has no inclusion proof`);
       pending += 1;
       return;
     }
-    const hashes = decode(proof.inclusion);
-    if (!checkpoint || hashes === null || !verifyInclusion(leafHash(proof.leaf), leaf.seq - 1, checkpoint.size, hashes, checkpoint.rootHash)) {
-      throw new Refusal('ENTRY_FORGED', `${where} (chain ${leaf.chainId} seq ${leaf.seq}) is not in the log the checkpoint signs`);
+    const proofKey = `${proof.leaf}\n${JSON.stringify(proof.inclusion)}`;
+    if (!provedLeaves.has(proofKey)) {
+      const hashes = decode(proof.inclusion);
+      if (!checkpoint || hashes === null || !verifyInclusion(leafHash(proof.leaf), leaf.index, checkpoint.size, hashes, checkpoint.rootHash)) {
+        throw new Refusal('ENTRY_FORGED', `${where} (chain ${leaf.chainId} seq ${opened.seq}) is not in the log the checkpoint signs`);
+      }
+      provedLeaves.add(proofKey);
     }
     proved += 1;
   });
@@ -195,13 +211,14 @@ function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<s
       throw new Refusal('HISTORY_FORKED', `chain ${chainId}: the tree of size ${now.size} does not extend the one of size ${before.size}`);
     }
   }
-  const present = new Set(report.proofs.entries.map((p) => p.leaf));
+  const present = new Set(report.proofs.entries.map((p) => `${p.leaf}\n${p.entry}`));
   previous.proofs.entries.forEach((proof, i) => {
     const leaf = readLeaf(proof.leaf)!;
+    const opened = readOpening(proof.entry)!;
     const now = checkpoints.get(leaf.chainId);
     // What the earlier report proved and this report's checkpoint covers must be here again.
-    if (proof.inclusion !== null && (!now || leaf.seq <= now.size) && !present.has(proof.leaf)) {
-      throw new Refusal('ENTRY_REMOVED', `the earlier report's read ${i + 1} (chain ${leaf.chainId} seq ${leaf.seq}) is missing`);
+    if (proof.inclusion !== null && (!now || leaf.index < now.size) && !present.has(`${proof.leaf}\n${proof.entry}`)) {
+      throw new Refusal('ENTRY_REMOVED', `the earlier report's read ${i + 1} (chain ${leaf.chainId} seq ${opened.seq}) is missing`);
     }
   });
 }

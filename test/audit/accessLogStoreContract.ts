@@ -5,12 +5,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { AccessLog, type AccessLogOptions } from '../../src/audit/accessLog.js';
 import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
-import { entryHash } from '../../src/audit/hashChain.js';
+import { recordHash } from '../../src/audit/hashChain.js';
+import { recordBody, type StoredRecord } from '../../src/audit/record.js';
 import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
 import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension, type StoredTreeHead } from '../../src/audit/store/AccessLogStore.js';
 import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog, verifyTree } from '../../src/audit/verify.js';
-import { entryLeafHash, proveConsistency, proveInclusion, storedRoot } from '../../src/audit/logTree.js';
+import { proveConsistency, proveInclusion, recordLeafHash, storedRoot } from '../../src/audit/logTree.js';
 import { parseCheckpoint } from '../../src/transparency/checkpoint.js';
 import { rootFromLeaves, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.js';
 import { addSignatures, generateSeed, noteSigner, openNote, parseNote, SIG_COSIGNATURE_V1, SIG_ED25519 } from '../../src/transparency/note.js';
@@ -100,8 +101,14 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
         const rows = await h.store.readChain('replica-a', 1, 100);
         expect(rows.map((row) => row.seq)).toEqual([1, 2, 3]);
-        expect(rows[1]!.prevHash).toBe(rows[0]!.hash);
-        expect(rows[2]!.prevHash).toBe(rows[1]!.hash);
+        const records = await h.store.readRecords('replica-a', 1, 100);
+        expect(records.map((record) => [record.index, record.firstSeq, record.lastSeq])).toEqual([
+          [0, 1, 1],
+          [1, 2, 2],
+          [2, 3, 3],
+        ]);
+        expect(records[1]!.prevHash).toBe(records[0]!.hash);
+        expect(records[2]!.prevHash).toBe(records[1]!.hash);
         expect(rows[0]).toMatchObject({
           chainId: 'replica-a',
           kind: 'access',
@@ -128,10 +135,51 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(JSON.stringify(rows)).not.toContain(SUBJECTS[0]);
 
         expect(await h.store.readChain('replica-a', 2, 1)).toEqual([rows[1]]);
-        expect(await h.store.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: rows[2]!.hash });
-        expect(await h.store.lastHead('unknown')).toEqual({ chainId: 'unknown', seq: 0, hash: '0'.repeat(64) });
+        expect(await h.store.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: records[2]!.hash, records: 3 });
+        expect(await h.store.lastHead('unknown')).toEqual({ chainId: 'unknown', seq: 0, hash: '0'.repeat(64), records: 0 });
         expect(await h.store.listChains()).toEqual(['replica-a', 'replica-b']);
         expect((await verify()).ok).toBe(true);
+      });
+
+      it('stores one record per request: the entries of a call that share a request header share a record, each keeping its seq', async () => {
+        const log = openLog();
+        const request = { requestId: 'household-1', time: '2025-01-15T10:00:00.000Z' };
+        const fields = ['Person.income', 'Person.address', 'Person.name'];
+        const receipt = await log.record([
+          ...fields.map((field) => makeEntry({ ...request, field, subject: SUBJECTS[0] })),
+          ...fields.map((field) => makeEntry({ ...request, field, subject: SUBJECTS[1], outcome: 'withheld', outcomeCode: 'PROTECTED_IDENTITY' })),
+          makeEntry({ requestId: 'another' }),
+        ]);
+        expect(receipt).toEqual({ chainId: 'replica-a', firstSeq: 1, lastSeq: 7 });
+        const records = await h.store.readRecords('replica-a', 1, 10);
+        expect(records.map((record) => [record.index, record.firstSeq, record.lastSeq])).toEqual([
+          [0, 1, 6],
+          [1, 7, 7],
+        ]);
+        const rows = await h.store.readChain('replica-a', 1, 10);
+        expect(rows.map((row) => [row.seq, row.field, row.outcome])).toEqual([
+          [1, 'Person.income', 'released'],
+          [2, 'Person.address', 'released'],
+          [3, 'Person.name', 'released'],
+          [4, 'Person.income', 'withheld'],
+          [5, 'Person.address', 'withheld'],
+          [6, 'Person.name', 'withheld'],
+          [7, 'Person.income', 'released'],
+        ]);
+        expect(await h.store.readChain('replica-a', 5, 2)).toEqual(rows.slice(4, 6));
+        // The narrow subject index finds the record of each person, and the query the person's own entries only.
+        const second = await h.store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }, null, 100);
+        expect(second.entries.map((row) => row.seq)).toEqual([4, 5, 6]);
+        const page = await h.store.query({ field: 'Person.address' }, null, 1);
+        expect(page.entries.map((row) => row.seq)).toEqual([2]);
+        expect((await h.store.query({ field: 'Person.address' }, page.nextCursor, 10)).entries.map((row) => row.seq)).toEqual([5]);
+        expect(await h.store.countBy('outcome', {})).toEqual([
+          { key: 'released', count: 4 },
+          { key: 'withheld', count: 3 },
+        ]);
+        expect(await h.store.countBy('clientAgency', {})).toEqual([{ key: 'forsakringskassan', count: 7 }]);
+        await log.close();
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, headSeq: 7, entries: 7 });
       });
 
       it('commits concurrent record() calls together: fewer transactions than calls', async () => {
@@ -186,8 +234,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
     describe('Merkle tree and signed tree heads', () => {
       const treeSigner = noteSigner('access-log.test.example', SIG_ED25519, generateSeed());
 
-      async function allEntries(chainId: string): Promise<StoredEntry[]> {
-        return h.store.readChain(chainId, 1, 10_000);
+      async function allRecords(chainId: string): Promise<StoredRecord[]> {
+        return h.store.readRecords(chainId, 1, 10_000);
       }
 
       it('keeps the tree in step with the chain: its root is the RFC 9162 root of every entry, and each entry proves into every later signed head', async () => {
@@ -197,18 +245,19 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         await Promise.all([log.record([makeEntry()]), log.record([makeEntry(), makeEntry()])]);
         await recordOneByOne(log, 6);
         await log.close();
-        const rows = await allEntries('replica-a');
+        const rows = await allRecords('replica-a');
+        // Each makeEntry is a request of its own: one record per entry here.
         expect(rows).toHaveLength(11);
-        expect((await storedRoot(h.store, 'replica-a', rows.length)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        expect((await storedRoot(h.store, 'replica-a', rows.length)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
         const heads = await h.store.listTreeHeads('replica-a', 10);
         expect(heads.map((head) => head.size)).toEqual([11, 2]);
         for (const head of heads) {
           const checkpoint = parseCheckpoint(openNote(head.note, [treeSigner.verifier]).text);
           expect(checkpoint).toMatchObject({ origin: 'access-log.test.example/replica-a', size: head.size });
           expect(checkpoint.rootHash.toString('base64')).toBe(head.rootHash);
-          for (const row of rows.filter((r) => r.seq <= head.size)) {
-            const proof = await proveInclusion(h.store, 'replica-a', row.seq - 1, head.size);
-            expect(verifyInclusion(entryLeafHash(row), row.seq - 1, head.size, proof, checkpoint.rootHash)).toBe(true);
+          for (const row of rows.filter((r) => r.index < head.size)) {
+            const proof = await proveInclusion(h.store, 'replica-a', row.index, head.size);
+            expect(verifyInclusion(recordLeafHash(row), row.index, head.size, proof, checkpoint.rootHash)).toBe(true);
           }
         }
         const [newer, older] = heads as [StoredTreeHead, StoredTreeHead];
@@ -234,7 +283,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(openNote((await h.store.treeHead('replica-a', 1))!.note, [treeSigner.verifier, witness.verifier]).verifiedBy).toHaveLength(2);
       });
 
-      it('builds the tree of a chain written before it existed, then carries on', async () => {
+      it('rebuilds the tree of a chain whose tree nodes are missing, then carries on', async () => {
         const before = openLog({ chainId: 'legacy' });
         await recordOneByOne(before, 7);
         await before.close();
@@ -242,8 +291,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         const after = openLog({ chainId: 'legacy', treeSigner, treeHeadIntervalMs: 3_600_000 });
         await recordOneByOne(after, 3);
         await after.close();
-        const rows = await allEntries('legacy');
-        expect((await storedRoot(h.store, 'legacy', 10)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        const rows = await allRecords('legacy');
+        expect((await storedRoot(h.store, 'legacy', 10)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
       });
 
       it('two writers on one chain keep one tree', async () => {
@@ -257,9 +306,9 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         await Promise.all(calls);
         await first.close();
         await second.close();
-        const rows = await allEntries('shared');
+        const rows = await allRecords('shared');
         expect(rows).toHaveLength(36);
-        expect((await storedRoot(h.store, 'shared', 36)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        expect((await storedRoot(h.store, 'shared', 36)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
       });
     });
 
@@ -407,33 +456,43 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('names a changed entry: hash-mismatch at its seq', async () => {
         await twelveEntries();
-        await h.exec(`UPDATE ${h.tables.entries} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND seq = 7`);
+        await h.exec(`UPDATE ${h.tables.records} SET body = replace(body, 'official-1', 'someone-else') WHERE chain_id = 'replica-a' AND last_seq = 7`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
+      });
+
+      it('names a query column edited beside an untouched body: hash-mismatch at its seq', async () => {
+        await twelveEntries();
+        await h.exec(`UPDATE ${h.tables.records} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND last_seq = 7`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
       });
 
       it('names a deleted entry: seq-gap at its seq', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq = 7`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq = 7`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'seq-gap' });
       });
 
       it('names reordered entries: prev-hash-mismatch at the first moved seq', async () => {
         await twelveEntries();
-        const t = h.tables.entries;
-        await h.exec(`UPDATE ${t} SET seq = -1 WHERE chain_id = 'replica-a' AND seq = 7`);
-        await h.exec(`UPDATE ${t} SET seq = 7 WHERE chain_id = 'replica-a' AND seq = 8`);
-        await h.exec(`UPDATE ${t} SET seq = 8 WHERE chain_id = 'replica-a' AND seq = -1`);
+        const t = h.tables.records;
+        const place = (seq: number) => `first_seq = ${seq}, last_seq = ${seq}`;
+        await h.exec(`UPDATE ${t} SET ${place(-1)} WHERE chain_id = 'replica-a' AND last_seq = 7`);
+        await h.exec(`UPDATE ${t} SET ${place(7)} WHERE chain_id = 'replica-a' AND last_seq = 8`);
+        await h.exec(`UPDATE ${t} SET ${place(8)} WHERE chain_id = 'replica-a' AND last_seq = -1`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'prev-hash-mismatch' });
       });
 
       it('catches a rewritten chain with recomputed hashes at the next checkpoint', async () => {
         await twelveEntries();
-        const rows = await h.store.readChain('replica-a', 7, 100);
-        let prevHash = (await h.store.readChain('replica-a', 6, 1))[0]!.hash;
-        for (const row of rows) {
-          const forged = { ...row, prevHash, official: row.seq === 7 ? 'someone-else' : row.official };
-          const hash = entryHash(forged);
-          await h.exec(`UPDATE ${h.tables.entries} SET official = ${sql(forged.official)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND seq = ${row.seq}`);
+        const records = await h.store.readRecords('replica-a', 7, 100);
+        let prevHash = (await h.store.readRecords('replica-a', 6, 1))[0]!.hash;
+        for (const record of records) {
+          const header = { ...record.header, official: record.firstSeq === 7 ? 'someone-else' : record.header.official };
+          const body = recordBody(header, record.items);
+          const hash = recordHash({ ...record, prevHash, body });
+          await h.exec(
+            `UPDATE ${h.tables.records} SET official = ${sql(header.official)}, body = ${sql(body)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND last_seq = ${record.lastSeq}`,
+          );
           prevHash = hash;
         }
         await h.exec(`UPDATE ${h.tables.chains} SET head_hash = ${sql(prevHash)} WHERE chain_id = 'replica-a'`);
@@ -463,13 +522,13 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('names a deleted tail: truncated after the last remaining entry', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq > 10`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq > 10`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 11, kind: 'truncated' });
       });
 
       it('names a deleted prefix without a signed purge record: missing-anchor', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq <= 5`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 1, kind: 'missing-anchor' });
       });
     });
@@ -535,7 +594,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('refuses to purge a chain that does not verify', async () => {
         await oldThenRecent();
-        await h.exec(`UPDATE ${h.tables.entries} SET field = 'Person.name' WHERE chain_id = 'replica-a' AND seq = 3`);
+        await h.exec(`UPDATE ${h.tables.records} SET body = replace(body, 'Person.income', 'Person.name') WHERE chain_id = 'replica-a' AND last_seq = 3`);
         const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
         const [result] = await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date());
         expect(result).toMatchObject({ purgedEntries: 0, refused: { firstBreak: { seq: 3, kind: 'hash-mismatch' } } });
@@ -544,8 +603,10 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('refuses a purge that does not end at a checkpoint', async () => {
         await oldThenRecent();
-        const row = (await h.store.readChain('replica-a', 7, 1))[0]!;
-        const purge = await signPurge({ chainId: 'replica-a', uptoSeq: 7, headHash: row.hash, purgedCount: 7, time: new Date().toISOString() }, keys.signer);
+        const purge = await signPurge(
+          { chainId: 'replica-a', uptoSeq: 7, headHash: (await h.store.readRecords('replica-a', 7, 1))[0]!.hash, purgedCount: 7, time: new Date().toISOString() },
+          keys.signer,
+        );
         await expect(h.store.purge(purge)).rejects.toMatchObject({ name: 'ChainStateError' });
       });
 
@@ -557,7 +618,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
           { chainId: 'replica-a', uptoSeq: 5, headHash: checkpoint.headHash, purgedCount: 5, time: new Date().toISOString() },
           { ...attacker.signer, kid: keys.signer.kid },
         );
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq <= 5`);
         await h.exec(
           `INSERT INTO ${h.tables.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ('replica-a', 5, ${sql(forged.headHash)}, 5, ${sql(forged.time)}, ${sql(forged.jws)})`,
         );

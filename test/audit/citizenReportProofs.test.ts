@@ -192,7 +192,7 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     expect(verifyCitizenReport(clone(honest), verifyKeys, clone(earlier))).toMatchObject({ ok: true, proved: 6 });
     // Someone with write access deletes the second read's entry; the tree still holds its hash.
     const db = new Database(path.join(dir, 'log.db'));
-    db.prepare('DELETE FROM access_log_entries WHERE chain_id = ? AND seq = 2').run('replica-a');
+    db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq = 2').run('replica-a');
     db.close();
     const later = await rig.report({ 'replica-a': Number(size) });
     expect(later.reads).toHaveLength(5);
@@ -273,10 +273,36 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
   it('leaf bytes read back exactly, and only in their one spelling', async () => {
     const rig = await openRig('log.db');
     await rig.record(1);
+    const [record] = await rig.store.readRecords('replica-a', 1, 1);
     const [row] = await rig.store.readChain('replica-a', 1, 1);
-    const bytes = leafBytes(row!);
-    expect(readLeaf(bytes)).toMatchObject({ chainId: 'replica-a', seq: 1, field: 'Person.taxedIncome', entryHash: row!.hash });
+    const bytes = leafBytes(record!);
+    expect(readLeaf(bytes)).toMatchObject({ chainId: 'replica-a', index: 0, firstSeq: 1, purpose: 'PAYMENT_CONTROL', recordHash: record!.hash, entries: [row!.hash] });
     expect(readLeaf(bytes.replace(',', ', '))).toBeNull();
-    expect(readLeaf(bytes.replace('access-log-leaf-v1', 'access-log-leaf-v0'))).toBeNull();
+    expect(readLeaf(bytes.replace('access-log-leaf-v2', 'access-log-leaf-v1'))).toBeNull();
+  });
+
+  it("a household request is one record: a person's report opens only their own entries of it, and still proves them", async () => {
+    const rig = await openRig('log.db');
+    const request = { requestId: 'household', time: '2026-10-03T08:00:00.000Z', purpose: 'PAYMENT_CONTROL' as const };
+    await rig.log.record([
+      makeEntry({ ...request, subject: SUBJECTS[0], field: 'Person.taxedIncome' }),
+      makeEntry({ ...request, subject: SUBJECTS[1], field: 'Person.protectedAddress' }),
+      makeEntry({ ...request, subject: SUBJECTS[0], field: 'Person.name' }),
+    ]);
+    await rig.witnessing.settled();
+    await rig.log.close();
+    await rig.witnessing.settled();
+    const report = await rig.report();
+    expect(report.reads).toHaveLength(2);
+    expect(verifyCitizenReport(clone(report), verifyKeys)).toMatchObject({ ok: true, reads: 2, proved: 2 });
+    const [first, second] = report.proofs!.entries;
+    expect(first!.leaf).toBe(second!.leaf);
+    expect(readLeaf(first!.leaf)!.entries).toHaveLength(3);
+    expect(JSON.stringify(report)).not.toContain('Person.protectedAddress');
+    // An opening edited to say another field no longer hashes to the leaf's commitment.
+    const forged = clone(report);
+    (forged.proofs!.entries as unknown as Array<{ entry: string }>)[0]!.entry = first!.entry.replace('Person.taxedIncome', 'Person.name');
+    (forged.reads as unknown as Array<{ field: string }>)[0]!.field = 'Person.name';
+    expect(verifyCitizenReport(resign(forged, treeSigner), verifyKeys)).toMatchObject({ ok: false, code: 'ENTRY_FORGED' });
   });
 });
