@@ -215,8 +215,9 @@ export class AccessLog {
       // One request logs many fields of few persons: encrypt each person once per call. The
       // ciphertexts of one call are then equal for one person, which its HMAC reveals anyway.
       const protectedSubjects = new Map<string, ReturnType<typeof protectSubject>>();
+      const checkedSubjects = new Set<string>();
       unchained = entries.map((entry) => {
-        validateAccessLogEntry(entry);
+        validateAccessLogEntry(entry, checkedSubjects);
         if (entry.subject === null) return toUnchainedEntry(entry, null);
         let subject = protectedSubjects.get(entry.subject);
         if (!subject) protectedSubjects.set(entry.subject, (subject = protectSubject(this.keys, entry.subject)));

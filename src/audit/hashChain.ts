@@ -50,7 +50,7 @@ export function chainRecords(head: ChainHead, drafts: readonly RecordDraft[]): {
     const place = { chainId: head.chainId, index, firstSeq: seq + 1, prevHash, body: draft.body };
     const hashed = recordHash(place);
     seq += draft.items.length;
-    records.push({ ...place, lastSeq: seq, hash: hashed, header: draft.header, items: draft.items });
+    records.push({ ...place, lastSeq: seq, hash: hashed, header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
     prevHash = hashed;
     index += 1;
   }

@@ -46,7 +46,7 @@ export interface LeafView {
  * hidden behind hashes that cover their subjects' ciphertexts. The official, the case and the
  * request id stay out too, yet cannot be changed without changing the record hash.
  */
-export function leafBytes(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'items'>): string {
+export function leafBytes(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'itemTexts'>): string {
   const { header } = record;
   return leafText({
     chainId: record.chainId,
@@ -57,7 +57,7 @@ export function leafBytes(record: Pick<StoredRecord, 'chainId' | 'index' | 'firs
     clientAgencyId: header.clientAgencyId,
     purpose: header.purpose,
     recordHash: record.hash,
-    entries: record.items.map((item, i) => entryCommitment(record.chainId, record.firstSeq + i, item)),
+    entries: record.itemTexts.map((text, i) => entryCommitment(record.chainId, record.firstSeq + i, text)),
   });
 }
 
@@ -86,7 +86,7 @@ function leafText(view: LeafView): string {
   return JSON.stringify([LEAF_FORMAT, view.chainId, view.index, view.firstSeq, view.kind, view.time, view.clientAgencyId, view.purpose, view.recordHash, view.entries]);
 }
 
-export function recordLeafHash(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'items'>): Buffer {
+export function recordLeafHash(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'itemTexts'>): Buffer {
   return leafHash(leafBytes(record));
 }
 

@@ -49,6 +49,8 @@ export interface RecordItem {
 export interface RecordDraft {
   readonly header: RecordHeader;
   readonly items: readonly RecordItem[];
+  /** Each item as it is spelled inside the body (itemText): the entry commitments hash them again without a second serialisation. */
+  readonly itemTexts: readonly string[];
   /** The canonical serialisation of header and items: what is stored and what the chain hash covers. */
   readonly body: string;
 }
@@ -95,24 +97,23 @@ function sameHeader(entry: UnchainedEntry, header: RecordHeader): boolean {
   );
 }
 
-/** The body: a JSON array in a fixed order, header then one array per entry. JSON.stringify of strings and nulls is deterministic. */
-export function recordBody(header: RecordHeader, items: readonly RecordItem[]): string {
-  let entries = '';
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    if (i > 0) entries += ',';
-    entries += JSON.stringify([
-      item.subjectEnc,
-      item.subjectHmac,
-      item.field,
-      item.owningAgency,
-      item.outcome,
-      item.outcomeCode,
-      item.legalBasis,
-      item.processingRegisterRecordId,
-      item.processingRegisterVersion,
-    ]);
-  }
+/** One entry's part of a body: a JSON array in a fixed order. JSON.stringify of strings and nulls is deterministic. */
+export function itemText(item: RecordItem): string {
+  return JSON.stringify([
+    item.subjectEnc,
+    item.subjectHmac,
+    item.field,
+    item.owningAgency,
+    item.outcome,
+    item.outcomeCode,
+    item.legalBasis,
+    item.processingRegisterRecordId,
+    item.processingRegisterVersion,
+  ]);
+}
+
+/** The body: the header as a JSON array in a fixed order, its last element the array of the entries' item texts. */
+export function recordBody(header: RecordHeader, itemTexts: readonly string[]): string {
   const head = JSON.stringify([
     RECORD_FORMAT,
     header.kind,
@@ -126,7 +127,7 @@ export function recordBody(header: RecordHeader, items: readonly RecordItem[]): 
     header.operationName,
     header.documentHash,
   ]);
-  return `${head.slice(0, -1)},[${entries}]]`;
+  return `${head.slice(0, -1)},[${itemTexts.join(',')}]]`;
 }
 
 /** Groups one call's entries into records: a new record wherever the header changes. */
@@ -134,8 +135,9 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
   const drafts: RecordDraft[] = [];
   let header: RecordHeader | null = null;
   let items: RecordItem[] = [];
+  let texts: string[] = [];
   const close = () => {
-    if (header) drafts.push({ header, items, body: recordBody(header, items) });
+    if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
   };
   for (const entry of entries) {
     if (header === null || !sameHeader(entry, header)) {
@@ -153,8 +155,9 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
         documentHash: entry.documentHash,
       };
       items = [];
+      texts = [];
     }
-    items.push({
+    const item: RecordItem = {
       subjectEnc: entry.subjectEnc,
       subjectHmac: entry.subjectHmac,
       field: entry.field,
@@ -164,7 +167,9 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
       legalBasis: entry.legalBasis,
       processingRegisterRecordId: entry.processingRegisterRecordId,
       processingRegisterVersion: entry.processingRegisterVersion,
-    });
+    };
+    items.push(item);
+    texts.push(itemText(item));
   }
   close();
   return drafts;
@@ -183,7 +188,7 @@ const text = (value: unknown): value is string => typeof value === 'string';
 const textOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
 
 /** Reads a body back; throws RecordFormatError unless it is exactly what recordBody writes. */
-export function parseRecordBody(body: string): { header: RecordHeader; items: RecordItem[] } {
+export function parseRecordBody(body: string): { header: RecordHeader; items: RecordItem[]; itemTexts: string[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -205,36 +210,28 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
     return { subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion } as RecordItem;
   });
   if (items.length === 0) throw new RecordFormatError('record has no entries');
-  return { header, items };
+  const itemTexts = items.map(itemText);
+  // Canonical spelling only: one record, one body (a re-spelled body would hash differently yet read the same).
+  if (recordBody(header, itemTexts) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
+  return { header, items, itemTexts };
 }
 
 /**
  * The commitment to one entry at its place: what a record's leaf lists per entry and what a
  * citizen's report opens for their own entries, without showing the other entries of the request.
- * The subject's ciphertext (random IV) is inside, so a commitment cannot be guessed from the
- * visible fields.
+ * It is the entry's item text (as in the body) with the format, chain and seq in front. The
+ * subject's ciphertext (random IV) is inside, so a commitment cannot be guessed from the visible
+ * fields; the citizen sees their own subject's ciphertext and keyed hash, nobody else's.
  */
-export function entryOpening(chainId: string, seq: number, item: RecordItem): string {
-  return JSON.stringify([
-    ENTRY_FORMAT,
-    chainId,
-    seq,
-    item.field,
-    item.owningAgency,
-    item.outcome,
-    item.outcomeCode,
-    item.legalBasis,
-    item.processingRegisterRecordId,
-    item.processingRegisterVersion,
-    item.subjectEnc,
-  ]);
+export function entryOpening(chainId: string, seq: number, itemText: string): string {
+  return `[${JSON.stringify(ENTRY_FORMAT)},${JSON.stringify(chainId)},${seq},${itemText.slice(1)}`;
 }
 
-export function entryCommitment(chainId: string, seq: number, item: RecordItem): string {
-  return hash('sha256', entryOpening(chainId, seq, item), 'hex');
+export function entryCommitment(chainId: string, seq: number, itemText: string): string {
+  return hash('sha256', entryOpening(chainId, seq, itemText), 'hex');
 }
 
-/** What an opening shows, read back by an offline verifier; null unless `opening` is exactly what entryOpening writes. */
+/** What an opening shows, read back by an offline verifier. */
 export interface OpenedEntry {
   readonly chainId: string;
   readonly seq: number;
@@ -245,6 +242,7 @@ export interface OpenedEntry {
   readonly legalBasis: string;
 }
 
+/** Null unless `opening` is exactly what entryOpening writes. */
 export function readOpening(opening: string): OpenedEntry | null {
   let parsed: unknown;
   try {
@@ -252,26 +250,37 @@ export function readOpening(opening: string): OpenedEntry | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 11 || parsed[0] !== ENTRY_FORMAT) return null;
-  const [, chainId, seq, field, owningAgency, outcome, outcomeCode, legalBasis, registerRecordId, registerVersion, subjectEnc] = parsed as unknown[];
-  if (![chainId, field, owningAgency, outcome, legalBasis, registerRecordId, registerVersion].every(text) || ![outcomeCode, subjectEnc].every(textOrNull) || !Number.isSafeInteger(seq)) return null;
-  const item = { field, owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId: registerRecordId, processingRegisterVersion: registerVersion, subjectEnc } as RecordItem;
-  if (entryOpening(chainId as string, seq as number, item) !== opening) return null;
+  if (!Array.isArray(parsed) || parsed.length !== 12 || parsed[0] !== ENTRY_FORMAT) return null;
+  const [, chainId, seq, subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, registerRecordId, registerVersion] = parsed as unknown[];
+  if (![chainId, field, owningAgency, outcome, legalBasis, registerRecordId, registerVersion].every(text) || ![outcomeCode, subjectEnc, subjectHmac].every(textOrNull) || !Number.isSafeInteger(seq))
+    return null;
+  const item = {
+    subjectEnc,
+    subjectHmac,
+    field,
+    owningAgency,
+    outcome,
+    outcomeCode,
+    legalBasis,
+    processingRegisterRecordId: registerRecordId,
+    processingRegisterVersion: registerVersion,
+  } as RecordItem;
+  if (entryOpening(chainId as string, seq as number, itemText(item)) !== opening) return null;
   return { chainId, seq, field, owningAgency, outcome, outcomeCode, legalBasis } as OpenedEntry;
 }
 
 /** The record's entries as the audit API and the verifier see them, each with its commitment as `hash`. */
 export function recordEntries(
   record: Pick<StoredRecord, 'chainId' | 'firstSeq' | 'body'>,
-  parsed: { readonly header: RecordHeader; readonly items: readonly RecordItem[] } = parseRecordBody(record.body),
+  parsed: { readonly header: RecordHeader; readonly items: readonly RecordItem[]; readonly itemTexts: readonly string[] } = parseRecordBody(record.body),
 ): StoredEntry[] {
-  const { header, items } = parsed;
+  const { header, items, itemTexts } = parsed;
   return items.map((item, i) => {
     const seq = record.firstSeq + i;
     return {
       chainId: record.chainId,
       seq,
-      hash: entryCommitment(record.chainId, seq, item),
+      hash: entryCommitment(record.chainId, seq, itemTexts[i]!),
       kind: header.kind,
       time: header.time,
       requestId: header.requestId,

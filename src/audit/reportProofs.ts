@@ -98,8 +98,8 @@ export async function proveEntries(store: AccessLogStore, entries: readonly Stor
       }
     }
     last = held;
-    const item = held.record.items[entry.seq - held.record.firstSeq]!;
-    proofs.push({ chainId: entry.chainId, leaf: held.leaf, entry: entryOpening(entry.chainId, entry.seq, item), inclusion: held.inclusion });
+    const text = held.record.itemTexts[entry.seq - held.record.firstSeq]!;
+    proofs.push({ chainId: entry.chainId, leaf: held.leaf, entry: entryOpening(entry.chainId, entry.seq, text), inclusion: held.inclusion });
   }
   const consistency: ConsistencyProof[] = [];
   for (const [chainId, oldSize] of Object.entries(options.since ?? {})) {

@@ -488,7 +488,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         let prevHash = (await h.store.readRecords('replica-a', 6, 1))[0]!.hash;
         for (const record of records) {
           const header = { ...record.header, official: record.firstSeq === 7 ? 'someone-else' : record.header.official };
-          const body = recordBody(header, record.items);
+          const body = recordBody(header, record.itemTexts);
           const hash = recordHash({ ...record, prevHash, body });
           await h.exec(
             `UPDATE ${h.tables.records} SET official = ${sql(header.official)}, body = ${sql(body)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND last_seq = ${record.lastSeq}`,

@@ -33,7 +33,9 @@ describe('records and their hash chain', () => {
         ['v1.AAAA', 'a'.repeat(64), 'Person.income', 'skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3'],
       ],
     ]);
-    expect(parseRecordBody(record.body)).toEqual({ header: record.header, items: record.items });
+    expect(parseRecordBody(record.body)).toEqual({ header: record.header, items: record.items, itemTexts: record.itemTexts });
+    // One spelling only: the same values spelled otherwise are refused.
+    expect(() => parseRecordBody(record.body.replace(',[[', ', [['))).toThrow(RecordFormatError);
     expect(record).toMatchObject({ index: 0, firstSeq: 1, lastSeq: 2, prevHash: GENESIS_HASH, hash: recordHash(record) });
     expect(() => parseRecordBody(record.body.replace('"access"', '7'))).toThrow(RecordFormatError);
   });

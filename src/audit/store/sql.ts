@@ -77,12 +77,12 @@ const EMPTY_HEADER = {
  */
 export function toRecord(row: Record<string, unknown>, time: (value: unknown) => string = String): StoredRecord {
   const body = row['body'] as string;
-  let parsed: { header: RecordHeader; items: RecordItem[] };
+  let parsed: { header: RecordHeader; items: RecordItem[]; itemTexts: string[] };
   try {
     parsed = parseRecordBody(body);
   } catch (error) {
     if (!(error instanceof RecordFormatError)) throw error;
-    parsed = { header: EMPTY_HEADER, items: [] };
+    parsed = { header: EMPTY_HEADER, items: [], itemTexts: [] };
   }
   return {
     chainId: row['chain_id'] as string,
@@ -94,6 +94,7 @@ export function toRecord(row: Record<string, unknown>, time: (value: unknown) =>
     body,
     header: parsed.header,
     items: parsed.items,
+    itemTexts: parsed.itemTexts,
     columns: {
       kind: row['kind'] as string,
       time: time(row['time']),

@@ -57,7 +57,8 @@ const append = db.transaction((/** @type {any} */ message) => {
   if (head.seq !== message.firstSeq - 1 || head.hash !== message.prevHash || head.records !== message.firstIndex) {
     throw new Refusal({ kind: 'conflict', chainId: message.chainId, expectedSeq: message.firstSeq - 1, actualSeq: head.seq });
   }
-  for (const row of message.rows) statements.insertRecord.run(row);
+  const { rows, width } = message;
+  for (let i = 0; i < rows.length; i += width) statements.insertRecord.run(rows.slice(i, i + width));
   const subjects = message.subjects;
   for (let i = 0; i < subjects.length; i += 4) statements.insertSubject.run(subjects[i], subjects[i + 1], subjects[i + 2], subjects[i + 3]);
   statements.upsertHead.run(message.chainId, message.lastSeq, message.lastHash, message.records);
