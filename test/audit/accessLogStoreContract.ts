@@ -7,6 +7,8 @@ import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
 import { recordHash } from '../../src/audit/hashChain.js';
 import { recordBody, type StoredRecord } from '../../src/audit/record.js';
+import { migrateToRecords } from '../../src/audit/migrateFormat.js';
+import { createLegacyTables, legacyTables, purgeLegacyChain, writeLegacyChain } from './fixtures/legacyFormat.js';
 import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
 import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension, type StoredTreeHead } from '../../src/audit/store/AccessLogStore.js';
 import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
@@ -687,6 +689,71 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         const log = openLog();
         await log.close();
         await expect(log.record([makeEntry()])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+      });
+    });
+
+    describe('migration from the row-per-entry format', () => {
+      /** Four requests of five entries (two persons each) and three single ones, as the old gateway logged them. */
+      function legacyEntries() {
+        const entries = [];
+        for (let r = 0; r < 4; r++) {
+          for (let i = 0; i < 5; i++) {
+            entries.push(makeEntry({ requestId: `old-${r}`, time: `2025-01-1${r}T10:00:00.000Z`, subject: SUBJECTS[i % 2]!, field: i < 3 ? 'Person.income' : 'Person.address', caseId: `case-${r}` }));
+          }
+        }
+        for (let i = 0; i < 3; i++) entries.push(makeEntry({ requestId: `old-single-${i}`, time: '2025-01-20T10:00:00.000Z', outcome: 'denied', outcomeCode: 'PURPOSE_NOT_ALLOWED' }));
+        return entries;
+      }
+      const withoutHashes = (rows: readonly StoredEntry[]) => rows.map(({ hash: _hash, ...rest }) => ({ ...rest, prevHash: undefined }));
+
+      it('moves a chain entry for entry: the same seqs and query answers, records ending at the old checkpoints, and the writer carries on', async () => {
+        await createLegacyTables(h);
+        // Old checkpoints at 7 and 16 fall inside requests: the records are cut there.
+        const rows = await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        const results = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(results).toEqual([{ chainId: 'replica-a', status: 'migrated', entries: 23, records: 9, checkpoints: 3 }]);
+        const migrated = await h.store.readChain('replica-a', 1, 100);
+        expect(withoutHashes(migrated)).toEqual(withoutHashes(rows));
+        expect((await h.store.listCheckpoints('replica-a')).map((c) => [c.seq, c.count])).toEqual([
+          [7, 7],
+          [16, 9],
+          [23, 7],
+        ]);
+        const bySubject = await h.store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }, null, 100);
+        expect(bySubject.entries.map((e) => e.seq)).toEqual(rows.filter((r) => r.subjectHmac === subjectHmac(keys.subjectKeys, SUBJECTS[1])).map((r) => r.seq));
+        expect(await h.store.countBy('outcome', {})).toEqual([
+          { key: 'released', count: 20 },
+          { key: 'denied', count: 3 },
+        ]);
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, firstSeq: 1, headSeq: 23, entries: 23 });
+        expect(await verifyTree(h.store, 'replica-a', null)).toMatchObject({ ok: true, leaves: 9 });
+
+        const log = openLog();
+        expect(await log.record([makeEntry()])).toMatchObject({ firstSeq: 24, lastSeq: 24 });
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+        expect(await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] })).toEqual([
+          { chainId: 'replica-a', status: 'skipped', reason: 'the chain is already in the record format' },
+        ]);
+      });
+
+      it('refuses a chain that does not verify in its old format, and leaves it where it is', async () => {
+        await createLegacyTables(h);
+        await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        await h.exec(`UPDATE ${legacyTables(h).entries} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND seq = 9`);
+        const [result] = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(result).toMatchObject({ chainId: 'replica-a', status: 'refused', firstBreak: { seq: 9, kind: 'hash-mismatch' } });
+        expect(await h.store.lastHead('replica-a')).toMatchObject({ seq: 0 });
+      });
+
+      it('keeps the anchor of a chain purged before it moved', async () => {
+        await createLegacyTables(h);
+        const rows = await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        await purgeLegacyChain(h, rows, 7, keys.signer);
+        const [result] = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(result).toMatchObject({ status: 'migrated', entries: 16 });
+        expect(withoutHashes(await h.store.readChain('replica-a', 1, 100))).toEqual(withoutHashes(rows.slice(7)));
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, firstSeq: 8, headSeq: 23, entries: 16 });
       });
     });
 

@@ -1,5 +1,6 @@
 import type { AccessLogEntryKind, AccessOutcome, StoredEntry } from '../entry.js';
 import type { StoredRecord } from '../record.js';
+import type { LegacyReader } from '../legacyFormat.js';
 import type { ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import type { NodeAddress, TreeNode } from '../../transparency/merkle.js';
@@ -148,6 +149,16 @@ export interface AccessLogStore {
   purge(purge: StoredPurge): Promise<number>;
   addLegalHold(hold: NewLegalHold): Promise<LegalHold>;
   listLegalHolds(): Promise<LegalHold[]>;
+
+  /** The row-per-entry format's tables this store may still hold, for the migration (migrateFormat.ts). */
+  legacyReader(): LegacyReader;
+  /**
+   * Starts a chain in the record format after a prefix that was purged before it moved here: the
+   * chain head, the signed purge record as its anchor and the checkpoint at the anchor (which a
+   * purge keeps, and the next checkpoint's count reaches back to), in one transaction. Refused
+   * (ChainStateError) if the chain exists.
+   */
+  startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void>;
 
   /** Resolves if the store can take a write now. */
   healthCheck(): Promise<void>;

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { StoredEntry } from '../entry.js';
 import { genesisHead, GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import { recordSubjects, type StoredRecord } from '../record.js';
+import type { LegacyEntry, LegacyReader } from '../legacyFormat.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
@@ -21,7 +22,7 @@ import {
   type NewLegalHold,
   type QueryPage,
 } from './AccessLogStore.js';
-import { buildRecordWhere, entriesFrom, filtersEntries, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
@@ -137,6 +138,17 @@ function toCheckpoint(row: Row): StoredCheckpoint {
     seq: num(row['seq']),
     headHash: row['head_hash'] as string,
     count: num(row['count']),
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+  };
+}
+
+function toPurge(row: Row): StoredPurge {
+  return {
+    chainId: row['chain_id'] as string,
+    uptoSeq: num(row['upto_seq']),
+    headHash: row['head_hash'] as string,
+    purgedCount: num(row['purged_count']),
     time: row['time'] as string,
     jws: row['jws'] as string,
   };
@@ -430,14 +442,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
 
   async listPurges(chainId: string): Promise<StoredPurge[]> {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.t.purges} WHERE chain_id = $1 ORDER BY upto_seq`, [chainId]);
-    return (rows as Row[]).map((row) => ({
-      chainId: row['chain_id'] as string,
-      uptoSeq: num(row['upto_seq']),
-      headHash: row['head_hash'] as string,
-      purgedCount: num(row['purged_count']),
-      time: row['time'] as string,
-      jws: row['jws'] as string,
-    }));
+    return (rows as Row[]).map(toPurge);
   }
 
   async listChains(): Promise<string[]> {
@@ -533,6 +538,56 @@ export class PostgresAccessLogStore implements AccessLogStore {
   async listLegalHolds(): Promise<LegalHold[]> {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.t.holds} ORDER BY id`);
     return (rows as Row[]).map(toHold);
+  }
+
+  /** The tables of the row-per-entry format, for the migration; empty when they do not exist. */
+  legacyReader(): LegacyReader {
+    const q = `"${this.schema}"`;
+    const exists = async () => (await this.pool.query('SELECT to_regclass($1) AS t', [`${q}.access_log_entries`])).rows[0]?.['t'] !== null;
+    return {
+      chains: async () => ((await exists()) ? ((await this.pool.query(`SELECT chain_id FROM ${q}.access_log_chains ORDER BY chain_id`)).rows as Row[]).map((row) => row['chain_id'] as string) : []),
+      head: async (chainId) => {
+        if (!(await exists())) return null;
+        const row = (await this.pool.query(`SELECT head_seq, head_hash FROM ${q}.access_log_chains WHERE chain_id = $1`, [chainId])).rows[0] as Row | undefined;
+        return row ? { seq: num(row['head_seq']), hash: row['head_hash'] as string } : null;
+      },
+      rows: async (chainId, fromSeq, limit) => {
+        const { rows } = await this.pool.query(`SELECT ${LEGACY_ENTRY_COLUMN_LIST} FROM ${q}.access_log_entries WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chainId, fromSeq, limit]);
+        return (rows as Row[]).map((row) => {
+          const entry = Object.fromEntries(LEGACY_ENTRY_COLUMNS.map(([column, property]) => [property, row[column]]));
+          return { ...entry, seq: num(row['seq']), time: iso(row['time']) } as unknown as LegacyEntry;
+        });
+      },
+      checkpoints: async (chainId) => ((await this.pool.query(`SELECT * FROM ${q}.access_log_checkpoints WHERE chain_id = $1 ORDER BY seq`, [chainId])).rows as Row[]).map(toCheckpoint),
+      purges: async (chainId) => ((await this.pool.query(`SELECT * FROM ${q}.access_log_purges WHERE chain_id = $1 ORDER BY upto_seq`, [chainId])).rows as Row[]).map(toPurge),
+    };
+  }
+
+  async startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void> {
+    await this.transaction(async (client) => {
+      const inserted = await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, 0) ON CONFLICT (chain_id) DO NOTHING`, [
+        purge.chainId,
+        purge.uptoSeq,
+        purge.headHash,
+      ]);
+      if (inserted.rowCount !== 1) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
+      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        purge.chainId,
+        purge.uptoSeq,
+        purge.headHash,
+        purge.purgedCount,
+        purge.time,
+        purge.jws,
+      ]);
+      await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        checkpoint.chainId,
+        checkpoint.seq,
+        checkpoint.headHash,
+        checkpoint.count,
+        checkpoint.time,
+        checkpoint.jws,
+      ]);
+    });
   }
 
   async healthCheck(): Promise<void> {

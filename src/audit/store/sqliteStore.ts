@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { StoredEntry } from '../entry.js';
 import { genesisHead, type ChainHead } from '../hashChain.js';
 import { recordSubjects, type StoredRecord } from '../record.js';
+import type { LegacyEntry, LegacyReader } from '../legacyFormat.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
@@ -20,7 +21,7 @@ import {
   type QueryPage,
 } from './AccessLogStore.js';
 import { SqliteWriterThread } from './sqliteWriter.js';
-import { buildRecordWhere, entriesFrom, filtersEntries, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
 export interface SqliteStoreOptions {
@@ -130,6 +131,17 @@ function toCheckpoint(row: Row): StoredCheckpoint {
     seq: row['seq'] as number,
     headHash: row['head_hash'] as string,
     count: row['count'] as number,
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+  };
+}
+
+function toPurge(row: Row): StoredPurge {
+  return {
+    chainId: row['chain_id'] as string,
+    uptoSeq: row['upto_seq'] as number,
+    headHash: row['head_hash'] as string,
+    purgedCount: row['purged_count'] as number,
     time: row['time'] as string,
     jws: row['jws'] as string,
   };
@@ -279,14 +291,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
   }
 
   async listPurges(chainId: string): Promise<StoredPurge[]> {
-    return (this.statements.purges.all(chainId) as Row[]).map((row) => ({
-      chainId: row['chain_id'] as string,
-      uptoSeq: row['upto_seq'] as number,
-      headHash: row['head_hash'] as string,
-      purgedCount: row['purged_count'] as number,
-      time: row['time'] as string,
-      jws: row['jws'] as string,
-    }));
+    return (this.statements.purges.all(chainId) as Row[]).map(toPurge);
   }
 
   async listChains(): Promise<string[]> {
@@ -369,6 +374,39 @@ export class SqliteAccessLogStore implements AccessLogStore {
 
   async listLegalHolds(): Promise<LegalHold[]> {
     return (this.db.prepare('SELECT * FROM access_log_legal_holds ORDER BY id').all() as Row[]).map(toHold);
+  }
+
+  /** The tables of the row-per-entry format, for the migration; empty when they do not exist. */
+  legacyReader(): LegacyReader {
+    const exists = () => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_log_entries'").get() !== undefined;
+    return {
+      chains: async () => (exists() ? (this.db.prepare('SELECT chain_id FROM access_log_chains ORDER BY chain_id').all() as Row[]).map((row) => row['chain_id'] as string) : []),
+      head: async (chainId) => {
+        const row = exists() ? (this.db.prepare('SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?').get(chainId) as Row | undefined) : undefined;
+        return row ? { seq: row['head_seq'] as number, hash: row['head_hash'] as string } : null;
+      },
+      rows: async (chainId, fromSeq, limit) =>
+        (this.db.prepare(`SELECT ${LEGACY_ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`).all(chainId, fromSeq, limit) as Row[]).map(
+          (row) => Object.fromEntries(LEGACY_ENTRY_COLUMNS.map(([column, property]) => [property, row[column]])) as unknown as LegacyEntry,
+        ),
+      checkpoints: async (chainId) => (this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq').all(chainId) as Row[]).map(toCheckpoint),
+      purges: async (chainId) => (this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq').all(chainId) as Row[]).map(toPurge),
+    };
+  }
+
+  async startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (this.statements.head.get(purge.chainId) !== undefined) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
+        this.db.prepare('INSERT INTO log_chains (chain_id, head_seq, head_hash, head_records) VALUES (?, ?, ?, 0)').run(purge.chainId, purge.uptoSeq, purge.headHash);
+        this.db
+          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws);
+        this.db
+          .prepare('INSERT INTO log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.count, checkpoint.time, checkpoint.jws);
+      })
+      .immediate();
   }
 
   /** Probes through the writer thread: a dead thread or a held write lock both fail it. */
