@@ -1,5 +1,4 @@
 import type { JWK } from 'jose';
-import { toUnchainedEntry } from './entry.js';
 import { checkpointVerifier, signCheckpoint, signPurge, type CheckpointSigner } from './checkpoint.js';
 import { chainRecords, genesisHead, type ChainBreak, type ChainHead } from './hashChain.js';
 import { legacyEntryHash, type LegacyEntry } from './legacyFormat.js';
