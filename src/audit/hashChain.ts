@@ -66,9 +66,11 @@ export function chainRecords(head: ChainHead, drafts: readonly RecordDraft[]): {
  * - `truncated`: entries covered by a checkpoint or the recorded head are gone (tail deleted);
  * - `checkpoint-forged`: a checkpoint or purge record whose signature does not verify;
  * - `checkpoint-mismatch`: a validly signed checkpoint disagrees with the chain at its seq, with
- *   its own columns, or (by its count) with the checkpoint before it, which was deleted.
+ *   its own columns, or (by its count) with the checkpoint before it, which was deleted;
+ * - `index-mismatch`: a record's row in the subject index is gone (deleted, or its key edited),
+ *   so the person's report and a search by subject would miss the record.
  */
-export type ChainBreakKind = 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'missing-anchor' | 'truncated' | 'checkpoint-forged' | 'checkpoint-mismatch';
+export type ChainBreakKind = 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'missing-anchor' | 'truncated' | 'checkpoint-forged' | 'checkpoint-mismatch' | 'index-mismatch';
 
 export interface ChainBreak {
   readonly chainId: string;

@@ -203,10 +203,20 @@ export async function verifyChain(store: AccessLogStore, chainId: string, verify
   const checkpoints = await checkCheckpoints(chainId, storedCheckpoints, purges.anchor.seq, verify);
   const walk = new ChainWalk(purges.anchor, purges.anchor.seq > 0, checkpoints.valid);
   let fromSeq = purges.anchor.seq + 1;
+  let indexBreak: ChainBreak | null = null;
   for (;;) {
     const page = await store.readRecords(chainId, fromSeq, PAGE);
     let more = true;
-    for (const record of page) if (!(more = walk.push(record))) break;
+    let walked = 0;
+    for (const record of page) {
+      if (!(more = walk.push(record))) break;
+      walked += 1;
+    }
+    // Every record that holds, found again through its subjects' index rows: a deleted row would hide it from the person's report.
+    const unindexed: StoredRecord | null = indexBreak === null ? await store.firstUnindexedRecord(page.slice(0, walked)) : null;
+    if (unindexed) {
+      indexBreak = { chainId, seq: unindexed.firstSeq, kind: 'index-mismatch', detail: `a subject of the record at seq ${unindexed.firstSeq} is missing from the subject index` };
+    }
     const last = page[page.length - 1];
     if (!more || !last || page.length < PAGE) break;
     fromSeq = last.lastSeq + 1;
@@ -217,7 +227,7 @@ export async function verifyChain(store: AccessLogStore, chainId: string, verify
     anchorCheckpoint && anchorCheckpoint.headHash !== purges.anchor.hash
       ? { chainId, seq: purges.anchor.seq, kind: 'checkpoint-mismatch', detail: 'the checkpoint at the purge anchor pins a different head than the purge record' }
       : null;
-  const firstBreak = earliest(earliest(earliest(purges.firstBreak, checkpoints.firstBreak), anchorBreak), walkBreak);
+  const firstBreak = earliest(earliest(earliest(earliest(purges.firstBreak, checkpoints.firstBreak), anchorBreak), walkBreak), indexBreak);
   const lastValidCheckpoint = Math.max(purges.anchor.seq, ...[...checkpoints.valid.keys()].filter((seq) => seq <= walk.head.seq));
   return {
     chainId,

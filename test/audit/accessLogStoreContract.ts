@@ -468,6 +468,12 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
       });
 
+      it("names a record hidden from a person's report: its subject index row deleted is index-mismatch at its seq", async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.subjects} WHERE chain_id = 'replica-a' AND last_seq = 8`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 8, kind: 'index-mismatch' });
+      });
+
       it('names a deleted entry: seq-gap at its seq', async () => {
         await twelveEntries();
         await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq = 7`);

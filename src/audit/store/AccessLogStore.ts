@@ -127,6 +127,11 @@ export interface AccessLogStore {
   lastHead(chainId: string): Promise<ChainHead>;
   lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null>;
 
+  /**
+   * The first of `records` (one chain, in order) whose rows in the subject index are not all
+   * there, or null: the verifier's check that no person's record was hidden from their report.
+   */
+  firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null>;
   /** Entries with seq >= fromSeq in seq order, at most `limit`, read out of their records. */
   readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]>;
   /** Records whose last seq is >= fromSeq, in order, at most `limit`: page through a chain for verification and proofs. */

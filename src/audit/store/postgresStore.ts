@@ -430,6 +430,20 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return (rows as Row[]).map((row) => toRecord(row, iso));
   }
 
+  async firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null> {
+    const keys = records.flatMap((record, i) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq, i] as const));
+    const first = records[0];
+    if (!first || keys.length === 0) return null;
+    // One round trip per page: the first key with no row, by primary key.
+    const { rows } = await this.pool.query(
+      `SELECT k.i FROM unnest($2::text[], $3::timestamptz[], $4::bigint[], $5::int[]) AS k(subject_hmac, time, last_seq, i)
+       WHERE NOT EXISTS (SELECT 1 FROM ${this.t.subjects} s WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq)
+       ORDER BY k.i LIMIT 1`,
+      [first.chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map((k) => k[3])],
+    );
+    return rows[0] ? records[num((rows[0] as Row)['i'])]! : null;
+  }
+
   async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
     // Each record holds at least one entry: `limit` records always hold enough.
     return entriesFrom(await this.readRecords(chainId, fromSeq, limit), fromSeq, limit);

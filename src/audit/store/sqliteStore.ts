@@ -193,6 +193,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
       lastCheckpoint: this.db.prepare('SELECT * FROM log_checkpoints WHERE chain_id = ? ORDER BY seq DESC LIMIT 1'),
       readRecords: this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT ?`),
       checkpoints: this.db.prepare('SELECT * FROM log_checkpoints WHERE chain_id = ? ORDER BY seq'),
+      subjectRow: this.db.prepare('SELECT 1 FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?'),
       purges: this.db.prepare('SELECT * FROM log_purges WHERE chain_id = ? ORDER BY upto_seq'),
       treeNode: this.db.prepare('SELECT hash FROM log_tree_nodes WHERE chain_id = ? AND level = ? AND idx = ?').pluck(),
       treeHeads: this.db.prepare('SELECT * FROM log_tree_heads WHERE chain_id = ? ORDER BY tree_size DESC LIMIT ?'),
@@ -279,6 +280,15 @@ export class SqliteAccessLogStore implements AccessLogStore {
 
   async readRecords(chainId: string, fromSeq: number, limit: number): Promise<StoredRecord[]> {
     return (this.statements.readRecords.all(chainId, fromSeq, limit) as Row[]).map((row) => toRecord(row));
+  }
+
+  async firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null> {
+    for (const record of records) {
+      for (const subject of recordSubjects(record.items)) {
+        if (this.statements.subjectRow.get(subject, record.header.time, record.chainId, record.lastSeq) === undefined) return record;
+      }
+    }
+    return null;
   }
 
   async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
