@@ -37,6 +37,12 @@ export interface PurgeClaims {
 
 export interface StoredPurge extends PurgeClaims {
   readonly jws: string;
+  /**
+   * The same purge as a signed note by the log's note key (purgeNote.ts), which a citizen's report
+   * carries: it tells an offline verifier, who holds only that key, that entries up to uptoSeq
+   * were removed under the retention rules rather than hidden. Absent on purges made without it.
+   */
+  readonly note?: string;
 }
 
 export const CHECKPOINT_TYP = 'access-log-checkpoint+jws';

@@ -41,6 +41,12 @@ export interface ReportProofs {
   /** Parallel to the report's entries (reads), in their order. */
   readonly entries: readonly EntryProof[];
   readonly consistency: readonly ConsistencyProof[];
+  /**
+   * Per chain of the report (and of `since`), its latest purge as a note signed by the log's key
+   * (purgeNote.ts), when there is one: an entry an earlier report proved and this one lacks is
+   * then known to have been purged under the retention rules, not removed.
+   */
+  readonly purges?: ReadonlyArray<{ readonly chainId: string; readonly note: string }>;
 }
 
 export interface ProofOptions {
@@ -108,7 +114,12 @@ export async function proveEntries(store: AccessLogStore, entries: readonly Stor
     consistency.push({ chainId, oldSize, newSize: anchor.size, proof: b64(await proveConsistency(store, chainId, oldSize, anchor.size)) });
   }
   const checkpoints = [...anchors.entries()].flatMap(([chainId, anchor]) => (anchor ? [{ chainId, note: anchor.note }] : []));
-  return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency };
+  const purges: Array<{ chainId: string; note: string }> = [];
+  for (const chainId of new Set([...anchors.keys(), ...Object.keys(options.since ?? {})])) {
+    const latest = (await store.listPurges(chainId)).filter((purge) => purge.note !== undefined).pop();
+    if (latest?.note) purges.push({ chainId, note: latest.note });
+  }
+  return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency, ...(purges.length > 0 ? { purges } : {}) };
 }
 
 /** SHA-256 of the report as serialised without its signature: what the log signs. */

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { readLeaf } from './logTree.js';
 import { readOpening } from './record.js';
+import { readPurgeNote } from './purgeNote.js';
 import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, reportDigest, type ReportProofs } from './reportProofs.js';
 import { parseCheckpoint, type TreeHead } from '../transparency/checkpoint.js';
 import { decodeBase64, NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
@@ -19,6 +20,7 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../transparency/me
  * - ENTRY_REMOVED: an entry an earlier report proved is missing from this one;
  * - HISTORY_FORKED: this report's checkpoint and the earlier report's are not one history;
  * - CONSISTENCY_PROOF_MISSING: the earlier report's checkpoint cannot be linked to this one;
+ * - PURGE_INVALID: a purge statement the log did not sign, or for another chain than it is given for;
  * - REPORT_MALFORMED: not a report with proofs at all.
  */
 export type ReportRefusalCode =
@@ -29,7 +31,8 @@ export type ReportRefusalCode =
   | 'ENTRY_FORGED'
   | 'ENTRY_REMOVED'
   | 'HISTORY_FORKED'
-  | 'CONSISTENCY_PROOF_MISSING';
+  | 'CONSISTENCY_PROOF_MISSING'
+  | 'PURGE_INVALID';
 
 export interface ReportKeys {
   readonly log: NoteVerifier;
@@ -83,6 +86,7 @@ function shapeOf(report: unknown): ProvedReport {
     throw new Refusal('REPORT_MALFORMED', `the proofs are not ${REPORT_PROOFS_FORMAT}`);
   }
   if (proofs['entries'].length !== report['reads'].length) throw new Refusal('REPORT_MALFORMED', 'one proof per read is expected');
+  if (proofs['purges'] !== undefined && !Array.isArray(proofs['purges'])) throw new Refusal('REPORT_MALFORMED', 'purges must be a list');
   return report as unknown as ProvedReport;
 }
 
@@ -194,8 +198,25 @@ function checkEntries(report: ProvedReport, checkpoints: ReadonlyMap<string, Ver
   return { proved, pending };
 }
 
-/** This report against one the citizen got earlier: one history, nothing proved then missing now. */
-function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<string, VerifiedCheckpoint>, report: ProvedReport, checkpoints: ReadonlyMap<string, VerifiedCheckpoint>): void {
+/** Per chain, the seq up to which the log signed that it purged entries under the retention rules. */
+function checkPurgeNotes(proofs: ReportProofs, keys: ReportKeys): Map<string, number> {
+  const purged = new Map<string, number>();
+  for (const { chainId, note } of proofs.purges ?? []) {
+    const read = typeof note === 'string' ? readPurgeNote(note, keys.log) : null;
+    if (!read || read.chainId !== chainId) throw new Refusal('PURGE_INVALID', `the purge statement for chain ${String(chainId)} is not signed by the log for that chain`);
+    purged.set(chainId, Math.max(purged.get(chainId) ?? 0, read.uptoSeq));
+  }
+  return purged;
+}
+
+/** This report against one the citizen got earlier: one history, nothing proved then missing now unless the log signed that it was purged. */
+function checkAgainst(
+  previous: ProvedReport,
+  previousCheckpoints: ReadonlyMap<string, VerifiedCheckpoint>,
+  report: ProvedReport,
+  checkpoints: ReadonlyMap<string, VerifiedCheckpoint>,
+  purged: ReadonlyMap<string, number>,
+): void {
   for (const [chainId, before] of previousCheckpoints) {
     const now = checkpoints.get(chainId);
     if (!now) continue;
@@ -217,17 +238,19 @@ function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<s
     const opened = readOpening(proof.entry)!;
     const now = checkpoints.get(leaf.chainId);
     // What the earlier report proved and this report's checkpoint covers must be here again.
-    if (proof.inclusion !== null && (!now || leaf.index < now.size) && !present.has(`${proof.leaf}\n${proof.entry}`)) {
+    const wasPurged = opened.seq <= (purged.get(leaf.chainId) ?? 0);
+    if (proof.inclusion !== null && (!now || leaf.index < now.size) && !wasPurged && !present.has(`${proof.leaf}\n${proof.entry}`)) {
       throw new Refusal('ENTRY_REMOVED', `the earlier report's read ${i + 1} (chain ${leaf.chainId} seq ${opened.seq}) is missing`);
     }
   });
 }
 
-function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; checkpoints: Map<string, VerifiedCheckpoint>; proved: number; pending: number } {
+function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; checkpoints: Map<string, VerifiedCheckpoint>; purged: Map<string, number>; proved: number; pending: number } {
   const shaped = shapeOf(report);
   checkSignature(report as Record<string, unknown>, keys);
   const checkpoints = checkCheckpoints(shaped.proofs, keys);
-  return { shaped, checkpoints, ...checkEntries(shaped, checkpoints) };
+  const purged = checkPurgeNotes(shaped.proofs, keys);
+  return { shaped, checkpoints, purged, ...checkEntries(shaped, checkpoints) };
 }
 
 export function verifyCitizenReport(report: unknown, keys: ReportKeys, previous?: unknown): ReportVerification {
@@ -241,7 +264,7 @@ export function verifyCitizenReport(report: unknown, keys: ReportKeys, previous?
         if (error instanceof Refusal) throw new Refusal(error.code, `the earlier report: ${error.detail}`);
         throw error;
       }
-      checkAgainst(earlier.shaped, earlier.checkpoints, current.shaped, current.checkpoints);
+      checkAgainst(earlier.shaped, earlier.checkpoints, current.shaped, current.checkpoints, current.purged);
     }
     return { ok: true, reads: current.shaped.reads.length, proved: current.proved, pending: current.pending, checkpoints: [...current.checkpoints.values()] };
   } catch (error) {

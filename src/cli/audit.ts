@@ -120,7 +120,7 @@ export async function runAuditCli(
       }
       if (values['dry-run']) return 0;
       const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
-      const results = await executePurge(store, plans, signer, [publicJwk], now);
+      const results = await executePurge(store, plans, signer, [publicJwk], now, loadLogNoteSigner(loadTransparencyConfig(env)));
       let refused = false;
       for (const result of results) {
         if (result.refused) {

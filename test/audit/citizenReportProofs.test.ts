@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessLog } from '../../src/audit/accessLog.js';
 import { leafBytes, readLeaf } from '../../src/audit/logTree.js';
+import { signPurgeNote } from '../../src/audit/purgeNote.js';
+import { executePurge, planPurge } from '../../src/audit/retention.js';
 import { signReport } from '../../src/audit/reportProofs.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { subjectHmac } from '../../src/audit/subjectProtection.js';
@@ -199,6 +201,40 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     // On its own the later report is consistent; against the earlier one the gap shows.
     expect(verifyCitizenReport(clone(later), verifyKeys)).toMatchObject({ ok: true, proved: 5 });
     expect(verifyCitizenReport(clone(later), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'ENTRY_REMOVED' });
+  });
+
+  it("an entry purged under the retention rules is not ENTRY_REMOVED: the later report carries the log's signed purge; PURGE_INVALID for one the log did not sign", async () => {
+    const rig = await openRig('log.db');
+    await rig.record(4);
+    const earlier = await rig.report();
+    // The checkpoint at seq 4 that the purge segment ends at, then two recent reads by a second writer on the chain.
+    await rig.log.close();
+    await rig.witnessing.settled();
+    const second = witnessedLog({ store: rig.store, keys, treeSigner, witnesses: [w1, w2] });
+    for (let i = 0; i < 2; i++) await second.log.record([makeEntry({ subject: SUBJECTS[0], field: 'Person.taxedIncome', purpose: 'PAYMENT_CONTROL', time: `2026-11-04T08:0${i}:00.000Z` })]);
+    await second.log.close();
+    await second.witnessing.settled();
+    await second.witnessing.close();
+    const now = new Date('2026-11-05T00:00:00.000Z');
+    const plans = await planPurge(rig.store, { defaultDays: 30, byPurpose: new Map() }, now);
+    expect(await executePurge(rig.store, plans, keys.signer, [keys.publicJwk], now, treeSigner)).toMatchObject([{ chainId: 'replica-a', purgedEntries: 4 }]);
+    const size = Number(earlier.proofs!.checkpoints[0]!.note.split('\n')[1]);
+    const later = await rig.report({ 'replica-a': size });
+    expect(later.reads).toHaveLength(2);
+    expect(verifyCitizenReport(clone(later), verifyKeys, clone(earlier))).toMatchObject({ ok: true, proved: 2 });
+    // Without the log's purge statement the same gap is a removal.
+    const { purges: _purges, ...proofsWithout } = later.proofs!;
+    const silent = resign({ ...clone(later), proofs: proofsWithout }, treeSigner);
+    expect(verifyCitizenReport(silent, verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'ENTRY_REMOVED' });
+    // A purge statement signed by another key, or given for another chain, is refused.
+    const impostor = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
+    const forged = {
+      ...clone(later),
+      proofs: { ...later.proofs!, purges: [{ chainId: 'replica-a', note: signPurgeNote({ chainId: 'replica-a', uptoSeq: 6, headHash: 'x', purgedCount: 6, time: now.toISOString() }, impostor) }] },
+    };
+    expect(verifyCitizenReport(resign(forged, treeSigner), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'PURGE_INVALID' });
+    const elsewhere = { ...clone(later), proofs: { ...later.proofs!, purges: [{ chainId: 'replica-b', note: later.proofs!.purges![0]!.note }] } };
+    expect(verifyCitizenReport(resign(elsewhere, treeSigner), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'PURGE_INVALID' });
   });
 
   it('HISTORY_FORKED: two checkpoints that are not one history; CONSISTENCY_PROOF_MISSING without a link', async () => {

@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS ${s}.log_purges (
   purged_count bigint NOT NULL,
   time text NOT NULL,
   jws text NOT NULL,
+  note text,
   PRIMARY KEY (chain_id, upto_seq)
 );
 -- The Merkle tree over each chain's records: see sqliteStore.ts.
@@ -151,6 +152,7 @@ function toPurge(row: Row): StoredPurge {
     purgedCount: num(row['purged_count']),
     time: row['time'] as string,
     jws: row['jws'] as string,
+    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
   };
 }
 
@@ -528,13 +530,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
         );
       }
       await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         purge.chainId,
         purge.uptoSeq,
         purge.headHash,
         purge.purgedCount,
         purge.time,
         purge.jws,
+        purge.note ?? null,
       ]);
       return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
     });

@@ -93,6 +93,7 @@ CREATE TABLE IF NOT EXISTS log_purges (
   purged_count INTEGER NOT NULL,
   time TEXT NOT NULL,
   jws TEXT NOT NULL,
+  note TEXT,
   PRIMARY KEY (chain_id, upto_seq)
 );
 -- The Merkle tree over each chain's records (leaf index = record idx): every complete subtree's
@@ -144,6 +145,7 @@ function toPurge(row: Row): StoredPurge {
     purgedCount: row['purged_count'] as number,
     time: row['time'] as string,
     jws: row['jws'] as string,
+    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
   };
 }
 
@@ -368,8 +370,8 @@ export class SqliteAccessLogStore implements AccessLogStore {
         this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?').run(purge.chainId, purge.uptoSeq);
         this.db.prepare('DELETE FROM log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
         this.db
-          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws);
+          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
         return deleted;
       })
       .immediate();
