@@ -185,6 +185,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
   readonly backend = 'postgres' as const;
   private readonly t: { records: string; subjects: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
   private readonly begin: string;
+  /** Per chain, the latest append's head update, which the next append waits for (see append). */
+  private readonly headMoves = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -327,39 +329,71 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if (checkpoint) await this.appendCheckpoint(checkpoint);
       return;
     }
-    await this.transaction(async (client) => {
-      // Moving the head first takes the chain row's lock for the whole transaction; the WHERE
-      // clause is the compare-and-swap that refuses a stale head.
-      const moved =
-        first.firstSeq === 1
-          ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`, [
-              first.chainId,
-              last.lastSeq,
-              last.hash,
-              last.index + 1,
-            ])
-          : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3, head_records = $4 WHERE chain_id = $1 AND head_seq = $5 AND head_hash = $6 AND head_records = $7`, [
-              first.chainId,
-              last.lastSeq,
-              last.hash,
-              last.index + 1,
-              first.firstSeq - 1,
-              first.prevHash,
-              first.index,
-            ]);
-      if (moved.rowCount !== 1 || (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0))) {
-        throw new ChainConflictError(first.chainId, first.firstSeq - 1, await this.actualHeadSeq(client, first.chainId));
-      }
-      await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
-      const subjects = subjectsCopyText(records);
-      if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
-      if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
-      if (tree) {
-        if (tree.head && tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
-        await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
-        if (tree.head) await this.insertTreeHead(client, tree.head);
-      }
-    });
+    // Pipelined appends (two in flight) must reach the head update in the order they were made:
+    // the second is built on the first's head, and run first it would find the old head and be
+    // refused as a conflict. Each waits until the one before has moved the head (or failed), not
+    // until it commits; the row lock then orders the commits.
+    const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
+    let headMoved = () => undefined as void;
+    const mine = new Promise<void>((resolve) => (headMoved = resolve));
+    this.headMoves.set(first.chainId, mine);
+    try {
+      await this.transaction(async (client) => {
+        await before;
+        try {
+          await this.moveHead(client, first, last);
+        } finally {
+          headMoved();
+        }
+        await this.appendRest(client, records, first, last, checkpoint, tree);
+      });
+    } finally {
+      headMoved();
+      if (this.headMoves.get(first.chainId) === mine) this.headMoves.delete(first.chainId);
+    }
+  }
+
+  /** Moving the head first takes the chain row's lock for the whole transaction; the WHERE clause is the compare-and-swap that refuses a stale head. */
+  private async moveHead(client: pg.PoolClient, first: StoredRecord, last: StoredRecord): Promise<void> {
+    const moved =
+      first.firstSeq === 1
+        ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`, [
+            first.chainId,
+            last.lastSeq,
+            last.hash,
+            last.index + 1,
+          ])
+        : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3, head_records = $4 WHERE chain_id = $1 AND head_seq = $5 AND head_hash = $6 AND head_records = $7`, [
+            first.chainId,
+            last.lastSeq,
+            last.hash,
+            last.index + 1,
+            first.firstSeq - 1,
+            first.prevHash,
+            first.index,
+          ]);
+    if (moved.rowCount !== 1 || (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0))) {
+      throw new ChainConflictError(first.chainId, first.firstSeq - 1, await this.actualHeadSeq(client, first.chainId));
+    }
+  }
+
+  private async appendRest(
+    client: pg.PoolClient,
+    records: readonly StoredRecord[],
+    first: StoredRecord,
+    last: StoredRecord,
+    checkpoint: StoredCheckpoint | undefined,
+    tree: TreeAppend | undefined,
+  ): Promise<void> {
+    await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
+    const subjects = subjectsCopyText(records);
+    if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
+    if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
+    if (tree) {
+      if (tree.head && tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+      await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
+      if (tree.head) await this.insertTreeHead(client, tree.head);
+    }
   }
 
   async appendTreeHead(head: StoredTreeHead): Promise<void> {
