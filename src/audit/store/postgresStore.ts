@@ -40,6 +40,7 @@ export interface PostgresStoreOptions {
 }
 
 const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
+const UNIQUE_VIOLATION = '23505';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function schemaSql(s: string): string {
@@ -329,24 +330,35 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if (checkpoint) await this.appendCheckpoint(checkpoint);
       return;
     }
-    // Pipelined appends (two in flight) must reach the head update in the order they were made:
-    // the second is built on the first's head, and run first it would find the old head and be
-    // refused as a conflict. Each waits until the one before has moved the head (or failed), not
-    // until it commits; the row lock then orders the commits.
+    // The rows go in first, the head moves last: with two appends in flight, the second's COPY
+    // runs while the first commits, and only its head update waits for the first's row lock.
+    // Pipelined appends must reach the head update in the order they were made (the second is
+    // built on the first's head; run first, it would find the old head and be refused as a
+    // conflict): each waits until the one before has moved the head or failed, not until it commits.
     const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
     let headMoved = () => undefined as void;
     const mine = new Promise<void>((resolve) => (headMoved = resolve));
     this.headMoves.set(first.chainId, mine);
     try {
       await this.transaction(async (client) => {
+        await this.copyRows(client, records, first, tree);
         await before;
         try {
           await this.moveHead(client, first, last);
         } finally {
           headMoved();
         }
-        await this.appendRest(client, records, first, last, checkpoint, tree);
+        if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
+        if (tree?.head) {
+          if (tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+          await this.insertTreeHead(client, tree.head);
+        }
       });
+    } catch (error) {
+      // Another writer on the chain inserted the same records or tree nodes first (its rows
+      // waited for, then refused by the key): the same race the head's compare-and-swap loses.
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
+      throw error;
     } finally {
       headMoved();
       if (this.headMoves.get(first.chainId) === mine) this.headMoves.delete(first.chainId);
@@ -377,22 +389,12 @@ export class PostgresAccessLogStore implements AccessLogStore {
     }
   }
 
-  private async appendRest(
-    client: pg.PoolClient,
-    records: readonly StoredRecord[],
-    first: StoredRecord,
-    last: StoredRecord,
-    checkpoint: StoredCheckpoint | undefined,
-    tree: TreeAppend | undefined,
-  ): Promise<void> {
+  private async copyRows(client: pg.PoolClient, records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): Promise<void> {
     await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
     const subjects = subjectsCopyText(records);
     if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
-    if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
-    if (tree) {
-      if (tree.head && tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+    if (tree && tree.nodes.length > 0) {
       await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
-      if (tree.head) await this.insertTreeHead(client, tree.head);
     }
   }
 
