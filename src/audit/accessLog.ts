@@ -296,7 +296,7 @@ export class AccessLog {
         const batch = this.takeBatch();
         if (batch.length > 0) {
           const started = await this.startCommit(batch);
-          if (started) this.inFlight.push(started);
+          if (started) this.inFlight.push(started.settled);
           if (this.inFlight.length >= this.commitsInFlight) await this.inFlight.shift();
           continue;
         }
@@ -405,11 +405,12 @@ export class AccessLog {
   /**
    * The pipeline's second stage: places the batch's records after the head (chain hashes, tree
    * leaves and nodes, a signed tree head or checkpoint when due), moves the writer's head on as if
-   * the commit had succeeded, and hands the batch to the store. Returns the commit's settlement,
-   * or null when it failed before reaching the store. A later batch built on this one cannot land
+   * the commit had succeeded, and hands the batch to the store. Returns the commit's settlement
+   * (wrapped: an async function returning a bare promise would wait for it, and the pipeline with
+   * it), or null when it failed before reaching the store. A later batch built on this one cannot land
    * if this one does not: the store refuses a batch whose head it has not got.
    */
-  private async startCommit(batch: PendingRecord[]): Promise<Promise<void> | null> {
+  private async startCommit(batch: PendingRecord[]): Promise<{ readonly settled: Promise<void> } | null> {
     const started = Date.now();
     const drafts = batch.length === 1 ? batch[0]!.drafts : batch.flatMap((pending) => pending.drafts);
     let entries = 0;
@@ -432,7 +433,7 @@ export class AccessLog {
       this.commitFailed(batch, error);
       return null;
     }
-    return built.append.then(
+    const settled = built.append.then(
       () => {
         if (built.treeHead) this.treeHeadCommitted(built.treeHead);
         this.markHealthy();
@@ -454,6 +455,7 @@ export class AccessLog {
       },
       (error: unknown) => this.commitFailed(batch, error),
     );
+    return { settled };
   }
 
   /**

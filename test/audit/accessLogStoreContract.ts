@@ -691,6 +691,47 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect((await verify()).ok).toBe(true);
       });
 
+      it('pipelined: a batch built on one that fails is refused by the store and goes round again, so it lands right after the last good one', async () => {
+        let failNext = false;
+        let failFirst: (error: Error) => void = () => undefined;
+        let reachedStore: () => void = () => undefined;
+        const reached = new Promise<void>((resolve) => (reachedStore = resolve));
+        const calls: string[] = [];
+        const failing = new Proxy(h.store, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (property === 'append' && typeof value === 'function') {
+              return (...args: Parameters<typeof h.store.append>) => {
+                calls.push(args[0].map((record) => record.header.requestId).join(','));
+                if (!failNext) return (value as typeof h.store.append).apply(target, args);
+                failNext = false;
+                reachedStore();
+                // Held, then failed as a store error would: it never lands.
+                return new Promise<void>((_, reject) => (failFirst = reject));
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        const log = openLog({ store: failing, probeIntervalMs: 3_600_000 });
+        await log.record([makeEntry({ requestId: 'good' })]);
+        failNext = true;
+        const doomed = log.record([makeEntry({ requestId: 'doomed' })]);
+        doomed.catch(() => undefined);
+        await reached;
+        // Built on the doomed batch's head while that one is still in flight.
+        const next = log.record([makeEntry({ requestId: 'next' })]);
+        await vi.waitFor(() => expect(calls).toContain('next'), { timeout: 30_000, interval: 5 });
+        failFirst(new Error('store failed'));
+        await expect(doomed).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+        expect(await next).toEqual({ chainId: 'replica-a', firstSeq: 2, lastSeq: 2 });
+        // The store refused 'next' once (built on a head that never landed), then took it.
+        expect(calls).toEqual(['good', 'doomed', 'next', 'next']);
+        await log.close();
+        expect((await h.store.readChain('replica-a', 1, 10)).map((row) => row.requestId)).toEqual(['good', 'next']);
+        expect((await verify()).ok).toBe(true);
+      });
+
       it('refuses record() after close', async () => {
         const log = openLog();
         await log.close();
