@@ -336,7 +336,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
     // built on the first's head; run first, it would find the old head and be refused as a
     // conflict): each waits until the one before has moved the head or failed, not until it commits.
     const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
-    let headMoved = () => undefined as void;
+    let headMoved: () => void = () => undefined;
     const mine = new Promise<void>((resolve) => (headMoved = resolve));
     this.headMoves.set(first.chainId, mine);
     try {
