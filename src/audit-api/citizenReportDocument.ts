@@ -16,8 +16,9 @@ export const CITIZEN_REPORT_DOCUMENT = `query CitizenReport($personnummer: Strin
     proofs {
       format
       checkpoints { chainId note }
-      entries { chainId leaf inclusion }
+      entries { chainId leaf entry inclusion }
       consistency { chainId oldSize newSize proof }
+      purges { chainId note }
     }
     signature
   }

@@ -1,10 +1,11 @@
 import { GatewayError } from '../errors/index.js';
 import { toUnchainedEntry, validateAccessLogEntry, type AccessLogEntry, type UnchainedEntry } from './entry.js';
-import { chainEntries, type ChainHead } from './hashChain.js';
+import { chainRecords, type ChainHead } from './hashChain.js';
+import { draftRecords, type RecordDraft } from './record.js';
 import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
 import { protectSubject, type SubjectKeys } from './subjectProtection.js';
 import { ChainConflictError, type AccessLogStore, type StoredTreeHead } from './store/AccessLogStore.js';
-import { buildTreeFromEntries, growTree, loadFrontier, signTreeHead, treeOrigin, type TreeFrontier } from './logTree.js';
+import { buildTreeFromRecords, growTree, loadFrontier, signTreeHead, treeOrigin, type TreeFrontier } from './logTree.js';
 import type { NoteSigner } from '../transparency/note.js';
 
 /** Where the gateway's entries go; AccessLog is the real one. */
@@ -27,6 +28,11 @@ export interface AccessLogOptions {
   readonly commitTimeoutMs?: number;
   /** Largest batch per transaction; the rest waits for the next commit. Default 5000 entries. */
   readonly maxBatchEntries?: number;
+  /**
+   * Commits in flight at once (the pipeline's depth). With 2, the next batch is serialised,
+   * hashed, put in the tree and handed to the store while the last one commits. Default 2.
+   */
+  readonly commitsInFlight?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
   readonly probeIntervalMs?: number;
   /**
@@ -61,7 +67,11 @@ export interface AccessLogReceipt {
 }
 
 interface PendingRecord {
-  readonly entries: readonly UnchainedEntry[];
+  /** The call's records, serialised when record() was called: the pipeline's first stage. */
+  readonly drafts: readonly RecordDraft[];
+  readonly entryCount: number;
+  /** Commits of this call refused by a chain conflict so far. */
+  conflicts: number;
   readonly resolve: (receipt: AccessLogReceipt) => void;
   readonly reject: (error: unknown) => void;
   timer: NodeJS.Timeout | undefined;
@@ -83,8 +93,14 @@ class CommitTimeout extends Error {}
  *
  * Group commit: calls arriving while a commit is in flight wait and go together in the next
  * transaction; when idle, a call is committed at once (no sleep to gather a batch). Hashing and
- * chaining happen here, not in the store, so the store sees finished rows and the head needs no
- * database round trip per batch.
+ * chaining happen here, not in the store, so the store sees finished records and the head needs
+ * no database round trip per batch.
+ *
+ * Pipelined: a call's records are serialised (subjects encrypted) in record() itself; a batch is
+ * chained, put in the tree and handed to the store while the previous batch is still committing
+ * (commitsInFlight), so the writer thread or PostgreSQL never waits for this thread to build the
+ * next one. The store's head check keeps this safe: a batch built on one that fails is refused
+ * and goes round again.
  */
 export class AccessLog {
   readonly chainId: string;
@@ -94,6 +110,7 @@ export class AccessLog {
   private readonly checkpointEvery: number;
   private readonly commitTimeoutMs: number;
   private readonly maxBatchEntries: number;
+  private readonly commitsInFlight: number;
   private readonly probeIntervalMs: number;
   private readonly ownsStore: boolean;
   private readonly treeSigner: NoteSigner | undefined;
@@ -102,9 +119,14 @@ export class AccessLog {
   private readonly emit: (event: AccessLogEvent) => void;
 
   private queue: PendingRecord[] = [];
+  /** Commits handed to the store and not yet settled, oldest first. */
+  private inFlight: Array<Promise<void>> = [];
   private running = false;
   private idleWaiters: Array<() => void> = [];
-  /** The head as this writer believes it; reloaded from the store after any failure. */
+  /**
+   * The head as this writer believes it, including commits still in flight (the next batch is
+   * built on them); reloaded from the store after any failure, once nothing is in flight.
+   */
   private head: ChainHead | null = null;
   /** The Merkle tree's right edge, always at head.seq leaves; loaded and dropped with the head. */
   private tree: TreeFrontier | null = null;
@@ -132,6 +154,7 @@ export class AccessLog {
       ['checkpointIntervalMs', options.checkpointIntervalMs],
       ['commitTimeoutMs', options.commitTimeoutMs],
       ['maxBatchEntries', options.maxBatchEntries],
+      ['commitsInFlight', options.commitsInFlight],
       ['probeIntervalMs', options.probeIntervalMs],
       ['treeHeadIntervalMs', options.treeHeadIntervalMs],
     ] as const) {
@@ -146,6 +169,7 @@ export class AccessLog {
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
+    this.commitsInFlight = options.commitsInFlight ?? 2;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
     this.treeSigner = options.treeSigner;
@@ -186,23 +210,26 @@ export class AccessLog {
   record(entries: readonly AccessLogEntry[]): Promise<AccessLogReceipt> {
     if (this.closing) return Promise.reject(unavailable('closed'));
     let unchained: UnchainedEntry[];
+    let drafts: RecordDraft[];
     try {
       // One request logs many fields of few persons: encrypt each person once per call. The
       // ciphertexts of one call are then equal for one person, which its HMAC reveals anyway.
       const protectedSubjects = new Map<string, ReturnType<typeof protectSubject>>();
+      const checkedSubjects = new Set<string>();
       unchained = entries.map((entry) => {
-        validateAccessLogEntry(entry);
+        validateAccessLogEntry(entry, checkedSubjects);
         if (entry.subject === null) return toUnchainedEntry(entry, null);
         let subject = protectedSubjects.get(entry.subject);
         if (!subject) protectedSubjects.set(entry.subject, (subject = protectSubject(this.keys, entry.subject)));
         return toUnchainedEntry(entry, subject);
       });
+      drafts = draftRecords(unchained);
     } catch (error) {
       return Promise.reject(error);
     }
     if (unchained.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
     return new Promise<AccessLogReceipt>((resolve, reject) => {
-      const pending: PendingRecord = { entries: unchained, resolve, reject, timer: undefined, settled: false };
+      const pending: PendingRecord = { drafts, entryCount: unchained.length, conflicts: 0, resolve, reject, timer: undefined, settled: false };
       pending.timer = setTimeout(() => this.expire(pending), this.commitTimeoutMs);
       this.queue.push(pending);
       this.kick();
@@ -261,9 +288,20 @@ export class AccessLog {
   private async drain(): Promise<void> {
     try {
       for (;;) {
+        // After a failure the head is reloaded from the store, which must first see every commit in flight settle.
+        if (this.head === null && this.inFlight.length > 0) {
+          await this.settleInFlight();
+          continue;
+        }
         const batch = this.takeBatch();
         if (batch.length > 0) {
-          await this.commit(batch);
+          const started = await this.startCommit(batch);
+          if (started) this.inFlight.push(started.settled);
+          if (this.inFlight.length >= this.commitsInFlight) await this.inFlight.shift();
+          continue;
+        }
+        if (this.inFlight.length > 0) {
+          await this.inFlight.shift();
           continue;
         }
         // While the log is down a checkpoint stays due and runs after recovery. Run now, it would
@@ -289,16 +327,20 @@ export class AccessLog {
     }
   }
 
+  private async settleInFlight(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight.shift();
+  }
+
   private takeBatch(): PendingRecord[] {
     const batch: PendingRecord[] = [];
     let size = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && size + next.entries.length > this.maxBatchEntries) break;
+      if (batch.length > 0 && size + next.entryCount > this.maxBatchEntries) break;
       this.queue.shift();
       if (next.settled) continue;
       batch.push(next);
-      size += next.entries.length;
+      size += next.entryCount;
     }
     return batch;
   }
@@ -338,8 +380,8 @@ export class AccessLog {
 
   private async loadHead(): Promise<ChainHead> {
     const [head, checkpoint, treeHeads] = await this.bounded(Promise.all([this.store.lastHead(this.chainId), this.store.lastCheckpoint(this.chainId), this.store.listTreeHeads(this.chainId, 1)]));
-    // A chain from before the tree gets its tree built from its entries once (unbounded: a migration, not a commit).
-    this.tree = (await this.bounded(loadFrontier(this.store, this.chainId, head.seq))) ?? (await buildTreeFromEntries(this.store, this.chainId, head.seq));
+    // A chain whose tree nodes are missing gets its tree rebuilt from its records (unbounded: a repair, not a commit).
+    this.tree = (await this.bounded(loadFrontier(this.store, this.chainId, head.records))) ?? (await buildTreeFromRecords(this.store, this.chainId, head.records));
     this.head = head;
     this.signedTreeSize = treeHeads[0]?.size ?? 0;
     this.sinceCheckpoint = head.seq - (checkpoint?.seq ?? 0);
@@ -360,54 +402,82 @@ export class AccessLog {
     this.emit({ type: 'tree-head', chainId: this.chainId, head });
   }
 
-  private async commit(batch: PendingRecord[]): Promise<void> {
+  /**
+   * The pipeline's second stage: places the batch's records after the head (chain hashes, tree
+   * leaves and nodes, a signed tree head or checkpoint when due), moves the writer's head on as if
+   * the commit had succeeded, and hands the batch to the store. Returns the commit's settlement
+   * (wrapped: an async function returning a bare promise would wait for it, and the pipeline with
+   * it), or null when it failed before reaching the store. A later batch built on this one cannot land
+   * if this one does not: the store refuses a batch whose head it has not got.
+   */
+  private async startCommit(batch: PendingRecord[]): Promise<{ readonly settled: Promise<void> } | null> {
     const started = Date.now();
-    const entries = batch.flatMap((pending) => pending.entries);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const head = this.head ?? (await this.loadHead());
-        const chained = chainEntries(head, entries);
-        const grown = growTree(this.tree!, chained.rows);
-        const treeHead = this.treeHeadFor(grown.frontier);
-        const sinceCheckpoint = this.sinceCheckpoint + entries.length;
-        const checkpoint = sinceCheckpoint >= this.checkpointEvery ? await signCheckpoint(chained.head, sinceCheckpoint, this.now().toISOString(), this.signer) : undefined;
-        await this.bounded(this.store.append(chained.rows, checkpoint, { nodes: grown.nodes, ...(treeHead ? { head: treeHead } : {}) }));
-        this.head = chained.head;
-        this.tree = grown.frontier;
-        if (treeHead) this.treeHeadCommitted(treeHead);
-        this.sinceCheckpoint = checkpoint ? 0 : sinceCheckpoint;
+    const drafts = batch.length === 1 ? batch[0]!.drafts : batch.flatMap((pending) => pending.drafts);
+    let entries = 0;
+    for (const pending of batch) entries += pending.entryCount;
+    let built: { head: ChainHead; chained: ReturnType<typeof chainRecords>; treeHead: StoredTreeHead | undefined; checkpoint: boolean; append: Promise<void> };
+    try {
+      const head = this.head ?? (await this.loadHead());
+      const chained = chainRecords(head, drafts);
+      const grown = growTree(this.tree!, chained.records);
+      const treeHead = this.treeHeadFor(grown.frontier);
+      const sinceCheckpoint = this.sinceCheckpoint + entries;
+      const checkpoint = sinceCheckpoint >= this.checkpointEvery ? await signCheckpoint(chained.head, sinceCheckpoint, this.now().toISOString(), this.signer) : undefined;
+      const append = this.bounded(this.store.append(chained.records, checkpoint, { nodes: grown.nodes, ...(treeHead ? { head: treeHead } : {}) }));
+      this.head = chained.head;
+      this.tree = grown.frontier;
+      this.sinceCheckpoint = checkpoint ? 0 : sinceCheckpoint;
+      if (treeHead) this.lastTreeHeadAt = Date.parse(treeHead.time);
+      built = { head, chained, treeHead, checkpoint: checkpoint !== undefined, append };
+    } catch (error) {
+      this.commitFailed(batch, error);
+      return null;
+    }
+    const settled = built.append.then(
+      () => {
+        if (built.treeHead) this.treeHeadCommitted(built.treeHead);
         this.markHealthy();
-        let seq = head.seq;
+        let seq = built.head.seq;
         for (const pending of batch) {
           const firstSeq = seq + 1;
-          seq += pending.entries.length;
+          seq += pending.entryCount;
           this.settle(pending, { chainId: this.chainId, firstSeq, lastSeq: seq });
         }
         this.emit({
           type: 'commit',
           chainId: this.chainId,
-          entries: entries.length,
+          entries,
           requests: batch.length,
-          headSeq: chained.head.seq,
+          headSeq: built.chained.head.seq,
           durationMs: Date.now() - started,
-          checkpoint: checkpoint !== undefined,
+          checkpoint: built.checkpoint,
         });
-        return;
-      } catch (error) {
-        // Whatever happened, the stored head is the truth now: a timed-out commit may still land.
-        this.head = null;
-        this.tree = null;
-        const live = batch.some((pending) => !pending.settled);
-        if (error instanceof ChainConflictError) {
-          this.emit({ type: 'conflict', chainId: this.chainId, error });
-          if (attempt < 3 && live) continue;
-        }
-        const reason = error instanceof CommitTimeout ? 'timeout' : 'store-error';
-        for (const pending of batch) this.settle(pending, unavailable(reason, error));
-        this.markUnhealthy(reason, error instanceof CommitTimeout ? undefined : error);
+      },
+      (error: unknown) => this.commitFailed(batch, error),
+    );
+    return { settled };
+  }
+
+  /**
+   * Whatever happened, the stored head is the truth now: a timed-out commit may still land, and a
+   * batch built on this one will be refused. A conflict (another writer on the chain, or the
+   * failure of the batch this one was built on) sends the batch back to the front of the queue,
+   * up to three times; anything else refuses it.
+   */
+  private commitFailed(batch: PendingRecord[], error: unknown): void {
+    this.head = null;
+    this.tree = null;
+    if (error instanceof ChainConflictError) {
+      this.emit({ type: 'conflict', chainId: this.chainId, error });
+      const retry = batch.filter((pending) => !pending.settled && ++pending.conflicts <= 3);
+      if (retry.length === batch.filter((pending) => !pending.settled).length && retry.length > 0) {
+        this.queue.unshift(...retry);
         return;
       }
     }
+    const reason = error instanceof CommitTimeout ? 'timeout' : 'store-error';
+    for (const pending of batch) this.settle(pending, unavailable(reason, error));
+    this.markUnhealthy(reason, error instanceof CommitTimeout ? undefined : error);
   }
 
   private async timedCheckpoint(): Promise<void> {

@@ -37,6 +37,12 @@ export interface PurgeClaims {
 
 export interface StoredPurge extends PurgeClaims {
   readonly jws: string;
+  /**
+   * The same purge as a signed note by the log's note key (purgeNote.ts), which a citizen's report
+   * carries: it tells an offline verifier, who holds only that key, that entries up to uptoSeq
+   * were removed under the retention rules rather than hidden. Absent on purges made without it.
+   */
+  readonly note?: string;
 }
 
 export const CHECKPOINT_TYP = 'access-log-checkpoint+jws';
@@ -54,7 +60,7 @@ async function sign(typ: string, payload: object, signer: CheckpointSigner): Pro
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ, kid: signer.kid }).sign(signer.privateKey);
 }
 
-export async function signCheckpoint(head: ChainHead, count: number, time: string, signer: CheckpointSigner): Promise<StoredCheckpoint> {
+export async function signCheckpoint(head: Pick<ChainHead, 'chainId' | 'seq' | 'hash'>, count: number, time: string, signer: CheckpointSigner): Promise<StoredCheckpoint> {
   const claims: CheckpointClaims = { chainId: head.chainId, seq: head.seq, headHash: head.hash, count, time };
   return { ...claims, jws: await sign(CHECKPOINT_TYP, { type: 'checkpoint', ...claims }, signer) };
 }

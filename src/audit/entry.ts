@@ -80,8 +80,12 @@ function requireText(property: string, value: unknown, max = 512): void {
   if (value.length > max) throw new InvalidAccessLogEntryError(property, `must be at most ${max} characters`);
 }
 
-/** Checks an entry's shape before it reaches the chain; a bad entry must fail the request, not the log. */
-export function validateAccessLogEntry(entry: AccessLogEntry): void {
+/**
+ * Checks an entry's shape before it reaches the chain; a bad entry must fail the request, not the
+ * log. `checkedSubjects` (one call's) skips the personnummer check of a subject already passed:
+ * a request logs many fields of few persons.
+ */
+export function validateAccessLogEntry(entry: AccessLogEntry, checkedSubjects?: Set<string>): void {
   if (entry.kind !== undefined && !(ACCESS_LOG_ENTRY_KINDS as readonly string[]).includes(entry.kind)) {
     throw new InvalidAccessLogEntryError('kind', `must be one of ${ACCESS_LOG_ENTRY_KINDS.join(', ')}`);
   }
@@ -99,7 +103,7 @@ export function validateAccessLogEntry(entry: AccessLogEntry): void {
   requireText('processingRegisterRef.recordId', entry.processingRegisterRef?.recordId, 128);
   requireText('processingRegisterRef.version', entry.processingRegisterRef.version, 64);
   requireText('caseId', entry.caseId, 256);
-  if (entry.subject !== null) {
+  if (entry.subject !== null && !checkedSubjects?.has(entry.subject)) {
     let canonical: string;
     try {
       canonical = parsePersonnummer(entry.subject).canonical;
@@ -108,6 +112,7 @@ export function validateAccessLogEntry(entry: AccessLogEntry): void {
     }
     // The keyed hash is only searchable if every entry uses the same spelling.
     if (canonical !== entry.subject) throw new InvalidAccessLogEntryError('subject', 'must be in canonical 12-digit form');
+    checkedSubjects?.add(entry.subject);
   }
   if (entry.field === WHOLE_REQUEST_FIELD) {
     if (entry.outcome !== 'denied') throw new InvalidAccessLogEntryError('field', `may be ${WHOLE_REQUEST_FIELD} only when the outcome is denied`);
@@ -129,14 +134,15 @@ export function validateAccessLogEntry(entry: AccessLogEntry): void {
 }
 
 /**
- * An entry as stored: flat, the subject replaced by its ciphertext and keyed hash, placed in a
- * chain. This is the exact row the hash covers (see hashChain.ts).
+ * An entry as the store gives it back: flat, the subject replaced by its ciphertext and keyed
+ * hash, placed in a chain. It is stored inside its request's record (record.ts); `hash` is the
+ * entry's commitment, which the record's tree leaf lists.
  */
 export interface StoredEntry {
   readonly chainId: string;
   /** 1, 2, 3, ... per chain, without gaps. */
   readonly seq: number;
-  readonly prevHash: string;
+  /** The entry commitment (record.ts entryCommitment), hex. */
   readonly hash: string;
   readonly kind: AccessLogEntryKind;
   readonly time: string;
@@ -162,7 +168,7 @@ export interface StoredEntry {
 }
 
 /** A stored entry before it has a place in a chain. */
-export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'prevHash' | 'hash'>;
+export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'hash'>;
 
 /** Flattens an entry, given the protected subject; no I/O, no randomness of its own. */
 export function toUnchainedEntry(entry: AccessLogEntry, protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null): UnchainedEntry {

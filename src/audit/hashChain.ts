@@ -1,111 +1,60 @@
 import { hash } from 'node:crypto';
-import type { StoredEntry, UnchainedEntry } from './entry.js';
+import { parseRecordBody, recordColumns, RecordFormatError, type RecordColumns, type RecordDraft, type StoredRecord } from './record.js';
 
 /**
- * Each stored entry carries the hash of the one before it, so changing, deleting, inserting or
- * reordering a row breaks the chain from that row on. The hash is unkeyed: anyone can check it,
+ * Each stored record (one request's entries, see record.ts) carries the hash of the one before
+ * it, so changing, deleting, inserting or reordering a record breaks the chain from there on. The hash is unkeyed: anyone can check it,
  * and anyone with write access could recompute a whole forged chain; that is why signed
  * checkpoints (checkpoint.ts) pin the head hash every N entries.
  *
  * There is one chain per gateway replica (chainId = replica id); see docs/access-log.md.
  */
 
-/** prevHash of a chain's first entry. */
+/** prevHash of a chain's first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-const HASH_DOMAIN = 'access-log-entry-v1';
+const HASH_DOMAIN = 'access-log-record-chain-v2';
 
 export interface ChainHead {
   readonly chainId: string;
-  /** 0 for an empty chain. */
+  /** Seq of the last entry; 0 for an empty chain. */
   readonly seq: number;
+  /** Hash of the last record. */
   readonly hash: string;
+  /** Records in the chain: the next record's index, and the size of the chain's Merkle tree. */
+  readonly records: number;
 }
 
 export function genesisHead(chainId: string): ChainHead {
-  return { chainId, seq: 0, hash: GENESIS_HASH };
+  return { chainId, seq: 0, hash: GENESIS_HASH, records: 0 };
 }
 
 /**
- * The canonical serialisation: a JSON array in a fixed column order. JSON.stringify of strings,
- * integers and nulls is deterministic, and an array cannot be reordered by key sorting quirks.
- * Adding a column means a new HASH_DOMAIN version, never a silent change.
+ * The hash of a record at its place: its place (chain, index, first seq, the previous record's
+ * hash) as a JSON array, a line break, then the body. JSON.stringify never writes a raw line
+ * break, so the place ends unambiguously where the body starts; the body is hashed as stored,
+ * not serialised twice. Changing this means a new HASH_DOMAIN, never a silent change.
  */
-export function canonicalEntryBytes(row: Omit<StoredEntry, 'hash'>): string {
-  return JSON.stringify([
-    HASH_DOMAIN,
-    row.chainId,
-    row.seq,
-    row.prevHash,
-    row.kind,
-    row.time,
-    row.requestId,
-    row.clientAgencyOrgNumber,
-    row.clientAgencyId,
-    row.official,
-    row.purpose,
-    row.legalBasis,
-    row.processingRegisterRecordId,
-    row.processingRegisterVersion,
-    row.caseId,
-    row.subjectEnc,
-    row.subjectHmac,
-    row.field,
-    row.owningAgency,
-    row.outcome,
-    row.outcomeCode,
-    row.operationName,
-    row.documentHash,
-  ]);
+export function recordHash(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'prevHash' | 'body'>): string {
+  // The one-shot form: a Hash object per record costs more than the hash of a short body.
+  return hash('sha256', `${JSON.stringify([HASH_DOMAIN, record.chainId, record.index, record.firstSeq, record.prevHash])}\n${record.body}`, 'hex');
 }
 
-export function entryHash(row: Omit<StoredEntry, 'hash'>): string {
-  // The one-shot form: a Hash object per entry was a tenth of the writer's time.
-  return hash('sha256', canonicalEntryBytes(row), 'hex');
-}
-
-/** Spelled out rather than spread: object spread of this many properties is the writer's hottest cost. */
-function placeEntry(entry: UnchainedEntry, chainId: string, seq: number, prevHash: string): { -readonly [K in keyof StoredEntry]: StoredEntry[K] } {
-  return {
-    chainId,
-    seq,
-    prevHash,
-    hash: '',
-    kind: entry.kind,
-    time: entry.time,
-    requestId: entry.requestId,
-    clientAgencyOrgNumber: entry.clientAgencyOrgNumber,
-    clientAgencyId: entry.clientAgencyId,
-    official: entry.official,
-    purpose: entry.purpose,
-    legalBasis: entry.legalBasis,
-    processingRegisterRecordId: entry.processingRegisterRecordId,
-    processingRegisterVersion: entry.processingRegisterVersion,
-    caseId: entry.caseId,
-    subjectEnc: entry.subjectEnc,
-    subjectHmac: entry.subjectHmac,
-    field: entry.field,
-    owningAgency: entry.owningAgency,
-    outcome: entry.outcome,
-    outcomeCode: entry.outcomeCode,
-    operationName: entry.operationName,
-    documentHash: entry.documentHash,
-  };
-}
-
-/** Places entries after `head`, in order. Pure: the writer owns the head and commits the result. */
-export function chainEntries(head: ChainHead, entries: readonly UnchainedEntry[]): { rows: StoredEntry[]; head: ChainHead } {
-  const rows: StoredEntry[] = [];
+/** Places records after `head`, in order. Pure: the writer owns the head and commits the result. */
+export function chainRecords(head: ChainHead, drafts: readonly RecordDraft[]): { records: StoredRecord[]; head: ChainHead } {
+  const records: StoredRecord[] = [];
   let seq = head.seq;
+  let index = head.records;
   let prevHash = head.hash;
-  for (const entry of entries) {
-    seq += 1;
-    const row = placeEntry(entry, head.chainId, seq, prevHash);
-    row.hash = entryHash(row);
-    rows.push(row);
-    prevHash = row.hash;
+  for (const draft of drafts) {
+    const place = { chainId: head.chainId, index, firstSeq: seq + 1, prevHash, body: draft.body };
+    const hashed = recordHash(place);
+    seq += draft.items.length;
+    records.push({ ...place, lastSeq: seq, hash: hashed, header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
+    prevHash = hashed;
+    index += 1;
   }
-  return { rows, head: { chainId: head.chainId, seq, hash: prevHash } };
+  return { records, head: { chainId: head.chainId, seq, hash: prevHash, records: index } };
 }
 
 /**
@@ -117,9 +66,11 @@ export function chainEntries(head: ChainHead, entries: readonly UnchainedEntry[]
  * - `truncated`: entries covered by a checkpoint or the recorded head are gone (tail deleted);
  * - `checkpoint-forged`: a checkpoint or purge record whose signature does not verify;
  * - `checkpoint-mismatch`: a validly signed checkpoint disagrees with the chain at its seq, with
- *   its own columns, or (by its count) with the checkpoint before it, which was deleted.
+ *   its own columns, or (by its count) with the checkpoint before it, which was deleted;
+ * - `index-mismatch`: a record's row in the subject index is gone (deleted, or its key edited),
+ *   so the person's report and a search by subject would miss the record.
  */
-export type ChainBreakKind = 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'missing-anchor' | 'truncated' | 'checkpoint-forged' | 'checkpoint-mismatch';
+export type ChainBreakKind = 'seq-gap' | 'prev-hash-mismatch' | 'hash-mismatch' | 'missing-anchor' | 'truncated' | 'checkpoint-forged' | 'checkpoint-mismatch' | 'index-mismatch';
 
 export interface ChainBreak {
   readonly chainId: string;
@@ -129,27 +80,48 @@ export interface ChainBreak {
   readonly detail: string;
 }
 
+/** Where the walk stands: the last record's end, or an anchor (a purge record does not say how many records it removed). */
+export interface WalkPosition {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** The index the next record must have; null after a purge anchor. */
+  readonly records: number | null;
+}
+
 /**
- * Checks one stored entry against the one before it (or the anchor). Order matters for naming:
- * continuity first (a deleted row), then the link (a moved row keeps a valid hash of its own but
- * points at the wrong predecessor), then the content.
+ * Checks one stored record against the one before it (or the anchor). Order matters for naming:
+ * continuity first (a deleted record), then the link (a moved record keeps a valid hash of its
+ * own but points at the wrong predecessor), then the content, then the query columns beside it.
  */
-export function checkLink(previous: ChainHead, row: StoredEntry): ChainBreak | null {
+export function checkLink(previous: WalkPosition, record: StoredRecord): ChainBreak | null {
   const expected = previous.seq + 1;
-  if (row.chainId !== previous.chainId) {
-    return { chainId: previous.chainId, seq: row.seq, kind: 'hash-mismatch', detail: `row belongs to chain ${row.chainId}` };
+  if (record.chainId !== previous.chainId) {
+    return { chainId: previous.chainId, seq: record.firstSeq, kind: 'hash-mismatch', detail: `record belongs to chain ${record.chainId}` };
   }
-  if (row.seq !== expected) {
-    return row.seq > expected
-      ? { chainId: row.chainId, seq: expected, kind: 'seq-gap', detail: `expected seq ${expected}, found ${row.seq}: entries ${expected}..${row.seq - 1} are missing` }
-      : { chainId: row.chainId, seq: row.seq, kind: 'prev-hash-mismatch', detail: `seq ${row.seq} appears again after ${previous.seq}` };
+  if (record.firstSeq !== expected) {
+    return record.firstSeq > expected
+      ? { chainId: record.chainId, seq: expected, kind: 'seq-gap', detail: `expected seq ${expected}, found ${record.firstSeq}: entries ${expected}..${record.firstSeq - 1} are missing` }
+      : { chainId: record.chainId, seq: record.firstSeq, kind: 'prev-hash-mismatch', detail: `seq ${record.firstSeq} appears again after ${previous.seq}` };
   }
-  if (row.prevHash !== previous.hash) {
-    return { chainId: row.chainId, seq: row.seq, kind: 'prev-hash-mismatch', detail: `prevHash does not match the hash of seq ${previous.seq}` };
+  if (record.prevHash !== previous.hash || (previous.records !== null && record.index !== previous.records)) {
+    return { chainId: record.chainId, seq: record.firstSeq, kind: 'prev-hash-mismatch', detail: `the record does not follow the one ending at seq ${previous.seq}` };
   }
-  const recomputed = entryHash(row);
-  if (recomputed !== row.hash) {
-    return { chainId: row.chainId, seq: row.seq, kind: 'hash-mismatch', detail: 'content does not match the stored hash' };
+  let parsed: ReturnType<typeof parseRecordBody>;
+  try {
+    parsed = parseRecordBody(record.body);
+  } catch (error) {
+    if (error instanceof RecordFormatError) return { chainId: record.chainId, seq: record.firstSeq, kind: 'hash-mismatch', detail: `the record body is malformed: ${error.message}` };
+    throw error;
+  }
+  if (recordHash(record) !== record.hash || record.lastSeq !== record.firstSeq + parsed.items.length - 1) {
+    return { chainId: record.chainId, seq: record.firstSeq, kind: 'hash-mismatch', detail: 'content does not match the stored hash' };
+  }
+  const columns = record.columns;
+  if (columns) {
+    const expectedColumns = recordColumns(parsed.header);
+    const edited = (Object.keys(expectedColumns) as Array<keyof RecordColumns>).find((key) => columns[key] !== expectedColumns[key]);
+    if (edited) return { chainId: record.chainId, seq: record.firstSeq, kind: 'hash-mismatch', detail: `the query column ${edited} differs from the hashed record` };
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import type { StoredEntry } from './entry.js';
+import { entryCommitment, type StoredRecord } from './record.js';
 import { formatCheckpoint } from '../transparency/checkpoint.js';
 import {
   appendLeaves,
@@ -17,42 +17,51 @@ import { signNote, type NoteSigner } from '../transparency/note.js';
 import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
 
 /**
- * The access log as a transparency log: one RFC 9162 Merkle tree per chain, leaf i the entry at
- * seq i + 1. What a leaf is, is said here and nowhere else (`leafBytes`): today one stored
- * entry's canonical bytes, the same bytes its chain hash covers; a later storage format (one
- * record per request) changes this one function and the tree, proofs and verifier stay.
+ * The access log as a transparency log: one RFC 9162 Merkle tree per chain, leaf i the record at
+ * index i (one request's entries, record.ts). What a leaf is, is said here and nowhere else.
  */
 
 /** Tags the leaf format; a new format is a new tag, never a silent change. */
-export const LEAF_FORMAT = 'access-log-leaf-v1';
-
-/**
- * The bytes a leaf hashes: what a citizen may see of one entry (when, which agency, which field,
- * why, under which law, the outcome), its place (chain, seq), and the entry's chain hash, which
- * commits to everything else in the row. The official, the case and the request stay out of the
- * citizen's report, yet cannot be changed without changing the leaf; they cannot be guessed from
- * the hash either, since it covers the subject's ciphertext with its random IV.
- */
-export function leafBytes(row: StoredEntry): string {
-  const { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode } = row;
-  return leafText({ chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash: row.hash });
-}
+export const LEAF_FORMAT = 'access-log-leaf-v2';
 
 /** What leafBytes shows, read back by an offline verifier. */
 export interface LeafView {
   readonly chainId: string;
-  readonly seq: number;
+  readonly index: number;
+  readonly firstSeq: number;
   readonly kind: string;
   readonly time: string;
   readonly clientAgencyId: string;
   readonly purpose: string;
-  readonly legalBasis: string;
-  readonly field: string;
-  readonly owningAgency: string;
-  readonly outcome: string;
-  readonly outcomeCode: string | null;
-  readonly entryHash: string;
+  /** The record's chain hash: commits to everything in it, the official and the case included. */
+  readonly recordHash: string;
+  /** One entry commitment per entry, in seq order from firstSeq. */
+  readonly entries: readonly string[];
 }
+
+/**
+ * The bytes a leaf hashes: what a citizen may see of a request (when, which agency, why), its
+ * place, its chain hash, and one commitment per entry. A citizen's report opens only their own
+ * entries' commitments (record.ts entryOpening): the other persons of a household request stay
+ * hidden behind hashes that cover their subjects' ciphertexts. The official, the case and the
+ * request id stay out too, yet cannot be changed without changing the record hash.
+ */
+export function leafBytes(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'itemTexts'>): string {
+  const { header } = record;
+  return leafText({
+    chainId: record.chainId,
+    index: record.index,
+    firstSeq: record.firstSeq,
+    kind: header.kind,
+    time: header.time,
+    clientAgencyId: header.clientAgencyId,
+    purpose: header.purpose,
+    recordHash: record.hash,
+    entries: record.itemTexts.map((text, i) => entryCommitment(record.chainId, record.firstSeq + i, text)),
+  });
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
 
 /** Null unless `bytes` is exactly what leafBytes writes. */
 export function readLeaf(bytes: string): LeafView | null {
@@ -62,36 +71,23 @@ export function readLeaf(bytes: string): LeafView | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 13 || parsed[0] !== LEAF_FORMAT) return null;
-  const [, chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash] = parsed as unknown[];
-  const strings = [chainId, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, entryHash];
-  if (!strings.every((value) => typeof value === 'string') || !Number.isSafeInteger(seq) || (outcomeCode !== null && typeof outcomeCode !== 'string')) return null;
-  const view = { chainId, seq, kind, time, clientAgencyId, purpose, legalBasis, field, owningAgency, outcome, outcomeCode, entryHash } as LeafView;
+  if (!Array.isArray(parsed) || parsed.length !== 10 || parsed[0] !== LEAF_FORMAT) return null;
+  const [, chainId, index, firstSeq, kind, time, clientAgencyId, purpose, recordHash, entries] = parsed as unknown[];
+  const strings = [chainId, kind, time, clientAgencyId, purpose, recordHash];
+  if (!strings.every((value) => typeof value === 'string') || !Number.isSafeInteger(index) || !Number.isSafeInteger(firstSeq)) return null;
+  if (!Array.isArray(entries) || entries.length === 0 || !entries.every((entry) => typeof entry === 'string' && HEX_HASH.test(entry))) return null;
+  const view = { chainId, index, firstSeq, kind, time, clientAgencyId, purpose, recordHash, entries } as LeafView;
   // Canonical spelling only: one leaf, one byte string.
   return leafText(view) === bytes ? view : null;
 }
 
 /** The one spelling of a leaf, written by leafBytes and checked by readLeaf. */
 function leafText(view: LeafView): string {
-  return JSON.stringify([
-    LEAF_FORMAT,
-    view.chainId,
-    view.seq,
-    view.kind,
-    view.time,
-    view.clientAgencyId,
-    view.purpose,
-    view.legalBasis,
-    view.field,
-    view.owningAgency,
-    view.outcome,
-    view.outcomeCode,
-    view.entryHash,
-  ]);
+  return JSON.stringify([LEAF_FORMAT, view.chainId, view.index, view.firstSeq, view.kind, view.time, view.clientAgencyId, view.purpose, view.recordHash, view.entries]);
 }
 
-export function entryLeafHash(row: StoredEntry): Buffer {
-  return leafHash(leafBytes(row));
+export function recordLeafHash(record: Pick<StoredRecord, 'chainId' | 'index' | 'firstSeq' | 'hash' | 'header' | 'itemTexts'>): Buffer {
+  return leafHash(leafBytes(record));
 }
 
 /** The tree's origin line: the log operator's name, then the chain, so each replica's tree has its own identity. */
@@ -109,9 +105,9 @@ export function frontierRoot(frontier: TreeFrontier): Buffer {
   return foldRange(frontier.nodes.map((node) => node.hash));
 }
 
-/** Grows the tree by one leaf per row; rows are the next ones of the chain, in seq order. */
-export function growTree(frontier: TreeFrontier, rows: readonly StoredEntry[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
-  const grown = appendLeaves(frontier.nodes, frontier.size, rows.map(entryLeafHash));
+/** Grows the tree by one leaf per record; records are the next ones of the chain, in order. */
+export function growTree(frontier: TreeFrontier, records: readonly StoredRecord[]): { frontier: TreeFrontier; nodes: TreeNode[] } {
+  const grown = appendLeaves(frontier.nodes, frontier.size, records.map(recordLeafHash));
   return { frontier: { size: grown.size, nodes: grown.frontier }, nodes: grown.nodes };
 }
 
@@ -147,23 +143,23 @@ export async function loadFrontier(store: AccessLogStore, chainId: string, size:
 const BUILD_PAGE = 2000;
 
 /**
- * Builds the tree of a chain written before the tree existed, from its entries, up to `size`:
- * the migration of the present format, run by the writer when it finds the tree missing. A
- * chain whose first entries were purged before cannot be rebuilt: their hashes are gone.
+ * Builds the tree of a chain from its records, up to `records` leaves: for a chain whose tree
+ * nodes are missing (lost, or a store restored without them). A chain whose first records were
+ * purged cannot be rebuilt: their hashes are gone.
  */
-export async function buildTreeFromEntries(store: AccessLogStore, chainId: string, size: number): Promise<TreeFrontier> {
+export async function buildTreeFromRecords(store: AccessLogStore, chainId: string, records: number): Promise<TreeFrontier> {
   let frontier: TreeFrontier = { size: 0, nodes: [] };
-  while (frontier.size < size) {
-    const rows = await store.readChain(chainId, frontier.size + 1, Math.min(BUILD_PAGE, size - frontier.size));
-    if (rows.length === 0 || rows[0]!.seq !== frontier.size + 1) {
-      throw new TreeStateError(`Chain ${chainId}: entry ${frontier.size + 1} is not stored, so its Merkle tree cannot be built (purged before the tree existed?).`);
+  let fromSeq = 1;
+  while (frontier.size < records) {
+    const page = await store.readRecords(chainId, fromSeq, Math.min(BUILD_PAGE, records - frontier.size));
+    const contiguous = page.filter((record, i) => record.index === frontier.size + i);
+    if (contiguous.length === 0) {
+      throw new TreeStateError(`Chain ${chainId}: record ${frontier.size} is not stored, so its Merkle tree cannot be built (purged before the tree was?).`);
     }
-    const grown = growTree(
-      frontier,
-      rows.filter((row, i) => row.seq === frontier.size + 1 + i),
-    );
+    const grown = growTree(frontier, contiguous);
     await store.writeTreeNodes(chainId, grown.nodes);
     frontier = grown.frontier;
+    fromSeq = contiguous[contiguous.length - 1]!.lastSeq + 1;
   }
   return frontier;
 }

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { StoredEntry } from './entry.js';
 import { leafBytes, proveConsistency, proveInclusion } from './logTree.js';
+import { entryOpening, type StoredRecord } from './record.js';
 import { parseCheckpoint } from '../transparency/checkpoint.js';
 import { NoteError, openNote, parseNote, signNote, type NoteSigner, type NoteVerifier } from '../transparency/note.js';
 import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
@@ -8,12 +9,12 @@ import type { AccessLogStore, StoredTreeHead } from './store/AccessLogStore.js';
 /**
  * The proofs a citizen's report carries, so that anyone holding only the log's and the
  * witnesses' public keys can check it offline (verifyReport.ts): per chain the newest
- * checkpoint with a witness quorum, per read the entry's leaf and its inclusion proof against
- * that checkpoint, and on request consistency proofs from checkpoints of an earlier report.
+ * checkpoint with a witness quorum, per read its request's leaf (record), the opening of the
+ * read's own entry in that leaf, and the leaf's inclusion proof against that checkpoint, and on request consistency proofs from checkpoints of an earlier report.
  * The whole report is then signed with the log's note key.
  */
 
-export const REPORT_PROOFS_FORMAT = 'access-log-report-proofs/v1';
+export const REPORT_PROOFS_FORMAT = 'access-log-report-proofs/v2';
 /**
  * v2 signs the report's canonical JSON (canonicalJson): so the same report verifies whether it
  * came as the JSON download or as the audit API's GraphQL answer, whose key order follows the
@@ -24,9 +25,11 @@ export const REPORT_SIGNATURE_HEADER_V1 = 'access-log-citizen-report/v1';
 
 export interface EntryProof {
   readonly chainId: string;
-  /** leafBytes of the entry: what the citizen may see of it, and its chain hash. */
+  /** leafBytes of the entry's record: what the citizen may see of the request, its chain hash, and one commitment per entry. */
   readonly leaf: string;
-  /** Base64 hashes, RFC 9162 §2.1.3.1 order; null when the entry is newer than its chain's checkpoint. */
+  /** entryOpening of the read's entry: hashes to its commitment in the leaf; the request's other entries stay hidden. */
+  readonly entry: string;
+  /** Base64 hashes, RFC 9162 §2.1.3.1 order; null when the record is newer than its chain's checkpoint. */
   readonly inclusion: readonly string[] | null;
 }
 
@@ -44,6 +47,12 @@ export interface ReportProofs {
   /** Parallel to the report's entries (reads), in their order. */
   readonly entries: readonly EntryProof[];
   readonly consistency: readonly ConsistencyProof[];
+  /**
+   * Per chain of the report (and of `since`), its latest purge as a note signed by the log's key
+   * (purgeNote.ts), when there is one: an entry an earlier report proved and this one lacks is
+   * then known to have been purged under the retention rules, not removed.
+   */
+  readonly purges?: ReadonlyArray<{ readonly chainId: string; readonly note: string }>;
 }
 
 export interface ProofOptions {
@@ -88,10 +97,26 @@ export async function proveEntries(store: AccessLogStore, entries: readonly Stor
   const anchors = new Map<string, StoredTreeHead | null>();
   for (const chainId of new Set(entries.map((entry) => entry.chainId))) anchors.set(chainId, await anchorOf(store, chainId, options));
   const proofs: EntryProof[] = [];
+  // A person's reads of one request share its record and its proof.
+  const records = new Map<string, { record: StoredRecord; leaf: string; inclusion: readonly string[] | null }>();
+  let last: { record: StoredRecord; leaf: string; inclusion: readonly string[] | null } | undefined;
   for (const entry of entries) {
     const anchor = anchors.get(entry.chainId) ?? null;
-    const covered = anchor !== null && entry.seq <= anchor.size;
-    proofs.push({ chainId: entry.chainId, leaf: leafBytes(entry), inclusion: covered ? b64(await proveInclusion(store, entry.chainId, entry.seq - 1, anchor.size)) : null });
+    let held = last && last.record.chainId === entry.chainId && last.record.firstSeq <= entry.seq && entry.seq <= last.record.lastSeq ? last : undefined;
+    if (!held) {
+      const [record] = await store.readRecords(entry.chainId, entry.seq, 1);
+      if (!record || record.firstSeq > entry.seq) throw new TypeError(`proveEntries: no record holds chain ${entry.chainId} seq ${entry.seq}`);
+      const key = `${record.chainId}\u0000${record.lastSeq}`;
+      held = records.get(key);
+      if (!held) {
+        const covered = anchor !== null && record.index < anchor.size;
+        held = { record, leaf: leafBytes(record), inclusion: covered ? b64(await proveInclusion(store, record.chainId, record.index, anchor.size)) : null };
+        records.set(key, held);
+      }
+    }
+    last = held;
+    const text = held.record.itemTexts[entry.seq - held.record.firstSeq]!;
+    proofs.push({ chainId: entry.chainId, leaf: held.leaf, entry: entryOpening(entry.chainId, entry.seq, text), inclusion: held.inclusion });
   }
   const consistency: ConsistencyProof[] = [];
   for (const [chainId, oldSize] of Object.entries(options.since ?? {})) {
@@ -100,7 +125,12 @@ export async function proveEntries(store: AccessLogStore, entries: readonly Stor
     consistency.push({ chainId, oldSize, newSize: anchor.size, proof: b64(await proveConsistency(store, chainId, oldSize, anchor.size)) });
   }
   const checkpoints = [...anchors.entries()].flatMap(([chainId, anchor]) => (anchor ? [{ chainId, note: anchor.note }] : []));
-  return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency };
+  const purges: Array<{ chainId: string; note: string }> = [];
+  for (const chainId of new Set([...anchors.keys(), ...Object.keys(options.since ?? {})])) {
+    const latest = (await store.listPurges(chainId)).filter((purge) => purge.note !== undefined).pop();
+    if (latest?.note) purges.push({ chainId, note: latest.note });
+  }
+  return { format: REPORT_PROOFS_FORMAT, checkpoints, entries: proofs, consistency, ...(purges.length > 0 ? { purges } : {}) };
 }
 
 /**

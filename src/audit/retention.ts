@@ -4,6 +4,8 @@ import type { AccessLogStore, LegalHold } from './store/AccessLogStore.js';
 import { verifyChain, type ChainVerification } from './verify.js';
 import type { JWK } from 'jose';
 import type { RetentionPolicy } from '../config/accessLogConfig.js';
+import type { NoteSigner } from '../transparency/note.js';
+import { signPurgeNote } from './purgeNote.js';
 
 /**
  * Access-log entries are personal data too and may be kept only as long as their purpose
@@ -124,7 +126,15 @@ export interface ChainPurgeResult {
  * Carries out a plan, one signed purge record and one transaction per segment, so a long purge
  * never holds the chain lock for long and an interrupted one leaves a verifiable chain.
  */
-export async function executePurge(store: AccessLogStore, plans: readonly ChainPurgePlan[], signer: CheckpointSigner, publicJwks: readonly JWK[], now: Date): Promise<ChainPurgeResult[]> {
+export async function executePurge(
+  store: AccessLogStore,
+  plans: readonly ChainPurgePlan[],
+  signer: CheckpointSigner,
+  publicJwks: readonly JWK[],
+  now: Date,
+  /** The log's note key: each purge is also signed as a note that citizens' reports carry (purgeNote.ts). */
+  noteSigner?: NoteSigner,
+): Promise<ChainPurgeResult[]> {
   const verify = checkpointVerifier(publicJwks);
   const results: ChainPurgeResult[] = [];
   for (const plan of plans) {
@@ -139,11 +149,9 @@ export async function executePurge(store: AccessLogStore, plans: readonly ChainP
     }
     let purgedEntries = 0;
     for (const segment of plan.segments) {
-      const purge = await signPurge(
-        { chainId: plan.chainId, uptoSeq: segment.uptoSeq, headHash: segment.headHash, purgedCount: segment.uptoSeq - segment.fromSeq + 1, time: now.toISOString() },
-        signer,
-      );
-      purgedEntries += await store.purge(purge);
+      const claims = { chainId: plan.chainId, uptoSeq: segment.uptoSeq, headHash: segment.headHash, purgedCount: segment.uptoSeq - segment.fromSeq + 1, time: now.toISOString() };
+      const purge = await signPurge(claims, signer);
+      purgedEntries += await store.purge(noteSigner ? { ...purge, note: signPurgeNote(claims, noteSigner) } : purge);
     }
     results.push({ chainId: plan.chainId, purgedEntries, segments: plan.segments.length, refused: null });
   }

@@ -1,17 +1,18 @@
 import type { JWK } from 'jose';
-import type { StoredEntry } from './entry.js';
-import { checkLink, genesisHead, type ChainBreak, type ChainHead } from './hashChain.js';
+import { checkLink, genesisHead, type ChainBreak, type ChainHead, type WalkPosition } from './hashChain.js';
+import type { StoredRecord } from './record.js';
 import { CHECKPOINT_TYP, checkpointVerifier, differingClaim, PURGE_TYP, type CheckpointVerifier, type StoredCheckpoint, type StoredPurge } from './checkpoint.js';
 import type { AccessLogStore } from './store/AccessLogStore.js';
-import { entryLeafHash, MissingTreeNodeError, storedRoot } from './logTree.js';
+import { MissingTreeNodeError, recordLeafHash, storedRoot } from './logTree.js';
 import { parseCheckpoint } from '../transparency/checkpoint.js';
 import { nodeHash, nodeKey } from '../transparency/merkle.js';
 import { NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
 
 /**
- * Verification re-derives everything from the rows and the signatures and trusts nothing else
- * in the database: hashes are recomputed, links and seq continuity checked, every checkpoint and
- * purge record's signature verified and compared with the chain at its seq.
+ * Verification re-derives everything from the records and the signatures and trusts nothing else
+ * in the database: hashes are recomputed, links and seq continuity checked, the query columns
+ * compared with the hashed bodies, every checkpoint and purge record's signature verified and
+ * compared with the chain at its seq.
  */
 
 export interface ChainVerification {
@@ -44,8 +45,8 @@ function earliest(a: ChainBreak | null, b: ChainBreak | null): ChainBreak | null
 }
 
 /** Signature and column checks of the purge records; returns the anchor the chain continues from. */
-export async function checkPurges(chainId: string, purges: readonly StoredPurge[], verify: CheckpointVerifier): Promise<{ anchor: ChainHead; firstBreak: ChainBreak | null }> {
-  let anchor = genesisHead(chainId);
+export async function checkPurges(chainId: string, purges: readonly StoredPurge[], verify: CheckpointVerifier): Promise<{ anchor: WalkPosition; firstBreak: ChainBreak | null }> {
+  let anchor: WalkPosition = genesisHead(chainId);
   let firstBreak: ChainBreak | null = null;
   for (const purge of purges) {
     const signed = await verify(purge.jws, PURGE_TYP);
@@ -58,7 +59,8 @@ export async function checkPurges(chainId: string, purges: readonly StoredPurge[
       firstBreak = earliest(firstBreak, { chainId, seq: purge.uptoSeq, kind: 'checkpoint-mismatch', detail: `purge record column ${differs} differs from what was signed` });
       continue;
     }
-    if (purge.uptoSeq > anchor.seq) anchor = { chainId, seq: purge.uptoSeq, hash: purge.headHash };
+    // A purge record does not say how many records it removed: the next record's index is taken as it is (the hash covers it).
+    if (purge.uptoSeq > anchor.seq) anchor = { chainId, seq: purge.uptoSeq, hash: purge.headHash, records: null };
   }
   return { anchor, firstBreak };
 }
@@ -100,61 +102,71 @@ export async function checkCheckpoints(
 }
 
 /**
- * Walks one chain's rows in order from its anchor. Pure apart from the rows it is fed: call
- * `push` page by page, then `finish`.
+ * Walks one chain's records in order from its anchor. Pure apart from the records it is fed:
+ * call `push` page by page, then `finish`.
  */
 export class ChainWalk {
-  private previous: ChainHead;
+  private previous: WalkPosition;
   private walked = 0;
-  private firstRow = true;
+  private firstRecord = true;
+  /** Checkpoint seqs in order, and the first not yet passed. */
+  private readonly checkpointSeqs: number[];
+  private nextCheckpoint = 0;
   firstBreak: ChainBreak | null = null;
 
   constructor(
-    private readonly anchor: ChainHead,
+    private readonly anchor: WalkPosition,
     private readonly hasPurgeRecord: boolean,
     private readonly checkpoints: ReadonlyMap<number, StoredCheckpoint>,
   ) {
     this.previous = anchor;
+    this.checkpointSeqs = [...checkpoints.keys()].sort((a, b) => a - b);
   }
 
-  get head(): ChainHead {
+  get head(): WalkPosition {
     return this.previous;
   }
 
+  /** Entries walked. */
   get entries(): number {
     return this.walked;
   }
 
-  /** Returns false once broken: later rows cannot be judged against a broken predecessor. */
-  push(row: StoredEntry): boolean {
+  /** Returns false once broken: later records cannot be judged against a broken predecessor. */
+  push(record: StoredRecord): boolean {
     if (this.firstBreak) return false;
-    if (this.firstRow && row.seq > this.anchor.seq + 1 && !this.hasPurgeRecord) {
+    if (this.firstRecord && record.firstSeq > this.anchor.seq + 1 && !this.hasPurgeRecord) {
       this.firstBreak = {
         chainId: this.anchor.chainId,
         seq: this.anchor.seq + 1,
         kind: 'missing-anchor',
-        detail: `the chain starts at seq ${row.seq} without a signed purge record: entries ${this.anchor.seq + 1}..${row.seq - 1} were deleted`,
+        detail: `the chain starts at seq ${record.firstSeq} without a signed purge record: entries ${this.anchor.seq + 1}..${record.firstSeq - 1} were deleted`,
       };
       return false;
     }
-    this.firstRow = false;
-    const broken = checkLink(this.previous, row);
+    this.firstRecord = false;
+    const broken = checkLink(this.previous, record);
     if (broken) {
       this.firstBreak = broken;
       return false;
     }
-    const checkpoint = this.checkpoints.get(row.seq);
-    if (checkpoint && checkpoint.headHash !== row.hash) {
-      this.firstBreak = {
-        chainId: row.chainId,
-        seq: row.seq,
-        kind: 'checkpoint-mismatch',
-        detail: `the signed checkpoint at seq ${row.seq} pins a different head: entries up to seq ${row.seq} were rewritten`,
-      };
-      return false;
+    // A checkpoint pins the end of a record; one that falls inside a record pins nothing that exists.
+    const seqs = this.checkpointSeqs;
+    while (this.nextCheckpoint < seqs.length && seqs[this.nextCheckpoint]! < record.firstSeq) this.nextCheckpoint += 1;
+    for (; this.nextCheckpoint < seqs.length && seqs[this.nextCheckpoint]! <= record.lastSeq; this.nextCheckpoint += 1) {
+      const seq = seqs[this.nextCheckpoint]!;
+      if (seq !== record.lastSeq || this.checkpoints.get(seq)!.headHash !== record.hash) {
+        this.firstBreak = {
+          chainId: record.chainId,
+          seq,
+          kind: 'checkpoint-mismatch',
+          detail: `the signed checkpoint at seq ${seq} pins a different head: entries up to seq ${seq} were rewritten`,
+        };
+        return false;
+      }
     }
-    this.previous = { chainId: row.chainId, seq: row.seq, hash: row.hash };
-    this.walked += 1;
+    this.previous = { chainId: record.chainId, seq: record.lastSeq, hash: record.hash, records: record.index + 1 };
+    this.walked += record.lastSeq - record.firstSeq + 1;
     return true;
   }
 
@@ -191,13 +203,23 @@ export async function verifyChain(store: AccessLogStore, chainId: string, verify
   const checkpoints = await checkCheckpoints(chainId, storedCheckpoints, purges.anchor.seq, verify);
   const walk = new ChainWalk(purges.anchor, purges.anchor.seq > 0, checkpoints.valid);
   let fromSeq = purges.anchor.seq + 1;
+  let indexBreak: ChainBreak | null = null;
   for (;;) {
-    const page = await store.readChain(chainId, fromSeq, PAGE);
+    const page = await store.readRecords(chainId, fromSeq, PAGE);
     let more = true;
-    for (const row of page) if (!(more = walk.push(row))) break;
+    let walked = 0;
+    for (const record of page) {
+      if (!(more = walk.push(record))) break;
+      walked += 1;
+    }
+    // Every record that holds, found again through its subjects' index rows: a deleted row would hide it from the person's report.
+    const unindexed: StoredRecord | null = indexBreak === null ? await store.firstUnindexedRecord(page.slice(0, walked)) : null;
+    if (unindexed) {
+      indexBreak = { chainId, seq: unindexed.firstSeq, kind: 'index-mismatch', detail: `a subject of the record at seq ${unindexed.firstSeq} is missing from the subject index` };
+    }
     const last = page[page.length - 1];
     if (!more || !last || page.length < PAGE) break;
-    fromSeq = last.seq + 1;
+    fromSeq = last.lastSeq + 1;
   }
   const walkBreak = walk.finish(await store.lastHead(chainId));
   const anchorCheckpoint = checkpoints.valid.get(purges.anchor.seq);
@@ -205,7 +227,7 @@ export async function verifyChain(store: AccessLogStore, chainId: string, verify
     anchorCheckpoint && anchorCheckpoint.headHash !== purges.anchor.hash
       ? { chainId, seq: purges.anchor.seq, kind: 'checkpoint-mismatch', detail: 'the checkpoint at the purge anchor pins a different head than the purge record' }
       : null;
-  const firstBreak = earliest(earliest(earliest(purges.firstBreak, checkpoints.firstBreak), anchorBreak), walkBreak);
+  const firstBreak = earliest(earliest(earliest(earliest(purges.firstBreak, checkpoints.firstBreak), anchorBreak), walkBreak), indexBreak);
   const lastValidCheckpoint = Math.max(purges.anchor.seq, ...[...checkpoints.valid.keys()].filter((seq) => seq <= walk.head.seq));
   return {
     chainId,
@@ -255,7 +277,7 @@ async function firstBrokenNode(store: AccessLogStore, chainId: string, size: num
 export interface TreeVerification {
   readonly chainId: string;
   readonly ok: boolean;
-  /** Entries whose leaf hash was compared with the stored tree. */
+  /** Records whose leaf hash was compared with the stored tree. */
   readonly leaves: number;
   readonly treeHeads: number;
   /** The first thing wrong, or null. */
@@ -263,32 +285,32 @@ export interface TreeVerification {
 }
 
 /**
- * The chain's Merkle tree against its rows and its signed heads: every present entry's leaf hash
- * is the stored leaf at its index, and every tree head is signed by the log (when its key is
+ * The chain's Merkle tree against its records and its signed heads: every present record's leaf
+ * hash is the stored leaf at its index, and every tree head is signed by the log (when its key is
  * given), names this chain, and is the root of the stored tree at its size. A rewritten node
  * shows up as a head whose root no longer folds out of the stored nodes. Cost: one read per
- * entry (paged) and O(log n) per tree head.
+ * record (paged) and O(log n) per tree head.
  */
 export async function verifyTree(store: AccessLogStore, chainId: string, log: NoteVerifier | null): Promise<TreeVerification> {
   let leaves = 0;
   const result = (problem: string | null, treeHeads = 0): TreeVerification => ({ chainId, ok: problem === null, leaves, treeHeads, problem });
   for (let fromSeq = 1; ; ) {
-    const page = await store.readChain(chainId, fromSeq, PAGE);
+    const page = await store.readRecords(chainId, fromSeq, PAGE);
     const stored = await store.readTreeNodes(
       chainId,
-      page.map((row) => ({ level: 0, index: row.seq - 1 })),
+      page.map((record) => ({ level: 0, index: record.index })),
     );
-    for (const row of page) {
-      const leaf = stored.get(nodeKey({ level: 0, index: row.seq - 1 }));
-      if (!leaf) return result(`seq ${row.seq} has no leaf in the tree`);
-      if (!leaf.equals(entryLeafHash(row))) return result(`the tree's leaf ${row.seq - 1} is not the hash of entry seq ${row.seq}`);
+    for (const record of page) {
+      const leaf = stored.get(nodeKey({ level: 0, index: record.index }));
+      if (!leaf) return result(`the record ending at seq ${record.lastSeq} has no leaf in the tree`);
+      if (!leaf.equals(recordLeafHash(record))) return result(`the tree's leaf ${record.index} is not the hash of the record ending at seq ${record.lastSeq}`);
       leaves += 1;
     }
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;
-    fromSeq = last.seq + 1;
+    fromSeq = last.lastSeq + 1;
   }
-  const broken = await firstBrokenNode(store, chainId, (await store.lastHead(chainId)).seq);
+  const broken = await firstBrokenNode(store, chainId, (await store.lastHead(chainId)).records);
   if (broken) return result(broken);
   const heads = await store.listTreeHeads(chainId, Number.MAX_SAFE_INTEGER);
   for (const head of heads) {

@@ -1,4 +1,7 @@
+import { hash } from 'node:crypto';
 import { readLeaf } from './logTree.js';
+import { readOpening } from './record.js';
+import { readPurgeNote } from './purgeNote.js';
 import { REPORT_PROOFS_FORMAT, REPORT_SIGNATURE_HEADER, REPORT_SIGNATURE_HEADER_V1, reportDigest, reportDigestV1, type ReportProofs } from './reportProofs.js';
 import { parseCheckpoint, type TreeHead } from '../transparency/checkpoint.js';
 import { decodeBase64, NoteError, openNote, parseNote, type NoteVerifier } from '../transparency/note.js';
@@ -11,11 +14,13 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../transparency/me
  * - REPORT_SIGNATURE_INVALID: the report was edited after the log signed it;
  * - CHECKPOINT_INVALID: a checkpoint the log did not sign, or for another log;
  * - WITNESS_QUORUM_NOT_MET: a checkpoint fewer witnesses cosigned than the quorum;
- * - ENTRY_FORGED: a read that is not the entry at its place in the log (its leaf does not prove
- *   into the checkpoint, or says something else than the read);
+ * - ENTRY_FORGED: a read that is not the entry at its place in the log (its record's leaf does
+ *   not prove into the checkpoint, its entry does not open the leaf's commitment at its seq, or
+ *   either says something else than the read);
  * - ENTRY_REMOVED: an entry an earlier report proved is missing from this one;
  * - HISTORY_FORKED: this report's checkpoint and the earlier report's are not one history;
  * - CONSISTENCY_PROOF_MISSING: the earlier report's checkpoint cannot be linked to this one;
+ * - PURGE_INVALID: a purge statement the log did not sign, or for another chain than it is given for;
  * - REPORT_MALFORMED: not a report with proofs at all.
  */
 export type ReportRefusalCode =
@@ -26,7 +31,8 @@ export type ReportRefusalCode =
   | 'ENTRY_FORGED'
   | 'ENTRY_REMOVED'
   | 'HISTORY_FORKED'
-  | 'CONSISTENCY_PROOF_MISSING';
+  | 'CONSISTENCY_PROOF_MISSING'
+  | 'PURGE_INVALID';
 
 export interface ReportKeys {
   readonly log: NoteVerifier;
@@ -81,6 +87,8 @@ function shapeOf(report: unknown): ProvedReport {
     throw new Refusal('REPORT_MALFORMED', `the proofs are not ${REPORT_PROOFS_FORMAT}`);
   }
   if (proofs['entries'].length !== report['reads'].length) throw new Refusal('REPORT_MALFORMED', 'one proof per read is expected');
+  // A GraphQL answer spells an absent list as null; the signed canonical spelling leaves out both.
+  if (proofs['purges'] != null && !Array.isArray(proofs['purges'])) throw new Refusal('REPORT_MALFORMED', 'purges must be a list');
   return report as unknown as ProvedReport;
 }
 
@@ -148,45 +156,75 @@ function hashDecoder(): (values: unknown) => Buffer[] | null {
 
 function checkEntries(report: ProvedReport, checkpoints: ReadonlyMap<string, VerifiedCheckpoint>): { proved: number; pending: number } {
   const decode = hashDecoder();
+  // A request's reads share its leaf and its proof: each checked once.
+  const provedLeaves = new Set<string>();
   let proved = 0;
   let pending = 0;
   report.reads.forEach((read, i) => {
     const proof = report.proofs.entries[i]!;
     const leaf = typeof proof?.leaf === 'string' ? readLeaf(proof.leaf) : null;
+    const opened = typeof proof?.entry === 'string' ? readOpening(proof.entry) : null;
     const where = `read ${i + 1}`;
+    const offset = opened && leaf ? opened.seq - leaf.firstSeq : -1;
     const matches =
       leaf !== null &&
+      opened !== null &&
       isObject(read) &&
       leaf.chainId === proof.chainId &&
+      opened.chainId === leaf.chainId &&
       leaf.chainId === read.entry?.chainId &&
-      leaf.seq === read.entry.seq &&
+      opened.seq === read.entry.seq &&
+      offset >= 0 &&
+      offset < leaf.entries.length &&
+      leaf.entries[offset] === hash('sha256', proof.entry, 'hex') &&
       leaf.kind === 'access' &&
-      leaf.outcome === 'released' &&
+      opened.outcome === 'released' &&
       leaf.time === read.time &&
       leaf.clientAgencyId === read.agency?.id &&
-      leaf.owningAgency === read.owningAgency?.id &&
-      leaf.field === read.field &&
+      opened.owningAgency === read.owningAgency?.id &&
+      opened.field === read.field &&
       leaf.purpose === read.purpose &&
-      leaf.legalBasis === read.legalBasis;
+      opened.legalBasis === read.legalBasis;
     if (!matches) throw new Refusal('ENTRY_FORGED', `${where} does not say what its log entry says`);
     const checkpoint = checkpoints.get(leaf.chainId);
     if (proof.inclusion === null) {
-      // Only an entry newer than its chain's checkpoint may come without a proof.
-      if (checkpoint && leaf.seq <= checkpoint.size) throw new Refusal('ENTRY_FORGED', `${where} is covered by the checkpoint but has no inclusion proof`);
+      // Only a record newer than its chain's checkpoint may come without a proof.
+      if (checkpoint && leaf.index < checkpoint.size) throw new Refusal('ENTRY_FORGED', `${where} is covered by the checkpoint but has no inclusion proof`);
       pending += 1;
       return;
     }
-    const hashes = decode(proof.inclusion);
-    if (!checkpoint || hashes === null || !verifyInclusion(leafHash(proof.leaf), leaf.seq - 1, checkpoint.size, hashes, checkpoint.rootHash)) {
-      throw new Refusal('ENTRY_FORGED', `${where} (chain ${leaf.chainId} seq ${leaf.seq}) is not in the log the checkpoint signs`);
+    const proofKey = `${proof.leaf}\n${JSON.stringify(proof.inclusion)}`;
+    if (!provedLeaves.has(proofKey)) {
+      const hashes = decode(proof.inclusion);
+      if (!checkpoint || hashes === null || !verifyInclusion(leafHash(proof.leaf), leaf.index, checkpoint.size, hashes, checkpoint.rootHash)) {
+        throw new Refusal('ENTRY_FORGED', `${where} (chain ${leaf.chainId} seq ${opened.seq}) is not in the log the checkpoint signs`);
+      }
+      provedLeaves.add(proofKey);
     }
     proved += 1;
   });
   return { proved, pending };
 }
 
-/** This report against one the citizen got earlier: one history, nothing proved then missing now. */
-function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<string, VerifiedCheckpoint>, report: ProvedReport, checkpoints: ReadonlyMap<string, VerifiedCheckpoint>): void {
+/** Per chain, the seq up to which the log signed that it purged entries under the retention rules. */
+function checkPurgeNotes(proofs: ReportProofs, keys: ReportKeys): Map<string, number> {
+  const purged = new Map<string, number>();
+  for (const { chainId, note } of proofs.purges ?? []) {
+    const read = typeof note === 'string' ? readPurgeNote(note, keys.log) : null;
+    if (!read || read.chainId !== chainId) throw new Refusal('PURGE_INVALID', `the purge statement for chain ${String(chainId)} is not signed by the log for that chain`);
+    purged.set(chainId, Math.max(purged.get(chainId) ?? 0, read.uptoSeq));
+  }
+  return purged;
+}
+
+/** This report against one the citizen got earlier: one history, nothing proved then missing now unless the log signed that it was purged. */
+function checkAgainst(
+  previous: ProvedReport,
+  previousCheckpoints: ReadonlyMap<string, VerifiedCheckpoint>,
+  report: ProvedReport,
+  checkpoints: ReadonlyMap<string, VerifiedCheckpoint>,
+  purged: ReadonlyMap<string, number>,
+): void {
   for (const [chainId, before] of previousCheckpoints) {
     const now = checkpoints.get(chainId);
     if (!now) continue;
@@ -202,22 +240,25 @@ function checkAgainst(previous: ProvedReport, previousCheckpoints: ReadonlyMap<s
       throw new Refusal('HISTORY_FORKED', `chain ${chainId}: the tree of size ${now.size} does not extend the one of size ${before.size}`);
     }
   }
-  const present = new Set(report.proofs.entries.map((p) => p.leaf));
+  const present = new Set(report.proofs.entries.map((p) => `${p.leaf}\n${p.entry}`));
   previous.proofs.entries.forEach((proof, i) => {
     const leaf = readLeaf(proof.leaf)!;
+    const opened = readOpening(proof.entry)!;
     const now = checkpoints.get(leaf.chainId);
     // What the earlier report proved and this report's checkpoint covers must be here again.
-    if (proof.inclusion !== null && (!now || leaf.seq <= now.size) && !present.has(proof.leaf)) {
-      throw new Refusal('ENTRY_REMOVED', `the earlier report's read ${i + 1} (chain ${leaf.chainId} seq ${leaf.seq}) is missing`);
+    const wasPurged = opened.seq <= (purged.get(leaf.chainId) ?? 0);
+    if (proof.inclusion !== null && (!now || leaf.index < now.size) && !wasPurged && !present.has(`${proof.leaf}\n${proof.entry}`)) {
+      throw new Refusal('ENTRY_REMOVED', `the earlier report's read ${i + 1} (chain ${leaf.chainId} seq ${opened.seq}) is missing`);
     }
   });
 }
 
-function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; checkpoints: Map<string, VerifiedCheckpoint>; proved: number; pending: number } {
+function verifyOne(report: unknown, keys: ReportKeys): { shaped: ProvedReport; checkpoints: Map<string, VerifiedCheckpoint>; purged: Map<string, number>; proved: number; pending: number } {
   const shaped = shapeOf(report);
   checkSignature(report as Record<string, unknown>, keys);
   const checkpoints = checkCheckpoints(shaped.proofs, keys);
-  return { shaped, checkpoints, ...checkEntries(shaped, checkpoints) };
+  const purged = checkPurgeNotes(shaped.proofs, keys);
+  return { shaped, checkpoints, purged, ...checkEntries(shaped, checkpoints) };
 }
 
 /**
@@ -240,7 +281,7 @@ export function verifyCitizenReport(report: unknown, keys: ReportKeys, previous?
         if (error instanceof Refusal) throw new Refusal(error.code, `the earlier report: ${error.detail}`);
         throw error;
       }
-      checkAgainst(earlier.shaped, earlier.checkpoints, current.shaped, current.checkpoints);
+      checkAgainst(earlier.shaped, earlier.checkpoints, current.shaped, current.checkpoints, current.purged);
     }
     return { ok: true, reads: current.shaped.reads.length, proved: current.proved, pending: current.pending, checkpoints: [...current.checkpoints.values()] };
   } catch (error) {

@@ -12,11 +12,14 @@ import type { AccessLogStore } from '../audit/store/AccessLogStore.js';
 import { UsageError } from './commandFailure.js';
 import { readFileSync } from 'node:fs';
 import { verifyCitizenReport } from '../audit/verifyReport.js';
-import { loadLogVerifier, loadTransparencyConfig, readVerifierKeys } from '../config/transparencyConfig.js';
+import { loadLogNoteSigner, loadLogVerifier, loadTransparencyConfig, readVerifierKeys } from '../config/transparencyConfig.js';
+import { migrateToRecords } from '../audit/migrateFormat.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
   verify                          verify every chain and its Merkle tree; exit 1 naming the first broken entry
+  migrate                         move chains of the row-per-entry format into records, each verified
+                                  in its old format first; exit 1 if any chain was refused
   purge [--dry-run]               remove entries past retention, whole checkpoint segments only
   hold add --case ID [--reason T] keep a case's entries out of every purge
   hold add --subject PNR [--reason T]
@@ -90,6 +93,20 @@ export async function runAuditCli(
       return treeBroken ? 1 : 0;
     }
 
+    if (command === 'migrate') {
+      store = await openAccessLogStore(config);
+      const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
+      const treeSigner = loadLogNoteSigner(loadTransparencyConfig(env));
+      const results = await migrateToRecords(store, { signer, publicJwks: [publicJwk], treeSigner });
+      if (results.length === 0) out('No chains in the row-per-entry format: nothing to migrate.');
+      for (const result of results) {
+        if (result.status === 'migrated') out(`migrated chain ${result.chainId}: ${result.entries} entries in ${result.records} records, ${result.checkpoints} checkpoints signed`);
+        else if (result.status === 'skipped') out(`skipped  chain ${result.chainId}: ${result.reason}`);
+        else err(`REFUSED  chain ${result.chainId}: it does not verify in its old format (seq ${result.firstBreak.seq}: ${result.firstBreak.kind}); left as it is`);
+      }
+      return results.some((result) => result.status === 'refused') ? 1 : 0;
+    }
+
     if (command === 'purge') {
       store = await openAccessLogStore(config);
       const now = new Date();
@@ -103,7 +120,7 @@ export async function runAuditCli(
       }
       if (values['dry-run']) return 0;
       const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
-      const results = await executePurge(store, plans, signer, [publicJwk], now);
+      const results = await executePurge(store, plans, signer, [publicJwk], now, loadLogNoteSigner(loadTransparencyConfig(env)));
       let refused = false;
       for (const result of results) {
         if (result.refused) {

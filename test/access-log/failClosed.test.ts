@@ -169,7 +169,7 @@ failClosedSuite(
     await holder.connect();
     const holderPid = ((await holder.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
     await holder.query('BEGIN');
-    await holder.query(`LOCK TABLE ${pgSchema}.access_log_entries IN ACCESS EXCLUSIVE MODE`);
+    await holder.query(`LOCK TABLE ${pgSchema}.log_records IN ACCESS EXCLUSIVE MODE`);
     // pg_stat_activity read inside a transaction is a snapshot taken at the first read: the holder,
     // whose transaction stays open, would never see a connection the gateway opens after it (one
     // replacing a terminated backend), and would report its backends' states as they were. So a

@@ -40,17 +40,19 @@ it('verifies the log the gateway wrote, and names the entry an editor changed', 
   expect((await verifyAccessLog(store, [publicJwk])).ok).toBe(true);
   expect((await verifyCli()).code).toBe(0);
 
+  // Entry 4 sits in its request's record; the break is named at the record's first entry.
+  const record = (await store.readRecords('test-gateway', 4, 1))[0]!;
   const db = new Database(stack.deps.openedAccessLog.config.sqliteFile);
   try {
     // An insider rewrites who read the data in entry 4.
-    db.prepare("UPDATE access_log_entries SET client_agency_id = 'skatteverket' WHERE seq = 4").run();
+    db.prepare(`UPDATE log_records SET body = replace(body, '"${record.header.clientAgencyId}"', '"skatteverket"') WHERE chain_id = 'test-gateway' AND last_seq = ?`).run(record.lastSeq);
   } finally {
     db.close();
   }
   const report = await verifyAccessLog(store, [publicJwk]);
   expect(report.ok).toBe(false);
-  expect(report.firstBreak).toMatchObject({ chainId: 'test-gateway', seq: 4, kind: 'hash-mismatch' });
+  expect(report.firstBreak).toMatchObject({ chainId: 'test-gateway', seq: record.firstSeq, kind: 'hash-mismatch' });
   const cli = await verifyCli();
   expect(cli.code).toBe(1);
-  expect(cli.output).toMatch(/test-gateway.*\b4\b/);
+  expect(cli.output).toMatch(new RegExp(`test-gateway.*\\b${record.firstSeq}\\b`));
 });

@@ -397,8 +397,9 @@ describe('citizen report (registerutdrag)', () => {
     const opened = stack.deps.openedAccessLog;
     const chain = opened.config.chainId;
     // A tree head covering every read so far (signed each AUDIT_TLOG_INTERVAL_MS while the tree grows).
-    const { seq } = await opened.store.lastHead(chain);
-    await vi.waitFor(async () => expect((await opened.store.listTreeHeads(chain, 1))[0]?.size ?? 0).toBeGreaterThanOrEqual(seq), { timeout: 30_000, interval: 100 });
+    // Tree sizes count records (one per request), not entries.
+    const { records } = await opened.store.lastHead(chain);
+    await vi.waitFor(async () => expect((await opened.store.listTreeHeads(chain, 1))[0]?.size ?? 0).toBeGreaterThanOrEqual(records), { timeout: 30_000, interval: 100 });
     const answer = await imy.graphql<{ citizenReport: any }>(CITIZEN_REPORT_DOCUMENT, { personnummer: subject });
     expect(answer.errors).toBeUndefined();
     const report = answer.data!.citizenReport;
@@ -417,7 +418,7 @@ describe('citizen report (registerutdrag)', () => {
     const held = report.proofs.checkpoints[0];
     const size = Number(held.note.split('\n')[1]);
     await imy.graphql(`{ entries(first: 1) { totalCount } }`);
-    const { seq: grown } = await opened.store.lastHead(chain);
+    const { records: grown } = await opened.store.lastHead(chain);
     await vi.waitFor(async () => expect((await opened.store.listTreeHeads(chain, 1))[0]?.size ?? 0).toBeGreaterThanOrEqual(grown), { timeout: 30_000, interval: 100 });
     const later = await imy.graphql<{ citizenReport: any }>(CITIZEN_REPORT_DOCUMENT, { personnummer: subject, since: [{ chainId: chain, size }] });
     expect(later.data!.citizenReport.proofs.consistency).toEqual([{ chainId: chain, oldSize: size, newSize: expect.any(Number), proof: expect.any(Array) }]);

@@ -18,7 +18,6 @@ function stored(overrides: Partial<StoredEntry>): StoredEntry {
   return {
     chainId: 'c',
     seq: 1,
-    prevHash: '0'.repeat(64),
     hash: '1'.repeat(64),
     kind: 'access',
     time: '2026-01-10T10:00:00.000Z',

@@ -5,12 +5,15 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { AccessLog, type AccessLogOptions } from '../../src/audit/accessLog.js';
 import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
-import { entryHash } from '../../src/audit/hashChain.js';
+import { recordHash } from '../../src/audit/hashChain.js';
+import { recordBody, type StoredRecord } from '../../src/audit/record.js';
+import { migrateToRecords } from '../../src/audit/migrateFormat.js';
+import { createLegacyTables, legacyTables, purgeLegacyChain, writeLegacyChain } from './fixtures/legacyFormat.js';
 import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
 import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension, type StoredTreeHead } from '../../src/audit/store/AccessLogStore.js';
 import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog, verifyTree } from '../../src/audit/verify.js';
-import { entryLeafHash, proveConsistency, proveInclusion, storedRoot } from '../../src/audit/logTree.js';
+import { proveConsistency, proveInclusion, recordLeafHash, storedRoot } from '../../src/audit/logTree.js';
 import { parseCheckpoint } from '../../src/transparency/checkpoint.js';
 import { rootFromLeaves, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.js';
 import { addSignatures, generateSeed, noteSigner, openNote, parseNote, SIG_COSIGNATURE_V1, SIG_ED25519 } from '../../src/transparency/note.js';
@@ -100,8 +103,14 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
         const rows = await h.store.readChain('replica-a', 1, 100);
         expect(rows.map((row) => row.seq)).toEqual([1, 2, 3]);
-        expect(rows[1]!.prevHash).toBe(rows[0]!.hash);
-        expect(rows[2]!.prevHash).toBe(rows[1]!.hash);
+        const records = await h.store.readRecords('replica-a', 1, 100);
+        expect(records.map((record) => [record.index, record.firstSeq, record.lastSeq])).toEqual([
+          [0, 1, 1],
+          [1, 2, 2],
+          [2, 3, 3],
+        ]);
+        expect(records[1]!.prevHash).toBe(records[0]!.hash);
+        expect(records[2]!.prevHash).toBe(records[1]!.hash);
         expect(rows[0]).toMatchObject({
           chainId: 'replica-a',
           kind: 'access',
@@ -128,10 +137,51 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(JSON.stringify(rows)).not.toContain(SUBJECTS[0]);
 
         expect(await h.store.readChain('replica-a', 2, 1)).toEqual([rows[1]]);
-        expect(await h.store.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: rows[2]!.hash });
-        expect(await h.store.lastHead('unknown')).toEqual({ chainId: 'unknown', seq: 0, hash: '0'.repeat(64) });
+        expect(await h.store.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: records[2]!.hash, records: 3 });
+        expect(await h.store.lastHead('unknown')).toEqual({ chainId: 'unknown', seq: 0, hash: '0'.repeat(64), records: 0 });
         expect(await h.store.listChains()).toEqual(['replica-a', 'replica-b']);
         expect((await verify()).ok).toBe(true);
+      });
+
+      it('stores one record per request: the entries of a call that share a request header share a record, each keeping its seq', async () => {
+        const log = openLog();
+        const request = { requestId: 'household-1', time: '2025-01-15T10:00:00.000Z' };
+        const fields = ['Person.income', 'Person.address', 'Person.name'];
+        const receipt = await log.record([
+          ...fields.map((field) => makeEntry({ ...request, field, subject: SUBJECTS[0] })),
+          ...fields.map((field) => makeEntry({ ...request, field, subject: SUBJECTS[1], outcome: 'withheld', outcomeCode: 'PROTECTED_IDENTITY' })),
+          makeEntry({ requestId: 'another' }),
+        ]);
+        expect(receipt).toEqual({ chainId: 'replica-a', firstSeq: 1, lastSeq: 7 });
+        const records = await h.store.readRecords('replica-a', 1, 10);
+        expect(records.map((record) => [record.index, record.firstSeq, record.lastSeq])).toEqual([
+          [0, 1, 6],
+          [1, 7, 7],
+        ]);
+        const rows = await h.store.readChain('replica-a', 1, 10);
+        expect(rows.map((row) => [row.seq, row.field, row.outcome])).toEqual([
+          [1, 'Person.income', 'released'],
+          [2, 'Person.address', 'released'],
+          [3, 'Person.name', 'released'],
+          [4, 'Person.income', 'withheld'],
+          [5, 'Person.address', 'withheld'],
+          [6, 'Person.name', 'withheld'],
+          [7, 'Person.income', 'released'],
+        ]);
+        expect(await h.store.readChain('replica-a', 5, 2)).toEqual(rows.slice(4, 6));
+        // The narrow subject index finds the record of each person, and the query the person's own entries only.
+        const second = await h.store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }, null, 100);
+        expect(second.entries.map((row) => row.seq)).toEqual([4, 5, 6]);
+        const page = await h.store.query({ field: 'Person.address' }, null, 1);
+        expect(page.entries.map((row) => row.seq)).toEqual([2]);
+        expect((await h.store.query({ field: 'Person.address' }, page.nextCursor, 10)).entries.map((row) => row.seq)).toEqual([5]);
+        expect(await h.store.countBy('outcome', {})).toEqual([
+          { key: 'released', count: 4 },
+          { key: 'withheld', count: 3 },
+        ]);
+        expect(await h.store.countBy('clientAgency', {})).toEqual([{ key: 'forsakringskassan', count: 7 }]);
+        await log.close();
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, headSeq: 7, entries: 7 });
       });
 
       it('commits concurrent record() calls together: fewer transactions than calls', async () => {
@@ -186,8 +236,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
     describe('Merkle tree and signed tree heads', () => {
       const treeSigner = noteSigner('access-log.test.example', SIG_ED25519, generateSeed());
 
-      async function allEntries(chainId: string): Promise<StoredEntry[]> {
-        return h.store.readChain(chainId, 1, 10_000);
+      async function allRecords(chainId: string): Promise<StoredRecord[]> {
+        return h.store.readRecords(chainId, 1, 10_000);
       }
 
       it('keeps the tree in step with the chain: its root is the RFC 9162 root of every entry, and each entry proves into every later signed head', async () => {
@@ -197,18 +247,19 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         await Promise.all([log.record([makeEntry()]), log.record([makeEntry(), makeEntry()])]);
         await recordOneByOne(log, 6);
         await log.close();
-        const rows = await allEntries('replica-a');
+        const rows = await allRecords('replica-a');
+        // Each makeEntry is a request of its own: one record per entry here.
         expect(rows).toHaveLength(11);
-        expect((await storedRoot(h.store, 'replica-a', rows.length)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        expect((await storedRoot(h.store, 'replica-a', rows.length)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
         const heads = await h.store.listTreeHeads('replica-a', 10);
         expect(heads.map((head) => head.size)).toEqual([11, 2]);
         for (const head of heads) {
           const checkpoint = parseCheckpoint(openNote(head.note, [treeSigner.verifier]).text);
           expect(checkpoint).toMatchObject({ origin: 'access-log.test.example/replica-a', size: head.size });
           expect(checkpoint.rootHash.toString('base64')).toBe(head.rootHash);
-          for (const row of rows.filter((r) => r.seq <= head.size)) {
-            const proof = await proveInclusion(h.store, 'replica-a', row.seq - 1, head.size);
-            expect(verifyInclusion(entryLeafHash(row), row.seq - 1, head.size, proof, checkpoint.rootHash)).toBe(true);
+          for (const row of rows.filter((r) => r.index < head.size)) {
+            const proof = await proveInclusion(h.store, 'replica-a', row.index, head.size);
+            expect(verifyInclusion(recordLeafHash(row), row.index, head.size, proof, checkpoint.rootHash)).toBe(true);
           }
         }
         const [newer, older] = heads as [StoredTreeHead, StoredTreeHead];
@@ -234,7 +285,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(openNote((await h.store.treeHead('replica-a', 1))!.note, [treeSigner.verifier, witness.verifier]).verifiedBy).toHaveLength(2);
       });
 
-      it('builds the tree of a chain written before it existed, then carries on', async () => {
+      it('rebuilds the tree of a chain whose tree nodes are missing, then carries on', async () => {
         const before = openLog({ chainId: 'legacy' });
         await recordOneByOne(before, 7);
         await before.close();
@@ -242,8 +293,8 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         const after = openLog({ chainId: 'legacy', treeSigner, treeHeadIntervalMs: 3_600_000 });
         await recordOneByOne(after, 3);
         await after.close();
-        const rows = await allEntries('legacy');
-        expect((await storedRoot(h.store, 'legacy', 10)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        const rows = await allRecords('legacy');
+        expect((await storedRoot(h.store, 'legacy', 10)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
       });
 
       it('two writers on one chain keep one tree', async () => {
@@ -257,9 +308,9 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         await Promise.all(calls);
         await first.close();
         await second.close();
-        const rows = await allEntries('shared');
+        const rows = await allRecords('shared');
         expect(rows).toHaveLength(36);
-        expect((await storedRoot(h.store, 'shared', 36)).equals(rootFromLeaves(rows.map(entryLeafHash)))).toBe(true);
+        expect((await storedRoot(h.store, 'shared', 36)).equals(rootFromLeaves(rows.map(recordLeafHash)))).toBe(true);
       });
     });
 
@@ -407,33 +458,49 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('names a changed entry: hash-mismatch at its seq', async () => {
         await twelveEntries();
-        await h.exec(`UPDATE ${h.tables.entries} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND seq = 7`);
+        await h.exec(`UPDATE ${h.tables.records} SET body = replace(body, 'official-1', 'someone-else') WHERE chain_id = 'replica-a' AND last_seq = 7`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
+      });
+
+      it('names a query column edited beside an untouched body: hash-mismatch at its seq', async () => {
+        await twelveEntries();
+        await h.exec(`UPDATE ${h.tables.records} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND last_seq = 7`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'hash-mismatch' });
+      });
+
+      it("names a record hidden from a person's report: its subject index row deleted is index-mismatch at its seq", async () => {
+        await twelveEntries();
+        await h.exec(`DELETE FROM ${h.tables.subjects} WHERE chain_id = 'replica-a' AND last_seq = 8`);
+        expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 8, kind: 'index-mismatch' });
       });
 
       it('names a deleted entry: seq-gap at its seq', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq = 7`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq = 7`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'seq-gap' });
       });
 
       it('names reordered entries: prev-hash-mismatch at the first moved seq', async () => {
         await twelveEntries();
-        const t = h.tables.entries;
-        await h.exec(`UPDATE ${t} SET seq = -1 WHERE chain_id = 'replica-a' AND seq = 7`);
-        await h.exec(`UPDATE ${t} SET seq = 7 WHERE chain_id = 'replica-a' AND seq = 8`);
-        await h.exec(`UPDATE ${t} SET seq = 8 WHERE chain_id = 'replica-a' AND seq = -1`);
+        const t = h.tables.records;
+        const place = (seq: number) => `first_seq = ${seq}, last_seq = ${seq}`;
+        await h.exec(`UPDATE ${t} SET ${place(-1)} WHERE chain_id = 'replica-a' AND last_seq = 7`);
+        await h.exec(`UPDATE ${t} SET ${place(7)} WHERE chain_id = 'replica-a' AND last_seq = 8`);
+        await h.exec(`UPDATE ${t} SET ${place(8)} WHERE chain_id = 'replica-a' AND last_seq = -1`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7, kind: 'prev-hash-mismatch' });
       });
 
       it('catches a rewritten chain with recomputed hashes at the next checkpoint', async () => {
         await twelveEntries();
-        const rows = await h.store.readChain('replica-a', 7, 100);
-        let prevHash = (await h.store.readChain('replica-a', 6, 1))[0]!.hash;
-        for (const row of rows) {
-          const forged = { ...row, prevHash, official: row.seq === 7 ? 'someone-else' : row.official };
-          const hash = entryHash(forged);
-          await h.exec(`UPDATE ${h.tables.entries} SET official = ${sql(forged.official)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND seq = ${row.seq}`);
+        const records = await h.store.readRecords('replica-a', 7, 100);
+        let prevHash = (await h.store.readRecords('replica-a', 6, 1))[0]!.hash;
+        for (const record of records) {
+          const header = { ...record.header, official: record.firstSeq === 7 ? 'someone-else' : record.header.official };
+          const body = recordBody(header, record.itemTexts);
+          const hash = recordHash({ ...record, prevHash, body });
+          await h.exec(
+            `UPDATE ${h.tables.records} SET official = ${sql(header.official)}, body = ${sql(body)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND last_seq = ${record.lastSeq}`,
+          );
           prevHash = hash;
         }
         await h.exec(`UPDATE ${h.tables.chains} SET head_hash = ${sql(prevHash)} WHERE chain_id = 'replica-a'`);
@@ -463,13 +530,13 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('names a deleted tail: truncated after the last remaining entry', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq > 10`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq > 10`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 11, kind: 'truncated' });
       });
 
       it('names a deleted prefix without a signed purge record: missing-anchor', async () => {
         await twelveEntries();
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq <= 5`);
         expect((await verify()).firstBreak).toMatchObject({ chainId: 'replica-a', seq: 1, kind: 'missing-anchor' });
       });
     });
@@ -535,7 +602,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('refuses to purge a chain that does not verify', async () => {
         await oldThenRecent();
-        await h.exec(`UPDATE ${h.tables.entries} SET field = 'Person.name' WHERE chain_id = 'replica-a' AND seq = 3`);
+        await h.exec(`UPDATE ${h.tables.records} SET body = replace(body, 'Person.income', 'Person.name') WHERE chain_id = 'replica-a' AND last_seq = 3`);
         const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
         const [result] = await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date());
         expect(result).toMatchObject({ purgedEntries: 0, refused: { firstBreak: { seq: 3, kind: 'hash-mismatch' } } });
@@ -544,8 +611,10 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       it('refuses a purge that does not end at a checkpoint', async () => {
         await oldThenRecent();
-        const row = (await h.store.readChain('replica-a', 7, 1))[0]!;
-        const purge = await signPurge({ chainId: 'replica-a', uptoSeq: 7, headHash: row.hash, purgedCount: 7, time: new Date().toISOString() }, keys.signer);
+        const purge = await signPurge(
+          { chainId: 'replica-a', uptoSeq: 7, headHash: (await h.store.readRecords('replica-a', 7, 1))[0]!.hash, purgedCount: 7, time: new Date().toISOString() },
+          keys.signer,
+        );
         await expect(h.store.purge(purge)).rejects.toMatchObject({ name: 'ChainStateError' });
       });
 
@@ -557,7 +626,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
           { chainId: 'replica-a', uptoSeq: 5, headHash: checkpoint.headHash, purgedCount: 5, time: new Date().toISOString() },
           { ...attacker.signer, kid: keys.signer.kid },
         );
-        await h.exec(`DELETE FROM ${h.tables.entries} WHERE chain_id = 'replica-a' AND seq <= 5`);
+        await h.exec(`DELETE FROM ${h.tables.records} WHERE chain_id = 'replica-a' AND last_seq <= 5`);
         await h.exec(
           `INSERT INTO ${h.tables.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ('replica-a', 5, ${sql(forged.headHash)}, 5, ${sql(forged.time)}, ${sql(forged.jws)})`,
         );
@@ -622,10 +691,116 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect((await verify()).ok).toBe(true);
       });
 
+      it('pipelined: a batch built on one that fails is refused by the store and goes round again, so it lands right after the last good one', async () => {
+        let failNext = false;
+        let failFirst: (error: Error) => void = () => undefined;
+        let reachedStore: () => void = () => undefined;
+        const reached = new Promise<void>((resolve) => (reachedStore = resolve));
+        const calls: string[] = [];
+        const failing = new Proxy(h.store, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (property === 'append' && typeof value === 'function') {
+              return (...args: Parameters<typeof h.store.append>) => {
+                calls.push(args[0].map((record) => record.header.requestId).join(','));
+                if (!failNext) return (value as typeof h.store.append).apply(target, args);
+                failNext = false;
+                reachedStore();
+                // Held, then failed as a store error would: it never lands.
+                return new Promise<void>((_, reject) => (failFirst = reject));
+              };
+            }
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        const log = openLog({ store: failing, probeIntervalMs: 3_600_000 });
+        await log.record([makeEntry({ requestId: 'good' })]);
+        failNext = true;
+        const doomed = log.record([makeEntry({ requestId: 'doomed' })]);
+        doomed.catch(() => undefined);
+        await reached;
+        // Built on the doomed batch's head while that one is still in flight.
+        const next = log.record([makeEntry({ requestId: 'next' })]);
+        await vi.waitFor(() => expect(calls).toContain('next'), { timeout: 30_000, interval: 5 });
+        failFirst(new Error('store failed'));
+        await expect(doomed).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+        expect(await next).toEqual({ chainId: 'replica-a', firstSeq: 2, lastSeq: 2 });
+        // The store refused 'next' once (built on a head that never landed), then took it.
+        expect(calls).toEqual(['good', 'doomed', 'next', 'next']);
+        await log.close();
+        expect((await h.store.readChain('replica-a', 1, 10)).map((row) => row.requestId)).toEqual(['good', 'next']);
+        expect((await verify()).ok).toBe(true);
+      });
+
       it('refuses record() after close', async () => {
         const log = openLog();
         await log.close();
         await expect(log.record([makeEntry()])).rejects.toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE' });
+      });
+    });
+
+    describe('migration from the row-per-entry format', () => {
+      /** Four requests of five entries (two persons each) and three single ones, as the old gateway logged them. */
+      function legacyEntries() {
+        const entries = [];
+        for (let r = 0; r < 4; r++) {
+          for (let i = 0; i < 5; i++) {
+            entries.push(makeEntry({ requestId: `old-${r}`, time: `2025-01-1${r}T10:00:00.000Z`, subject: SUBJECTS[i % 2]!, field: i < 3 ? 'Person.income' : 'Person.address', caseId: `case-${r}` }));
+          }
+        }
+        for (let i = 0; i < 3; i++) entries.push(makeEntry({ requestId: `old-single-${i}`, time: '2025-01-20T10:00:00.000Z', outcome: 'denied', outcomeCode: 'PURPOSE_NOT_ALLOWED' }));
+        return entries;
+      }
+      const withoutHashes = (rows: readonly StoredEntry[]) => rows.map(({ hash: _hash, ...rest }) => ({ ...rest, prevHash: undefined }));
+
+      it('moves a chain entry for entry: the same seqs and query answers, records ending at the old checkpoints, and the writer carries on', async () => {
+        await createLegacyTables(h);
+        // Old checkpoints at 7 and 16 fall inside requests: the records are cut there.
+        const rows = await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        const results = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(results).toEqual([{ chainId: 'replica-a', status: 'migrated', entries: 23, records: 9, checkpoints: 3 }]);
+        const migrated = await h.store.readChain('replica-a', 1, 100);
+        expect(withoutHashes(migrated)).toEqual(withoutHashes(rows));
+        expect((await h.store.listCheckpoints('replica-a')).map((c) => [c.seq, c.count])).toEqual([
+          [7, 7],
+          [16, 9],
+          [23, 7],
+        ]);
+        const bySubject = await h.store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }, null, 100);
+        expect(bySubject.entries.map((e) => e.seq)).toEqual(rows.filter((r) => r.subjectHmac === subjectHmac(keys.subjectKeys, SUBJECTS[1])).map((r) => r.seq));
+        expect(await h.store.countBy('outcome', {})).toEqual([
+          { key: 'released', count: 20 },
+          { key: 'denied', count: 3 },
+        ]);
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, firstSeq: 1, headSeq: 23, entries: 23 });
+        expect(await verifyTree(h.store, 'replica-a', null)).toMatchObject({ ok: true, leaves: 9 });
+
+        const log = openLog();
+        expect(await log.record([makeEntry()])).toMatchObject({ firstSeq: 24, lastSeq: 24 });
+        await log.close();
+        expect((await verify()).ok).toBe(true);
+        expect(await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] })).toEqual([
+          { chainId: 'replica-a', status: 'skipped', reason: 'the chain is already in the record format' },
+        ]);
+      });
+
+      it('refuses a chain that does not verify in its old format, and leaves it where it is', async () => {
+        await createLegacyTables(h);
+        await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        await h.exec(`UPDATE ${legacyTables(h).entries} SET official = 'someone-else' WHERE chain_id = 'replica-a' AND seq = 9`);
+        const [result] = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(result).toMatchObject({ chainId: 'replica-a', status: 'refused', firstBreak: { seq: 9, kind: 'hash-mismatch' } });
+        expect(await h.store.lastHead('replica-a')).toMatchObject({ seq: 0 });
+      });
+
+      it('keeps the anchor of a chain purged before it moved', async () => {
+        await createLegacyTables(h);
+        const rows = await writeLegacyChain(h, 'replica-a', legacyEntries(), { keys: keys.subjectKeys, signer: keys.signer, checkpointAt: [7, 16] });
+        await purgeLegacyChain(h, rows, 7, keys.signer);
+        const [result] = await migrateToRecords(h.store, { signer: keys.signer, publicJwks: [keys.publicJwk] });
+        expect(result).toMatchObject({ status: 'migrated', entries: 16 });
+        expect(withoutHashes(await h.store.readChain('replica-a', 1, 100))).toEqual(withoutHashes(rows.slice(7)));
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, firstSeq: 8, headSeq: 23, entries: 16 });
       });
     });
 

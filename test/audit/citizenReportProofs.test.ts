@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessLog } from '../../src/audit/accessLog.js';
 import { leafBytes, readLeaf } from '../../src/audit/logTree.js';
+import { signPurgeNote } from '../../src/audit/purgeNote.js';
+import { executePurge, planPurge } from '../../src/audit/retention.js';
 import { reportDigestV1, signReport } from '../../src/audit/reportProofs.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { subjectHmac } from '../../src/audit/subjectProtection.js';
@@ -207,13 +209,47 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
     expect(verifyCitizenReport(clone(honest), verifyKeys, clone(earlier))).toMatchObject({ ok: true, proved: 6 });
     // Someone with write access deletes the second read's entry; the tree still holds its hash.
     const db = new Database(path.join(dir, 'log.db'));
-    db.prepare('DELETE FROM access_log_entries WHERE chain_id = ? AND seq = 2').run('replica-a');
+    db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq = 2').run('replica-a');
     db.close();
     const later = await rig.report({ 'replica-a': Number(size) });
     expect(later.reads).toHaveLength(5);
     // On its own the later report is consistent; against the earlier one the gap shows.
     expect(verifyCitizenReport(clone(later), verifyKeys)).toMatchObject({ ok: true, proved: 5 });
     expect(verifyCitizenReport(clone(later), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'ENTRY_REMOVED' });
+  });
+
+  it("an entry purged under the retention rules is not ENTRY_REMOVED: the later report carries the log's signed purge; PURGE_INVALID for one the log did not sign", async () => {
+    const rig = await openRig('log.db');
+    await rig.record(4);
+    const earlier = await rig.report();
+    // The checkpoint at seq 4 that the purge segment ends at, then two recent reads by a second writer on the chain.
+    await rig.log.close();
+    await rig.witnessing.settled();
+    const second = witnessedLog({ store: rig.store, keys, treeSigner, witnesses: [w1, w2] });
+    for (let i = 0; i < 2; i++) await second.log.record([makeEntry({ subject: SUBJECTS[0], field: 'Person.taxedIncome', purpose: 'PAYMENT_CONTROL', time: `2026-11-04T08:0${i}:00.000Z` })]);
+    await second.log.close();
+    await second.witnessing.settled();
+    await second.witnessing.close();
+    const now = new Date('2026-11-05T00:00:00.000Z');
+    const plans = await planPurge(rig.store, { defaultDays: 30, byPurpose: new Map() }, now);
+    expect(await executePurge(rig.store, plans, keys.signer, [keys.publicJwk], now, treeSigner)).toMatchObject([{ chainId: 'replica-a', purgedEntries: 4 }]);
+    const size = Number(earlier.proofs!.checkpoints[0]!.note.split('\n')[1]);
+    const later = await rig.report({ 'replica-a': size });
+    expect(later.reads).toHaveLength(2);
+    expect(verifyCitizenReport(clone(later), verifyKeys, clone(earlier))).toMatchObject({ ok: true, proved: 2 });
+    // Without the log's purge statement the same gap is a removal.
+    const { purges: _purges, ...proofsWithout } = later.proofs!;
+    const silent = resign({ ...clone(later), proofs: proofsWithout }, treeSigner);
+    expect(verifyCitizenReport(silent, verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'ENTRY_REMOVED' });
+    // A purge statement signed by another key, or given for another chain, is refused.
+    const impostor = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
+    const forged = {
+      ...clone(later),
+      proofs: { ...later.proofs!, purges: [{ chainId: 'replica-a', note: signPurgeNote({ chainId: 'replica-a', uptoSeq: 6, headHash: 'x', purgedCount: 6, time: now.toISOString() }, impostor) }] },
+    };
+    expect(verifyCitizenReport(resign(forged, treeSigner), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'PURGE_INVALID' });
+    const elsewhere = { ...clone(later), proofs: { ...later.proofs!, purges: [{ chainId: 'replica-b', note: later.proofs!.purges![0]!.note }] } };
+    expect(verifyCitizenReport(resign(elsewhere, treeSigner), verifyKeys, clone(earlier))).toMatchObject({ ok: false, code: 'PURGE_INVALID' });
   });
 
   it('HISTORY_FORKED: two checkpoints that are not one history; CONSISTENCY_PROOF_MISSING without a link', async () => {
@@ -288,10 +324,36 @@ describe('the citizen report carries its proofs, and an offline verifier refuses
   it('leaf bytes read back exactly, and only in their one spelling', async () => {
     const rig = await openRig('log.db');
     await rig.record(1);
+    const [record] = await rig.store.readRecords('replica-a', 1, 1);
     const [row] = await rig.store.readChain('replica-a', 1, 1);
-    const bytes = leafBytes(row!);
-    expect(readLeaf(bytes)).toMatchObject({ chainId: 'replica-a', seq: 1, field: 'Person.taxedIncome', entryHash: row!.hash });
+    const bytes = leafBytes(record!);
+    expect(readLeaf(bytes)).toMatchObject({ chainId: 'replica-a', index: 0, firstSeq: 1, purpose: 'PAYMENT_CONTROL', recordHash: record!.hash, entries: [row!.hash] });
     expect(readLeaf(bytes.replace(',', ', '))).toBeNull();
-    expect(readLeaf(bytes.replace('access-log-leaf-v1', 'access-log-leaf-v0'))).toBeNull();
+    expect(readLeaf(bytes.replace('access-log-leaf-v2', 'access-log-leaf-v1'))).toBeNull();
+  });
+
+  it("a household request is one record: a person's report opens only their own entries of it, and still proves them", async () => {
+    const rig = await openRig('log.db');
+    const request = { requestId: 'household', time: '2026-10-03T08:00:00.000Z', purpose: 'PAYMENT_CONTROL' as const };
+    await rig.log.record([
+      makeEntry({ ...request, subject: SUBJECTS[0], field: 'Person.taxedIncome' }),
+      makeEntry({ ...request, subject: SUBJECTS[1], field: 'Person.protectedAddress' }),
+      makeEntry({ ...request, subject: SUBJECTS[0], field: 'Person.name' }),
+    ]);
+    await rig.witnessing.settled();
+    await rig.log.close();
+    await rig.witnessing.settled();
+    const report = await rig.report();
+    expect(report.reads).toHaveLength(2);
+    expect(verifyCitizenReport(clone(report), verifyKeys)).toMatchObject({ ok: true, reads: 2, proved: 2 });
+    const [first, second] = report.proofs!.entries;
+    expect(first!.leaf).toBe(second!.leaf);
+    expect(readLeaf(first!.leaf)!.entries).toHaveLength(3);
+    expect(JSON.stringify(report)).not.toContain('Person.protectedAddress');
+    // An opening edited to say another field no longer hashes to the leaf's commitment.
+    const forged = clone(report);
+    (forged.proofs!.entries as unknown as Array<{ entry: string }>)[0]!.entry = first!.entry.replace('Person.taxedIncome', 'Person.name');
+    (forged.reads as unknown as Array<{ field: string }>)[0]!.field = 'Person.name';
+    expect(verifyCitizenReport(resign(forged, treeSigner), verifyKeys)).toMatchObject({ ok: false, code: 'ENTRY_FORGED' });
   });
 });

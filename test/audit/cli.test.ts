@@ -63,21 +63,24 @@ describe('npm run audit', () => {
       out: expect.stringMatching(/^ok +chain cli-replica: seq 1\.\.10, 10 entries, 3 checkpoints, 0 after the last checkpoint\nok +tree cli-replica: 10 leaves, 2 signed tree heads$/),
     });
     const db = new Database(path.join(dataDir, 'access-log.db'));
-    db.exec("UPDATE access_log_entries SET field = 'Person.name' WHERE seq = 3");
+    db.exec("UPDATE log_records SET body = replace(body, 'Person.income', 'Person.name') WHERE last_seq = 3");
     db.close();
     const broken = await cli('verify');
     expect(broken.code).toBe(1);
     expect(broken.err).toMatch(/First broken entry: chain cli-replica seq 3: hash-mismatch/);
   });
 
-  it("verify names a changed Merkle tree: a node that is not its children's hash, a leaf that is not its entry", async () => {
+  it("verify names a changed Merkle tree: a node that is not its children's hash, a leaf that is not its record", async () => {
     const db = new Database(path.join(dataDir, 'access-log.db'));
-    db.exec('UPDATE access_log_tree_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0');
+    db.exec('UPDATE log_tree_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0');
     const node = await cli('verify');
     expect(node).toMatchObject({ code: 1, out: expect.stringMatching(/^BROKEN tree cli-replica: 10 leaves, 0 signed tree heads: tree node level 1 index 0 is not the hash of its children/m) });
-    db.exec('UPDATE access_log_tree_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 4');
+    db.exec('UPDATE log_tree_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 4');
     db.close();
-    expect(await cli('verify')).toMatchObject({ code: 1, out: expect.stringMatching(/^BROKEN tree cli-replica: 4 leaves, 0 signed tree heads: the tree's leaf 4 is not the hash of entry seq 5/m) });
+    expect(await cli('verify')).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/^BROKEN tree cli-replica: 4 leaves, 0 signed tree heads: the tree's leaf 4 is not the hash of the record ending at seq 5/m),
+    });
   });
 
   it('adds and lists legal holds without echoing the personnummer', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toUnchainedEntry } from '../../src/audit/entry.js';
-import { canonicalEntryBytes, chainEntries, checkLink, entryHash, genesisHead, GENESIS_HASH } from '../../src/audit/hashChain.js';
+import { chainRecords, checkLink, genesisHead, GENESIS_HASH, recordHash, type ChainHead } from '../../src/audit/hashChain.js';
+import { draftRecords, parseRecordBody, recordColumns, RecordFormatError, type StoredRecord } from '../../src/audit/record.js';
 import { purgeableSegments } from '../../src/audit/retention.js';
 import { checkpointVerifier, CHECKPOINT_TYP, PURGE_TYP, signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import { generateTestKeys, makeEntry } from './helpers.js';
@@ -8,59 +9,68 @@ import { generateTestKeys, makeEntry } from './helpers.js';
 const protectedSubject = { subjectEnc: 'v1.AAAA', subjectHmac: 'a'.repeat(64) };
 const unchained = (n: number) => Array.from({ length: n }, (_, i) => toUnchainedEntry(makeEntry({ requestId: `fixed-${i}` }), protectedSubject));
 
-describe('hash chain', () => {
-  it('serialises a row canonically: a fixed column order, so the hash of a known row never changes', () => {
-    const { rows } = chainEntries(genesisHead('replica-a'), unchained(1));
-    const row = rows[0]!;
-    expect(JSON.parse(canonicalEntryBytes(row))).toEqual([
-      'access-log-entry-v1',
-      'replica-a',
-      1,
-      GENESIS_HASH,
+const chained = (head: ChainHead, n: number, group = false) => chainRecords(head, draftRecords(group ? unchained(n).map((entry) => ({ ...entry, requestId: 'one-request' })) : unchained(n)));
+
+describe('records and their hash chain', () => {
+  it('serialises a record canonically: the header once, then one fixed-order array per entry, so the hash of a known record never changes', () => {
+    const { records } = chained(genesisHead('replica-a'), 2, true);
+    expect(records).toHaveLength(1);
+    const record = records[0]!;
+    expect(JSON.parse(record.body)).toEqual([
+      'access-log-record-v2',
       'access',
       '2025-01-15T10:00:00.000Z',
-      'fixed-0',
+      'one-request',
       '202100-5521',
       'forsakringskassan',
       'official-1',
       'CASE_HANDLING',
-      'SFS 2001:454 2 kap. 1 §',
-      'FK-REG-17',
-      '3',
       'case-1',
-      'v1.AAAA',
-      'a'.repeat(64),
-      'Person.income',
-      'skatteverket',
-      'released',
-      null,
       'PersonIncome',
-      row.documentHash,
+      record.header.documentHash,
+      [
+        ['v1.AAAA', 'a'.repeat(64), 'Person.income', 'skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3'],
+        ['v1.AAAA', 'a'.repeat(64), 'Person.income', 'skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3'],
+      ],
     ]);
-    // Property order of the object must not matter.
-    const reordered = Object.fromEntries(Object.entries(row).reverse()) as typeof row;
-    expect(entryHash(reordered)).toBe(row.hash);
+    expect(parseRecordBody(record.body)).toEqual({ header: record.header, items: record.items, itemTexts: record.itemTexts });
+    // One spelling only: the same values spelled otherwise are refused.
+    expect(() => parseRecordBody(record.body.replace(',[[', ', [['))).toThrow(RecordFormatError);
+    expect(record).toMatchObject({ index: 0, firstSeq: 1, lastSeq: 2, prevHash: GENESIS_HASH, hash: recordHash(record) });
+    expect(() => parseRecordBody(record.body.replace('"access"', '7'))).toThrow(RecordFormatError);
   });
 
-  it('links each entry to the previous hash with consecutive seqs', () => {
-    const { rows, head } = chainEntries(genesisHead('replica-a'), unchained(3));
-    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
-    expect(rows[0]!.prevHash).toBe(GENESIS_HASH);
-    expect(rows[1]!.prevHash).toBe(rows[0]!.hash);
-    expect(head).toEqual({ chainId: 'replica-a', seq: 3, hash: rows[2]!.hash });
-    const more = chainEntries(head, unchained(1));
-    expect(more.rows[0]).toMatchObject({ seq: 4, prevHash: rows[2]!.hash });
+  it('starts a new record wherever the request header changes', () => {
+    expect(chained(genesisHead('c'), 3).records.map((r) => [r.index, r.firstSeq, r.lastSeq])).toEqual([
+      [0, 1, 1],
+      [1, 2, 2],
+      [2, 3, 3],
+    ]);
   });
 
-  it('classifies breaks: gap, wrong predecessor, changed content', () => {
-    const { rows } = chainEntries(genesisHead('c'), unchained(4));
-    const [r1, r2, r3, r4] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
-    const at = (row: typeof r1) => ({ chainId: 'c', seq: row.seq, hash: row.hash });
+  it('links each record to the previous hash with consecutive seqs and indices', () => {
+    const { records, head } = chained(genesisHead('replica-a'), 3);
+    expect(records[0]!.prevHash).toBe(GENESIS_HASH);
+    expect(records[1]!.prevHash).toBe(records[0]!.hash);
+    expect(head).toEqual({ chainId: 'replica-a', seq: 3, hash: records[2]!.hash, records: 3 });
+    const more = chained(head, 2, true);
+    expect(more.records[0]).toMatchObject({ index: 3, firstSeq: 4, lastSeq: 5, prevHash: records[2]!.hash });
+  });
+
+  it('classifies breaks: gap, wrong predecessor, changed content, edited query column', () => {
+    const { records } = chained(genesisHead('c'), 4);
+    const [r1, r2, r3, r4] = records as [StoredRecord, StoredRecord, StoredRecord, StoredRecord];
+    const at = (record: StoredRecord) => ({ chainId: 'c', seq: record.lastSeq, hash: record.hash, records: record.index + 1 });
     expect(checkLink(at(r1), r2)).toBeNull();
     expect(checkLink(at(r1), r3)).toMatchObject({ seq: 2, kind: 'seq-gap' });
-    expect(checkLink(at(r2), { ...r4, seq: 3 })).toMatchObject({ seq: 3, kind: 'prev-hash-mismatch' });
-    expect(checkLink(at(r2), { ...r3, official: 'x' })).toMatchObject({ seq: 3, kind: 'hash-mismatch' });
+    expect(checkLink(at(r2), { ...r4, firstSeq: 3, lastSeq: 3 })).toMatchObject({ seq: 3, kind: 'prev-hash-mismatch' });
+    expect(checkLink(at(r2), { ...r3, body: r3.body.replace('official-1', 'x') })).toMatchObject({ seq: 3, kind: 'hash-mismatch' });
+    expect(checkLink(at(r2), { ...r3, body: '[' })).toMatchObject({ seq: 3, kind: 'hash-mismatch' });
+    expect(checkLink(at(r2), { ...r3, columns: { ...recordColumns(r3.header), official: 'x' } })).toMatchObject({ seq: 3, kind: 'hash-mismatch' });
+    expect(checkLink(at(r2), { ...r3, columns: recordColumns(r3.header) })).toBeNull();
     expect(checkLink(at(r3), r3)).toMatchObject({ seq: 3, kind: 'prev-hash-mismatch' });
+    // After a purge anchor the index is not known beforehand; the hash still covers it.
+    expect(checkLink({ chainId: 'c', seq: 2, hash: r2.hash, records: null }, r3)).toBeNull();
   });
 });
 

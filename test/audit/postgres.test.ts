@@ -130,7 +130,7 @@ describe('access log on PostgreSQL: a checkpoint due during an outage', () => {
     try {
       await log.record([makeEntry()]);
       await holder.query('BEGIN');
-      await holder.query(`LOCK TABLE ${h.tables.entries} IN ACCESS EXCLUSIVE MODE`);
+      await holder.query(`LOCK TABLE ${h.tables.records} IN ACCESS EXCLUSIVE MODE`);
       const first = settled(log.record([makeEntry()]));
       await terminate(await waitingOnHeldTable());
       expect(await first).toMatchObject(refusedByStore);

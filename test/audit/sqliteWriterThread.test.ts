@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toUnchainedEntry } from '../../src/audit/entry.js';
-import { chainEntries, genesisHead } from '../../src/audit/hashChain.js';
+import { chainRecords, genesisHead } from '../../src/audit/hashChain.js';
+import { draftRecords } from '../../src/audit/record.js';
 import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { ChainConflictError } from '../../src/audit/store/AccessLogStore.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
@@ -19,10 +20,7 @@ afterEach(() => {
 
 function rows(chainId: string, count: number) {
   const entries = Array.from({ length: count }, () => makeEntry());
-  return chainEntries(
-    genesisHead(chainId),
-    entries.map((entry) => toUnchainedEntry(entry, protectSubject(keys.subjectKeys, entry.subject!))),
-  ).rows;
+  return chainRecords(genesisHead(chainId), draftRecords(entries.map((entry) => toUnchainedEntry(entry, protectSubject(keys.subjectKeys, entry.subject!))))).records;
 }
 
 describe('SQLite writer thread', () => {
@@ -48,7 +46,7 @@ describe('SQLite writer thread', () => {
 
     const reopened = new SqliteAccessLogStore({ file });
     try {
-      expect(await reopened.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: batch[2]!.hash });
+      expect(await reopened.lastHead('replica-a')).toEqual({ chainId: 'replica-a', seq: 3, hash: batch[2]!.hash, records: 3 });
       expect((await reopened.readChain('replica-a', 1, 10)).map((row) => row.seq)).toEqual([1, 2, 3]);
     } finally {
       await reopened.close();

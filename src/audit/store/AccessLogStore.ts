@@ -1,4 +1,6 @@
 import type { AccessLogEntryKind, AccessOutcome, StoredEntry } from '../entry.js';
+import type { StoredRecord } from '../record.js';
+import type { LegacyReader } from '../legacyFormat.js';
 import type { ChainHead } from '../hashChain.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import type { NodeAddress, TreeNode } from '../../transparency/merkle.js';
@@ -56,7 +58,7 @@ export type NewLegalHold = { readonly caseId: string; readonly subjectHmac?: nev
  */
 export interface StoredTreeHead {
   readonly chainId: string;
-  /** Number of leaves: equal to the head seq the tree head was signed at. */
+  /** Number of leaves: the number of records in the chain when the tree head was signed. */
   readonly size: number;
   /** Base64, as in the note. */
   readonly rootHash: string;
@@ -94,7 +96,7 @@ export class ChainStateError extends Error {
 }
 
 /**
- * Where access-log rows live. Implementations: SQLite (one gateway, a file) and PostgreSQL
+ * Where access-log records live. Implementations: SQLite (one gateway, a file) and PostgreSQL
  * (several replicas). Every write is one transaction that checks the chain head under a lock,
  * so two writers on one chainId cannot fork it: the loser gets ChainConflictError.
  * The contract is specified by test/audit/accessLogStoreContract.ts.
@@ -103,17 +105,18 @@ export interface AccessLogStore {
   readonly backend: 'sqlite' | 'postgres';
 
   /**
-   * Appends rows (consecutive, starting right after the stored head) and optionally a
-   * checkpoint over the new head, in one durable transaction.
+   * Appends records (consecutive, starting right after the stored head), their rows in the
+   * subject index, and optionally a checkpoint over the new head and the tree's new nodes and
+   * signed head, in one durable transaction.
    */
-  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void>;
+  append(records: readonly StoredRecord[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void>;
   /** A checkpoint over the current head, written on its own (the timed checkpoint). */
   appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
-  /** A signed tree head over the current head, on its own (the timed one); refused unless head.size is the head seq. */
+  /** A signed tree head over the current head, on its own (the timed one); refused unless head.size is the head's record count. */
   appendTreeHead(head: StoredTreeHead): Promise<void>;
   /** Stored Merkle tree nodes of the chain, by nodeKey; absent ones are left out. */
   readTreeNodes(chainId: string, nodes: readonly NodeAddress[]): Promise<Map<string, Buffer>>;
-  /** Writes nodes already derivable from stored entries (building the tree of a chain that predates it); idempotent. */
+  /** Writes nodes already derivable from stored records (rebuilding a chain's tree); idempotent. */
   writeTreeNodes(chainId: string, nodes: readonly TreeNode[]): Promise<void>;
   /** Signed tree heads, newest first. */
   listTreeHeads(chainId: string, limit: number): Promise<StoredTreeHead[]>;
@@ -124,8 +127,15 @@ export interface AccessLogStore {
   lastHead(chainId: string): Promise<ChainHead>;
   lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null>;
 
-  /** Entries with seq >= fromSeq in seq order, at most `limit`: page through a chain for verification. */
+  /**
+   * The first of `records` (one chain, in order) whose rows in the subject index are not all
+   * there, or null: the verifier's check that no person's record was hidden from their report.
+   */
+  firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null>;
+  /** Entries with seq >= fromSeq in seq order, at most `limit`, read out of their records. */
   readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]>;
+  /** Records whose last seq is >= fromSeq, in order, at most `limit`: page through a chain for verification and proofs. */
+  readRecords(chainId: string, fromSeq: number, limit: number): Promise<StoredRecord[]>;
   listCheckpoints(chainId: string): Promise<StoredCheckpoint[]>;
   listPurges(chainId: string): Promise<StoredPurge[]>;
   /** Every chain id found in any table, sorted. */
@@ -136,13 +146,24 @@ export interface AccessLogStore {
   countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]>;
 
   /**
-   * Removes entries 1..purge.uptoSeq of the chain and the checkpoints before uptoSeq, keeping the
-   * checkpoint at uptoSeq, and stores the signed purge record as the chain's new anchor.
-   * Returns the number of entries removed.
+   * Removes the records holding entries 1..purge.uptoSeq of the chain (uptoSeq ends a record: a
+   * checkpoint is only ever at a record's end) with their subject index rows, and the checkpoints
+   * before uptoSeq, keeping the checkpoint at uptoSeq; stores the signed purge record as the
+   * chain's new anchor. The tree keeps every hash. Returns the number of entries removed.
    */
   purge(purge: StoredPurge): Promise<number>;
   addLegalHold(hold: NewLegalHold): Promise<LegalHold>;
   listLegalHolds(): Promise<LegalHold[]>;
+
+  /** The row-per-entry format's tables this store may still hold, for the migration (migrateFormat.ts). */
+  legacyReader(): LegacyReader;
+  /**
+   * Starts a chain in the record format after a prefix that was purged before it moved here: the
+   * chain head, the signed purge record as its anchor and the checkpoint at the anchor (which a
+   * purge keeps, and the next checkpoint's count reaches back to), in one transaction. Refused
+   * (ChainStateError) if the chain exists.
+   */
+  startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void>;
 
   /** Resolves if the store can take a write now. */
   healthCheck(): Promise<void>;

@@ -3,10 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StoredEntry } from '../entry.js';
-import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
+import { genesisHead, GENESIS_HASH, type ChainHead } from '../hashChain.js';
+import { recordSubjects, type StoredRecord } from '../record.js';
+import type { LegacyEntry, LegacyReader } from '../legacyFormat.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
+  COUNT_DIMENSIONS,
   ChainConflictError,
   ChainStateError,
   type StoredTreeHead,
@@ -19,8 +22,9 @@ import {
   type NewLegalHold,
   type QueryPage,
 } from './AccessLogStore.js';
-import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
-import { toCopyText, treeNodesCopyText } from './copyText.js';
+import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
+import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -36,6 +40,7 @@ export interface PostgresStoreOptions {
 }
 
 const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
+const UNIQUE_VIOLATION = '23505';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function schemaSql(s: string): string {
@@ -43,49 +48,41 @@ function schemaSql(s: string): string {
   // and keys differently from SQLite, and a cursor must mean the same on both.
   return `
 CREATE SCHEMA IF NOT EXISTS ${s};
-CREATE TABLE IF NOT EXISTS ${s}.access_log_entries (
+-- One row per record (record.ts) and a narrow subject index: see sqliteStore.ts. The tables of
+-- the row-per-entry format (access_log_entries, ...) are left alone for the migration to read.
+CREATE TABLE IF NOT EXISTS ${s}.log_records (
   chain_id text COLLATE "C" NOT NULL,
-  seq bigint NOT NULL,
+  last_seq bigint NOT NULL,
+  first_seq bigint NOT NULL,
+  idx bigint NOT NULL,
   prev_hash text NOT NULL,
   hash text NOT NULL,
-  kind text NOT NULL DEFAULT 'access',
+  kind text COLLATE "C" NOT NULL,
   time timestamptz(3) NOT NULL,
-  request_id text NOT NULL,
-  client_agency_org_number text NOT NULL,
   client_agency_id text COLLATE "C" NOT NULL,
   official text COLLATE "C" NOT NULL,
   purpose text COLLATE "C" NOT NULL,
-  legal_basis text NOT NULL,
-  register_record_id text NOT NULL,
-  register_version text NOT NULL,
   case_id text COLLATE "C" NOT NULL,
-  subject_enc text,
-  subject_hmac text,
-  field text COLLATE "C" NOT NULL,
-  owning_agency text COLLATE "C" NOT NULL,
-  outcome text COLLATE "C" NOT NULL,
-  outcome_code text,
-  operation_name text,
-  document_hash text NOT NULL,
-  PRIMARY KEY (chain_id, seq)
+  body text NOT NULL,
+  PRIMARY KEY (chain_id, last_seq)
 );
-CREATE INDEX IF NOT EXISTS access_log_entries_order ON ${s}.access_log_entries (time, chain_id, seq);
-CREATE INDEX IF NOT EXISTS access_log_entries_subject ON ${s}.access_log_entries (subject_hmac, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_client ON ${s}.access_log_entries (client_agency_id, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_owner ON ${s}.access_log_entries (owning_agency, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_official ON ${s}.access_log_entries (official, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_case ON ${s}.access_log_entries (case_id, time);
--- Purpose, field and outcome have a handful of values each: an index on them cost every append
--- more than it saved a query, which walks the time order or a narrower index and filters.
-DROP INDEX IF EXISTS ${s}.access_log_entries_purpose;
-DROP INDEX IF EXISTS ${s}.access_log_entries_field;
-DROP INDEX IF EXISTS ${s}.access_log_entries_outcome;
-CREATE TABLE IF NOT EXISTS ${s}.access_log_chains (
+CREATE INDEX IF NOT EXISTS log_records_order ON ${s}.log_records (time, chain_id, last_seq);
+CREATE INDEX IF NOT EXISTS log_records_client ON ${s}.log_records (client_agency_id, time);
+CREATE INDEX IF NOT EXISTS log_records_case ON ${s}.log_records (case_id, time);
+CREATE TABLE IF NOT EXISTS ${s}.log_subjects (
+  subject_hmac text COLLATE "C" NOT NULL,
+  time timestamptz(3) NOT NULL,
+  chain_id text COLLATE "C" NOT NULL,
+  last_seq bigint NOT NULL,
+  PRIMARY KEY (subject_hmac, time, chain_id, last_seq)
+);
+CREATE TABLE IF NOT EXISTS ${s}.log_chains (
   chain_id text COLLATE "C" PRIMARY KEY,
   head_seq bigint NOT NULL,
-  head_hash text NOT NULL
+  head_hash text NOT NULL,
+  head_records bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS ${s}.access_log_checkpoints (
+CREATE TABLE IF NOT EXISTS ${s}.log_checkpoints (
   chain_id text COLLATE "C" NOT NULL,
   seq bigint NOT NULL,
   head_hash text NOT NULL,
@@ -94,24 +91,25 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_checkpoints (
   jws text NOT NULL,
   PRIMARY KEY (chain_id, seq)
 );
-CREATE TABLE IF NOT EXISTS ${s}.access_log_purges (
+CREATE TABLE IF NOT EXISTS ${s}.log_purges (
   chain_id text COLLATE "C" NOT NULL,
   upto_seq bigint NOT NULL,
   head_hash text NOT NULL,
   purged_count bigint NOT NULL,
   time text NOT NULL,
   jws text NOT NULL,
+  note text,
   PRIMARY KEY (chain_id, upto_seq)
 );
--- The Merkle tree over each chain: see sqliteStore.ts.
-CREATE TABLE IF NOT EXISTS ${s}.access_log_tree_nodes (
+-- The Merkle tree over each chain's records: see sqliteStore.ts.
+CREATE TABLE IF NOT EXISTS ${s}.log_tree_nodes (
   chain_id text COLLATE "C" NOT NULL,
   level smallint NOT NULL,
   idx bigint NOT NULL,
   hash bytea NOT NULL,
   PRIMARY KEY (chain_id, level, idx)
 );
-CREATE TABLE IF NOT EXISTS ${s}.access_log_tree_heads (
+CREATE TABLE IF NOT EXISTS ${s}.log_tree_heads (
   chain_id text COLLATE "C" NOT NULL,
   tree_size bigint NOT NULL,
   root_hash text NOT NULL,
@@ -136,14 +134,6 @@ type Row = Record<string, unknown>;
 const num = (value: unknown): number => Number(value);
 const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
 
-function toEntry(row: Row): StoredEntry {
-  const entry: Record<string, unknown> = {};
-  for (const [column, property] of ENTRY_COLUMNS) entry[property] = row[column];
-  entry['seq'] = num(row['seq']);
-  entry['time'] = iso(row['time']);
-  return entry as unknown as StoredEntry;
-}
-
 function toCheckpoint(row: Row): StoredCheckpoint {
   return {
     chainId: row['chain_id'] as string,
@@ -152,6 +142,18 @@ function toCheckpoint(row: Row): StoredCheckpoint {
     count: num(row['count']),
     time: row['time'] as string,
     jws: row['jws'] as string,
+  };
+}
+
+function toPurge(row: Row): StoredPurge {
+  return {
+    chainId: row['chain_id'] as string,
+    uptoSeq: num(row['upto_seq']),
+    headHash: row['head_hash'] as string,
+    purgedCount: num(row['purged_count']),
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
   };
 }
 
@@ -182,8 +184,10 @@ function toHold(row: Row): LegalHold {
  */
 export class PostgresAccessLogStore implements AccessLogStore {
   readonly backend = 'postgres' as const;
-  private readonly t: { entries: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
+  private readonly t: { records: string; subjects: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
   private readonly begin: string;
+  /** Per chain, the latest append's head update, which the next append waits for (see append). */
+  private readonly headMoves = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -192,13 +196,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
   ) {
     const q = `"${schema}"`;
     this.t = {
-      entries: `${q}.access_log_entries`,
-      chains: `${q}.access_log_chains`,
-      checkpoints: `${q}.access_log_checkpoints`,
-      purges: `${q}.access_log_purges`,
+      records: `${q}.log_records`,
+      subjects: `${q}.log_subjects`,
+      chains: `${q}.log_chains`,
+      checkpoints: `${q}.log_checkpoints`,
+      purges: `${q}.log_purges`,
       holds: `${q}.access_log_legal_holds`,
-      treeNodes: `${q}.access_log_tree_nodes`,
-      treeHeads: `${q}.access_log_tree_heads`,
+      treeNodes: `${q}.log_tree_nodes`,
+      treeHeads: `${q}.log_tree_heads`,
     };
     // synchronous_commit is forced on: a server configured to acknowledge before the WAL flush
     // would let a response out whose entry a crash can still lose.
@@ -278,9 +283,10 @@ export class PostgresAccessLogStore implements AccessLogStore {
   }
 
   private async checkAndInsertCheckpoint(client: pg.PoolClient, checkpoint: StoredCheckpoint): Promise<void> {
-    const { rows } = await client.query(`SELECT hash FROM ${this.t.entries} WHERE chain_id = $1 AND seq = $2`, [checkpoint.chainId, checkpoint.seq]);
+    // A checkpoint pins the hash of the record ending at its seq.
+    const { rows } = await client.query(`SELECT hash FROM ${this.t.records} WHERE chain_id = $1 AND last_seq = $2`, [checkpoint.chainId, checkpoint.seq]);
     if ((rows[0] as Row | undefined)?.['hash'] !== checkpoint.headHash) {
-      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.`);
+      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.`);
     }
     // The signed count must reach back exactly to the previous checkpoint; a writer that missed
     // one (another process on the same chain) reloads and signs again.
@@ -317,43 +323,86 @@ export class PostgresAccessLogStore implements AccessLogStore {
     await client.query(`INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4, $5)`, [head.chainId, head.size, head.rootHash, head.time, head.note]);
   }
 
-  async append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
-    const first = rows[0];
-    const last = rows[rows.length - 1];
+  async append(records: readonly StoredRecord[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
+    const first = records[0];
+    const last = records[records.length - 1];
     if (!first || !last) {
       if (checkpoint) await this.appendCheckpoint(checkpoint);
       return;
     }
-    await this.transaction(async (client) => {
-      // Moving the head first takes the chain row's lock for the whole transaction; the WHERE
-      // clause is the compare-and-swap that refuses a stale head.
-      const moved =
-        first.seq === 1
-          ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash) VALUES ($1, $2, $3) ON CONFLICT (chain_id) DO NOTHING`, [first.chainId, last.seq, last.hash])
-          : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3 WHERE chain_id = $1 AND head_seq = $4 AND head_hash = $5`, [
-              first.chainId,
-              last.seq,
-              last.hash,
-              first.seq - 1,
-              first.prevHash,
-            ]);
-      if (moved.rowCount !== 1 || (first.seq === 1 && first.prevHash !== GENESIS_HASH)) {
-        throw new ChainConflictError(first.chainId, first.seq - 1, await this.actualHeadSeq(client, first.chainId));
-      }
-      await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(`COPY ${this.t.entries} (${ENTRY_COLUMN_LIST}) FROM STDIN`)));
-      if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
-      if (tree) {
-        if (tree.head && tree.head.size !== last.seq) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
-        await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
-        if (tree.head) await this.insertTreeHead(client, tree.head);
-      }
-    });
+    // The rows go in first, the head moves last: with two appends in flight, the second's COPY
+    // runs while the first commits, and only its head update waits for the first's row lock.
+    // Pipelined appends must reach the head update in the order they were made (the second is
+    // built on the first's head; run first, it would find the old head and be refused as a
+    // conflict): each waits until the one before has moved the head or failed, not until it commits.
+    const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
+    let headMoved: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => (headMoved = resolve));
+    this.headMoves.set(first.chainId, mine);
+    try {
+      await this.transaction(async (client) => {
+        await this.copyRows(client, records, first, tree);
+        await before;
+        try {
+          await this.moveHead(client, first, last);
+        } finally {
+          headMoved();
+        }
+        if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
+        if (tree?.head) {
+          if (tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+          await this.insertTreeHead(client, tree.head);
+        }
+      });
+    } catch (error) {
+      // Another writer on the chain inserted the same records or tree nodes first (its rows
+      // waited for, then refused by the key): the same race the head's compare-and-swap loses.
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
+      throw error;
+    } finally {
+      headMoved();
+      if (this.headMoves.get(first.chainId) === mine) this.headMoves.delete(first.chainId);
+    }
+  }
+
+  /** Moving the head first takes the chain row's lock for the whole transaction; the WHERE clause is the compare-and-swap that refuses a stale head. */
+  private async moveHead(client: pg.PoolClient, first: StoredRecord, last: StoredRecord): Promise<void> {
+    const moved =
+      first.firstSeq === 1
+        ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`, [
+            first.chainId,
+            last.lastSeq,
+            last.hash,
+            last.index + 1,
+          ])
+        : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3, head_records = $4 WHERE chain_id = $1 AND head_seq = $5 AND head_hash = $6 AND head_records = $7`, [
+            first.chainId,
+            last.lastSeq,
+            last.hash,
+            last.index + 1,
+            first.firstSeq - 1,
+            first.prevHash,
+            first.index,
+          ]);
+    if (moved.rowCount !== 1 || (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0))) {
+      throw new ChainConflictError(first.chainId, first.firstSeq - 1, await this.actualHeadSeq(client, first.chainId));
+    }
+  }
+
+  private async copyRows(client: pg.PoolClient, records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): Promise<void> {
+    await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
+    const subjects = subjectsCopyText(records);
+    if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
+    if (tree && tree.nodes.length > 0) {
+      await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
+    }
   }
 
   async appendTreeHead(head: StoredTreeHead): Promise<void> {
     await this.transaction(async (client) => {
-      const headSeq = await this.lockedHeadSeq(client, head.chainId);
-      if (headSeq !== head.size) throw new ChainConflictError(head.chainId, head.size, headSeq);
+      const { rows } = await client.query(`SELECT head_records FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [head.chainId]);
+      const records = rows[0] ? num((rows[0] as Row)['head_records']) : 0;
+      if (records !== head.size) throw new ChainConflictError(head.chainId, head.size, records);
       await this.insertTreeHead(client, head);
     });
   }
@@ -404,9 +453,9 @@ export class PostgresAccessLogStore implements AccessLogStore {
   }
 
   async lastHead(chainId: string): Promise<ChainHead> {
-    const { rows } = await this.pool.query(`SELECT head_seq, head_hash FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
+    const { rows } = await this.pool.query(`SELECT head_seq, head_hash, head_records FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
     const row = rows[0] as Row | undefined;
-    return row ? { chainId, seq: num(row['head_seq']), hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
+    return row ? { chainId, seq: num(row['head_seq']), hash: row['head_hash'] as string, records: num(row['head_records']) } : genesisHead(chainId);
   }
 
   async lastCheckpoint(chainId: string): Promise<StoredCheckpoint | null> {
@@ -414,9 +463,28 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return rows[0] ? toCheckpoint(rows[0] as Row) : null;
   }
 
+  async readRecords(chainId: string, fromSeq: number, limit: number): Promise<StoredRecord[]> {
+    const { rows } = await this.pool.query(`SELECT ${RECORD_COLUMN_LIST} FROM ${this.t.records} WHERE chain_id = $1 AND last_seq >= $2 ORDER BY last_seq LIMIT $3`, [chainId, fromSeq, limit]);
+    return (rows as Row[]).map((row) => toRecord(row, iso));
+  }
+
+  async firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null> {
+    const keys = records.flatMap((record, i) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq, i] as const));
+    const first = records[0];
+    if (!first || keys.length === 0) return null;
+    // One round trip per page: the first key with no row, by primary key.
+    const { rows } = await this.pool.query(
+      `SELECT k.i FROM unnest($2::text[], $3::timestamptz[], $4::bigint[], $5::int[]) AS k(subject_hmac, time, last_seq, i)
+       WHERE NOT EXISTS (SELECT 1 FROM ${this.t.subjects} s WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq)
+       ORDER BY k.i LIMIT 1`,
+      [first.chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map((k) => k[3])],
+    );
+    return rows[0] ? records[num((rows[0] as Row)['i'])]! : null;
+  }
+
   async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
-    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chainId, fromSeq, limit]);
-    return (rows as Row[]).map(toEntry);
+    // Each record holds at least one entry: `limit` records always hold enough.
+    return entriesFrom(await this.readRecords(chainId, fromSeq, limit), fromSeq, limit);
   }
 
   async listCheckpoints(chainId: string): Promise<StoredCheckpoint[]> {
@@ -426,46 +494,55 @@ export class PostgresAccessLogStore implements AccessLogStore {
 
   async listPurges(chainId: string): Promise<StoredPurge[]> {
     const { rows } = await this.pool.query(`SELECT * FROM ${this.t.purges} WHERE chain_id = $1 ORDER BY upto_seq`, [chainId]);
-    return (rows as Row[]).map((row) => ({
-      chainId: row['chain_id'] as string,
-      uptoSeq: num(row['upto_seq']),
-      headHash: row['head_hash'] as string,
-      purgedCount: num(row['purged_count']),
-      time: row['time'] as string,
-      jws: row['jws'] as string,
-    }));
+    return (rows as Row[]).map(toPurge);
   }
 
   async listChains(): Promise<string[]> {
     const { rows } = await this.pool.query(
-      `SELECT chain_id FROM ${this.t.chains} UNION SELECT DISTINCT chain_id FROM ${this.t.entries}
+      `SELECT chain_id FROM ${this.t.chains} UNION SELECT DISTINCT chain_id FROM ${this.t.records}
        UNION SELECT chain_id FROM ${this.t.checkpoints} UNION SELECT chain_id FROM ${this.t.purges} ORDER BY chain_id`,
     );
     return (rows as Row[]).map((row) => row['chain_id'] as string);
   }
 
+  /** Records matching what the filter says of a request, in (time, chain, last seq) order; through the subject index when a subject is given. */
+  private fetcher(filter: AccessLogFilter): FetchRecords {
+    const bySubject = filter.subjectHmac !== undefined;
+    const where = buildRecordWhere(filter, (i) => `$${i}`, { firstIndex: bySubject ? 2 : 1, timeColumn: bySubject ? 's.time' : 'r.time', timeCast: '::timestamptz' });
+    const order = bySubject ? 's.time, s.chain_id, s.last_seq' : 'r.time, r.chain_id, r.last_seq';
+    const from = bySubject ? `${this.t.subjects} s JOIN ${this.t.records} r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq` : `${this.t.records} r`;
+    const params = bySubject ? [filter.subjectHmac, ...where.params] : where.params;
+    const subject = bySubject ? 's.subject_hmac = $1 AND ' : '';
+    const columns = RECORD_COLUMN_LIST.split(', ')
+      .map((column) => `r.${column}`)
+      .join(', ');
+    const n = params.length;
+    return async (after, limit) => {
+      const { rows } =
+        after === null
+          ? await this.pool.query(`SELECT ${columns} FROM ${from} WHERE ${subject}${where.sql} ORDER BY ${order} LIMIT $${n + 1}`, [...params, limit])
+          : await this.pool.query(
+              `SELECT ${columns} FROM ${from} WHERE ${subject}${where.sql} AND (${order}) > ($${n + 1}::timestamptz, $${n + 2}, $${n + 3}::bigint) ORDER BY ${order} LIMIT $${n + 4}`,
+              [...params, after.time, after.chainId, after.lastSeq, limit],
+            );
+      return (rows as Row[]).map((row) => toRecord(row, iso));
+    };
+  }
+
   async query(filter: AccessLogFilter, cursor: string | null, limit: number): Promise<QueryPage> {
-    checkLimit(limit);
-    const where = buildWhere(filter, (i) => `$${i}`);
-    const params = [...where.params];
-    let sql = `SELECT ${ENTRY_COLUMN_LIST} FROM ${this.t.entries} WHERE ${where.sql}`;
-    if (cursor !== null) {
-      const after = decodeCursor(cursor);
-      const n = params.length;
-      sql += ` AND (time, chain_id, seq) > ($${n + 1}::timestamptz, $${n + 2}, $${n + 3}::bigint)`;
-      params.push(after.time, after.chainId, after.seq);
-    }
-    params.push(limit + 1);
-    sql += ` ORDER BY time, chain_id, seq LIMIT $${params.length}`;
-    const { rows } = await this.pool.query(sql, params);
-    return toPage((rows as Row[]).map(toEntry), limit);
+    return queryRecords(filter, cursor, limit, this.fetcher(filter));
   }
 
   async countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]> {
-    const key = dimension === 'day' ? `to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE "C"` : DIMENSION_COLUMNS[dimension];
-    if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
-    const where = buildWhere(filter, (i) => `$${i}`);
-    const { rows } = await this.pool.query(`SELECT ${key} AS key, COUNT(*) AS count FROM ${this.t.entries} WHERE ${where.sql} GROUP BY 1 ORDER BY 2 DESC, 1`, where.params);
+    if (!(COUNT_DIMENSIONS as readonly string[]).includes(dimension)) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
+    const column = dimension === 'day' ? `to_char(r.time AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE "C"` : RECORD_DIMENSION_COLUMNS[dimension];
+    if (column === undefined || filtersEntries(filter)) return countRecordEntries(dimension, filter, this.fetcher(filter));
+    // What a request's entries share: counted in SQL, each record weighing its number of entries.
+    const where = buildRecordWhere(filter, (i) => `$${i}`, { timeCast: '::timestamptz' });
+    const { rows } = await this.pool.query(
+      `SELECT ${column} AS key, SUM(r.last_seq - r.first_seq + 1) AS count FROM ${this.t.records} r WHERE ${where.sql} GROUP BY 1 ORDER BY 2 DESC, 1`,
+      where.params,
+    );
     return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
   }
 
@@ -477,17 +554,28 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
         throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
       }
-      const deleted = await client.query(`DELETE FROM ${this.t.entries} WHERE chain_id = $1 AND seq <= $2`, [purge.chainId, purge.uptoSeq]);
+      // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
+      const doomed = await client.query(`DELETE FROM ${this.t.records} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [purge.chainId, purge.uptoSeq]);
+      const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
+      const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
+      if (keys.length > 0) {
+        await client.query(
+          `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
+           WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
+          [purge.chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+        );
+      }
       await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         purge.chainId,
         purge.uptoSeq,
         purge.headHash,
         purge.purgedCount,
         purge.time,
         purge.jws,
+        purge.note ?? null,
       ]);
-      return deleted.rowCount ?? 0;
+      return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
     });
   }
 
@@ -505,13 +593,63 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return (rows as Row[]).map(toHold);
   }
 
+  /** The tables of the row-per-entry format, for the migration; empty when they do not exist. */
+  legacyReader(): LegacyReader {
+    const q = `"${this.schema}"`;
+    const exists = async () => (await this.pool.query('SELECT to_regclass($1) AS t', [`${q}.access_log_entries`])).rows[0]?.['t'] !== null;
+    return {
+      chains: async () => ((await exists()) ? ((await this.pool.query(`SELECT chain_id FROM ${q}.access_log_chains ORDER BY chain_id`)).rows as Row[]).map((row) => row['chain_id'] as string) : []),
+      head: async (chainId) => {
+        if (!(await exists())) return null;
+        const row = (await this.pool.query(`SELECT head_seq, head_hash FROM ${q}.access_log_chains WHERE chain_id = $1`, [chainId])).rows[0] as Row | undefined;
+        return row ? { seq: num(row['head_seq']), hash: row['head_hash'] as string } : null;
+      },
+      rows: async (chainId, fromSeq, limit) => {
+        const { rows } = await this.pool.query(`SELECT ${LEGACY_ENTRY_COLUMN_LIST} FROM ${q}.access_log_entries WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chainId, fromSeq, limit]);
+        return (rows as Row[]).map((row) => {
+          const entry = Object.fromEntries(LEGACY_ENTRY_COLUMNS.map(([column, property]) => [property, row[column]]));
+          return { ...entry, seq: num(row['seq']), time: iso(row['time']) } as unknown as LegacyEntry;
+        });
+      },
+      checkpoints: async (chainId) => ((await this.pool.query(`SELECT * FROM ${q}.access_log_checkpoints WHERE chain_id = $1 ORDER BY seq`, [chainId])).rows as Row[]).map(toCheckpoint),
+      purges: async (chainId) => ((await this.pool.query(`SELECT * FROM ${q}.access_log_purges WHERE chain_id = $1 ORDER BY upto_seq`, [chainId])).rows as Row[]).map(toPurge),
+    };
+  }
+
+  async startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void> {
+    await this.transaction(async (client) => {
+      const inserted = await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, 0) ON CONFLICT (chain_id) DO NOTHING`, [
+        purge.chainId,
+        purge.uptoSeq,
+        purge.headHash,
+      ]);
+      if (inserted.rowCount !== 1) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
+      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        purge.chainId,
+        purge.uptoSeq,
+        purge.headHash,
+        purge.purgedCount,
+        purge.time,
+        purge.jws,
+      ]);
+      await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        checkpoint.chainId,
+        checkpoint.seq,
+        checkpoint.headHash,
+        checkpoint.count,
+        checkpoint.time,
+        checkpoint.jws,
+      ]);
+    });
+  }
+
   async healthCheck(): Promise<void> {
     // A read-write transaction, not just SELECT 1: a standby that became read-only must report unhealthy.
     // It takes the table locks a commit takes (within lock_timeout): with the entries table locked by
     // someone else (a migration, a VACUUM FULL) the log is not back, and saying so would only make
     // the next request fail again.
     await this.transaction(async (client) => {
-      await client.query(`LOCK TABLE ${this.t.entries}, ${this.t.checkpoints}, ${this.t.treeNodes}, ${this.t.treeHeads} IN ROW EXCLUSIVE MODE`);
+      await client.query(`LOCK TABLE ${this.t.records}, ${this.t.subjects}, ${this.t.checkpoints}, ${this.t.treeNodes}, ${this.t.treeHeads} IN ROW EXCLUSIVE MODE`);
       await client.query(`SELECT 1 FROM ${this.t.chains} LIMIT 1 FOR UPDATE SKIP LOCKED`);
     });
   }

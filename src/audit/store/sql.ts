@@ -1,11 +1,12 @@
 import { GatewayError } from '../../errors/index.js';
 import { ACCESS_OUTCOMES, type StoredEntry } from '../entry.js';
+import { parseRecordBody, RecordFormatError, recordEntries, type RecordHeader, type RecordItem, type StoredRecord } from '../record.js';
 import type { AccessLogFilter, CountDimension } from './AccessLogStore.js';
 
 /** Shared by both SQL stores: column names, filters, cursors. Dialects differ only in placeholders and the time type. */
 
-/** Entry columns in insert order, paired with their StoredEntry property. */
-export const ENTRY_COLUMNS = [
+/** Columns of the row-per-entry format before records (read only by the migration), paired with their StoredEntry property. */
+export const LEGACY_ENTRY_COLUMNS = [
   ['chain_id', 'chainId'],
   ['seq', 'seq'],
   ['prev_hash', 'prevHash'],
@@ -29,34 +30,150 @@ export const ENTRY_COLUMNS = [
   ['outcome_code', 'outcomeCode'],
   ['operation_name', 'operationName'],
   ['document_hash', 'documentHash'],
-] as const satisfies ReadonlyArray<readonly [string, keyof StoredEntry]>;
+] as const satisfies ReadonlyArray<readonly [string, keyof StoredEntry | 'prevHash']>;
 
-export const ENTRY_COLUMN_LIST = ENTRY_COLUMNS.map(([column]) => column).join(', ');
+export const LEGACY_ENTRY_COLUMN_LIST = LEGACY_ENTRY_COLUMNS.map(([column]) => column).join(', ');
 
-/** Filter key → column, for exact-match filters. */
-const FILTER_COLUMNS = {
-  subjectHmac: 'subject_hmac',
+/** Record columns in insert order (record.ts): the place, the hashes, the query columns, the body. */
+export const RECORD_COLUMN_LIST = 'chain_id, last_seq, first_seq, idx, prev_hash, hash, kind, time, client_agency_id, official, purpose, case_id, body';
+export const RECORD_COLUMN_COUNT = 13;
+
+/** A record as one positional row in RECORD_COLUMN_LIST order (what the writer thread binds and COPY writes). */
+export function recordRow(record: StoredRecord): Array<string | number> {
+  const { header } = record;
+  return [
+    record.chainId,
+    record.lastSeq,
+    record.firstSeq,
+    record.index,
+    record.prevHash,
+    record.hash,
+    header.kind,
+    header.time,
+    header.clientAgencyId,
+    header.official,
+    header.purpose,
+    header.caseId,
+    record.body,
+  ];
+}
+
+const EMPTY_HEADER = {
+  kind: 'access',
+  time: '',
+  requestId: '',
+  clientAgencyOrgNumber: '',
+  clientAgencyId: '',
+  official: '',
+  purpose: '',
+  caseId: '',
+  operationName: null,
+  documentHash: '',
+} as const satisfies RecordHeader;
+
+/**
+ * A record row read back. A body that does not parse (edited in the database) comes back with no
+ * entries rather than failing the read: the verifier names it, with its seq.
+ */
+export function toRecord(row: Record<string, unknown>, time: (value: unknown) => string = String): StoredRecord {
+  const body = row['body'] as string;
+  let parsed: { header: RecordHeader; items: RecordItem[]; itemTexts: string[] };
+  try {
+    parsed = parseRecordBody(body);
+  } catch (error) {
+    if (!(error instanceof RecordFormatError)) throw error;
+    parsed = { header: EMPTY_HEADER, items: [], itemTexts: [] };
+  }
+  return {
+    chainId: row['chain_id'] as string,
+    index: Number(row['idx']),
+    firstSeq: Number(row['first_seq']),
+    lastSeq: Number(row['last_seq']),
+    prevHash: row['prev_hash'] as string,
+    hash: row['hash'] as string,
+    body,
+    header: parsed.header,
+    items: parsed.items,
+    itemTexts: parsed.itemTexts,
+    columns: {
+      kind: row['kind'] as string,
+      time: time(row['time']),
+      clientAgencyId: row['client_agency_id'] as string,
+      official: row['official'] as string,
+      purpose: row['purpose'] as string,
+      caseId: row['case_id'] as string,
+    },
+  };
+}
+
+/** The entries of records from seq `fromSeq` on, at most `limit`. */
+export function entriesFrom(records: readonly StoredRecord[], fromSeq: number, limit: number): StoredEntry[] {
+  const entries: StoredEntry[] = [];
+  for (const record of records) {
+    for (const entry of recordEntries(record, record)) {
+      if (entry.seq < fromSeq) continue;
+      if (entries.length === limit) return entries;
+      entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+/** Filter key → record column, for the exact-match filters on what a request's entries share. */
+const RECORD_FILTER_COLUMNS = {
   clientAgency: 'client_agency_id',
-  owningAgency: 'owning_agency',
   official: 'official',
   purpose: 'purpose',
   caseId: 'case_id',
-  field: 'field',
-  outcome: 'outcome',
   kind: 'kind',
 } as const satisfies Partial<Record<keyof AccessLogFilter, string>>;
 
-/** Columns that can be grouped on directly; `day` is dialect-specific. */
-export const DIMENSION_COLUMNS: Record<Exclude<CountDimension, 'day'>, string> = {
+/** Filters on what each entry says for itself: checked on the decoded entries. */
+const ENTRY_FILTERS = ['subjectHmac', 'owningAgency', 'field', 'outcome', 'involvingAgency'] as const satisfies ReadonlyArray<keyof AccessLogFilter>;
+
+/** Record columns that can be grouped on directly (summing each record's entries); `day` is dialect-specific. */
+export const RECORD_DIMENSION_COLUMNS: Partial<Record<Exclude<CountDimension, 'day'>, string>> = {
   clientAgency: 'client_agency_id',
-  owningAgency: 'owning_agency',
   official: 'official',
   purpose: 'purpose',
   caseId: 'case_id',
-  field: 'field',
-  outcome: 'outcome',
   kind: 'kind',
 };
+
+/** True when the filter needs each record's entries decoded (a filter on what differs per entry). */
+export function filtersEntries(filter: AccessLogFilter): boolean {
+  return ENTRY_FILTERS.some((key) => filter[key] !== undefined);
+}
+
+/** The entry's value for a count dimension. */
+export function dimensionValue(entry: StoredEntry, dimension: CountDimension): string {
+  switch (dimension) {
+    case 'clientAgency':
+      return entry.clientAgencyId;
+    case 'day':
+      return entry.time.slice(0, 10);
+    default:
+      return entry[dimension];
+  }
+}
+
+/** Exact check of every filter on one decoded entry (the SQL only narrows by what records share). */
+export function entryMatches(filter: AccessLogFilter, entry: StoredEntry, timeFrom: string | null, timeTo: string | null): boolean {
+  return (
+    (filter.subjectHmac === undefined || entry.subjectHmac === filter.subjectHmac) &&
+    (filter.clientAgency === undefined || entry.clientAgencyId === filter.clientAgency) &&
+    (filter.owningAgency === undefined || entry.owningAgency === filter.owningAgency) &&
+    (filter.involvingAgency === undefined || entry.clientAgencyId === filter.involvingAgency || entry.owningAgency === filter.involvingAgency) &&
+    (filter.official === undefined || entry.official === filter.official) &&
+    (filter.purpose === undefined || entry.purpose === filter.purpose) &&
+    (filter.caseId === undefined || entry.caseId === filter.caseId) &&
+    (filter.field === undefined || entry.field === filter.field) &&
+    (filter.outcome === undefined || entry.outcome === filter.outcome) &&
+    (filter.kind === undefined || entry.kind === filter.kind) &&
+    (timeFrom === null || entry.time >= timeFrom) &&
+    (timeTo === null || entry.time < timeTo)
+  );
+}
 
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -75,31 +192,48 @@ export function normaliseFilterTime(name: string, value: string): string {
   return new Date(parsed).toISOString();
 }
 
-/** WHERE clause (without the keyword) and its parameters, in order; `placeholder(i)` renders the i-th (1-based). */
-export function buildWhere(filter: AccessLogFilter, placeholder: (index: number) => string, firstIndex = 1): { sql: string; params: unknown[] } {
+/** Refuses a malformed filter with BAD_USER_INPUT, naming the argument; returns the normalised time bounds. */
+export function checkFilter(filter: AccessLogFilter): { timeFrom: string | null; timeTo: string | null } {
+  for (const key of ['subjectHmac', 'clientAgency', 'owningAgency', 'involvingAgency', 'official', 'purpose', 'caseId', 'field', 'outcome', 'kind'] as const) {
+    const value = filter[key];
+    if (value !== undefined && typeof value !== 'string') throw badInput(`Filter ${key} must be a string.`, { argument: key });
+  }
+  if (filter.outcome !== undefined && !(ACCESS_OUTCOMES as readonly string[]).includes(filter.outcome)) {
+    throw badInput(`Filter outcome must be one of ${ACCESS_OUTCOMES.join(', ')}.`, { argument: 'outcome' });
+  }
+  return {
+    timeFrom: filter.timeFrom === undefined ? null : normaliseFilterTime('timeFrom', filter.timeFrom),
+    timeTo: filter.timeTo === undefined ? null : normaliseFilterTime('timeTo', filter.timeTo),
+  };
+}
+
+/**
+ * WHERE clause (without the keyword) on the records table, aliased `r`, and its parameters, in
+ * order: the filters on what a record's entries share, and the time bounds on `timeColumn` (the
+ * subject index's own time column when the query goes through it). `placeholder(i)` renders the
+ * i-th (1-based). Filters on what differs per entry are left to entryMatches.
+ */
+export function buildRecordWhere(
+  filter: AccessLogFilter,
+  placeholder: (index: number) => string,
+  options: { readonly firstIndex?: number; readonly timeColumn?: string; readonly timeCast?: string } = {},
+): { sql: string; params: unknown[] } {
+  const { timeFrom, timeTo } = checkFilter(filter);
+  const firstIndex = options.firstIndex ?? 1;
+  const timeColumn = options.timeColumn ?? 'r.time';
+  const cast = options.timeCast ?? '';
   const clauses: string[] = [];
   const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
     params.push(value);
     clauses.push(clause(placeholder(firstIndex + params.length - 1)));
   };
-  for (const [key, column] of Object.entries(FILTER_COLUMNS) as Array<[keyof typeof FILTER_COLUMNS, string]>) {
+  for (const [key, column] of Object.entries(RECORD_FILTER_COLUMNS) as Array<[keyof typeof RECORD_FILTER_COLUMNS, string]>) {
     const value = filter[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw badInput(`Filter ${key} must be a string.`, { argument: key });
-    if (key === 'outcome' && !(ACCESS_OUTCOMES as readonly string[]).includes(value)) {
-      throw badInput(`Filter outcome must be one of ${ACCESS_OUTCOMES.join(', ')}.`, { argument: key });
-    }
-    add((p) => `${column} = ${p}`, value);
+    if (value !== undefined) add((p) => `r.${column} = ${p}`, value);
   }
-  if (filter.involvingAgency !== undefined) {
-    if (typeof filter.involvingAgency !== 'string') throw badInput('Filter involvingAgency must be a string.', { argument: 'involvingAgency' });
-    params.push(filter.involvingAgency, filter.involvingAgency);
-    const n = firstIndex + params.length;
-    clauses.push(`(client_agency_id = ${placeholder(n - 2)} OR owning_agency = ${placeholder(n - 1)})`);
-  }
-  if (filter.timeFrom !== undefined) add((p) => `time >= ${p}`, normaliseFilterTime('timeFrom', filter.timeFrom));
-  if (filter.timeTo !== undefined) add((p) => `time < ${p}`, normaliseFilterTime('timeTo', filter.timeTo));
+  if (timeFrom !== null) add((p) => `${timeColumn} >= ${p}${cast}`, timeFrom);
+  if (timeTo !== null) add((p) => `${timeColumn} < ${p}${cast}`, timeTo);
   return { sql: clauses.length > 0 ? clauses.join(' AND ') : 'TRUE', params };
 }
 
@@ -135,11 +269,4 @@ export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw badInput(`limit must be a whole number 1..${MAX_PAGE_SIZE}.`, { argument: 'limit' });
   }
-}
-
-/** Turns the query's row order into a page: the extra row fetched tells whether there is a next page. */
-export function toPage(rows: StoredEntry[], limit: number): { entries: StoredEntry[]; nextCursor: string | null } {
-  const entries = rows.slice(0, limit);
-  const last = entries[entries.length - 1];
-  return { entries, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }

@@ -2,10 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredEntry } from '../entry.js';
-import { GENESIS_HASH, type ChainHead } from '../hashChain.js';
+import { genesisHead, type ChainHead } from '../hashChain.js';
+import { recordSubjects, type StoredRecord } from '../record.js';
+import type { LegacyEntry, LegacyReader } from '../legacyFormat.js';
 import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
 import { nodeKey, type NodeAddress, type TreeNode } from '../../transparency/merkle.js';
 import {
+  COUNT_DIMENSIONS,
   ChainStateError,
   type StoredTreeHead,
   type TreeAppend,
@@ -18,7 +21,8 @@ import {
   type QueryPage,
 } from './AccessLogStore.js';
 import { SqliteWriterThread } from './sqliteWriter.js';
-import { buildWhere, checkLimit, decodeCursor, DIMENSION_COLUMNS, ENTRY_COLUMNS, ENTRY_COLUMN_LIST, toPage } from './sql.js';
+import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created if missing. */
@@ -30,50 +34,50 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/**
+ * One row per record (record.ts), not per entry: a request's entries inside its body, the columns
+ * audit queries narrow by beside it, and a narrow subject index (keyed hash → record). The tables
+ * of the row-per-entry format (access_log_entries, access_log_chains, ...) are left alone: the
+ * migration (migrateFormat.ts) reads them.
+ */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS access_log_entries (
+CREATE TABLE IF NOT EXISTS log_records (
   chain_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
-  kind TEXT NOT NULL DEFAULT 'access',
+  kind TEXT NOT NULL,
   time TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  client_agency_org_number TEXT NOT NULL,
   client_agency_id TEXT NOT NULL,
   official TEXT NOT NULL,
   purpose TEXT NOT NULL,
-  legal_basis TEXT NOT NULL,
-  register_record_id TEXT NOT NULL,
-  register_version TEXT NOT NULL,
   case_id TEXT NOT NULL,
-  subject_enc TEXT,
-  subject_hmac TEXT,
-  field TEXT NOT NULL,
-  owning_agency TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  outcome_code TEXT,
-  operation_name TEXT,
-  document_hash TEXT NOT NULL,
-  PRIMARY KEY (chain_id, seq)
+  body TEXT NOT NULL,
+  PRIMARY KEY (chain_id, last_seq)
 );
-CREATE INDEX IF NOT EXISTS access_log_entries_order ON access_log_entries (time, chain_id, seq);
-CREATE INDEX IF NOT EXISTS access_log_entries_subject ON access_log_entries (subject_hmac, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_client ON access_log_entries (client_agency_id, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_owner ON access_log_entries (owning_agency, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_official ON access_log_entries (official, time);
-CREATE INDEX IF NOT EXISTS access_log_entries_case ON access_log_entries (case_id, time);
--- Purpose, field and outcome have a handful of values each: an index on them cost every append
--- more than it saved a query, which walks the time order or a narrower index and filters.
-DROP INDEX IF EXISTS access_log_entries_purpose;
-DROP INDEX IF EXISTS access_log_entries_field;
-DROP INDEX IF EXISTS access_log_entries_outcome;
-CREATE TABLE IF NOT EXISTS access_log_chains (
+-- Three indexes per request instead of six per entry. Official, purpose and kind queries walk
+-- the time order and filter; owner, field and outcome are inside the body (recordQuery.ts).
+CREATE INDEX IF NOT EXISTS log_records_order ON log_records (time, chain_id, last_seq);
+CREATE INDEX IF NOT EXISTS log_records_client ON log_records (client_agency_id, time);
+CREATE INDEX IF NOT EXISTS log_records_case ON log_records (case_id, time);
+-- The narrow subject index: one row per distinct subject per record, in the order a person's
+-- history is read. The key is the whole row: no table behind it.
+CREATE TABLE IF NOT EXISTS log_subjects (
+  subject_hmac TEXT NOT NULL,
+  time TEXT NOT NULL,
+  chain_id TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (subject_hmac, time, chain_id, last_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_chains (
   chain_id TEXT PRIMARY KEY,
   head_seq INTEGER NOT NULL,
-  head_hash TEXT NOT NULL
+  head_hash TEXT NOT NULL,
+  head_records INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS access_log_checkpoints (
+CREATE TABLE IF NOT EXISTS log_checkpoints (
   chain_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   head_hash TEXT NOT NULL,
@@ -82,26 +86,27 @@ CREATE TABLE IF NOT EXISTS access_log_checkpoints (
   jws TEXT NOT NULL,
   PRIMARY KEY (chain_id, seq)
 );
-CREATE TABLE IF NOT EXISTS access_log_purges (
+CREATE TABLE IF NOT EXISTS log_purges (
   chain_id TEXT NOT NULL,
   upto_seq INTEGER NOT NULL,
   head_hash TEXT NOT NULL,
   purged_count INTEGER NOT NULL,
   time TEXT NOT NULL,
   jws TEXT NOT NULL,
+  note TEXT,
   PRIMARY KEY (chain_id, upto_seq)
 );
--- The Merkle tree over each chain (one leaf per entry, leaf index = seq - 1): every complete
--- subtree's hash, so an inclusion or consistency proof is O(log n) primary-key reads. Purges
--- leave it alone: the tree keeps the hashes of entries that are gone.
-CREATE TABLE IF NOT EXISTS access_log_tree_nodes (
+-- The Merkle tree over each chain's records (leaf index = record idx): every complete subtree's
+-- hash, so an inclusion or consistency proof is O(log n) primary-key reads. Purges leave it
+-- alone: the tree keeps the hashes of records that are gone.
+CREATE TABLE IF NOT EXISTS log_tree_nodes (
   chain_id TEXT NOT NULL,
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
   hash BLOB NOT NULL,
   PRIMARY KEY (chain_id, level, idx)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS access_log_tree_heads (
+CREATE TABLE IF NOT EXISTS log_tree_heads (
   chain_id TEXT NOT NULL,
   tree_size INTEGER NOT NULL,
   root_hash TEXT NOT NULL,
@@ -121,12 +126,6 @@ CREATE TABLE IF NOT EXISTS access_log_legal_holds (
 
 type Row = Record<string, unknown>;
 
-function toEntry(row: Row): StoredEntry {
-  const entry: Record<string, unknown> = {};
-  for (const [column, property] of ENTRY_COLUMNS) entry[property] = row[column];
-  return entry as unknown as StoredEntry;
-}
-
 function toCheckpoint(row: Row): StoredCheckpoint {
   return {
     chainId: row['chain_id'] as string,
@@ -135,6 +134,18 @@ function toCheckpoint(row: Row): StoredCheckpoint {
     count: row['count'] as number,
     time: row['time'] as string,
     jws: row['jws'] as string,
+  };
+}
+
+function toPurge(row: Row): StoredPurge {
+  return {
+    chainId: row['chain_id'] as string,
+    uptoSeq: row['upto_seq'] as number,
+    headHash: row['head_hash'] as string,
+    purgedCount: row['purged_count'] as number,
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
   };
 }
 
@@ -180,17 +191,18 @@ export class SqliteAccessLogStore implements AccessLogStore {
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
     this.statements = {
-      head: this.db.prepare('SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?'),
-      lastCheckpoint: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq DESC LIMIT 1'),
-      readChain: this.db.prepare(`SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`),
-      checkpoints: this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq'),
-      purges: this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq'),
-      treeNode: this.db.prepare('SELECT hash FROM access_log_tree_nodes WHERE chain_id = ? AND level = ? AND idx = ?').pluck(),
-      treeHeads: this.db.prepare('SELECT * FROM access_log_tree_heads WHERE chain_id = ? ORDER BY tree_size DESC LIMIT ?'),
-      treeHead: this.db.prepare('SELECT * FROM access_log_tree_heads WHERE chain_id = ? AND tree_size = ?'),
-      writeTreeNode: this.db.prepare('INSERT INTO access_log_tree_nodes (chain_id, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      head: this.db.prepare('SELECT head_seq, head_hash, head_records FROM log_chains WHERE chain_id = ?'),
+      lastCheckpoint: this.db.prepare('SELECT * FROM log_checkpoints WHERE chain_id = ? ORDER BY seq DESC LIMIT 1'),
+      readRecords: this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT ?`),
+      checkpoints: this.db.prepare('SELECT * FROM log_checkpoints WHERE chain_id = ? ORDER BY seq'),
+      subjectRow: this.db.prepare('SELECT 1 FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?'),
+      purges: this.db.prepare('SELECT * FROM log_purges WHERE chain_id = ? ORDER BY upto_seq'),
+      treeNode: this.db.prepare('SELECT hash FROM log_tree_nodes WHERE chain_id = ? AND level = ? AND idx = ?').pluck(),
+      treeHeads: this.db.prepare('SELECT * FROM log_tree_heads WHERE chain_id = ? ORDER BY tree_size DESC LIMIT ?'),
+      treeHead: this.db.prepare('SELECT * FROM log_tree_heads WHERE chain_id = ? AND tree_size = ?'),
+      writeTreeNode: this.db.prepare('INSERT INTO log_tree_nodes (chain_id, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       // Only signature lines may be added: the note's text and the log's signature stay as signed.
-      updateTreeHeadNote: this.db.prepare('UPDATE access_log_tree_heads SET note = @note WHERE chain_id = @chainId AND tree_size = @size AND substr(@note, 1, length(note)) = note'),
+      updateTreeHeadNote: this.db.prepare('UPDATE log_tree_heads SET note = @note WHERE chain_id = @chainId AND tree_size = @size AND substr(@note, 1, length(note)) = note'),
     };
     // Its thread starts on the first request (or in open()), after the schema above exists: it only prepares statements.
     this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
@@ -213,12 +225,12 @@ export class SqliteAccessLogStore implements AccessLogStore {
 
   private readHead(chainId: string): ChainHead {
     const row = this.statements.head.get(chainId) as Row | undefined;
-    return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string } : { chainId, seq: 0, hash: GENESIS_HASH };
+    return row ? { chainId, seq: row['head_seq'] as number, hash: row['head_hash'] as string, records: row['head_records'] as number } : genesisHead(chainId);
   }
 
-  append(rows: readonly StoredEntry[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
-    if (rows.length === 0) return checkpoint ? this.writer.appendCheckpoint(checkpoint) : Promise.resolve();
-    return this.writer.append(rows, checkpoint, tree);
+  append(records: readonly StoredRecord[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
+    if (records.length === 0) return checkpoint ? this.writer.appendCheckpoint(checkpoint) : Promise.resolve();
+    return this.writer.append(records, checkpoint, tree);
   }
 
   appendCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
@@ -268,8 +280,22 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return row ? toCheckpoint(row) : null;
   }
 
+  async readRecords(chainId: string, fromSeq: number, limit: number): Promise<StoredRecord[]> {
+    return (this.statements.readRecords.all(chainId, fromSeq, limit) as Row[]).map((row) => toRecord(row));
+  }
+
+  async firstUnindexedRecord(records: readonly StoredRecord[]): Promise<StoredRecord | null> {
+    for (const record of records) {
+      for (const subject of recordSubjects(record.items)) {
+        if (this.statements.subjectRow.get(subject, record.header.time, record.chainId, record.lastSeq) === undefined) return record;
+      }
+    }
+    return null;
+  }
+
   async readChain(chainId: string, fromSeq: number, limit: number): Promise<StoredEntry[]> {
-    return (this.statements.readChain.all(chainId, fromSeq, limit) as Row[]).map(toEntry);
+    // Each record holds at least one entry: `limit` records always hold enough.
+    return entriesFrom(await this.readRecords(chainId, fromSeq, limit), fromSeq, limit);
   }
 
   async listCheckpoints(chainId: string): Promise<StoredCheckpoint[]> {
@@ -277,61 +303,75 @@ export class SqliteAccessLogStore implements AccessLogStore {
   }
 
   async listPurges(chainId: string): Promise<StoredPurge[]> {
-    return (this.statements.purges.all(chainId) as Row[]).map((row) => ({
-      chainId: row['chain_id'] as string,
-      uptoSeq: row['upto_seq'] as number,
-      headHash: row['head_hash'] as string,
-      purgedCount: row['purged_count'] as number,
-      time: row['time'] as string,
-      jws: row['jws'] as string,
-    }));
+    return (this.statements.purges.all(chainId) as Row[]).map(toPurge);
   }
 
   async listChains(): Promise<string[]> {
     const rows = this.db
       .prepare(
-        `SELECT chain_id FROM access_log_chains UNION SELECT DISTINCT chain_id FROM access_log_entries
-         UNION SELECT chain_id FROM access_log_checkpoints UNION SELECT chain_id FROM access_log_purges ORDER BY chain_id`,
+        `SELECT chain_id FROM log_chains UNION SELECT DISTINCT chain_id FROM log_records
+         UNION SELECT chain_id FROM log_checkpoints UNION SELECT chain_id FROM log_purges ORDER BY chain_id`,
       )
       .all() as Row[];
     return rows.map((row) => row['chain_id'] as string);
   }
 
+  /** Records matching what the filter says of a request, in (time, chain, last seq) order; through the subject index when a subject is given. */
+  private fetcher(filter: AccessLogFilter): FetchRecords {
+    const bySubject = filter.subjectHmac !== undefined;
+    const where = buildRecordWhere(filter, () => '?', { timeColumn: bySubject ? 's.time' : 'r.time' });
+    const order = bySubject ? ['s.time', 's.chain_id', 's.last_seq'] : ['r.time', 'r.chain_id', 'r.last_seq'];
+    const from = bySubject ? 'log_subjects s JOIN log_records r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq' : 'log_records r';
+    const subject = bySubject ? `s.subject_hmac = ? AND ` : '';
+    const columns = RECORD_COLUMN_LIST.split(', ')
+      .map((column) => `r.${column}`)
+      .join(', ');
+    const first = this.db.prepare(`SELECT ${columns} FROM ${from} WHERE ${subject}${where.sql} ORDER BY ${order.join(', ')} LIMIT ?`);
+    const next = this.db.prepare(`SELECT ${columns} FROM ${from} WHERE ${subject}${where.sql} AND (${order.join(', ')}) > (?, ?, ?) ORDER BY ${order.join(', ')} LIMIT ?`);
+    const params = bySubject ? [filter.subjectHmac, ...where.params] : where.params;
+    return async (after, limit) => {
+      const rows = (after === null ? first.all(...params, limit) : next.all(...params, after.time, after.chainId, after.lastSeq, limit)) as Row[];
+      return rows.map((row) => toRecord(row));
+    };
+  }
+
   async query(filter: AccessLogFilter, cursor: string | null, limit: number): Promise<QueryPage> {
-    checkLimit(limit);
-    const where = buildWhere(filter, () => '?');
-    let sql = `SELECT ${ENTRY_COLUMN_LIST} FROM access_log_entries WHERE ${where.sql}`;
-    const params = [...where.params];
-    if (cursor !== null) {
-      const after = decodeCursor(cursor);
-      sql += ' AND (time, chain_id, seq) > (?, ?, ?)';
-      params.push(after.time, after.chainId, after.seq);
-    }
-    sql += ' ORDER BY time, chain_id, seq LIMIT ?';
-    params.push(limit + 1);
-    return toPage((this.db.prepare(sql).all(...params) as Row[]).map(toEntry), limit);
+    return queryRecords(filter, cursor, limit, this.fetcher(filter));
   }
 
   async countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]> {
-    const key = dimension === 'day' ? 'substr(time, 1, 10)' : DIMENSION_COLUMNS[dimension];
-    if (key === undefined) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
-    const where = buildWhere(filter, () => '?');
-    const rows = this.db.prepare(`SELECT ${key} AS key, COUNT(*) AS count FROM access_log_entries WHERE ${where.sql} GROUP BY key ORDER BY count DESC, key`).all(...where.params) as Row[];
+    if (!(COUNT_DIMENSIONS as readonly string[]).includes(dimension)) throw new TypeError(`Unknown count dimension ${String(dimension)}.`);
+    const column = dimension === 'day' ? 'substr(r.time, 1, 10)' : RECORD_DIMENSION_COLUMNS[dimension];
+    if (column === undefined || filtersEntries(filter)) return countRecordEntries(dimension, filter, this.fetcher(filter));
+    // What a request's entries share: counted in SQL, each record weighing its number of entries.
+    const where = buildRecordWhere(filter, () => '?');
+    const rows = this.db
+      .prepare(`SELECT ${column} AS key, SUM(r.last_seq - r.first_seq + 1) AS count FROM log_records r WHERE ${where.sql} GROUP BY key ORDER BY count DESC, key`)
+      .all(...where.params) as Row[];
     return rows.map((row) => ({ key: row['key'] as string, count: row['count'] as number }));
   }
 
   async purge(purge: StoredPurge): Promise<number> {
     return this.db
       .transaction(() => {
-        const checkpoint = this.db.prepare('SELECT head_hash FROM access_log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
+        const checkpoint = this.db.prepare('SELECT head_hash FROM log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
         if (checkpoint?.['head_hash'] !== purge.headHash) {
           throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
         }
-        const deleted = this.db.prepare('DELETE FROM access_log_entries WHERE chain_id = ? AND seq <= ?').run(purge.chainId, purge.uptoSeq).changes;
-        this.db.prepare('DELETE FROM access_log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
+        // The subject index rows go first, found through the records' bodies: an index on the
+        // subject table by chain would cost every append for the sake of a rare purge.
+        const doomed = (this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ?`).all(purge.chainId, purge.uptoSeq) as Row[]).map((row) => toRecord(row));
+        const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
+        let deleted = 0;
+        for (const record of doomed) {
+          for (const subject of recordSubjects(record.items)) unindex.run(subject, record.header.time, record.chainId, record.lastSeq);
+          deleted += record.lastSeq - record.firstSeq + 1;
+        }
+        this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?').run(purge.chainId, purge.uptoSeq);
+        this.db.prepare('DELETE FROM log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
         this.db
-          .prepare('INSERT INTO access_log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws);
+          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
         return deleted;
       })
       .immediate();
@@ -346,6 +386,39 @@ export class SqliteAccessLogStore implements AccessLogStore {
 
   async listLegalHolds(): Promise<LegalHold[]> {
     return (this.db.prepare('SELECT * FROM access_log_legal_holds ORDER BY id').all() as Row[]).map(toHold);
+  }
+
+  /** The tables of the row-per-entry format, for the migration; empty when they do not exist. */
+  legacyReader(): LegacyReader {
+    const exists = () => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_log_entries'").get() !== undefined;
+    return {
+      chains: async () => (exists() ? (this.db.prepare('SELECT chain_id FROM access_log_chains ORDER BY chain_id').all() as Row[]).map((row) => row['chain_id'] as string) : []),
+      head: async (chainId) => {
+        const row = exists() ? (this.db.prepare('SELECT head_seq, head_hash FROM access_log_chains WHERE chain_id = ?').get(chainId) as Row | undefined) : undefined;
+        return row ? { seq: row['head_seq'] as number, hash: row['head_hash'] as string } : null;
+      },
+      rows: async (chainId, fromSeq, limit) =>
+        (this.db.prepare(`SELECT ${LEGACY_ENTRY_COLUMN_LIST} FROM access_log_entries WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`).all(chainId, fromSeq, limit) as Row[]).map(
+          (row) => Object.fromEntries(LEGACY_ENTRY_COLUMNS.map(([column, property]) => [property, row[column]])) as unknown as LegacyEntry,
+        ),
+      checkpoints: async (chainId) => (this.db.prepare('SELECT * FROM access_log_checkpoints WHERE chain_id = ? ORDER BY seq').all(chainId) as Row[]).map(toCheckpoint),
+      purges: async (chainId) => (this.db.prepare('SELECT * FROM access_log_purges WHERE chain_id = ? ORDER BY upto_seq').all(chainId) as Row[]).map(toPurge),
+    };
+  }
+
+  async startChainAt(purge: StoredPurge, checkpoint: StoredCheckpoint): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (this.statements.head.get(purge.chainId) !== undefined) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
+        this.db.prepare('INSERT INTO log_chains (chain_id, head_seq, head_hash, head_records) VALUES (?, ?, ?, 0)').run(purge.chainId, purge.uptoSeq, purge.headHash);
+        this.db
+          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws);
+        this.db
+          .prepare('INSERT INTO log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.count, checkpoint.time, checkpoint.jws);
+      })
+      .immediate();
   }
 
   /** Probes through the writer thread: a dead thread or a held write lock both fail it. */

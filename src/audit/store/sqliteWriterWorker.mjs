@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The SQLite access log's writer thread: it runs every transaction that appends entries or
+ * The SQLite access log's writer thread: it runs every transaction that appends records or
  * checkpoints, so the commit's B-tree work and its fsync never stop the gateway's event loop.
  *
  * Plain JavaScript on purpose: a worker thread starts outside any TypeScript loader (tsx,
@@ -11,7 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertEntry' | 'head' | 'upsertHead' | 'entryHash' | 'lastCheckpointSeq' | 'insertCheckpoint' | 'insertTreeNode' | 'insertTreeHead', string>, genesisHash: string }} */
+/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertRecord' | 'insertSubject' | 'head' | 'upsertHead' | 'recordHash' | 'lastCheckpointSeq' | 'insertCheckpoint' | 'insertTreeNode' | 'insertTreeHead', string>, genesisHash: string }} */
 const { file, busyTimeoutMs, sql, genesisHash } = workerData;
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
@@ -31,15 +31,16 @@ class Refusal extends Error {
 
 /** @param {string} chainId */
 function readHead(chainId) {
-  const row = /** @type {{ head_seq: number, head_hash: string } | undefined} */ (statements.head.get(chainId));
-  return row ? { seq: row.head_seq, hash: row.head_hash } : { seq: 0, hash: genesisHash };
+  const row = /** @type {{ head_seq: number, head_hash: string, head_records: number } | undefined} */ (statements.head.get(chainId));
+  return row ? { seq: row.head_seq, hash: row.head_hash, records: row.head_records } : { seq: 0, hash: genesisHash, records: 0 };
 }
 
 /** @param {{ chainId: string, seq: number, headHash: string, count: number, time: string, jws: string }} checkpoint */
 function insertCheckpoint(checkpoint) {
-  const stored = /** @type {{ hash: string } | undefined} */ (statements.entryHash.get(checkpoint.chainId, checkpoint.seq));
+  // A checkpoint pins the hash of the record ending at its seq.
+  const stored = /** @type {{ hash: string } | undefined} */ (statements.recordHash.get(checkpoint.chainId, checkpoint.seq));
   if (stored?.hash !== checkpoint.headHash) {
-    throw new Refusal({ kind: 'state', message: `Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored entry.` });
+    throw new Refusal({ kind: 'state', message: `Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.` });
   }
   // The signed count must reach back exactly to the previous checkpoint; a writer that missed one
   // (another process on the same chain) reloads and signs again.
@@ -53,18 +54,21 @@ function insertCheckpoint(checkpoint) {
 // IMMEDIATE takes the write lock first, so the head read cannot be stale by commit time.
 const append = db.transaction((/** @type {any} */ message) => {
   const head = readHead(message.chainId);
-  if (head.seq !== message.firstSeq - 1 || head.hash !== message.prevHash) {
+  if (head.seq !== message.firstSeq - 1 || head.hash !== message.prevHash || head.records !== message.firstIndex) {
     throw new Refusal({ kind: 'conflict', chainId: message.chainId, expectedSeq: message.firstSeq - 1, actualSeq: head.seq });
   }
-  for (const row of message.rows) statements.insertEntry.run(row);
-  statements.upsertHead.run(message.chainId, message.lastSeq, message.lastHash);
+  const { rows, width } = message;
+  for (let i = 0; i < rows.length; i += width) statements.insertRecord.run(rows.slice(i, i + width));
+  const subjects = message.subjects;
+  for (let i = 0; i < subjects.length; i += 4) statements.insertSubject.run(subjects[i], subjects[i + 1], subjects[i + 2], subjects[i + 3]);
+  statements.upsertHead.run(message.chainId, message.lastSeq, message.lastHash, message.records);
   if (message.checkpoint) insertCheckpoint(message.checkpoint);
   if (message.tree) insertTree(message.chainId, message.tree);
 });
 
 /** @param {string} chainId @param {{ levels: number[], indices: number[], hashes: Uint8Array, head: any }} tree */
 function insertTree(chainId, tree) {
-  if (tree.head && tree.head.size !== readHead(chainId).seq) throw new Refusal({ kind: 'state', message: `Tree head for ${chainId} at size ${tree.head.size} is not at the chain head.` });
+  if (tree.head && tree.head.size !== readHead(chainId).records) throw new Refusal({ kind: 'state', message: `Tree head for ${chainId} at size ${tree.head.size} is not at the chain head.` });
   const hashes = Buffer.from(tree.hashes.buffer, tree.hashes.byteOffset, tree.hashes.byteLength);
   for (let i = 0; i < tree.levels.length; i++) statements.insertTreeNode.run(chainId, tree.levels[i], tree.indices[i], hashes.subarray(i * 32, i * 32 + 32));
   if (tree.head) statements.insertTreeHead.run(tree.head.chainId, tree.head.size, tree.head.rootHash, tree.head.time, tree.head.note);
@@ -72,7 +76,7 @@ function insertTree(chainId, tree) {
 
 const appendTreeHead = db.transaction((/** @type {any} */ head) => {
   const current = readHead(head.chainId);
-  if (current.seq !== head.size) throw new Refusal({ kind: 'conflict', chainId: head.chainId, expectedSeq: head.size, actualSeq: current.seq });
+  if (current.records !== head.size) throw new Refusal({ kind: 'conflict', chainId: head.chainId, expectedSeq: head.size, actualSeq: current.records });
   statements.insertTreeHead.run(head.chainId, head.size, head.rootHash, head.time, head.note);
 });
 

@@ -41,19 +41,20 @@ export async function createPostgresHarness(options: { statementTimeoutMs?: numb
       await admin.query(sql);
     },
     tables: {
-      entries: `${q}.access_log_entries`,
-      checkpoints: `${q}.access_log_checkpoints`,
-      chains: `${q}.access_log_chains`,
-      purges: `${q}.access_log_purges`,
-      treeNodes: `${q}.access_log_tree_nodes`,
-      treeHeads: `${q}.access_log_tree_heads`,
+      records: `${q}.log_records`,
+      subjects: `${q}.log_subjects`,
+      checkpoints: `${q}.log_checkpoints`,
+      chains: `${q}.log_chains`,
+      purges: `${q}.log_purges`,
+      treeNodes: `${q}.log_tree_nodes`,
+      treeHeads: `${q}.log_tree_heads`,
     },
     async blockWrites() {
       // Locks every chain row, the way a long-running transaction (or a stuck purge) would.
       const blocker = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await blocker.connect();
       await blocker.query('BEGIN');
-      await blocker.query(`LOCK TABLE ${q}.access_log_chains IN EXCLUSIVE MODE`);
+      await blocker.query(`LOCK TABLE ${q}.log_chains IN EXCLUSIVE MODE`);
       return {
         async release() {
           await blocker.query('ROLLBACK');

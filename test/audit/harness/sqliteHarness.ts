@@ -28,12 +28,13 @@ export async function createSqliteHarness(): Promise<StoreHarness> {
       raw.exec(sql);
     },
     tables: {
-      entries: 'access_log_entries',
-      checkpoints: 'access_log_checkpoints',
-      chains: 'access_log_chains',
-      purges: 'access_log_purges',
-      treeNodes: 'access_log_tree_nodes',
-      treeHeads: 'access_log_tree_heads',
+      records: 'log_records',
+      subjects: 'log_subjects',
+      checkpoints: 'log_checkpoints',
+      chains: 'log_chains',
+      purges: 'log_purges',
+      treeNodes: 'log_tree_nodes',
+      treeHeads: 'log_tree_heads',
     },
     async blockWrites() {
       const blocker = new Database(file);

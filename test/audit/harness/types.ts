@@ -9,7 +9,15 @@ export interface StoreHarness {
   /** Runs SQL directly (placeholders in the backend's dialect are avoided: values are inlined by the helpers). */
   exec(sql: string): Promise<void>;
   /** Table names as the SQL must spell them. */
-  readonly tables: { readonly entries: string; readonly checkpoints: string; readonly chains: string; readonly purges: string; readonly treeNodes: string; readonly treeHeads: string };
+  readonly tables: {
+    readonly records: string;
+    readonly subjects: string;
+    readonly checkpoints: string;
+    readonly chains: string;
+    readonly purges: string;
+    readonly treeNodes: string;
+    readonly treeHeads: string;
+  };
   /** Holds the database's write lock from another connection until release() is called. */
   blockWrites(): Promise<{ release: () => Promise<void> }>;
   /** Environment for a child process to open the same store (see fixtures/appendLoop.ts). */

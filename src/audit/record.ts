@@ -1,0 +1,317 @@
+import { hash } from 'node:crypto';
+import type { AccessLogEntryKind, AccessOutcome, StoredEntry, UnchainedEntry } from './entry.js';
+
+/**
+ * The stored unit of the access log: one record per request, its entries inside. Every entry of
+ * a record() call that shares the request's header (time, caller, purpose, case, operation) goes
+ * into one record; the gateway builds all of a request's entries with one header, so a request is
+ * one record. Entries keep their own seq (the audit API's `chainId:seq`, the receipts), numbered
+ * across records without gaps: a record holds seqs firstSeq..lastSeq.
+ *
+ * Why: the row-per-entry format paid for a row, six index entries, a chain hash, a tree leaf and a
+ * tree node per entry. A record pays for those once per request, and the per-entry cost is one
+ * entry commitment hash and its share of one serialisation.
+ */
+
+/** Tags the body format; a new format is a new tag, never a silent change. */
+export const RECORD_FORMAT = 'access-log-record-v2';
+/** Tags an entry commitment (what a citizen's report opens). */
+export const ENTRY_FORMAT = 'access-log-entry-v2';
+
+/** What all entries of a record share. */
+export interface RecordHeader {
+  readonly kind: AccessLogEntryKind;
+  readonly time: string;
+  readonly requestId: string;
+  readonly clientAgencyOrgNumber: string;
+  readonly clientAgencyId: string;
+  readonly official: string;
+  readonly purpose: string;
+  readonly caseId: string;
+  readonly operationName: string | null;
+  readonly documentHash: string;
+}
+
+/** What each entry of a record says for itself. */
+export interface RecordItem {
+  readonly subjectEnc: string | null;
+  readonly subjectHmac: string | null;
+  readonly field: string;
+  readonly owningAgency: string;
+  readonly outcome: AccessOutcome;
+  readonly outcomeCode: string | null;
+  readonly legalBasis: string;
+  readonly processingRegisterRecordId: string;
+  readonly processingRegisterVersion: string;
+}
+
+/** A record before it has a place in a chain. */
+export interface RecordDraft {
+  readonly header: RecordHeader;
+  readonly items: readonly RecordItem[];
+  /** Each item as it is spelled inside the body (itemText): the entry commitments hash them again without a second serialisation. */
+  readonly itemTexts: readonly string[];
+  /** The canonical serialisation of header and items: what is stored and what the chain hash covers. */
+  readonly body: string;
+}
+
+/** The columns a store keeps beside the body so audit queries need not decode every record. */
+export interface RecordColumns {
+  readonly kind: string;
+  readonly time: string;
+  readonly clientAgencyId: string;
+  readonly official: string;
+  readonly purpose: string;
+  readonly caseId: string;
+}
+
+/** A record placed in a chain: leaf `index` of the chain's tree, entries firstSeq..lastSeq. */
+export interface StoredRecord extends RecordDraft {
+  readonly chainId: string;
+  /** 0, 1, 2, ... per chain, without gaps: the record's leaf index in the chain's Merkle tree. */
+  readonly index: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  /**
+   * The query columns as a store read them back (absent on records built in memory). The verifier
+   * compares them with the body: a row whose columns were edited would otherwise answer queries
+   * falsely while its hash still held.
+   */
+  readonly columns?: RecordColumns;
+}
+
+function sameHeader(entry: UnchainedEntry, header: RecordHeader): boolean {
+  return (
+    entry.time === header.time &&
+    entry.requestId === header.requestId &&
+    entry.kind === header.kind &&
+    entry.clientAgencyId === header.clientAgencyId &&
+    entry.clientAgencyOrgNumber === header.clientAgencyOrgNumber &&
+    entry.official === header.official &&
+    entry.purpose === header.purpose &&
+    entry.caseId === header.caseId &&
+    entry.operationName === header.operationName &&
+    entry.documentHash === header.documentHash
+  );
+}
+
+/** One entry's part of a body: a JSON array in a fixed order. JSON.stringify of strings and nulls is deterministic. */
+export function itemText(item: RecordItem): string {
+  return JSON.stringify([
+    item.subjectEnc,
+    item.subjectHmac,
+    item.field,
+    item.owningAgency,
+    item.outcome,
+    item.outcomeCode,
+    item.legalBasis,
+    item.processingRegisterRecordId,
+    item.processingRegisterVersion,
+  ]);
+}
+
+/** The body: the header as a JSON array in a fixed order, its last element the array of the entries' item texts. */
+export function recordBody(header: RecordHeader, itemTexts: readonly string[]): string {
+  const head = JSON.stringify([
+    RECORD_FORMAT,
+    header.kind,
+    header.time,
+    header.requestId,
+    header.clientAgencyOrgNumber,
+    header.clientAgencyId,
+    header.official,
+    header.purpose,
+    header.caseId,
+    header.operationName,
+    header.documentHash,
+  ]);
+  return `${head.slice(0, -1)},[${itemTexts.join(',')}]]`;
+}
+
+/** Groups one call's entries into records: a new record wherever the header changes. */
+export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] {
+  const drafts: RecordDraft[] = [];
+  let header: RecordHeader | null = null;
+  let items: RecordItem[] = [];
+  let texts: string[] = [];
+  const close = () => {
+    if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
+  };
+  for (const entry of entries) {
+    if (header === null || !sameHeader(entry, header)) {
+      close();
+      header = {
+        kind: entry.kind,
+        time: entry.time,
+        requestId: entry.requestId,
+        clientAgencyOrgNumber: entry.clientAgencyOrgNumber,
+        clientAgencyId: entry.clientAgencyId,
+        official: entry.official,
+        purpose: entry.purpose,
+        caseId: entry.caseId,
+        operationName: entry.operationName,
+        documentHash: entry.documentHash,
+      };
+      items = [];
+      texts = [];
+    }
+    const item: RecordItem = {
+      subjectEnc: entry.subjectEnc,
+      subjectHmac: entry.subjectHmac,
+      field: entry.field,
+      owningAgency: entry.owningAgency,
+      outcome: entry.outcome,
+      outcomeCode: entry.outcomeCode,
+      legalBasis: entry.legalBasis,
+      processingRegisterRecordId: entry.processingRegisterRecordId,
+      processingRegisterVersion: entry.processingRegisterVersion,
+    };
+    items.push(item);
+    texts.push(itemText(item));
+  }
+  close();
+  return drafts;
+}
+
+/** A stored body that is not one this code writes (edited, or another format). */
+export class RecordFormatError extends Error {
+  readonly code = 'RECORD_MALFORMED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordFormatError';
+  }
+}
+
+const text = (value: unknown): value is string => typeof value === 'string';
+const textOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+/** Reads a body back; throws RecordFormatError unless it is exactly what recordBody writes. */
+export function parseRecordBody(body: string): { header: RecordHeader; items: RecordItem[]; itemTexts: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new RecordFormatError('record body is not JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 12 || parsed[0] !== RECORD_FORMAT || !Array.isArray(parsed[11])) throw new RecordFormatError(`record body is not ${RECORD_FORMAT}`);
+  const [, kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash, rawItems] = parsed as unknown[];
+  if (![kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, documentHash].every(text) || !textOrNull(operationName)) {
+    throw new RecordFormatError('record header has a value of the wrong type');
+  }
+  const header = { kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash } as RecordHeader;
+  const items = (rawItems as unknown[]).map((raw): RecordItem => {
+    if (!Array.isArray(raw) || raw.length !== 9) throw new RecordFormatError('record entry is not a 9-value array');
+    const [subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion] = raw as unknown[];
+    if (![field, owningAgency, outcome, legalBasis, processingRegisterRecordId, processingRegisterVersion].every(text) || ![subjectEnc, subjectHmac, outcomeCode].every(textOrNull)) {
+      throw new RecordFormatError('record entry has a value of the wrong type');
+    }
+    return { subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion } as RecordItem;
+  });
+  if (items.length === 0) throw new RecordFormatError('record has no entries');
+  const itemTexts = items.map(itemText);
+  // Canonical spelling only: one record, one body (a re-spelled body would hash differently yet read the same).
+  if (recordBody(header, itemTexts) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
+  return { header, items, itemTexts };
+}
+
+/**
+ * The commitment to one entry at its place: what a record's leaf lists per entry and what a
+ * citizen's report opens for their own entries, without showing the other entries of the request.
+ * It is the entry's item text (as in the body) with the format, chain and seq in front. The
+ * subject's ciphertext (random IV) is inside, so a commitment cannot be guessed from the visible
+ * fields; the citizen sees their own subject's ciphertext and keyed hash, nobody else's.
+ */
+export function entryOpening(chainId: string, seq: number, itemText: string): string {
+  return `[${JSON.stringify(ENTRY_FORMAT)},${JSON.stringify(chainId)},${seq},${itemText.slice(1)}`;
+}
+
+export function entryCommitment(chainId: string, seq: number, itemText: string): string {
+  return hash('sha256', entryOpening(chainId, seq, itemText), 'hex');
+}
+
+/** What an opening shows, read back by an offline verifier. */
+export interface OpenedEntry {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly field: string;
+  readonly owningAgency: string;
+  readonly outcome: string;
+  readonly outcomeCode: string | null;
+  readonly legalBasis: string;
+}
+
+/** Null unless `opening` is exactly what entryOpening writes. */
+export function readOpening(opening: string): OpenedEntry | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(opening);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 12 || parsed[0] !== ENTRY_FORMAT) return null;
+  const [, chainId, seq, subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, registerRecordId, registerVersion] = parsed as unknown[];
+  if (![chainId, field, owningAgency, outcome, legalBasis, registerRecordId, registerVersion].every(text) || ![outcomeCode, subjectEnc, subjectHmac].every(textOrNull) || !Number.isSafeInteger(seq))
+    return null;
+  const item = {
+    subjectEnc,
+    subjectHmac,
+    field,
+    owningAgency,
+    outcome,
+    outcomeCode,
+    legalBasis,
+    processingRegisterRecordId: registerRecordId,
+    processingRegisterVersion: registerVersion,
+  } as RecordItem;
+  if (entryOpening(chainId as string, seq as number, itemText(item)) !== opening) return null;
+  return { chainId, seq, field, owningAgency, outcome, outcomeCode, legalBasis } as OpenedEntry;
+}
+
+/** The record's entries as the audit API and the verifier see them, each with its commitment as `hash`. */
+export function recordEntries(
+  record: Pick<StoredRecord, 'chainId' | 'firstSeq' | 'body'>,
+  parsed: { readonly header: RecordHeader; readonly items: readonly RecordItem[]; readonly itemTexts: readonly string[] } = parseRecordBody(record.body),
+): StoredEntry[] {
+  const { header, items, itemTexts } = parsed;
+  return items.map((item, i) => {
+    const seq = record.firstSeq + i;
+    return {
+      chainId: record.chainId,
+      seq,
+      hash: entryCommitment(record.chainId, seq, itemTexts[i]!),
+      kind: header.kind,
+      time: header.time,
+      requestId: header.requestId,
+      clientAgencyOrgNumber: header.clientAgencyOrgNumber,
+      clientAgencyId: header.clientAgencyId,
+      official: header.official,
+      purpose: header.purpose,
+      legalBasis: item.legalBasis,
+      processingRegisterRecordId: item.processingRegisterRecordId,
+      processingRegisterVersion: item.processingRegisterVersion,
+      caseId: header.caseId,
+      subjectEnc: item.subjectEnc,
+      subjectHmac: item.subjectHmac,
+      field: item.field,
+      owningAgency: item.owningAgency,
+      outcome: item.outcome,
+      outcomeCode: item.outcomeCode,
+      operationName: header.operationName,
+      documentHash: header.documentHash,
+    };
+  });
+}
+
+/** The query columns of a record, from its header. */
+export function recordColumns(header: RecordHeader): RecordColumns {
+  return { kind: header.kind, time: header.time, clientAgencyId: header.clientAgencyId, official: header.official, purpose: header.purpose, caseId: header.caseId };
+}
+
+/** Distinct subject HMACs of a record: its rows in the narrow subject index. */
+export function recordSubjects(items: readonly RecordItem[]): string[] {
+  const subjects: string[] = [];
+  for (const item of items) if (item.subjectHmac !== null && !subjects.includes(item.subjectHmac)) subjects.push(item.subjectHmac);
+  return subjects;
+}
