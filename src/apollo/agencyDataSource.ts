@@ -28,7 +28,8 @@ export interface AgencyDataSourceOptions {
   readonly url: string;
   readonly fetcher: Fetcher;
   /** Signs the verified caller context for the subgraph; absent only in development mode. */
-  readonly signContext?: (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody) => string;
+  /** `variablesJson`, when given, is `JSON.stringify(request.variables)` as the body carries it (serialised once per call). */
+  readonly signContext?: (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody, variablesJson?: string) => string;
   /** Open while the agency is failing: calls are answered at once instead of waiting out timeouts. */
   readonly breaker?: CircuitBreaker;
   readonly observer?: SubgraphCallObserver;
@@ -67,7 +68,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     if (headers) this.#addCallerHeaders(context, request, headers);
   }
 
-  #addCallerHeaders(context: unknown, request: SubgraphRequestBody, headers: { set(name: string, value: string): unknown }): void {
+  #addCallerHeaders(context: unknown, request: SubgraphRequestBody, headers: { set(name: string, value: string): unknown }, variablesJson?: string): void {
     // Apollo also calls data sources outside requests (health checks) with an empty context.
     const gatewayContext = context as Partial<IdentifiedRequest>;
     if (typeof gatewayContext.requestId !== 'string') return;
@@ -75,7 +76,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     // W3C trace context: the subgraph's span joins this request's trace (no-op with tracing off).
     injectTraceContext(headers);
     // Signed last, over the request as it will be sent: the token is bound to exactly this call.
-    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as IdentifiedRequest, this.#name, request)}`);
+    if (this.#signContext) headers.set('authorization', `Bearer ${this.#signContext(gatewayContext as IdentifiedRequest, this.#name, request, variablesJson)}`);
   }
 
   /**
@@ -86,9 +87,11 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     const { request } = options;
     if (!request.query) throw new Error('Missing query');
     const sent: SubgraphRequestBody = { query: request.query, variables: request.variables, operationName: request.operationName };
+    // The variables are serialised once, for the body and for the context token's request hash.
+    const variablesJson = request.variables === undefined ? undefined : JSON.stringify(request.variables);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    this.#addCallerHeaders(options.context, sent, { set: (name: string, value: string) => (headers[name.toLowerCase()] = value) });
-    const answer = await send(this.url, headers, JSON.stringify(sent));
+    this.#addCallerHeaders(options.context, sent, { set: (name: string, value: string) => (headers[name.toLowerCase()] = value) }, variablesJson);
+    const answer = await send(this.url, headers, requestBodyJson(request.query, variablesJson, request.operationName));
     const body: unknown = answer.contentType && JSON_ANSWER.test(answer.contentType) ? JSON.parse(answer.text) : answer.text;
     if (answer.status < 200 || answer.status > 299) {
       throw new GraphQLError(`${answer.status}: subgraph answered with an error status`, { extensions: { response: { url: this.url, status: answer.status, body } } });
@@ -136,6 +139,27 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     const errors: GraphQLFormattedError[] = paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }];
     return { errors } as ProcessResult;
   }
+}
+
+/** Past this many distinct fetch documents the remembered JSON strings start over. */
+const MAX_QUERY_JSON = 1024;
+const queryJsonStrings = new Map<string, string>();
+
+/**
+ * `JSON.stringify({ query, variables, operationName })`, the body RemoteGraphQLDataSource sends,
+ * with the variables already serialised. A query plan sends the same few fetch documents over and
+ * over: each is escaped as a JSON string once, not on every call.
+ */
+export function requestBodyJson(query: string, variablesJson: string | undefined, operationName: string | null | undefined): string {
+  let queryJson = queryJsonStrings.get(query);
+  if (queryJson === undefined) {
+    queryJson = JSON.stringify(query);
+    if (queryJsonStrings.size >= MAX_QUERY_JSON) queryJsonStrings.clear();
+    queryJsonStrings.set(query, queryJson);
+  }
+  const variables = variablesJson === undefined ? '' : `,"variables":${variablesJson}`;
+  const name = operationName === undefined ? '' : `,"operationName":${JSON.stringify(operationName)}`;
+  return `{"query":${queryJson}${variables}${name}}`;
 }
 
 function classify(error: unknown): SubgraphFailure {

@@ -1,4 +1,5 @@
-import { signGatewayContext, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
+import { allowanceClaimsJson, callerClaimsJson, signGatewayContextClaims, subgraphRequestHash, type SubgraphRequestBody } from '../identity/gatewayContextToken.js';
+import type { CallerContext } from '../identity/callerContext.js';
 import type { GatewaySigningKey } from '../identity/index.js';
 import { covers, isInForce, type Agreement } from '../policy/agreements.js';
 import { grantsProtectedIdentityAccess } from '../policy/protectedIdentity.js';
@@ -14,6 +15,8 @@ interface Allowance {
   readonly protectedIdentityAccess: boolean;
   /** Other owners' personal fields this subgraph provides that the caller may receive. */
   readonly provided: ReadonlySet<string>;
+  /** The allowance's claims of the context token, serialised once (allowanceClaimsJson). */
+  readonly claimsJson: string;
 }
 
 /** Past this many (client, owner, purpose, day) allowances they start over. */
@@ -44,13 +47,23 @@ export function createContextSigner(options: { signingKey: GatewaySigningKey; ag
       if (inForce.some((a) => covers(a, { client, owner: field.owner, category: field.category, purpose }))) provided.add(field.coordinate);
     }
     if (allowances.size >= MAX_ALLOWANCES) allowances.clear();
-    const allowance = { agreements, catalogue, categories, protectedIdentityAccess, provided };
+    const claimsJson = allowanceClaimsJson({ protectedIdentityAccess, categories, provided });
+    const allowance = { agreements, catalogue, categories, protectedIdentityAccess, provided, claimsJson };
     allowances.set(key, allowance);
     return allowance;
   };
-  return (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody): string => {
+  // A request's caller is the same in each of its calls' tokens: its claims are serialised once
+  // per request (the caller context is built once per request and never changed).
+  const callerClaims = new WeakMap<CallerContext, string>();
+  const callerClaimsOf = (caller: CallerContext): string => {
+    let json = callerClaims.get(caller);
+    if (json === undefined) callerClaims.set(caller, (json = callerClaimsJson(caller)));
+    return json;
+  };
+  return (context: IdentifiedRequest, subgraph: string, request: SubgraphRequestBody, variablesJson?: string): string => {
     const { caller } = context;
-    const { categories, protectedIdentityAccess, provided } = allowanceOf(caller.agency.id, subgraph, caller.purpose);
-    return signGatewayContext(options.signingKey.privateKey, subgraph, { caller, protectedIdentityAccess, categories, provided }, request);
+    const allowance = allowanceOf(caller.agency.id, subgraph, caller.purpose);
+    const claims = `${callerClaimsOf(caller)},${allowance.claimsJson}`;
+    return signGatewayContextClaims(options.signingKey.privateKey, subgraph, claims, subgraphRequestHash(request, variablesJson));
   };
 }

@@ -41,9 +41,15 @@ export interface SubgraphRequestBody {
  * The query enters by its own SHA-256: a query plan sends the same few fetch documents over and
  * over, so their digests are remembered and each call hashes only its small variables.
  */
-export function subgraphRequestHash(body: SubgraphRequestBody): string {
+export function subgraphRequestHash(body: SubgraphRequestBody, variablesJson?: string): string {
+  if (variablesJson === undefined || body.variables === undefined || body.variables === null) {
+    return createHash('sha256')
+      .update(JSON.stringify([queryDigest(body.query ?? ''), body.operationName ?? null, body.variables ?? {}]))
+      .digest('base64url');
+  }
+  // The same JSON text, with the variables as the caller already serialised them for the body.
   return createHash('sha256')
-    .update(JSON.stringify([queryDigest(body.query ?? ''), body.operationName ?? null, body.variables ?? {}]))
+    .update(`[${JSON.stringify(queryDigest(body.query ?? ''))},${JSON.stringify(body.operationName ?? null)},${variablesJson}]`)
     .digest('base64url');
 }
 
@@ -77,9 +83,17 @@ const PROTECTED_HEADER = Buffer.from(JSON.stringify({ alg: 'ES256', typ: GATEWAY
  * the signature in IEEE P1363 form) that jose made, so subgraphs verify it with jose as before.
  */
 export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: string, context: SubgraphCallContext, request: SubgraphRequestBody | null): string {
-  const { caller } = context;
-  const iat = Math.floor(Date.now() / 1000);
-  const claims = {
+  const claims = `${callerClaimsJson(context.caller)},${allowanceClaimsJson(context)}`;
+  // null only for the benchmark's engines without an identity layer (one token per case; see acceptUnboundTokens).
+  return signGatewayContextClaims(privateKey, subgraph, claims, request ? subgraphRequestHash(request) : null);
+}
+
+/**
+ * The caller's claims of a context token as JSON object members (no braces): the same in every
+ * token of one request, so a signer may serialise them once per request.
+ */
+export function callerClaimsJson(caller: CallerContext): string {
+  const members = JSON.stringify({
     agency: caller.agency,
     official: caller.official,
     purpose: caller.purpose,
@@ -88,22 +102,38 @@ export function signGatewayContext(privateKey: KeyObject | CryptoKey, subgraph: 
     rid: caller.requestId,
     x5t: caller.certificateThumbprint,
     tid: caller.tokenId,
-    pia: context.protectedIdentityAccess,
-    cats: [...context.categories],
-    ...(context.provided && context.provided.size > 0 ? { prov: [...context.provided] } : {}),
-    // null only for the benchmark's engines without an identity layer (one token per case; see acceptUnboundTokens).
-    bh: request ? subgraphRequestHash(request) : null,
-    jti: randomUUID(),
-    iss: GATEWAY_CONTEXT_ISSUER,
-    aud: subgraph,
-    iat,
-    exp: iat + LIFETIME_SECONDS,
-  };
-  const signingInput = `${PROTECTED_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  });
+  return members.slice(1, -1);
+}
+
+/**
+ * What the agreements allow, as JSON object members (no braces): the same for every call to one
+ * owner by one client for one purpose, so a signer may serialise them once per allowance.
+ */
+export function allowanceClaimsJson(allowance: Omit<SubgraphCallContext, 'caller'>): string {
+  const members = JSON.stringify({
+    pia: allowance.protectedIdentityAccess,
+    cats: [...allowance.categories],
+    ...(allowance.provided && allowance.provided.size > 0 ? { prov: [...allowance.provided] } : {}),
+  });
+  return members.slice(1, -1);
+}
+
+/**
+ * signGatewayContext with the caller's and the allowance's claims already serialised
+ * (callerClaimsJson, allowanceClaimsJson, joined by a comma): what varies per call (`bh`, `jti`,
+ * `aud`, the times) is added here, so each token is still its own, bound to its call.
+ */
+export function signGatewayContextClaims(privateKey: KeyObject | CryptoKey, subgraph: string, contextClaims: string, requestHash: string | null): string {
+  const iat = Math.floor(Date.now() / 1000);
+  const claims = `{${contextClaims},"bh":${JSON.stringify(requestHash)},"jti":"${randomUUID()}","iss":${ISSUER_JSON},"aud":${JSON.stringify(subgraph)},"iat":${iat},"exp":${iat + LIFETIME_SECONDS}}`;
+  const signingInput = `${PROTECTED_HEADER}.${Buffer.from(claims).toString('base64url')}`;
   const key = p256KeyObject(privateKey, 'private');
   const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
   return `${signingInput}.${signature.toString('base64url')}`;
 }
+
+const ISSUER_JSON = JSON.stringify(GATEWAY_CONTEXT_ISSUER);
 
 export interface ContextVerification {
   readonly publicKey: Key;

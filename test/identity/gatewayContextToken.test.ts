@@ -2,7 +2,15 @@ import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/index.js';
-import { signGatewayContext, subgraphRequestHash, verifyGatewayContext, type SubgraphRequestBody } from '../../src/identity/gatewayContextToken.js';
+import {
+  allowanceClaimsJson,
+  callerClaimsJson,
+  signGatewayContext,
+  signGatewayContextClaims,
+  subgraphRequestHash,
+  verifyGatewayContext,
+  type SubgraphRequestBody,
+} from '../../src/identity/gatewayContextToken.js';
 import { MemoryReplayCache } from '../../src/identity/replayCache.js';
 
 /**
@@ -142,5 +150,29 @@ describe('a subgraph verifies the gateway context token', () => {
   it('binds by the query’s digest and the variables, the same on both sides', () => {
     expect(subgraphRequestHash(body)).toBe(claimsOf(validToken())['bh']);
     expect(subgraphRequestHash({ ...body, variables: {} })).not.toBe(claimsOf(validToken())['bh']);
+  });
+
+  it('hashes variables the gateway serialised once for the body as it hashes them parsed', () => {
+    const forms: SubgraphRequestBody[] = [
+      body,
+      { ...body, operationName: 'Fetch"1' },
+      { query: body.query, variables: { r: [{ text: 'Å "quoted" \u2028 line', n: 1.5, none: null }], dropped: undefined } },
+      { query: body.query, variables: null, operationName: null },
+      { query: body.query },
+    ];
+    for (const form of forms) {
+      const variablesJson = form.variables === undefined ? undefined : JSON.stringify(form.variables);
+      expect(subgraphRequestHash(form, variablesJson)).toBe(subgraphRequestHash(form));
+    }
+  });
+
+  it('signs the claims serialised once per request and allowance exactly as it signs the whole context', async () => {
+    const context = { caller, protectedIdentityAccess: true, categories: new Set(['IDENTITY', 'ADDRESS_CONTACT'] as const), provided: new Set(['Person.name']) };
+    const whole = claimsOf(signGatewayContext(gateway.privateKey, SUBGRAPH, context, body));
+    const token = signGatewayContextClaims(gateway.privateKey, SUBGRAPH, `${callerClaimsJson(caller)},${allowanceClaimsJson(context)}`, subgraphRequestHash(body));
+    const parts = claimsOf(token);
+    expect(Object.keys(parts)).toEqual(Object.keys(whole));
+    expect({ ...parts, jti: 'id', iat: 0, exp: 0 }).toEqual({ ...whole, jti: 'id', iat: 0, exp: 0 });
+    expect(await reasonFor(token)).toBeNull();
   });
 });
