@@ -5,7 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import type { AuditCaller } from '../../src/audit-api/auditCaller.js';
 import { GatewayError } from '../../src/errors/index.js';
-import type { AuditEntryView, AuditFilterInput, AuditService } from '../../src/audit-api/auditService.js';
+import type { AuditEntryView, AuditFilterInput, AuditService, LogVerificationView } from '../../src/audit-api/auditService.js';
 import type { AgencyRegistry } from '../../src/identity/index.js';
 import type { Vocabulary } from '../../src/audit-api/vocabulary.js';
 
@@ -69,15 +69,15 @@ export function createAuditSchema(): GraphQLSchema {
         counts: (_: unknown, args: Args<{ filter?: AuditFilterInput | null; by: string[] }>, { caller, service }: AuditContext) => service.counts(caller, args.filter ?? {}, args.by),
         dailyVolume: (_: unknown, args: Args<{ filter?: AuditFilterInput | null; series: keyof typeof SERIES }>, { caller, service }: AuditContext) =>
           service.dailyVolume(caller, args.filter ?? {}, SERIES[args.series]),
-        verification: async (_: unknown, __: unknown, { service }: AuditContext) => ({ ...(await service.verification()), verifiedAt: new Date().toISOString() }),
+        verification: (_: unknown, __: unknown, { service }: AuditContext) => service.verification(),
         anomalies: (_: unknown, args: Args<{ from?: string | null; to?: string | null }>, { caller, service }: AuditContext) => service.anomalies(caller, args),
         citizenReport: (_: unknown, args: Args<{ personnummer: string; since?: ReadonlyArray<{ chainId: string; size: number }> | null }>, { caller, service }: AuditContext) =>
           service.citizenReport(caller, args.personnummer, args.since ? { since: sinceSizes(args.since) } : {}),
         confidentialityRules: (_: unknown, __: unknown, { caller, service }: AuditContext) => service.confidentialityRules(caller),
       },
       Verification: {
-        // Walked only when asked for: it reads every entry of every chain a second time.
-        transparency: (_: unknown, __: unknown, { service }: AuditContext) => service.transparency(),
+        // The trees of the same kept run as the hash chains; only the checkpoints and cosignatures are read per request.
+        transparency: (verification: LogVerificationView, __: unknown, { service }: AuditContext) => service.transparency(verification),
       },
       AccessLogEntry: {
         clientAgency: (entry: AuditEntryView, _: unknown, { registry }: AuditContext) => agencyOf(registry, entry.clientAgencyId, entry.clientAgencyOrgNumber),

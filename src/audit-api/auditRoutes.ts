@@ -55,6 +55,8 @@ export interface AuditRouteDependencies {
   readonly now?: () => Date;
   /** The log's note key, witnesses and quorum: citizen reports then carry their proofs. */
   readonly transparency?: AuditServiceOptions['transparency'];
+  /** Each start and end of the badge's kept verification (keptLogVerification.ts). */
+  readonly onLogVerification?: AuditServiceOptions['onLogVerification'];
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -170,6 +172,8 @@ export function createAuditRoute(deps: AuditRouteDependencies): GatewayRoute {
     timeZone,
     confidentialityRules: () => deps.config.confidentialityRules,
     anomalies: deps.config.anomalies,
+    verifyMaxAgeMs: deps.config.verifyMaxAgeMs,
+    ...(deps.onLogVerification ? { onLogVerification: deps.onLogVerification } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.transparency ? { transparency: deps.transparency } : {}),
   });

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { GatewayError } from '../errors/index.js';
-import { decryptSubject, subjectHmac, verifyAccessLog, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS, COUNT_DIMENSIONS } from '../audit/index.js';
+import { decryptSubject, subjectHmac, ACCESS_OUTCOMES, ACCESS_LOG_ENTRY_KINDS, COUNT_DIMENSIONS } from '../audit/index.js';
 import type { AccessLogFilter, AccessLogStore, CountDimension, StoredEntry, SubjectKeys, VerificationReport } from '../audit/index.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import { auditQueryEntry } from '../audit/accessLogEntries.js';
@@ -15,6 +15,7 @@ import { verifyCitizenReport, type ReportVerification } from '../audit/verifyRep
 import type { AnomalyThresholds, ConfidentialityRule } from '../config/auditApiConfig.js';
 import { entriesToCsv } from './csv.js';
 import { transparencyStatus, type TransparencyStatus } from './logStatus.js';
+import { KeptLogVerification, type KeptRun, type LogVerificationEvent } from './keptLogVerification.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** A filter as the audit API takes it: the subject as a personnummer, never its hash. */
@@ -57,7 +58,21 @@ export interface AuditServiceOptions {
   readonly now?: () => Date;
   /** With it, citizen reports carry inclusion proofs against cosigned checkpoints and the log's signature. */
   readonly transparency?: Omit<ProofOptions, 'since'>;
+  /** AUDIT_VERIFY_MAX_AGE_MS: how long the badge's full verification is kept before a request starts it again (5 minutes when not given). */
+  readonly verifyMaxAgeMs?: number;
+  /** Each start and end of that verification, and each request joining a running one. */
+  readonly onLogVerification?: (event: LogVerificationEvent) => void | Promise<void>;
 }
+
+/** `verification` as the audit API answers it: the kept run's hash-chain report, when it finished, and whether a newer run is under way. */
+export interface LogVerificationView extends VerificationReport {
+  readonly verifiedAt: string;
+  readonly refreshing: boolean;
+  /** The run the answer comes from: `transparency` reads its trees, so both parts of one answer describe one run. */
+  readonly run: KeptRun;
+}
+
+const DEFAULT_VERIFY_MAX_AGE_MS = 300_000;
 
 /**
  * The API's spelling of a log value: `RELEASED` for `released`, `AUDIT_QUERY` for `audit-query`.
@@ -107,9 +122,19 @@ export function entryId(entry: { readonly chainId: string; readonly seq: number 
  */
 export class AuditService {
   private readonly now: () => Date;
+  /** One per service, and one service per process: the single flight of the badge's verification. */
+  private readonly keptLog: KeptLogVerification;
 
   constructor(private readonly options: AuditServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.keptLog = new KeptLogVerification({
+      store: options.store,
+      publicJwks: options.publicJwks,
+      log: options.transparency?.signer.verifier ?? null,
+      maxAgeMs: options.verifyMaxAgeMs ?? DEFAULT_VERIFY_MAX_AGE_MS,
+      now: this.now,
+      ...(options.onLogVerification ? { onEvent: options.onLogVerification } : {}),
+    });
   }
 
   /** Validates the filter; the personnummer becomes its keyed hash, and no message ever echoes it. */
@@ -242,15 +267,17 @@ export class AuditService {
     return { days, series: perKey.map((s) => ({ key: s.key, counts: days.map((day) => s.rows.find((r) => r.key === day)?.count ?? 0) })), asOf };
   }
 
-  verification(): Promise<VerificationReport> {
-    return verifyAccessLog(this.options.store, this.options.publicJwks);
+  /** The kept full verification (keptLogVerification.ts): at most one run at a time, redone when older than AUDIT_VERIFY_MAX_AGE_MS. */
+  async verification(): Promise<LogVerificationView> {
+    const { run, refreshing } = await this.keptLog.current();
+    return { ...run.chains, verifiedAt: run.finishedAt.toISOString(), refreshing, run };
   }
 
-  /** Each chain's tree, its newest checkpoint and its witness quorum (the console's badge); null when the log has no note key. */
-  async transparency(): Promise<TransparencyStatus | null> {
+  /** Each chain's tree (from the run `verification` answered with), its newest checkpoint and its witness quorum (the console's badge); null when the log has no note key. */
+  async transparency(verification: LogVerificationView): Promise<TransparencyStatus | null> {
     const transparency = this.options.transparency;
-    if (!transparency) return null;
-    return transparencyStatus(this.options.store, { log: transparency.signer.verifier, witnesses: transparency.witnesses, quorum: transparency.quorum }, this.now());
+    if (!transparency || !verification.run.trees) return null;
+    return transparencyStatus(this.options.store, verification.run.trees, { witnesses: transparency.witnesses, quorum: transparency.quorum }, this.now());
   }
 
   private async readAll(filter: AccessLogFilter, max: number): Promise<{ entries: StoredEntry[]; complete: boolean }> {

@@ -1,13 +1,15 @@
 import type { AccessLogStore } from '../audit/index.js';
-import { verifyTree } from '../audit/verify.js';
 import type { StoredTreeHead } from '../audit/store/AccessLogStore.js';
+import type { KeptTree } from './keptLogVerification.js';
 import { NoteError, parseNote, type NoteVerifier } from '../transparency/note.js';
 
 /**
  * The log's verification state as the console's badge shows it: per chain, whether its Merkle
  * tree verifies against its rows and its signed checkpoints, the newest checkpoint, the newest
- * one with the witness quorum, and who cosigned it. No entry is read beyond what the tree check
- * reads; nothing personal is returned.
+ * one with the witness quorum, and who cosigned it. The tree check is the kept one
+ * (keptLogVerification.ts: full, at most one at a time, redone when older than
+ * AUDIT_VERIFY_MAX_AGE_MS); the checkpoints and cosignatures are read fresh on every request
+ * (the newest 64 tree heads: cheap). Nothing personal is returned.
  */
 
 export interface TreeStatus {
@@ -15,6 +17,10 @@ export interface TreeStatus {
   /** The tree's leaves match the rows, and every checkpoint is signed by the log and is the root of the stored tree at its size. */
   readonly ok: boolean;
   readonly problem: string | null;
+  /** When the kept tree verification of this chain finished (ISO 8601). */
+  readonly verifiedAt: string;
+  /** The checkpoint (tree size) up to which that verification checked every leaf and the signed root; null when it failed or there was no checkpoint yet. */
+  readonly verifiedSize: number | null;
   /** The newest signed checkpoint: its size and time (null before the first). */
   readonly checkpointSize: number | null;
   readonly checkpointTime: string | null;
@@ -41,7 +47,6 @@ export interface TransparencyStatus {
 }
 
 export interface LogStatusKeys {
-  readonly log: NoteVerifier;
   /** Every key of every witness (a rotated witness has several, under one name). */
   readonly witnesses: readonly NoteVerifier[];
   readonly quorum: number;
@@ -71,8 +76,8 @@ export function cosigners(head: StoredTreeHead, witnesses: readonly NoteVerifier
   return [...new Set(names)];
 }
 
-export async function treeStatus(store: AccessLogStore, chainId: string, keys: LogStatusKeys, now: Date): Promise<TreeStatus> {
-  const tree = await verifyTree(store, chainId, keys.log);
+export async function treeStatus(store: AccessLogStore, tree: KeptTree, keys: LogStatusKeys, now: Date): Promise<TreeStatus> {
+  const chainId = tree.chainId;
   const heads = await store.listTreeHeads(chainId, HEADS_SEARCHED);
   const newest = heads[0];
   const counted = heads.map((head) => ({ head, names: cosigners(head, keys.witnesses) }));
@@ -83,6 +88,8 @@ export async function treeStatus(store: AccessLogStore, chainId: string, keys: L
     chainId,
     ok: tree.ok,
     problem: tree.problem,
+    verifiedAt: tree.verifiedAt,
+    verifiedSize: tree.verifiedSize,
     checkpointSize: newest?.size ?? null,
     checkpointTime: newest?.time ?? null,
     cosignedSize: cosigned?.head.size ?? null,
@@ -93,8 +100,9 @@ export async function treeStatus(store: AccessLogStore, chainId: string, keys: L
   };
 }
 
-export async function transparencyStatus(store: AccessLogStore, keys: LogStatusKeys, now: Date): Promise<TransparencyStatus> {
+/** `kept`: the kept tree verification of each chain; the heads and cosignatures are read now. */
+export async function transparencyStatus(store: AccessLogStore, kept: ReadonlyMap<string, KeptTree>, keys: LogStatusKeys, now: Date): Promise<TransparencyStatus> {
   const trees: TreeStatus[] = [];
-  for (const chainId of await store.listChains()) trees.push(await treeStatus(store, chainId, keys, now));
+  for (const tree of kept.values()) trees.push(await treeStatus(store, tree, keys, now));
   return { ok: trees.every((t) => t.ok && t.quorumMet), quorum: keys.quorum, witnesses: [...new Set(keys.witnesses.map((w) => w.name))], trees };
 }

@@ -743,8 +743,8 @@ async function verifyChain() {
   state.chain = { status: 'checking' };
   renderChain();
   try {
-    const { verification } = await gql(`{ verification { ok verifiedAt chains { chainId entries unanchoredEntries } firstBreak { chainId seq kind }
-      transparency { ok quorum witnesses trees { chainId ok problem checkpointSize checkpointTime cosignedSize cosignedTime witnessedSize witnesses quorumMet } } } }`);
+    const { verification } = await gql(`{ verification { ok verifiedAt refreshing chains { chainId entries unanchoredEntries } firstBreak { chainId seq kind }
+      transparency { ok quorum witnesses trees { chainId ok problem verifiedAt verifiedSize checkpointSize checkpointTime cosignedSize cosignedTime witnessedSize witnesses quorumMet } } } }`);
     const transparency = verification.transparency;
     const broken = transparency?.trees.find((tree) => !tree.ok);
     const unwitnessed = transparency?.trees.find((tree) => !tree.quorumMet);
@@ -756,7 +756,16 @@ async function verifyChain() {
   renderChain();
 }
 
-/** The badge: the hash chain, each chain's Merkle tree up to its cosigned checkpoint, the witnesses; red with the reason otherwise. */
+/** A verification's time in the console's zone: the time of day when it is today's, else date and time. */
+function verifiedTime(iso) {
+  const full = localTime(iso, true);
+  return full.slice(0, 10) === localTime(new Date().toISOString(), true).slice(0, 10) ? full.slice(11) : full;
+}
+
+/**
+ * The badge: the hash chain, each chain's Merkle tree as far as its kept full verification
+ * reached (when it ran, up to which checkpoint), the witnesses; red with the reason otherwise.
+ */
 function renderChain() {
   const badge = $('#chain-status');
   const { status, verification, error, tree } = state.chain;
@@ -768,27 +777,32 @@ function renderChain() {
   if (status === 'pending' || status === 'checking') badge.textContent = t(`chain.${status}`);
   else if (status === 'failed') badge.textContent = t('chain.failed', { code: error.code });
   else if (status === 'broken') badge.textContent = t('chain.broken', { kind: verification.firstBreak.kind, chain: verification.firstBreak.chainId, seq: verification.firstBreak.seq });
-  else if (status === 'tree-broken') badge.textContent = t('log.treeBroken', { chain: tree.chainId, problem: tree.problem });
+  else if (status === 'tree-broken') badge.textContent = t('log.treeBroken', { chain: tree.chainId, problem: tree.problem, time: verifiedTime(tree.verifiedAt) });
   else if (status === 'quorum-missing')
     badge.textContent = t('log.quorumMissing', { chain: tree.chainId, k: tree.witnesses.length, q: transparency.quorum, size: tree.witnessedSize ?? tree.checkpointSize });
-  else if (!transparency || transparency.trees.every((tr) => tr.cosignedSize === null)) {
-    badge.textContent = t('chain.ok', { entries: verification.chains.reduce((sum, c) => sum + c.entries, 0), time: localTime(verification.verifiedAt, true).slice(11) });
+  else if (!transparency || transparency.trees.every((tr) => tr.verifiedSize === null)) {
+    const text = t('chain.ok', { entries: verification.chains.reduce((sum, c) => sum + c.entries, 0), time: verifiedTime(verification.verifiedAt) });
+    badge.textContent = verification.refreshing ? t('log.refreshing', { badge: text }) : text;
   } else {
-    const trees = transparency.trees.filter((tr) => tr.cosignedSize !== null);
-    const size = trees.map((tr) => (trees.length > 1 ? `${tr.chainId} ${tr.cosignedSize}` : String(tr.cosignedSize))).join(', ');
-    const newest = trees
-      .map((tr) => tr.checkpointTime)
+    const trees = transparency.trees.filter((tr) => tr.verifiedSize !== null);
+    const size = trees.map((tr) => (trees.length > 1 ? `${tr.chainId} ${tr.verifiedSize}` : String(tr.verifiedSize))).join(', ');
+    // The oldest of the chains' verifications: the badge claims no more than the weakest of them.
+    const oldest = trees
+      .map((tr) => tr.verifiedAt)
       .sort()
-      .at(-1);
+      .at(0);
     const k = Math.min(...trees.map((tr) => tr.witnesses.length));
-    const time = localTime(newest, true).slice(11);
-    badge.textContent = transparency.quorum === 0 ? t('log.okNoWitnesses', { size, time }) : t('log.ok', { size, k, q: transparency.quorum, time });
+    const time = verifiedTime(oldest);
+    const text = transparency.quorum === 0 ? t('log.okNoWitnesses', { size, time }) : t('log.ok', { size, k, q: transparency.quorum, time });
+    badge.textContent = verification.refreshing ? t('log.refreshing', { badge: text }) : text;
   }
   if (verification && status !== 'broken') {
     const unanchored = t('chain.detail', { chains: verification.chains.length, unanchored: verification.chains.reduce((sum, c) => sum + c.unanchoredEntries, 0) });
     const trees = (transparency?.trees ?? []).map((tree) =>
       t('log.detail', {
         chain: tree.chainId,
+        verified: verifiedTime(tree.verifiedAt),
+        verifiedSize: tree.verifiedSize ?? '–',
         size: tree.witnessedSize ?? '–',
         witnesses: tree.witnesses.join(', ') || '–',
         newest: tree.checkpointSize ?? '–',

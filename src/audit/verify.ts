@@ -280,6 +280,13 @@ export interface TreeVerification {
   /** Records whose leaf hash was compared with the stored tree. */
   readonly leaves: number;
   readonly treeHeads: number;
+  /**
+   * The newest checkpoint (tree size) whose every leaf was compared with its record and whose
+   * signed root was recomputed from the stored tree: what "verified up to checkpoint N" may say.
+   * Null when the tree does not verify or has no checkpoint yet. A checkpoint signed while the
+   * leaves were being read may be newer than the last leaf read; it is not counted.
+   */
+  readonly verifiedSize: number | null;
   /** The first thing wrong, or null. */
   readonly problem: string | null;
 }
@@ -293,7 +300,16 @@ export interface TreeVerification {
  */
 export async function verifyTree(store: AccessLogStore, chainId: string, log: NoteVerifier | null): Promise<TreeVerification> {
   let leaves = 0;
-  const result = (problem: string | null, treeHeads = 0): TreeVerification => ({ chainId, ok: problem === null, leaves, treeHeads, problem });
+  // The tree size the leaf walk covers: the last record read is leaf `index`, so the tree up to it has index + 1 leaves (purged records included: their leaves stay in the tree).
+  let walkedSize = 0;
+  const result = (problem: string | null, treeHeads = 0, verifiedSize: number | null = null): TreeVerification => ({
+    chainId,
+    ok: problem === null,
+    leaves,
+    treeHeads,
+    verifiedSize: problem === null ? verifiedSize : null,
+    problem,
+  });
   for (let fromSeq = 1; ; ) {
     const page = await store.readRecords(chainId, fromSeq, PAGE);
     const stored = await store.readTreeNodes(
@@ -305,6 +321,7 @@ export async function verifyTree(store: AccessLogStore, chainId: string, log: No
       if (!leaf) return result(`the record ending at seq ${record.lastSeq} has no leaf in the tree`);
       if (!leaf.equals(recordLeafHash(record))) return result(`the tree's leaf ${record.index} is not the hash of the record ending at seq ${record.lastSeq}`);
       leaves += 1;
+      walkedSize = record.index + 1;
     }
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;
@@ -334,5 +351,6 @@ export async function verifyTree(store: AccessLogStore, chainId: string, log: No
     }
     if (!root.equals(checkpoint.rootHash)) return result(`the stored tree at size ${head.size} is not the one the log signed: its nodes were changed`, heads.length);
   }
-  return result(null, heads.length);
+  const covered = heads.filter((head) => head.size <= walkedSize).reduce<number | null>((newest, head) => (newest === null || head.size > newest ? head.size : newest), null);
+  return result(null, heads.length, covered);
 }

@@ -50,6 +50,8 @@ export interface AuditApiConfig {
   readonly consoleDir: string;
   /** Lifetime of the officer sessions the console opens (POST /audit/session); it renews them before they end. */
   readonly sessionSeconds: number;
+  /** AUDIT_VERIFY_MAX_AGE_MS: how old the console badge's full tree verification may be before a request starts a new one. */
+  readonly verifyMaxAgeMs: number;
 }
 
 export const DEV_CONFIDENTIALITY_PATH = path.join(REPO_ROOT, 'src', 'config', 'dev', 'confidentiality.json');
@@ -131,6 +133,8 @@ export function loadAuditApiConfig(env: NodeJS.ProcessEnv = process.env): AuditA
       AUDIT_CONSOLE_DIR: envField.string(DEFAULT_CONSOLE_DIR),
       // Short: a session outlives neither a removal from the registry (checked per request anyway) nor a lunch break by much.
       AUDIT_SESSION_SECONDS: envField.positiveInt(600).refine((seconds) => seconds >= 60 && seconds <= 3600, 'expected 60..3600 seconds'),
+      // A full verification reads every record: often enough that the badge means something, rarely enough that reloads cannot keep the database busy.
+      AUDIT_VERIFY_MAX_AGE_MS: envField.positiveInt(300_000).refine((ms) => ms >= 1000 && ms <= 86_400_000, 'expected 1000..86400000 ms (1 s to 24 h)'),
       AUDIT_ANOMALY_OUTSIDE_CASE_SUBJECTS: envField.positiveInt(3),
       AUDIT_ANOMALY_SUBJECTS_PER_CASE: envField.positiveInt(20),
       AUDIT_ANOMALY_PROTECTED_READS: envField.positiveInt(1),
@@ -157,6 +161,7 @@ export function loadAuditApiConfig(env: NodeJS.ProcessEnv = process.env): AuditA
     supergraphPath: resolveFromRoot(raw.SUPERGRAPH_PATH),
     consoleDir: resolveFromRoot(raw.AUDIT_CONSOLE_DIR),
     sessionSeconds: raw.AUDIT_SESSION_SECONDS,
+    verifyMaxAgeMs: raw.AUDIT_VERIFY_MAX_AGE_MS,
     anomalies: {
       outsideCaseSubjects: raw.AUDIT_ANOMALY_OUTSIDE_CASE_SUBJECTS,
       subjectsPerCase: raw.AUDIT_ANOMALY_SUBJECTS_PER_CASE,

@@ -119,7 +119,7 @@ describe('the console shows the log verified up to a cosigned checkpoint, or red
     const api = auditClient({ ...stack, gateway: witnessed.gateway } as Stack, { official: 'imy-insp-1' });
     try {
       const answer = await api.graphql<{ verification: { transparency: any } }>(
-        `{ verification { transparency { ok quorum witnesses trees { chainId ok problem checkpointSize checkpointTime cosignedSize cosignedTime witnessedSize witnesses quorumMet } } } }`,
+        `{ verification { transparency { ok quorum witnesses trees { chainId ok problem verifiedAt verifiedSize checkpointSize checkpointTime cosignedSize cosignedTime witnessedSize witnesses quorumMet } } } }`,
       );
       expect(answer.errors).toBeUndefined();
       const log = witnessed.deps.openedAccessLog;
@@ -133,6 +133,10 @@ describe('the console shows the log verified up to a cosigned checkpoint, or red
       expect(tree.cosignedSize).toBeGreaterThan(0);
       expect(tree.witnessedSize).toBe(tree.cosignedSize);
       expect(tree.checkpointSize).toBeGreaterThanOrEqual(tree.cosignedSize);
+      // The kept full verification: when it finished and the checkpoint up to which it checked every record.
+      expect(Date.parse(tree.verifiedAt)).not.toBeNaN();
+      expect(tree.verifiedSize).toBeGreaterThan(0);
+      expect(tree.verifiedSize).toBeLessThanOrEqual(tree.checkpointSize);
       // What the badge counts is the stored checkpoint's verifying cosignatures.
       const head = await log.store.treeHead(log.config.chainId, tree.cosignedSize);
       expect(
@@ -146,16 +150,16 @@ describe('the console shows the log verified up to a cosigned checkpoint, or red
     }
   });
 
-  it('at 1280×800: green, up to the cosigned checkpoint, 2 of 2 witnesses, the time of the newest checkpoint; in English on request', async () => {
+  it('at 1280×800: green, the time of the verification, up to the checkpoint it covered, 2 of 2 witnesses; in English on request', async () => {
     await withConsole(witnessed, { width: 1280, height: 800 }, async (page) => {
       expect(await page.getAttribute('#chain-status', 'data-state')).toBe('ok');
       expect(await page.getAttribute('#chain-status', 'class')).toBe('badge ok');
-      expect(await page.textContent('#chain-status')).toMatch(/^Loggen verifierad ✓ t\.o\.m\. kontrollpunkt \d+ · medsignerad av 2 av 2 vittnen · \d{2}:\d{2}:\d{2}$/);
+      expect(await page.textContent('#chain-status')).toMatch(/^Loggen verifierad ✓ (?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2} t\.o\.m\. kontrollpunkt \d+ · medsignerad av 2 av 2 vittnen$/);
       expect(await page.getAttribute('#chain-status', 'title')).toContain('witness.imy.example/w1, witness.riksrevisionen.example/w2');
       expect(await headerOverlaps(page)).toEqual([]);
       await page.screenshot({ path: path.join(RESULTS, 'audit-console-badge-1280.png'), clip: { x: 0, y: 0, width: 1280, height: 200 } });
       await page.click('#language');
-      await expect.poll(() => page.textContent('#chain-status')).toMatch(/^Log verified ✓ up to checkpoint \d+ · cosigned by 2 of 2 witnesses · \d{2}:\d{2}:\d{2}$/);
+      await expect.poll(() => page.textContent('#chain-status')).toMatch(/^Log verified ✓ (?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2} up to checkpoint \d+ · cosigned by 2 of 2 witnesses$/);
     });
   });
 
