@@ -24,6 +24,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { observeSharedRedis } from './observability/observeSharedRedis.js';
 import { accessLogObserver } from './observability/accessLogObserver.js';
 import { witnessObserver } from './observability/witnessObserver.js';
+import { logVerificationObserver } from './observability/logVerificationObserver.js';
 import { denialLogGapReporter } from './observability/denialLogGaps.js';
 import { GatewayOperations, routeLabel } from './observability/gatewayOperations.js';
 import { tracedListener } from './observability/tracing.js';
@@ -45,10 +46,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const limits = config.limits;
   const logger = deps.logger ?? createLogger({ level: 'warn' });
   const metrics = deps.metrics ?? new GatewayMetrics();
-  // The access log's outages, the witnesses' refusals and Redis's faults: into the process log and metrics.
+  // The access log's outages and verifications, the witnesses' refusals and Redis's faults: into the process log and metrics.
   const stopObserving = [
     deps.observeAccessLog?.(accessLogObserver({ metrics, logger })),
     deps.observeWitnessing?.(witnessObserver({ metrics, logger })),
+    deps.observeLogVerification?.(logVerificationObserver({ metrics, logger })),
     deps.redis ? observeSharedRedis(deps.redis, { metrics, logger }) : undefined,
   ];
   const reportDenialLogGap = denialLogGapReporter({ logger, metrics });

@@ -1,4 +1,5 @@
 import type { AccessLogEvent, AccessLogSink } from './audit/accessLog.js';
+import type { LogVerificationEvent } from './audit/verify.js';
 import type { WitnessingEvent } from './audit/witnessing.js';
 import type { SubgraphTlsOptions } from './apollo/subgraphTransport.js';
 import type { ErrorLogger } from './errors/maskErrors.js';
@@ -50,6 +51,8 @@ export interface GatewayDependencies {
   observeAccessLog?(listener: (event: AccessLogEvent) => void): () => void;
   /** Subscribes to the witnessing of tree heads (cosigned, refused, unreachable, not stored); returns an unsubscribe. */
   observeWitnessing?(listener: (event: WitnessingEvent) => void): () => void;
+  /** Subscribes to the audit console's full verifications of the log (ok, broken, failed); returns an unsubscribe. */
+  observeLogVerification?(listener: (event: LogVerificationEvent) => void): () => void;
 }
 
 export interface RunningGateway {

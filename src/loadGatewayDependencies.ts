@@ -11,6 +11,7 @@ import { createAuditRoute } from './audit-api/auditRoutes.js';
 import { TrustedDocuments } from './trusted-documents/manifest.js';
 import type { AccessLogEvent } from './audit/accessLog.js';
 import type { WitnessingEvent } from './audit/witnessing.js';
+import type { LogVerificationEvent } from './audit/verify.js';
 import { RedisReplayCache } from './identity/redisReplayCache.js';
 import { connectSharedRedis } from './redis/sharedRedis.js';
 import type { RedisSettings } from './config/redisConfig.js';
@@ -62,6 +63,7 @@ export async function loadGatewayDependencies(options: {
   const trustedDocuments = options.trustedDocumentsDir === undefined ? undefined : new TrustedDocuments(options.trustedDocumentsDir);
   const accessLogListeners = new Set<(event: AccessLogEvent) => void>();
   const witnessListeners = new Set<(event: WitnessingEvent) => void>();
+  const verificationListeners = new Set<(event: LogVerificationEvent) => void>();
   const opened = await openAccessLogFromConfig({
     config: options.accessLog,
     transparency: options.transparency,
@@ -100,6 +102,10 @@ export async function loadGatewayDependencies(options: {
       witnessListeners.add(listener);
       return () => witnessListeners.delete(listener);
     },
+    observeLogVerification(listener) {
+      verificationListeners.add(listener);
+      return () => verificationListeners.delete(listener);
+    },
     openedAccessLog: opened,
     ...(trustedDocuments ? { trustedDocuments } : {}),
     routes: [
@@ -117,6 +123,9 @@ export async function loadGatewayDependencies(options: {
         transparency: { signer: opened.treeSigner, witnesses: witnessVerifiers(opened.transparency.witnesses), quorum: opened.transparency.quorum },
         config: options.audit,
         supergraphSdl: loadSupergraphSdl(options.audit.supergraphPath).sdl,
+        onLogVerification: (event) => {
+          for (const listener of verificationListeners) listener(event);
+        },
       }),
     ],
     reloadAgreements() {

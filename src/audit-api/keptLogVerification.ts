@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { AccessLogStore } from '../audit/index.js';
-import { verifyAccessLog, verifyTree, type TreeVerification, type VerificationReport } from '../audit/verify.js';
+import { verifyAccessLog, verifyTree, type LogVerificationEvent, type TreeVerification, type VerificationReport } from '../audit/verify.js';
 import type { NoteVerifier } from '../transparency/note.js';
 
 /**
@@ -33,11 +33,7 @@ export interface KeptVerification {
   readonly refreshing: boolean;
 }
 
-/**
- * A run's start and end, and a request joining a running one: for tests (counting runs without
- * timing) and for whoever wants to log them.
- */
-export type LogVerificationEvent = { readonly kind: 'started'; readonly chains: number } | { readonly kind: 'joined' } | { readonly kind: 'finished'; readonly chains: number; readonly ok: boolean };
+export type { LogVerificationEvent };
 
 export interface KeptLogVerificationOptions {
   readonly store: AccessLogStore;
@@ -91,9 +87,15 @@ export class KeptLogVerification {
       void this.#options.onEvent?.({ kind: 'joined' });
       return this.#running;
     }
-    const running = this.#run().finally(() => {
-      this.#running = null;
-    });
+    const running = this.#run()
+      .catch(async (error: unknown) => {
+        // Told as well as thrown: a background refresh's failure has no caller to throw to.
+        await this.#options.onEvent?.({ kind: 'failed', error: error instanceof Error ? error.name : 'unknown' });
+        throw error;
+      })
+      .finally(() => {
+        this.#running = null;
+      });
     this.#running = running;
     return running;
   }
@@ -111,7 +113,10 @@ export class KeptLogVerification {
     }
     const run: KeptRun = { finishedAt: now(), chains, trees };
     this.#kept = run;
-    await this.#options.onEvent?.({ kind: 'finished', chains: chains.chains.length, ok: chains.ok && [...(trees?.values() ?? [])].every((tree) => tree.ok) });
+    const broken = [
+      ...new Set([...chains.chains.filter((chain) => !chain.ok).map((chain) => chain.chainId), ...[...(trees?.entries() ?? [])].filter(([, tree]) => !tree.ok).map(([chainId]) => chainId)]),
+    ];
+    await this.#options.onEvent?.({ kind: 'finished', chains: chains.chains.length, ok: chains.ok && broken.length === 0, broken });
     return run;
   }
 }

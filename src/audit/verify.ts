@@ -274,6 +274,18 @@ async function firstBrokenNode(store: AccessLogStore, chainId: string, size: num
   return null;
 }
 
+/**
+ * A full verification run's start and end (the audit console's kept verification,
+ * src/audit-api/keptLogVerification.ts), and a request joining a running one. `finished` names
+ * the chains that did not verify; `failed` is a run that could not complete (the store failed).
+ * Chain ids and error classes only: nothing personal.
+ */
+export type LogVerificationEvent =
+  | { readonly kind: 'started'; readonly chains: number }
+  | { readonly kind: 'joined' }
+  | { readonly kind: 'finished'; readonly chains: number; readonly ok: boolean; readonly broken: readonly string[] }
+  | { readonly kind: 'failed'; readonly error: string };
+
 export interface TreeVerification {
   readonly chainId: string;
   readonly ok: boolean;

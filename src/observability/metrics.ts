@@ -114,6 +114,17 @@ export class GatewayMetrics {
     labelNames: ['use', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly logVerificationRuns = new Counter({
+    name: 'gateway_access_log_verification_runs_total',
+    help: "Full verifications of the access log run for the audit console's badge, by outcome: ok, broken (a chain or tree did not verify: the log was changed), failed (the run could not complete).",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly logBroken = new Gauge({
+    name: 'gateway_access_log_broken',
+    help: '1 when the newest completed full verification of the access log found a chain or tree that does not verify (the log was changed), 0 otherwise (also before the first run: see gateway_access_log_verification_runs_total).',
+    registers: [this.registry],
+  });
   readonly witnessCosigns = new Counter({
     name: 'gateway_witness_cosign_total',
     help: "Each witness's part in cosigning a tree head, by witness (its key name) and outcome: cosigned, refused (it answered 4xx/5xx: inconsistent, unknown key, ...), unreachable, bad-cosignature, error (the proof could not be read), not-stored (the store refused the cosigned note).",
