@@ -22,7 +22,22 @@ import {
   type NewLegalHold,
   type QueryPage,
 } from './AccessLogStore.js';
-import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import {
+  buildRecordWhere,
+  entriesFrom,
+  filtersEntries,
+  LEGACY_ENTRY_COLUMN_LIST,
+  LEGACY_ENTRY_COLUMNS,
+  RECORD_COLUMN_LIST,
+  RECORD_DIMENSION_COLUMNS,
+  iso,
+  num,
+  toCheckpoint,
+  toHold,
+  toPurge,
+  toRecord,
+  toTreeHead,
+} from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
@@ -129,53 +144,6 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
 }
 
 type Row = Record<string, unknown>;
-
-// bigint arrives as a string; seqs and counts stay far below 2^53.
-const num = (value: unknown): number => Number(value);
-const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
-
-function toCheckpoint(row: Row): StoredCheckpoint {
-  return {
-    chainId: row['chain_id'] as string,
-    seq: num(row['seq']),
-    headHash: row['head_hash'] as string,
-    count: num(row['count']),
-    time: row['time'] as string,
-    jws: row['jws'] as string,
-  };
-}
-
-function toPurge(row: Row): StoredPurge {
-  return {
-    chainId: row['chain_id'] as string,
-    uptoSeq: num(row['upto_seq']),
-    headHash: row['head_hash'] as string,
-    purgedCount: num(row['purged_count']),
-    time: row['time'] as string,
-    jws: row['jws'] as string,
-    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
-  };
-}
-
-function toTreeHead(row: Row): StoredTreeHead {
-  return {
-    chainId: row['chain_id'] as string,
-    size: num(row['tree_size']),
-    rootHash: row['root_hash'] as string,
-    time: row['time'] as string,
-    note: row['note'] as string,
-  };
-}
-
-function toHold(row: Row): LegalHold {
-  return {
-    id: num(row['id']),
-    caseId: (row['case_id'] as string | null) ?? null,
-    subjectHmac: (row['subject_hmac'] as string | null) ?? null,
-    reason: (row['reason'] as string | null) ?? null,
-    createdAt: iso(row['created_at']),
-  };
-}
 
 /**
  * The store for several gateway replicas on one PostgreSQL. Each replica appends to its own

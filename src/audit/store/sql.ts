@@ -1,7 +1,8 @@
 import { GatewayError } from '../../errors/index.js';
 import { ACCESS_OUTCOMES, type StoredEntry } from '../entry.js';
 import { parseRecordBody, RecordFormatError, recordEntries, type RecordHeader, type RecordItem, type StoredRecord } from '../record.js';
-import type { AccessLogFilter, CountDimension } from './AccessLogStore.js';
+import type { StoredCheckpoint, StoredPurge } from '../checkpoint.js';
+import type { AccessLogFilter, CountDimension, LegalHold, StoredTreeHead } from './AccessLogStore.js';
 
 /** Shared by both SQL stores: column names, filters, cursors. Dialects differ only in placeholders and the time type. */
 
@@ -269,4 +270,57 @@ export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     throw badInput(`limit must be a whole number 1..${MAX_PAGE_SIZE}.`, { argument: 'limit' });
   }
+}
+
+/**
+ * Row mappers for the tables both stores share. PostgreSQL hands bigints over as strings and
+ * timestamps as Dates; SQLite hands over numbers and strings, which these read unchanged.
+ */
+type Row = Record<string, unknown>;
+
+// bigint arrives as a string; seqs and counts stay far below 2^53.
+export const num = (value: unknown): number => Number(value);
+export const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+
+export function toCheckpoint(row: Row): StoredCheckpoint {
+  return {
+    chainId: row['chain_id'] as string,
+    seq: num(row['seq']),
+    headHash: row['head_hash'] as string,
+    count: num(row['count']),
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+  };
+}
+
+export function toPurge(row: Row): StoredPurge {
+  return {
+    chainId: row['chain_id'] as string,
+    uptoSeq: num(row['upto_seq']),
+    headHash: row['head_hash'] as string,
+    purgedCount: num(row['purged_count']),
+    time: row['time'] as string,
+    jws: row['jws'] as string,
+    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
+  };
+}
+
+export function toTreeHead(row: Row): StoredTreeHead {
+  return {
+    chainId: row['chain_id'] as string,
+    size: num(row['tree_size']),
+    rootHash: row['root_hash'] as string,
+    time: row['time'] as string,
+    note: row['note'] as string,
+  };
+}
+
+export function toHold(row: Row): LegalHold {
+  return {
+    id: num(row['id']),
+    caseId: (row['case_id'] as string | null) ?? null,
+    subjectHmac: (row['subject_hmac'] as string | null) ?? null,
+    reason: (row['reason'] as string | null) ?? null,
+    createdAt: iso(row['created_at']),
+  };
 }

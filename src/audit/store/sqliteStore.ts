@@ -21,7 +21,20 @@ import {
   type QueryPage,
 } from './AccessLogStore.js';
 import { SqliteWriterThread } from './sqliteWriter.js';
-import { buildRecordWhere, entriesFrom, filtersEntries, LEGACY_ENTRY_COLUMN_LIST, LEGACY_ENTRY_COLUMNS, RECORD_COLUMN_LIST, RECORD_DIMENSION_COLUMNS, toRecord } from './sql.js';
+import {
+  buildRecordWhere,
+  entriesFrom,
+  filtersEntries,
+  LEGACY_ENTRY_COLUMN_LIST,
+  LEGACY_ENTRY_COLUMNS,
+  RECORD_COLUMN_LIST,
+  RECORD_DIMENSION_COLUMNS,
+  toCheckpoint,
+  toHold,
+  toPurge,
+  toRecord,
+  toTreeHead,
+} from './sql.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 
 export interface SqliteStoreOptions {
@@ -125,49 +138,6 @@ CREATE TABLE IF NOT EXISTS access_log_legal_holds (
 `;
 
 type Row = Record<string, unknown>;
-
-function toCheckpoint(row: Row): StoredCheckpoint {
-  return {
-    chainId: row['chain_id'] as string,
-    seq: row['seq'] as number,
-    headHash: row['head_hash'] as string,
-    count: row['count'] as number,
-    time: row['time'] as string,
-    jws: row['jws'] as string,
-  };
-}
-
-function toPurge(row: Row): StoredPurge {
-  return {
-    chainId: row['chain_id'] as string,
-    uptoSeq: row['upto_seq'] as number,
-    headHash: row['head_hash'] as string,
-    purgedCount: row['purged_count'] as number,
-    time: row['time'] as string,
-    jws: row['jws'] as string,
-    ...(typeof row['note'] === 'string' ? { note: row['note'] } : {}),
-  };
-}
-
-function toTreeHead(row: Row): StoredTreeHead {
-  return {
-    chainId: row['chain_id'] as string,
-    size: row['tree_size'] as number,
-    rootHash: row['root_hash'] as string,
-    time: row['time'] as string,
-    note: row['note'] as string,
-  };
-}
-
-function toHold(row: Row): LegalHold {
-  return {
-    id: row['id'] as number,
-    caseId: (row['case_id'] as string | null) ?? null,
-    subjectHmac: (row['subject_hmac'] as string | null) ?? null,
-    reason: (row['reason'] as string | null) ?? null,
-    createdAt: row['created_at'] as string,
-  };
-}
 
 /**
  * The single-gateway store: one SQLite file in WAL mode with synchronous=FULL, so a commit has
