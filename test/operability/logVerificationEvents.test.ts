@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { certificateAgent, DEV_OPERATOR, get } from '../support/certificateAgent.js';
+import { sample } from '../support/prometheusText.js';
 import { startStack, type Replica, type Stack } from '../support/stack.js';
 import { auditClient } from '../audit-api/auditClient.js';
 
@@ -14,17 +15,6 @@ import { auditClient } from '../audit-api/auditClient.js';
 
 const QUERY = `query ($p: Personnummer!) { person(personnummer: $p) { name { givenName } benefits { benefit } } }`;
 const BADGE = `{ verification { ok refreshing } }`;
-
-/** The value of one unlabelled or labelled sample in Prometheus text, or null when absent. */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | null {
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    const body = line[name.length] === '{' ? line.slice(name.length + 1, line.indexOf('}')) : '';
-    const found = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return null;
-}
 
 describe("a log the console's verification finds changed reaches the process log and metrics", () => {
   let stack: Stack;

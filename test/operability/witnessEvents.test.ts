@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { certificateAgent, DEV_OPERATOR, get } from '../support/certificateAgent.js';
+import { sample } from '../support/prometheusText.js';
 import { startStack, type Replica, type Stack } from '../support/stack.js';
 import { witnessedLog, witnessPool, type RunningWitness } from '../audit/witnessHarness.js';
 import { formatSignerKey, formatVerifierKey, generateSeed, noteSigner, parseSignerKey, SIG_ED25519 } from '../../src/transparency/note.js';
@@ -25,17 +26,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** The value of one sample of a metric in Prometheus text, or null when absent. */
-function sample(metrics: string, name: string, labels: Record<string, string>): number | null {
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    const found = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return null;
 }
 
 describe('the gateway reports what its witnesses do, in its process log and metrics', () => {
