@@ -3,7 +3,7 @@ import type { AccessLogSink } from '../audit/accessLog.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { DenialLogGapReporter } from '../audit/accessLogEntries.js';
-import type { AdmittedRequest, IdentifiedRequest } from '../pipeline/stages.js';
+import { admitted, type AdmittedRequest, type IdentifiedRequest } from '../pipeline/stages.js';
 import type { SharedRedis } from '../redis/sharedRedis.js';
 import { MemoryRateLimiter, type RateLimiter } from './rateLimiter.js';
 import { RedisRateLimiter } from './redisRateLimiter.js';
@@ -34,7 +34,7 @@ export async function createRequestAdmission(options: {
   readonly redis?: SharedRedis | undefined;
 }): Promise<RequestAdmission> {
   const rateLimits = options.limits.rateLimits;
-  if (!rateLimits && !options.rateLimiter) return { admit: async (request) => ({ ...request, admitted: true }), close: async () => undefined };
+  if (!rateLimits && !options.rateLimiter) return { admit: async (request) => admitted(request), close: async () => undefined };
   let limiter = options.rateLimiter;
   if (!limiter && rateLimits) {
     if (options.limits.redisUrl) {

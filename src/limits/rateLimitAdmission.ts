@@ -4,7 +4,7 @@ import type { AccessLogEntry } from '../audit/entry.js';
 import { accessLogEntries, recordDenials, wholeRequestDenial, type DenialLogGapReporter, type EntryOperation } from '../audit/accessLogEntries.js';
 import type { AccessLogSink } from '../audit/accessLog.js';
 import type { CallerContext } from '../identity/callerContext.js';
-import type { AdmittedRequest, IdentifiedRequest } from '../pipeline/stages.js';
+import { admitted, type AdmittedRequest, type IdentifiedRequest } from '../pipeline/stages.js';
 import type { RateLimiter } from './rateLimiter.js';
 
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,255}$/;
@@ -28,7 +28,7 @@ export function rateLimitAdmission(options: RateLimitAdmissionOptions) {
   return async (request: IdentifiedRequest, body: unknown): Promise<AdmittedRequest> => {
     const { caller } = request;
     const decision = await options.limiter.take({ agency: caller.agency.id, official: caller.official });
-    if (decision.allowed) return { ...request, admitted: true };
+    if (decision.allowed) return admitted(request);
     options.onDenied?.(caller, decision.scope);
     await recordDenials(options.log, caller, requestedOperation(body), [wholeRequestDenial('RATE_LIMITED')], options.reportDenialLogGap);
     const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));

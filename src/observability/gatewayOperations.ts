@@ -68,7 +68,8 @@ export class GatewayOperations {
       // Bounded labels: a registered agency or none, a registered operation name or a fixed value.
       const labels = { route, agency: agency ?? 'none', operation: this.#operations.get(requestId) ?? 'none' };
       this.#operations.delete(requestId);
-      this.options.metrics.requests.inc({ ...labels, status: String(status) });
+      // Written out, not spread (`{ ...labels, status }`): see admitted() in pipeline/stages.ts.
+      this.options.metrics.requests.inc({ route: labels.route, agency: labels.agency, operation: labels.operation, status: String(status) });
       this.options.metrics.requestSeconds.observe(labels, seconds);
       if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
         this.options.logger.info(

@@ -30,6 +30,15 @@ export interface AdmittedRequest extends IdentifiedRequest {
   readonly admitted: true;
 }
 
+/**
+ * An identified request admitted, written out rather than as `{ ...request, admitted: true }`: on
+ * Node 20 V8 builds an object spread followed by further properties through its generic path,
+ * about a microsecond each on the request path (docs/performance.md).
+ */
+export function admitted(request: IdentifiedRequest): AdmittedRequest {
+  return { requestId: request.requestId, caller: request.caller, admitted: true };
+}
+
 export type { ResolvedOperation };
 
 /** Why an operation may not run: the errors the caller gets, and what the access log records. */
