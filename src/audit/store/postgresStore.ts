@@ -671,19 +671,23 @@ export class PostgresAccessLogStore implements AccessLogStore {
       // gone and the chain has no signed anchor to start from.
       for (const purge of purges) {
         await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-        await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-          purge.chainId,
-          purge.uptoSeq,
-          purge.headHash,
-          purge.purgedCount,
-          purge.time,
-          purge.jws,
-          purge.note ?? null,
-        ]);
+        await this.insertPurge(client, purge);
       }
     });
     for (const { month, entries } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), entries });
     return removed;
+  }
+
+  private async insertPurge(client: pg.PoolClient, purge: StoredPurge): Promise<void> {
+    await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      purge.chainId,
+      purge.uptoSeq,
+      purge.headHash,
+      purge.purgedCount,
+      purge.time,
+      purge.jws,
+      purge.note ?? null,
+    ]);
   }
 
   /** Deletes a chain's records up to a seq from one partition, with their subject index rows; returns the entries removed. */
@@ -747,14 +751,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
         purge.headHash,
       ]);
       if (inserted.rowCount !== 1) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        purge.chainId,
-        purge.uptoSeq,
-        purge.headHash,
-        purge.purgedCount,
-        purge.time,
-        purge.jws,
-      ]);
+      await this.insertPurge(client, purge);
       await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
         checkpoint.chainId,
         checkpoint.seq,
