@@ -24,6 +24,13 @@ async function main(): Promise<void> {
     audit: exchange.auditApi,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),
+    onPartitionEvent: (event) => {
+      if (event.kind === 'partition-maintenance-failed') {
+        logger.warn({ err: event.error.message }, 'access-log partition maintenance failed: records of a month without its partition go to the DEFAULT partition until a run succeeds');
+      } else {
+        logger.info({ ...event }, `access log: ${event.kind}`);
+      }
+    },
     redis: limits.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix, settings: redisSettings } : null,
   });
   const gateway = await createGateway(config, { ...deps, logger });

@@ -19,6 +19,8 @@ import { readAgencyRegistry } from '../../src/identity/index.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { generateSeed, noteSigner, SIG_ED25519 } from '../../src/transparency/note.js';
 import { unpartition } from './fixtures/unpartitionedSchema.js';
+import { writeKeyFiles } from './keyFiles.js';
+import { runAuditCli } from '../../src/cli/audit.js';
 import { createPostgresHarness, TEST_DATABASE_URL } from './harness/postgresHarness.js';
 import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
 import { witnessedLog, witnessPool } from './witnessHarness.js';
@@ -242,6 +244,41 @@ describe('access log on PostgreSQL: month partitions', () => {
     const report = await verify();
     expect(report.ok).toBe(false);
     expect(report.firstBreak).toMatchObject({ chainId: 'replica-a', seq: 7 });
+  });
+
+  it('npm run audit -- migrate upgrades an unpartitioned schema, and purge names the months it drops', async () => {
+    await fill(store, 'replica-a');
+    await store.close();
+    await unpartition(h.admin, store.schema);
+    const files = writeKeyFiles(keys);
+    try {
+      const env = {
+        DATABASE_URL: TEST_DATABASE_URL,
+        AUDIT_PG_SCHEMA: store.schema,
+        AUDIT_KEYS_PATH: files.auditKeysPath,
+        GATEWAY_SIGNING_KEY_PATH: files.signingKeyPath,
+        AUDIT_CHAIN_ID: 'replica-a',
+        AUDIT_RETENTION_DAYS: '*=30',
+        AUDIT_TLOG_KEY_PATH: path.join(files.dir, 'access-log-note.key'),
+      };
+      const cli = async (...argv: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runAuditCli(argv, env, (line) => out.push(line), (line) => err.push(line));
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const migrated = await cli('migrate');
+      expect(migrated).toMatchObject({ code: 0, out: expect.stringContaining('upgraded the records and the subject index to month partitions: 15 records in 3 month(s)') });
+      expect(await rowsIn('log_records_y2020m03')).toBe(5);
+      expect(await cli('verify')).toMatchObject({ code: 0 });
+      // Thirty days' retention seen today: every 2020 month has expired and goes whole.
+      const purged = await cli('purge');
+      expect(purged.out).toContain('month 2020-01: partition dropped whole (5 entries)');
+      expect(purged.out).toContain('month 2020-03: partition dropped whole (5 entries)');
+      expect(await exists('log_records_y2020m03')).toBe(false);
+    } finally {
+      rmSync(files.dir, { recursive: true, force: true });
+    }
   });
 
   it('upgrades a schema the unpartitioned store made: same answers, verifies, and purges by month after', async () => {
