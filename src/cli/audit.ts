@@ -102,7 +102,8 @@ export async function runAuditCli(
       onPartitionEvent: (event: PartitionEvent) => {
         if (event.kind === 'partition-maintenance-failed') err(`partition maintenance failed: ${event.error.message}`);
         else if (event.kind === 'partitioned-upgrade') out(`upgraded the records and the subject index to month partitions: ${event.records} records in ${event.months} month(s)`);
-        else if (event.kind === 'partition-created') out(`month ${event.month}: partition created${event.movedFromDefault > 0 ? `, ${event.movedFromDefault} records moved in from the DEFAULT partition` : ''}`);
+        else if (event.kind === 'partition-created')
+          out(`month ${event.month}: partition created${event.movedFromDefault > 0 ? `, ${event.movedFromDefault} records moved in from the DEFAULT partition` : ''}`);
         else out(`month ${event.month}: partition dropped whole (${event.entries} entries)`);
       },
     };

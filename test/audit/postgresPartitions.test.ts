@@ -264,7 +264,12 @@ describe('access log on PostgreSQL: month partitions', () => {
       const cli = async (...argv: string[]) => {
         const out: string[] = [];
         const err: string[] = [];
-        const code = await runAuditCli(argv, env, (line) => out.push(line), (line) => err.push(line));
+        const code = await runAuditCli(
+          argv,
+          env,
+          (line) => out.push(line),
+          (line) => err.push(line),
+        );
         return { code, out: out.join('\n'), err: err.join('\n') };
       };
       const migrated = await cli('migrate');

@@ -588,7 +588,12 @@ export class PostgresAccessLogStore implements AccessLogStore {
   /** Records matching what the filter says of a request, in (time, chain, last seq) order; through the subject index when a subject is given. */
   private fetcher(filter: AccessLogFilter): FetchRecords {
     const bySubject = filter.subjectHmac !== undefined;
-    const where = buildRecordWhere(filter, (i) => `$${i}`, { firstIndex: bySubject ? 2 : 1, timeColumn: bySubject ? 's.time' : 'r.time', timeCast: '::timestamptz' });
+    const where = buildRecordWhere(filter, (i) => `$${i}`, {
+      firstIndex: bySubject ? 2 : 1,
+      timeColumn: bySubject ? 's.time' : 'r.time',
+      ...(bySubject ? { sameTimeColumn: 'r.time' } : {}),
+      timeCast: '::timestamptz',
+    });
     const order = bySubject ? 's.time, s.chain_id, s.last_seq' : 'r.time, r.chain_id, r.last_seq';
     // r.time = s.time (an index row has its record's time): the join then looks only in the record's month partition.
     const from = bySubject ? `${this.t.subjects} s JOIN ${this.t.records} r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time` : `${this.t.records} r`;
