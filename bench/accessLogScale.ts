@@ -142,13 +142,14 @@ try {
 /**
  * The statement the store runs for the first page of a subject's quarter (postgresStore.ts, the
  * subject branch of fetcher), explained as executed: the subject index partitions it scans, and
- * the record partitions the join's run-time pruning lets it reach.
+ * the record partitions the per-row lookup reaches (run-time pruning: a partition no row
+ * needs shows as never executed).
  */
 async function partitionsOfAQuarter(hmac: string): Promise<void> {
   const { rows } = await admin.query(
     `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-     SELECT r.* FROM "${schema}".log_subjects s JOIN "${schema}".log_records r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time
-     WHERE s.subject_hmac = $1 AND s.time >= $2::timestamptz AND r.time >= $2::timestamptz AND s.time < $3::timestamptz AND r.time < $3::timestamptz ORDER BY s.time, s.chain_id, s.last_seq LIMIT 1000`,
+     SELECT r.* FROM "${schema}".log_subjects s CROSS JOIN LATERAL (SELECT * FROM "${schema}".log_records r WHERE r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time OFFSET 0) r
+     WHERE s.subject_hmac = $1 AND s.time >= $2::timestamptz AND s.time < $3::timestamptz ORDER BY s.time, s.chain_id, s.last_seq LIMIT 1000`,
     [hmac, '2025-04-01T00:00:00.000Z', '2025-07-01T00:00:00.000Z'],
   );
   const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']!);
@@ -180,6 +181,6 @@ async function timedPurge(cut: string, what: string): Promise<void> {
   const t = performance.now();
   const removed = await store.purge(purges);
   const ms = performance.now() - t;
-  const dropped = partitionEvents.flatMap((event) => (event.kind === 'partition-dropped' ? [`${event.month} (${event.entries} entries)`] : []));
+  const dropped = partitionEvents.flatMap((event) => (event.kind === 'partition-dropped' ? [`${event.month} (${event.chains.reduce((n, c) => n + c.toSeq - c.fromSeq + 1, 0)} entries)`] : []));
   console.log(`purge of ${what}: ${[...removed.values()].reduce((a, b) => a + b, 0)} entries in ${purges.length} segments in ${ms.toFixed(0)} ms; dropped whole: ${dropped.join(', ') || 'none'}`);
 }

@@ -100,11 +100,11 @@ export async function runAuditCli(
     // unpartitioned schema (at open: migrate), months created, months a purge dropped whole.
     const partitionEvents = {
       onPartitionEvent: (event: PartitionEvent) => {
-        if (event.kind === 'partition-maintenance-failed') err(`partition maintenance failed: ${event.error.message}`);
+        if (event.kind === 'partition-maintenance-failed') err(`partition maintenance failed (${event.error.constructor.name} ${String((event.error as { code?: unknown }).code ?? '')})`);
         else if (event.kind === 'partitioned-upgrade') out(`upgraded the records and the subject index to month partitions: ${event.records} records in ${event.months} month(s)`);
         else if (event.kind === 'partition-created')
           out(`month ${event.month}: partition created${event.movedFromDefault > 0 ? `, ${event.movedFromDefault} records moved in from the DEFAULT partition` : ''}`);
-        else out(`month ${event.month}: partition dropped whole (${event.entries} entries)`);
+        else out(`month ${event.month}: partition dropped whole (${event.chains.map((c) => `chain ${c.chainId} seq ${c.fromSeq}..${c.toSeq}`).join(', ')})`);
       },
     };
 

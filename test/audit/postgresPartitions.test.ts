@@ -142,8 +142,8 @@ describe('access log on PostgreSQL: month partitions', () => {
     const results = await purge(other);
     expect(results).toEqual([{ chainId: 'replica-a', purgedEntries: 10, segments: 2, refused: null }]);
     expect(events.filter((e) => e.kind === 'partition-dropped')).toEqual([
-      { kind: 'partition-dropped', month: '2020-01', entries: 5 },
-      { kind: 'partition-dropped', month: '2020-02', entries: 5 },
+      { kind: 'partition-dropped', month: '2020-01', chains: [{ chainId: 'replica-a', fromSeq: 1, toSeq: 5 }] },
+      { kind: 'partition-dropped', month: '2020-02', chains: [{ chainId: 'replica-a', fromSeq: 6, toSeq: 10 }] },
     ]);
     for (const gone of ['log_records_y2020m01', 'log_subjects_y2020m01', 'log_records_y2020m02', 'log_subjects_y2020m02']) expect(await exists(gone)).toBe(false);
     expect(await rowsIn('log_records_y2020m03')).toBe(5);
@@ -196,7 +196,16 @@ describe('access log on PostgreSQL: month partitions', () => {
         { chainId: 'replica-b', purgedEntries: 5, segments: 1, refused: null },
       ]);
       // (Hashes differ: subjects are encrypted with a fresh nonce.) January went whole; February stays for replica-b's hold, replica-a's rows in it deleted.
-      expect(events.filter((e) => e.kind === 'partition-dropped')).toEqual([{ kind: 'partition-dropped', month: '2020-01', entries: 10 }]);
+      expect(events.filter((e) => e.kind === 'partition-dropped')).toEqual([
+        {
+          kind: 'partition-dropped',
+          month: '2020-01',
+          chains: [
+            { chainId: 'replica-a', fromSeq: 1, toSeq: 5 },
+            { chainId: 'replica-b', fromSeq: 1, toSeq: 5 },
+          ],
+        },
+      ]);
       expect(await exists('log_records_y2020m01')).toBe(false);
       expect(await rowsIn('log_records_y2020m02')).toBe(5);
       const remaining = async (target: AccessLogStore) =>
@@ -278,8 +287,8 @@ describe('access log on PostgreSQL: month partitions', () => {
       expect(await cli('verify')).toMatchObject({ code: 0 });
       // Thirty days' retention seen today: every 2020 month has expired and goes whole.
       const purged = await cli('purge');
-      expect(purged.out).toContain('month 2020-01: partition dropped whole (5 entries)');
-      expect(purged.out).toContain('month 2020-03: partition dropped whole (5 entries)');
+      expect(purged.out).toContain('month 2020-01: partition dropped whole (chain replica-a seq 1..5)');
+      expect(purged.out).toContain('month 2020-03: partition dropped whole (chain replica-a seq 11..15)');
       expect(await exists('log_records_y2020m03')).toBe(false);
     } finally {
       rmSync(files.dir, { recursive: true, force: true });
@@ -354,7 +363,7 @@ describe('a citizen report after a month was dropped', () => {
         const now = new Date('2026-11-05T00:00:00.000Z');
         const plans = await planPurge(other, { defaultDays: 30, byPurpose: new Map() }, now);
         expect(await executePurge(other, plans, keys.signer, [keys.publicJwk], now, treeSigner)).toMatchObject([{ chainId: 'replica-a', purgedEntries: 3 }]);
-        expect(events).toContainEqual({ kind: 'partition-dropped', month: '2026-09', entries: 3 });
+        expect(events).toContainEqual({ kind: 'partition-dropped', month: '2026-09', chains: [{ chainId: 'replica-a', fromSeq: 1, toSeq: 3 }] });
       } finally {
         await other.close();
       }

@@ -61,7 +61,8 @@ export function monthsBetween(from: Month, to: Month): Month[] {
 /** What the partition maintenance did, for the operator's log (docs/operations.md). */
 export type PartitionEvent =
   | { readonly kind: 'partition-created'; readonly month: string; readonly movedFromDefault: number }
-  | { readonly kind: 'partition-dropped'; readonly month: string; readonly entries: number }
+  /** The seqs each chain spanned in the month (its records' entries there, unless a writer's clock went back across the month's edge). */
+  | { readonly kind: 'partition-dropped'; readonly month: string; readonly chains: readonly ChainSpan[] }
   | { readonly kind: 'partition-maintenance-failed'; readonly error: Error }
   | { readonly kind: 'partitioned-upgrade'; readonly records: number; readonly months: number };
 
@@ -127,13 +128,21 @@ export async function monthsInDefault(client: Client, schema: string): Promise<M
   });
 }
 
+/** A chain's records in one month partition: the first seq of its first record there, the last seq of its last. */
+export interface ChainSpan {
+  readonly chainId: string;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}
+
 /**
- * A month's record partition may be dropped by a purge when every record in it is among the
- * purge's: for each chain with records there, its highest seq there is at or below the seq the
- * chain is purged to. The chains are found by a skip scan of the (chain_id, last_seq, time) key,
- * a few index probes per chain, not a scan of the month.
+ * The chains with records in a month partition and the seqs they span there, by a skip scan of
+ * the (chain_id, last_seq, time) key: a few index probes per chain, never a scan of the month
+ * (at 10⁹ entries a year a month is tens of GiB, and the purge holds the writers off meanwhile).
+ * A month may be dropped by a purge when each chain's span there ends at or below the seq that
+ * chain is purged to.
  */
-export async function isWhollyPurged(client: Client, schema: string, partition: string, uptoSeq: ReadonlyMap<string, number>): Promise<boolean> {
+export async function chainSpans(client: Client, schema: string, partition: string): Promise<ChainSpan[]> {
   const p = qualified(schema, partition);
   const { rows } = await client.query(
     `WITH RECURSIVE c(chain_id) AS (
@@ -141,16 +150,12 @@ export async function isWhollyPurged(client: Client, schema: string, partition: 
        UNION ALL
        SELECT (SELECT r.chain_id FROM ${p} r WHERE r.chain_id > c.chain_id ORDER BY r.chain_id LIMIT 1) FROM c WHERE c.chain_id IS NOT NULL
      )
-     SELECT c.chain_id, (SELECT max(r.last_seq) FROM ${p} r WHERE r.chain_id = c.chain_id) AS max_seq FROM c WHERE c.chain_id IS NOT NULL`,
+     SELECT c.chain_id,
+       (SELECT r.first_seq FROM ${p} r WHERE r.chain_id = c.chain_id ORDER BY r.last_seq LIMIT 1) AS from_seq,
+       (SELECT max(r.last_seq) FROM ${p} r WHERE r.chain_id = c.chain_id) AS to_seq
+     FROM c WHERE c.chain_id IS NOT NULL`,
   );
-  if (rows.length === 0) return false;
-  return (rows as Row[]).every((row) => Number(row['max_seq']) <= (uptoSeq.get(row['chain_id'] as string) ?? 0));
-}
-
-/** Entries per chain in a record partition about to be dropped: what the purge reports it removed. */
-export async function entriesByChain(client: Client, schema: string, partition: string): Promise<Map<string, number>> {
-  const { rows } = await client.query(`SELECT chain_id, sum(last_seq - first_seq + 1) AS entries FROM ${qualified(schema, partition)} GROUP BY chain_id`);
-  return new Map((rows as Row[]).map((row) => [row['chain_id'] as string, Number(row['entries'])]));
+  return (rows as Row[]).map((row) => ({ chainId: row['chain_id'] as string, fromSeq: Number(row['from_seq']), toSeq: Number(row['to_seq']) }));
 }
 
 /** Detaches and drops a month's partitions of both tables, in the caller's transaction. */

@@ -217,12 +217,11 @@ export function checkFilter(filter: AccessLogFilter): { timeFrom: string | null;
 export function buildRecordWhere(
   filter: AccessLogFilter,
   placeholder: (index: number) => string,
-  /** sameTimeColumn: a second column equal to timeColumn by the join, given the same bounds (PostgreSQL then prunes its table's month partitions too). */
-  options: { readonly firstIndex?: number; readonly timeColumn?: string; readonly sameTimeColumn?: string; readonly timeCast?: string } = {},
+  options: { readonly firstIndex?: number; readonly timeColumn?: string; readonly timeCast?: string } = {},
 ): { sql: string; params: unknown[] } {
   const { timeFrom, timeTo } = checkFilter(filter);
   const firstIndex = options.firstIndex ?? 1;
-  const timeColumns = [options.timeColumn ?? 'r.time', ...(options.sameTimeColumn ? [options.sameTimeColumn] : [])];
+  const timeColumn = options.timeColumn ?? 'r.time';
   const cast = options.timeCast ?? '';
   const clauses: string[] = [];
   const params: unknown[] = [];
@@ -234,8 +233,8 @@ export function buildRecordWhere(
     const value = filter[key];
     if (value !== undefined) add((p) => `r.${column} = ${p}`, value);
   }
-  if (timeFrom !== null) add((p) => timeColumns.map((column) => `${column} >= ${p}${cast}`).join(' AND '), timeFrom);
-  if (timeTo !== null) add((p) => timeColumns.map((column) => `${column} < ${p}${cast}`).join(' AND '), timeTo);
+  if (timeFrom !== null) add((p) => `${timeColumn} >= ${p}${cast}`, timeFrom);
+  if (timeTo !== null) add((p) => `${timeColumn} < ${p}${cast}`, timeTo);
   return { sql: clauses.length > 0 ? clauses.join(' AND ') : 'TRUE', params };
 }
 
