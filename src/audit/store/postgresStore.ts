@@ -594,7 +594,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
     // partition (an index row has its record's time; the partition is chosen per row at run time).
     // OFFSET 0 keeps the planner from flattening the lookup into a join, which over month
     // partitions it costs as a probe of every month and makes a hash join over the whole period:
-    // 10× slower at 10⁶ entries (bench/accessLogScale.ts), and slower to plan.
+    // 2–10× slower for a year at 10⁶ entries (bench/accessLogScale.ts, docs/access-log.md).
     const from = bySubject
       ? `${this.t.subjects} s CROSS JOIN LATERAL (SELECT * FROM ${this.t.records} r WHERE r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time OFFSET 0) r`
       : `${this.t.records} r`;
