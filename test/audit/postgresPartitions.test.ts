@@ -20,7 +20,7 @@ import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalo
 import { generateSeed, noteSigner, SIG_ED25519 } from '../../src/transparency/note.js';
 import { unpartition } from './fixtures/unpartitionedSchema.js';
 import { writeKeyFiles } from './keyFiles.js';
-import { runAuditCli } from '../../src/cli/audit.js';
+import { auditCli } from './auditCli.js';
 import { createPostgresHarness, TEST_DATABASE_URL } from './harness/postgresHarness.js';
 import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
 import { witnessedLog, witnessPool } from './witnessHarness.js';
@@ -270,17 +270,7 @@ describe('access log on PostgreSQL: month partitions', () => {
         AUDIT_RETENTION_DAYS: '*=30',
         AUDIT_TLOG_KEY_PATH: path.join(files.dir, 'access-log-note.key'),
       };
-      const cli = async (...argv: string[]) => {
-        const out: string[] = [];
-        const err: string[] = [];
-        const code = await runAuditCli(
-          argv,
-          env,
-          (line) => out.push(line),
-          (line) => err.push(line),
-        );
-        return { code, out: out.join('\n'), err: err.join('\n') };
-      };
+      const cli = (...argv: string[]) => auditCli(env, ...argv);
       const migrated = await cli('migrate');
       expect(migrated).toMatchObject({ code: 0, out: expect.stringContaining('upgraded the records and the subject index to month partitions: 15 records in 3 month(s)') });
       expect(await rowsIn('log_records_y2020m03')).toBe(5);
