@@ -615,7 +615,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
           { chainId: 'replica-a', uptoSeq: 7, headHash: (await h.store.readRecords('replica-a', 7, 1))[0]!.hash, purgedCount: 7, time: new Date().toISOString() },
           keys.signer,
         );
-        await expect(h.store.purge(purge)).rejects.toMatchObject({ name: 'ChainStateError' });
+        await expect(h.store.purge([purge])).rejects.toMatchObject({ name: 'ChainStateError' });
       });
 
       it('names a purge record not signed by the gateway', async () => {

@@ -40,6 +40,21 @@ import {
 } from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
+import {
+  createMonth,
+  dropMonth,
+  chainSpans,
+  listMonthPartitions,
+  monthOf,
+  monthsBetween,
+  monthsInDefault,
+  monthStart,
+  nextMonth,
+  relationKind,
+  type ChainSpan,
+  type Month,
+  type PartitionEvent,
+} from './postgresPartitions.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -52,9 +67,14 @@ export interface PostgresStoreOptions {
   readonly applicationName?: string;
   /** Connection errors on idle clients; without a listener pg would crash the process. */
   readonly onPoolError?: (error: Error) => void;
+  /** Month partitions created, dropped, a failed maintenance run, the upgrade of an unpartitioned schema: for the operator's log. */
+  readonly onPartitionEvent?: (event: PartitionEvent) => void;
+  /** How often the store makes sure next month's partitions exist (and empties the DEFAULT ones); default hourly, 0 for never. */
+  readonly partitionCheckIntervalMs?: number;
 }
 
 const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
+const PARTITION_CHECK_INTERVAL_MS = 3_600_000;
 const UNIQUE_VIOLATION = '23505';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -63,8 +83,9 @@ function schemaSql(s: string): string {
   // and keys differently from SQLite, and a cursor must mean the same on both.
   return `
 CREATE SCHEMA IF NOT EXISTS ${s};
--- One row per record (record.ts) and a narrow subject index: see sqliteStore.ts. The tables of
--- the row-per-entry format (access_log_entries, ...) are left alone for the migration to read.
+-- One row per record (record.ts) and a narrow subject index: see sqliteStore.ts. Both are
+-- partitioned by month of time (postgresPartitions.ts). The tables of the row-per-entry format
+-- (access_log_entries, ...) are left alone for the migration to read.
 CREATE TABLE IF NOT EXISTS ${s}.log_records (
   chain_id text COLLATE "C" NOT NULL,
   last_seq bigint NOT NULL,
@@ -79,8 +100,13 @@ CREATE TABLE IF NOT EXISTS ${s}.log_records (
   purpose text COLLATE "C" NOT NULL,
   case_id text COLLATE "C" NOT NULL,
   body text NOT NULL,
-  PRIMARY KEY (chain_id, last_seq)
-);
+  -- A key of a partitioned table must hold the partition key, so (chain_id, last_seq) alone is not
+  -- unique here: one chain's seq in two months would be two rows. The head's compare-and-swap in
+  -- append() is what keeps a seq from being written twice (the loser's rows roll back with it), and
+  -- the verifier refuses a chain whose records do not follow each other (postgresPartitions.ts).
+  PRIMARY KEY (chain_id, last_seq, time)
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS ${s}.log_records_default PARTITION OF ${s}.log_records DEFAULT;
 CREATE INDEX IF NOT EXISTS log_records_order ON ${s}.log_records (time, chain_id, last_seq);
 CREATE INDEX IF NOT EXISTS log_records_client ON ${s}.log_records (client_agency_id, time);
 CREATE INDEX IF NOT EXISTS log_records_case ON ${s}.log_records (case_id, time);
@@ -90,7 +116,8 @@ CREATE TABLE IF NOT EXISTS ${s}.log_subjects (
   chain_id text COLLATE "C" NOT NULL,
   last_seq bigint NOT NULL,
   PRIMARY KEY (subject_hmac, time, chain_id, last_seq)
-);
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS ${s}.log_subjects_default PARTITION OF ${s}.log_subjects DEFAULT;
 CREATE TABLE IF NOT EXISTS ${s}.log_chains (
   chain_id text COLLATE "C" PRIMARY KEY,
   head_seq bigint NOT NULL,
@@ -145,6 +172,45 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
 
 type Row = Record<string, unknown>;
 
+/** This month and the next: what must exist before a record of them arrives. */
+function comingMonths(now: Date): Month[] {
+  const month = monthOf(now);
+  return [month, nextMonth(month)];
+}
+
+/**
+ * The first half of the upgrade of a schema made before the tables were partitioned: the old
+ * tables are renamed and lose their keys and indexes (whose names the new tables take), in the
+ * open's transaction. copyIntoPartitions does the rest once the new tables exist.
+ */
+async function setUnpartitionedAside(client: pg.PoolClient | pg.Client, schema: string): Promise<void> {
+  const q = `"${schema}"`;
+  await client.query(`ALTER TABLE ${q}.log_records DROP CONSTRAINT IF EXISTS log_records_pkey`);
+  await client.query(`DROP INDEX IF EXISTS ${q}.log_records_order, ${q}.log_records_client, ${q}.log_records_case`);
+  await client.query(`ALTER TABLE ${q}.log_records RENAME TO log_records_unpartitioned`);
+  await client.query(`ALTER TABLE ${q}.log_subjects DROP CONSTRAINT IF EXISTS log_subjects_pkey`);
+  await client.query(`ALTER TABLE ${q}.log_subjects RENAME TO log_subjects_unpartitioned`);
+}
+
+/**
+ * Moves every row of the set-aside tables into the partitioned ones, each month's partition
+ * created first, and drops the old tables. One transaction with the schema's creation: a crash
+ * leaves the old schema as it was, and the next open starts again.
+ */
+async function copyIntoPartitions(client: pg.PoolClient | pg.Client, schema: string): Promise<PartitionEvent> {
+  const q = `"${schema}"`;
+  const { rows } = await client.query(
+    `SELECT min(time) AS first, max(time) AS last FROM (SELECT time FROM ${q}.log_records_unpartitioned UNION ALL SELECT time FROM ${q}.log_subjects_unpartitioned) t`,
+  );
+  const range = rows[0] as Row;
+  const months = range['first'] === null ? [] : monthsBetween(monthOf(range['first'] as Date), monthOf(range['last'] as Date));
+  for (const month of months) await createMonth(client, schema, month);
+  const copied = await client.query(`INSERT INTO ${q}.log_records (${RECORD_COLUMN_LIST}) SELECT ${RECORD_COLUMN_LIST} FROM ${q}.log_records_unpartitioned`);
+  await client.query(`INSERT INTO ${q}.log_subjects (subject_hmac, time, chain_id, last_seq) SELECT subject_hmac, time, chain_id, last_seq FROM ${q}.log_subjects_unpartitioned`);
+  await client.query(`DROP TABLE ${q}.log_records_unpartitioned, ${q}.log_subjects_unpartitioned`);
+  return { kind: 'partitioned-upgrade', records: copied.rowCount ?? 0, months: months.length };
+}
+
 /**
  * The store for several gateway replicas on one PostgreSQL. Each replica appends to its own
  * chain; the conditional head update in append() takes the chain row's lock, so a second
@@ -156,11 +222,13 @@ export class PostgresAccessLogStore implements AccessLogStore {
   private readonly begin: string;
   /** Per chain, the latest append's head update, which the next append waits for (see append). */
   private readonly headMoves = new Map<string, Promise<void>>();
+  private partitionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly schema: string,
     statementTimeoutMs: number,
+    private readonly onPartitionEvent: (event: PartitionEvent) => void,
   ) {
     const q = `"${schema}"`;
     this.t = {
@@ -190,7 +258,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
       application_name: options.applicationName ?? 'access-log',
     });
     pool.on('error', (error) => options.onPoolError?.(error));
-    const store = new PostgresAccessLogStore(pool, schema, timeout);
+    const onPartitionEvent = options.onPartitionEvent ?? (() => undefined);
+    const store = new PostgresAccessLogStore(pool, schema, timeout, onPartitionEvent);
     // Start-up has its own client and a patient connect timeout: the pool's is the commit bound,
     // and a server slow to accept one connection (a checkpoint, a busy machine) must not fail start-up.
     const client = new pg.Client({
@@ -206,7 +275,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
         // Concurrent replicas starting together would race on CREATE ... IF NOT EXISTS.
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+        const upgrade = (await relationKind(client, schema, 'log_records')) === 'r';
+        if (upgrade) await setUnpartitionedAside(client, schema);
         await client.query(schemaSql(`"${schema}"`));
+        if (upgrade) onPartitionEvent(await copyIntoPartitions(client, schema));
+        for (const month of comingMonths(new Date())) {
+          const moved = await createMonth(client, schema, month);
+          if (moved !== null) onPartitionEvent({ kind: 'partition-created', month: monthStart(month).slice(0, 7), movedFromDefault: moved });
+        }
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -219,7 +295,43 @@ export class PostgresAccessLogStore implements AccessLogStore {
       await client.end().catch(() => undefined);
       client.removeListener('error', ignore);
     }
+    const every = options.partitionCheckIntervalMs ?? PARTITION_CHECK_INTERVAL_MS;
+    if (every > 0) {
+      // Not awaited by anyone: a failed run is reported and the next one tries again; until then
+      // the DEFAULT partition takes what has no month (postgresPartitions.ts).
+      store.partitionTimer = setInterval(() => {
+        store.maintainPartitions().catch((error: unknown) => onPartitionEvent({ kind: 'partition-maintenance-failed', error: error instanceof Error ? error : new Error(String(error)) }));
+      }, every);
+      store.partitionTimer.unref();
+    }
     return store;
+  }
+
+  /**
+   * Makes sure this month's and next month's partitions exist, and moves any rows the DEFAULT
+   * partitions caught into their months' partitions (created for them). Runs at open and on the
+   * store's timer; callable by a test or a bench that writes records of months long past.
+   */
+  async maintainPartitions(now = new Date()): Promise<PartitionEvent[]> {
+    const events: PartitionEvent[] = [];
+    await this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+      const months = [...comingMonths(now), ...(await monthsInDefault(client, this.schema))];
+      for (const month of months) {
+        const moved = await createMonth(client, this.schema, month);
+        if (moved !== null) events.push({ kind: 'partition-created', month: monthStart(month).slice(0, 7), movedFromDefault: moved });
+      }
+    });
+    for (const event of events) this.onPartitionEvent(event);
+    return events;
+  }
+
+  /** Creates the month partitions from `from`'s month to `to`'s (ISO times), for loading records of those months (bench, migration of old data). */
+  async createPartitions(from: string, to: string): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+      for (const month of monthsBetween(monthOf(from), monthOf(to))) await createMonth(client, this.schema, month);
+    });
   }
 
   /** Runs fn in a transaction; a connection that failed mid-way is discarded rather than returned to the pool. */
@@ -478,7 +590,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
     const bySubject = filter.subjectHmac !== undefined;
     const where = buildRecordWhere(filter, (i) => `$${i}`, { firstIndex: bySubject ? 2 : 1, timeColumn: bySubject ? 's.time' : 'r.time', timeCast: '::timestamptz' });
     const order = bySubject ? 's.time, s.chain_id, s.last_seq' : 'r.time, r.chain_id, r.last_seq';
-    const from = bySubject ? `${this.t.subjects} s JOIN ${this.t.records} r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq` : `${this.t.records} r`;
+    // Through the subject index, each index row's record is one key lookup in its own month's
+    // partition (an index row has its record's time; the partition is chosen per row at run time).
+    // OFFSET 0 keeps the planner from flattening the lookup into a join, which over month
+    // partitions it costs as a probe of every month and makes a hash join over the whole period:
+    // 2–10× slower for a year at 10⁶ entries (bench/accessLogScale.ts, docs/access-log.md).
+    const from = bySubject
+      ? `${this.t.subjects} s CROSS JOIN LATERAL (SELECT * FROM ${this.t.records} r WHERE r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time OFFSET 0) r`
+      : `${this.t.records} r`;
     const params = bySubject ? [filter.subjectHmac, ...where.params] : where.params;
     const subject = bySubject ? 's.subject_hmac = $1 AND ' : '';
     const columns = RECORD_COLUMN_LIST.split(', ')
@@ -514,37 +633,84 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
   }
 
-  async purge(purge: StoredPurge): Promise<number> {
-    return this.transaction(async (client) => {
-      // Same lock as append: a purge never interleaves with a commit on this chain.
-      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [purge.chainId]);
-      const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
-      if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
-        throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+  async purge(purges: readonly StoredPurge[]): Promise<Map<string, number>> {
+    const removed = new Map<string, number>();
+    if (purges.length === 0) return removed;
+    const dropped: Array<{ month: Month; chains: ChainSpan[] }> = [];
+    await this.transaction(async (client) => {
+      // The tables' lock first, then the chain rows': the order an append takes them in (its rows,
+      // then its head), so the two cannot deadlock. It also keeps an append from adding a row to
+      // a month while the purge decides whether that month can go.
+      await client.query(`LOCK TABLE ${this.t.records}, ${this.t.subjects} IN SHARE ROW EXCLUSIVE MODE`);
+      const uptoSeq = new Map<string, number>();
+      for (const purge of purges) uptoSeq.set(purge.chainId, Math.max(uptoSeq.get(purge.chainId) ?? 0, purge.uptoSeq));
+      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = ANY($1) ORDER BY chain_id FOR UPDATE`, [[...uptoSeq.keys()]]);
+      for (const purge of purges) {
+        const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
+        if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
+          throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+        }
       }
-      // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
-      const doomed = await client.query(`DELETE FROM ${this.t.records} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [purge.chainId, purge.uptoSeq]);
-      const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
-      const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
-      if (keys.length > 0) {
-        await client.query(
-          `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
-           WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
-          [purge.chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
-        );
+      // A month goes whole when every record in it is purged; only months already over, so the
+      // writer never finds this month's partition gone.
+      const thisMonth = monthStart(monthOf(new Date()));
+      const kept = ['log_records_default'];
+      for (const partition of await listMonthPartitions(client, this.schema, 'log_records')) {
+        const chains = monthStart(partition.month) < thisMonth ? await chainSpans(client, this.schema, partition.name) : [];
+        if (chains.length > 0 && chains.every((chain) => chain.toSeq <= (uptoSeq.get(chain.chainId) ?? 0))) dropped.push({ month: partition.month, chains });
+        else kept.push(partition.name);
       }
-      await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-        purge.chainId,
-        purge.uptoSeq,
-        purge.headHash,
-        purge.purgedCount,
-        purge.time,
-        purge.jws,
-        purge.note ?? null,
-      ]);
-      return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
+      // A dropped month's records are counted by their seqs (no scan of the month); exact for a
+      // chain that verifies, which executePurge checks first.
+      for (const { chains } of dropped) {
+        for (const chain of chains) removed.set(chain.chainId, (removed.get(chain.chainId) ?? 0) + chain.toSeq - chain.fromSeq + 1);
+      }
+      // What may go in the months that stay, row by row, as before partitions.
+      for (const [chainId, upto] of uptoSeq) {
+        for (const partition of kept) {
+          const count = await this.deleteRecordRows(client, `"${this.schema}"."${partition}"`, chainId, upto);
+          if (count > 0) removed.set(chainId, (removed.get(chainId) ?? 0) + count);
+        }
+      }
+      // Last, as it takes the tables' exclusive lock (readers wait), for as short as the commit.
+      for (const { month } of dropped) await dropMonth(client, this.schema, month);
+      // The purge records in the same transaction as the drop: no state in which the records are
+      // gone and the chain has no signed anchor to start from.
+      for (const purge of purges) {
+        await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
+        await this.insertPurge(client, purge);
+      }
     });
+    for (const { month, chains } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), chains });
+    return removed;
+  }
+
+  private async insertPurge(client: pg.PoolClient, purge: StoredPurge): Promise<void> {
+    await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      purge.chainId,
+      purge.uptoSeq,
+      purge.headHash,
+      purge.purgedCount,
+      purge.time,
+      purge.jws,
+      purge.note ?? null,
+    ]);
+  }
+
+  /** Deletes a chain's records up to a seq from one partition, with their subject index rows; returns the entries removed. */
+  private async deleteRecordRows(client: pg.PoolClient, partition: string, chainId: string, uptoSeq: number): Promise<number> {
+    const doomed = await client.query(`DELETE FROM ${partition} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [chainId, uptoSeq]);
+    const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
+    // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
+    const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
+    if (keys.length > 0) {
+      await client.query(
+        `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
+         WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
+        [chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+      );
+    }
+    return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
@@ -592,14 +758,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
         purge.headHash,
       ]);
       if (inserted.rowCount !== 1) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        purge.chainId,
-        purge.uptoSeq,
-        purge.headHash,
-        purge.purgedCount,
-        purge.time,
-        purge.jws,
-      ]);
+      await this.insertPurge(client, purge);
       await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
         checkpoint.chainId,
         checkpoint.seq,
@@ -623,6 +782,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.partitionTimer);
     await this.pool.end();
   }
 }
