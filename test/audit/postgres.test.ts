@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessLog } from '../../src/audit/accessLog.js';
 import { signCheckpoint } from '../../src/audit/checkpoint.js';
-import { toUnchainedEntry } from '../../src/audit/entry.js';
+import { toUnchainedEntry, type AccessLogEntry } from '../../src/audit/entry.js';
 import { chainRecords, genesisHead, type ChainHead } from '../../src/audit/hashChain.js';
 import { draftRecords } from '../../src/audit/record.js';
 import { ChainConflictError, ChainStateError } from '../../src/audit/store/AccessLogStore.js';
@@ -10,9 +10,14 @@ import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog } from '../../src/audit/verify.js';
 import { describeAccessLogStoreContract } from './accessLogStoreContract.js';
 import { createPostgresHarness, TEST_DATABASE_URL } from './harness/postgresHarness.js';
-import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
+import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
 
 describeAccessLogStoreContract('PostgreSQL', createPostgresHarness);
+
+/** Entries as the writer puts them after `head`: one record per request, chained. */
+function chainEntries(keys: TestKeys, head: ChainHead, entries: readonly AccessLogEntry[]) {
+  return chainRecords(head, draftRecords(entries.map((entry) => toUnchainedEntry(entry, entry.subject === null ? null : protectSubject(keys.subjectKeys, entry.subject)))));
+}
 
 /** The store's connection pool in these tests: the most dead connections a terminated server leaves behind. */
 const POOL_SIZE = 4;
@@ -185,10 +190,7 @@ describe('PostgreSQL append: two in flight on one chain', () => {
   });
 
   /** Two records after `head`, chained as the writer chains a batch. */
-  const batchAfter = (head: ChainHead) => {
-    const entries = [makeEntry({ requestId: `after-${head.seq}-a` }), makeEntry({ requestId: `after-${head.seq}-b` })];
-    return chainRecords(head, draftRecords(entries.map((entry) => toUnchainedEntry(entry, protectSubject(keys.subjectKeys, entry.subject!)))));
-  };
+  const batchAfter = (head: ChainHead) => chainEntries(keys, head, [makeEntry({ requestId: `after-${head.seq}-a` }), makeEntry({ requestId: `after-${head.seq}-b` })]);
   /** The store's backends as the server sees them: waiting on a lock, or idle inside a transaction (which query last). */
   const backends = async () =>
     (await h.admin.query('SELECT wait_event_type, state, query FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rows as {
@@ -252,5 +254,35 @@ describe('PostgreSQL append: two in flight on one chain', () => {
     expect(refused).toMatchObject({ expectedSeq: first.head.seq, actualSeq: 0 });
     expect(await h.store.lastHead('replica-pg')).toEqual(genesisHead('replica-pg'));
     expect(await h.store.readRecords('replica-pg', 1, 10)).toEqual([]);
+  });
+});
+
+describe('PostgreSQL append: one query string per batch', () => {
+  let keys: TestKeys;
+
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+  });
+
+  it('keeps its connection when a batch is refused in its first COPY: the server drops the copy data sent with it', async () => {
+    // One pooled connection, so a connection the store had to discard would show as a new backend.
+    const h = await createPostgresHarness({ poolSize: 1 });
+    try {
+      const entries = Array.from({ length: 3 }, (_, i) => makeEntry({ requestId: `copy-${i}`, subject: SUBJECTS[i % SUBJECTS.length]! }));
+      const first = chainEntries(keys, genesisHead('replica-pg'), entries);
+      await h.store.append(first.records);
+      const backendPids = async () => ((await h.admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rows as { pid: number }[]).map((row) => row.pid);
+      const before = await backendPids();
+      expect(before).toHaveLength(1);
+      // The same records again: the records' COPY fails on the primary key, with the subject index's and the tree's data already on the wire behind it.
+      await expect(h.store.append(first.records)).rejects.toMatchObject({ name: 'ChainConflictError', expectedSeq: 0, actualSeq: first.head.seq });
+      const next = chainEntries(keys, first.head, [makeEntry({ requestId: 'after' })]);
+      await h.store.append(next.records);
+      expect(await backendPids()).toEqual(before);
+      expect(await h.store.lastHead('replica-pg')).toEqual(next.head);
+      expect((await h.store.readRecords('replica-pg', 1, 10)).map((record) => record.header.requestId)).toEqual(['copy-0', 'copy-1', 'copy-2', 'after']);
+    } finally {
+      await h.cleanup();
+    }
   });
 });
