@@ -1,7 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { StoredEntry } from '../entry.js';
 import { genesisHead, GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import { recordSubjects, type StoredRecord } from '../record.js';
@@ -39,6 +36,7 @@ import {
   toTreeHead,
 } from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
+import { runCopyBatch } from './pgBatch.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 import {
   createMonth,
@@ -167,6 +165,57 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
   created_at timestamptz(3) NOT NULL DEFAULT now(),
   CHECK ((case_id IS NULL) <> (subject_hmac IS NULL))
 );
+${appendFunctionsSql(s)}`;
+}
+
+/** SQLSTATEs the append functions raise (class LA, not one PostgreSQL uses). */
+const CHAIN_MOVED = 'LA001';
+const CHECKPOINT_MISMATCH = 'LA002';
+const CHECKPOINT_COUNT = 'LA003';
+
+/**
+ * The head's compare-and-swap and the checkpoint's checks as functions, so an append can send
+ * them in the same query string as its rows and its COMMIT (see append): a refusal must abort the
+ * transaction before COMMIT runs, which a plain UPDATE matching no row would not. CHAIN_MOVED
+ * carries the head found in its DETAIL.
+ */
+function appendFunctionsSql(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.log_move_head(p_chain text, p_prev_seq bigint, p_prev_hash text, p_prev_records bigint, p_seq bigint, p_hash text, p_records bigint)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  found_seq bigint;
+BEGIN
+  IF p_prev_seq = 0 THEN
+    INSERT INTO ${s}.log_chains (chain_id, head_seq, head_hash, head_records) VALUES (p_chain, p_seq, p_hash, p_records) ON CONFLICT (chain_id) DO NOTHING;
+  ELSE
+    UPDATE ${s}.log_chains SET head_seq = p_seq, head_hash = p_hash, head_records = p_records
+      WHERE chain_id = p_chain AND head_seq = p_prev_seq AND head_hash = p_prev_hash AND head_records = p_prev_records;
+  END IF;
+  IF NOT FOUND THEN
+    SELECT head_seq INTO found_seq FROM ${s}.log_chains WHERE chain_id = p_chain;
+    RAISE EXCEPTION 'chain head moved' USING ERRCODE = '${CHAIN_MOVED}', DETAIL = coalesce(found_seq, 0)::text;
+  END IF;
+END
+$fn$;
+-- A checkpoint pins the hash of the record ending at its seq, and its signed count reaches back
+-- exactly to the previous checkpoint: a writer that missed one (another process on the same
+-- chain) reloads and signs again.
+CREATE OR REPLACE FUNCTION ${s}.log_add_checkpoint(p_chain text, p_seq bigint, p_head_hash text, p_count bigint, p_time text, p_jws text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  previous_seq bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.log_records WHERE chain_id = p_chain AND last_seq = p_seq AND hash = p_head_hash) THEN
+    RAISE EXCEPTION 'checkpoint does not match the stored record' USING ERRCODE = '${CHECKPOINT_MISMATCH}';
+  END IF;
+  SELECT coalesce(max(seq), 0) INTO previous_seq FROM ${s}.log_checkpoints WHERE chain_id = p_chain;
+  IF p_count <> p_seq - previous_seq THEN
+    RAISE EXCEPTION 'checkpoint count does not reach the previous checkpoint' USING ERRCODE = '${CHECKPOINT_COUNT}';
+  END IF;
+  INSERT INTO ${s}.log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (p_chain, p_seq, p_head_hash, p_count, p_time, p_jws);
+END
+$fn$;
 `;
 }
 
@@ -211,6 +260,29 @@ async function copyIntoPartitions(client: pg.PoolClient | pg.Client, schema: str
   return { kind: 'partitioned-upgrade', records: copied.rowCount ?? 0, months: months.length };
 }
 
+interface HeadMove {
+  settled: boolean;
+  readonly done: Promise<void>;
+}
+
+/** A seq or count as an SQL literal; never anything but a safe integer. */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`Expected a safe integer, got ${value}.`);
+  return String(value);
+}
+
+/** What log_add_checkpoint's refusal means to the writer, or null for any other error. */
+function checkpointError(error: unknown, checkpoint: StoredCheckpoint): Error | null {
+  switch ((error as { code?: unknown }).code) {
+    case CHECKPOINT_MISMATCH:
+      return new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.`);
+    case CHECKPOINT_COUNT:
+      return new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
+    default:
+      return null;
+  }
+}
+
 /**
  * The store for several gateway replicas on one PostgreSQL. Each replica appends to its own
  * chain; the conditional head update in append() takes the chain row's lock, so a second
@@ -218,10 +290,21 @@ async function copyIntoPartitions(client: pg.PoolClient | pg.Client, schema: str
  */
 export class PostgresAccessLogStore implements AccessLogStore {
   readonly backend = 'postgres' as const;
-  private readonly t: { records: string; subjects: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
+  private readonly t: {
+    records: string;
+    subjects: string;
+    chains: string;
+    checkpoints: string;
+    purges: string;
+    holds: string;
+    treeNodes: string;
+    treeHeads: string;
+    moveHead: string;
+    addCheckpoint: string;
+  };
   private readonly begin: string;
-  /** Per chain, the latest append's head update, which the next append waits for (see append). */
-  private readonly headMoves = new Map<string, Promise<void>>();
+  /** Per chain, the latest append, whose settling the next append waits for before moving the head (see append). */
+  private readonly headMoves = new Map<string, HeadMove>();
   private partitionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -240,6 +323,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
       holds: `${q}.access_log_legal_holds`,
       treeNodes: `${q}.log_tree_nodes`,
       treeHeads: `${q}.log_tree_heads`,
+      moveHead: `${q}.log_move_head`,
+      addCheckpoint: `${q}.log_add_checkpoint`,
     };
     // synchronous_commit is forced on: a server configured to acknowledge before the WAL flush
     // would let a response out whose entry a crash can still lose.
@@ -334,8 +419,11 @@ export class PostgresAccessLogStore implements AccessLogStore {
     });
   }
 
-  /** Runs fn in a transaction; a connection that failed mid-way is discarded rather than returned to the pool. */
-  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on a pooled connection; on failure rolls back whatever transaction fn left open. A
+   * connection that failed mid-way is discarded rather than returned to the pool.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     // A checked-out client has no pool error listener: a backend terminated mid-transaction would
@@ -345,12 +433,10 @@ export class PostgresAccessLogStore implements AccessLogStore {
     };
     client.on('error', onClientError);
     try {
-      await client.query(this.begin);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
+      return await fn(client);
     } catch (error) {
       try {
+        // Outside a transaction this is only a warning.
         await client.query('ROLLBACK');
       } catch {
         broken = error instanceof Error ? error : new Error(String(error));
@@ -362,30 +448,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
     }
   }
 
-  private async checkAndInsertCheckpoint(client: pg.PoolClient, checkpoint: StoredCheckpoint): Promise<void> {
-    // A checkpoint pins the hash of the record ending at its seq.
-    const { rows } = await client.query(`SELECT hash FROM ${this.t.records} WHERE chain_id = $1 AND last_seq = $2`, [checkpoint.chainId, checkpoint.seq]);
-    if ((rows[0] as Row | undefined)?.['hash'] !== checkpoint.headHash) {
-      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.`);
-    }
-    // The signed count must reach back exactly to the previous checkpoint; a writer that missed
-    // one (another process on the same chain) reloads and signs again.
-    const previous = await client.query(`SELECT max(seq) AS seq FROM ${this.t.checkpoints} WHERE chain_id = $1`, [checkpoint.chainId]);
-    const previousSeq = num((previous.rows[0] as Row | undefined)?.['seq'] ?? 0);
-    if (checkpoint.count !== checkpoint.seq - previousSeq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
-    await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      checkpoint.chainId,
-      checkpoint.seq,
-      checkpoint.headHash,
-      checkpoint.count,
-      checkpoint.time,
-      checkpoint.jws,
-    ]);
-  }
-
-  private async actualHeadSeq(client: pg.PoolClient, chainId: string): Promise<number> {
-    const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
-    return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
+  /** Runs fn in a transaction (see withClient). */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query(this.begin);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    });
   }
 
   /** Only for building the tree of an older chain; appends COPY their nodes. */
@@ -399,10 +469,24 @@ export class PostgresAccessLogStore implements AccessLogStore {
     ]);
   }
 
-  private async insertTreeHead(client: pg.PoolClient, head: StoredTreeHead): Promise<void> {
-    await client.query(`INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4, $5)`, [head.chainId, head.size, head.rootHash, head.time, head.note]);
+  private insertTreeHeadSql(head: StoredTreeHead): string {
+    const e = pg.escapeLiteral;
+    return `INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES (${e(head.chainId)}, ${int(head.size)}, ${e(head.rootHash)}, ${e(head.time)}, ${e(head.note)})`;
   }
 
+  /**
+   * One append is one transaction of at most two round trips. Its rows go in by COPY in the
+   * string that opens the transaction; the head moves (a compare-and-swap under the chain row's
+   * lock), the checkpoint and tree head go in, and COMMIT runs, in the string that ends it. With
+   * no append of the chain in flight both strings are sent as one.
+   *
+   * Pipelined appends (the writer's commitsInFlight) must move the head in the order they were
+   * made: the second is built on the first's head, and run first it would find the old head and
+   * be refused. So the second sends its rows at once, on its own connection, while the first
+   * commits, and its head move only once the first has settled: committed, its head is the one
+   * the second expects; failed, the second is refused as built on a failed batch and goes round
+   * again. The second therefore never becomes visible before the first.
+   */
   async append(records: readonly StoredRecord[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
     const first = records[0];
     const last = records[records.length - 1];
@@ -410,72 +494,72 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if (checkpoint) await this.appendCheckpoint(checkpoint);
       return;
     }
-    // The rows go in first, the head moves last: with two appends in flight, the second's COPY
-    // runs while the first commits, and only its head update waits for the first's row lock.
-    // Pipelined appends must reach the head update in the order they were made (the second is
-    // built on the first's head; run first, it would find the old head and be refused as a
-    // conflict): each waits until the one before has moved the head or failed, not until it commits.
-    const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
+    if (tree?.head && tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+    if (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0)) {
+      throw new ChainConflictError(first.chainId, 0, (await this.lastHead(first.chainId)).seq);
+    }
+    const before = this.headMoves.get(first.chainId);
     let headMoved: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (headMoved = resolve));
+    const mine: HeadMove = { settled: false, done: new Promise<void>((resolve) => (headMoved = resolve)) };
     this.headMoves.set(first.chainId, mine);
+    const { statements, copies } = this.copyRows(records, first, tree);
+    const end = [this.moveHeadSql(first, last), ...(checkpoint ? [this.addCheckpointSql(checkpoint)] : []), ...(tree?.head ? [this.insertTreeHeadSql(tree.head)] : []), 'COMMIT'];
     try {
-      await this.transaction(async (client) => {
-        await this.copyRows(client, records, first, tree);
-        await before;
-        try {
-          await this.moveHead(client, first, last);
-        } finally {
-          headMoved();
+      await this.withClient(async (client) => {
+        if (before === undefined || before.settled) {
+          await runCopyBatch(client, [this.begin, ...statements, ...end].join('; '), copies);
+          return;
         }
-        if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
-        if (tree?.head) {
-          if (tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
-          await this.insertTreeHead(client, tree.head);
-        }
+        await runCopyBatch(client, [this.begin, ...statements].join('; '), copies);
+        await before.done;
+        await runCopyBatch(client, end.join('; '), []);
       });
     } catch (error) {
-      // Another writer on the chain inserted the same records or tree nodes first (its rows
-      // waited for, then refused by the key): the same race the head's compare-and-swap loses.
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
-      throw error;
+      throw await this.appendError(error, first, checkpoint);
     } finally {
+      mine.settled = true;
       headMoved();
       if (this.headMoves.get(first.chainId) === mine) this.headMoves.delete(first.chainId);
     }
   }
 
-  /** Moving the head first takes the chain row's lock for the whole transaction; the WHERE clause is the compare-and-swap that refuses a stale head. */
-  private async moveHead(client: pg.PoolClient, first: StoredRecord, last: StoredRecord): Promise<void> {
-    const moved =
-      first.firstSeq === 1
-        ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`, [
-            first.chainId,
-            last.lastSeq,
-            last.hash,
-            last.index + 1,
-          ])
-        : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3, head_records = $4 WHERE chain_id = $1 AND head_seq = $5 AND head_hash = $6 AND head_records = $7`, [
-            first.chainId,
-            last.lastSeq,
-            last.hash,
-            last.index + 1,
-            first.firstSeq - 1,
-            first.prevHash,
-            first.index,
-          ]);
-    if (moved.rowCount !== 1 || (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0))) {
-      throw new ChainConflictError(first.chainId, first.firstSeq - 1, await this.actualHeadSeq(client, first.chainId));
-    }
+  /** The error an append's failure means to the writer: a lost race on the chain is a conflict, a checkpoint that does not fit the stored record a state error. */
+  private async appendError(error: unknown, first: StoredRecord, checkpoint: StoredCheckpoint | undefined): Promise<unknown> {
+    const { code, detail } = error as { code?: unknown; detail?: unknown };
+    if (code === CHAIN_MOVED) return new ChainConflictError(first.chainId, first.firstSeq - 1, Number(detail));
+    const refused = checkpoint ? checkpointError(error, checkpoint) : null;
+    if (refused) return refused;
+    // Another writer on the chain inserted the same records or tree nodes first (its rows
+    // waited for, then refused by the key): the same race the head's compare-and-swap loses.
+    if (code === UNIQUE_VIOLATION) return new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
+    return error;
   }
 
-  private async copyRows(client: pg.PoolClient, records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): Promise<void> {
-    await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
+  /** The head's compare-and-swap (log_move_head), which takes the chain row's lock for the rest of the transaction. */
+  private moveHeadSql(first: StoredRecord, last: StoredRecord): string {
+    const e = pg.escapeLiteral;
+    return `SELECT ${this.t.moveHead}(${e(first.chainId)}, ${int(first.firstSeq - 1)}, ${e(first.prevHash)}, ${int(first.index)}, ${int(last.lastSeq)}, ${e(last.hash)}, ${int(last.index + 1)})`;
+  }
+
+  private addCheckpointSql(checkpoint: StoredCheckpoint): string {
+    const e = pg.escapeLiteral;
+    return `SELECT ${this.t.addCheckpoint}(${e(checkpoint.chainId)}, ${int(checkpoint.seq)}, ${e(checkpoint.headHash)}, ${int(checkpoint.count)}, ${e(checkpoint.time)}, ${e(checkpoint.jws)})`;
+  }
+
+  /** The COPY statements of an append's rows and their data (see runCopyBatch). */
+  private copyRows(records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): { statements: string[]; copies: string[] } {
+    const statements = [`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`];
+    const copies = [recordsCopyText(records)];
     const subjects = subjectsCopyText(records);
-    if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
-    if (tree && tree.nodes.length > 0) {
-      await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
+    if (subjects.length > 0) {
+      statements.push(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`);
+      copies.push(subjects);
     }
+    if (tree && tree.nodes.length > 0) {
+      statements.push(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`);
+      copies.push(treeNodesCopyText(first.chainId, tree.nodes));
+    }
+    return { statements, copies };
   }
 
   async appendTreeHead(head: StoredTreeHead): Promise<void> {
@@ -483,7 +567,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
       const { rows } = await client.query(`SELECT head_records FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [head.chainId]);
       const records = rows[0] ? num((rows[0] as Row)['head_records']) : 0;
       if (records !== head.size) throw new ChainConflictError(head.chainId, head.size, records);
-      await this.insertTreeHead(client, head);
+      await client.query(this.insertTreeHeadSql(head));
     });
   }
 
@@ -528,7 +612,11 @@ export class PostgresAccessLogStore implements AccessLogStore {
     await this.transaction(async (client) => {
       const headSeq = await this.lockedHeadSeq(client, checkpoint.chainId);
       if (headSeq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, headSeq);
-      await this.checkAndInsertCheckpoint(client, checkpoint);
+      try {
+        await client.query(this.addCheckpointSql(checkpoint));
+      } catch (error) {
+        throw checkpointError(error, checkpoint) ?? error;
+      }
     });
   }
 
