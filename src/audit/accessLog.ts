@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/index.js';
-import { toUnchainedEntry, validateAccessLogEntry, type AccessLogEntry, type UnchainedEntry } from './entry.js';
+import { validateAccessLogEntries, type AccessLogEntry } from './entry.js';
 import { chainRecords, type ChainHead } from './hashChain.js';
-import { draftRecords, type RecordDraft } from './record.js';
+import { draftEntries, type RecordDraft } from './record.js';
 import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
 import { protectSubject, type SubjectKeys } from './subjectProtection.js';
 import { ChainConflictError, type AccessLogStore, type StoredTreeHead } from './store/AccessLogStore.js';
@@ -209,27 +209,18 @@ export class AccessLog {
    */
   record(entries: readonly AccessLogEntry[]): Promise<AccessLogReceipt> {
     if (this.closing) return Promise.reject(unavailable('closed'));
-    let unchained: UnchainedEntry[];
     let drafts: RecordDraft[];
     try {
-      // One request logs many fields of few persons: encrypt each person once per call. The
-      // ciphertexts of one call are then equal for one person, which its HMAC reveals anyway.
-      const protectedSubjects = new Map<string, ReturnType<typeof protectSubject>>();
-      const checkedSubjects = new Set<string>();
-      unchained = entries.map((entry) => {
-        validateAccessLogEntry(entry, checkedSubjects);
-        if (entry.subject === null) return toUnchainedEntry(entry, null);
-        let subject = protectedSubjects.get(entry.subject);
-        if (!subject) protectedSubjects.set(entry.subject, (subject = protectSubject(this.keys, entry.subject)));
-        return toUnchainedEntry(entry, subject);
-      });
-      drafts = draftRecords(unchained);
+      validateAccessLogEntries(entries);
+      // Each person is encrypted once per call (draftEntries): the ciphertexts of one call are then
+      // equal for one person, which its HMAC reveals anyway. Never across calls.
+      drafts = draftEntries(entries, (subject) => protectSubject(this.keys, subject));
     } catch (error) {
       return Promise.reject(error);
     }
-    if (unchained.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
+    if (entries.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
     return new Promise<AccessLogReceipt>((resolve, reject) => {
-      const pending: PendingRecord = { drafts, entryCount: unchained.length, conflicts: 0, resolve, reject, timer: undefined, settled: false };
+      const pending: PendingRecord = { drafts, entryCount: entries.length, conflicts: 0, resolve, reject, timer: undefined, settled: false };
       pending.timer = setTimeout(() => this.expire(pending), this.commitTimeoutMs);
       this.queue.push(pending);
       this.kick();
