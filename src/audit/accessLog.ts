@@ -33,6 +33,13 @@ export interface AccessLogOptions {
    * hashed, put in the tree and handed to the store while the last one commits. Default 2.
    */
   readonly commitsInFlight?: number;
+  /**
+   * A queue holding more entries than this while more than one commit slot is free is shared out
+   * across the free slots: the first share commits while the rest is built, instead of everything
+   * waiting for one build and then one commit. Below it one batch is cheaper (a commit has a fixed
+   * cost, an fsync on SQLite). Default 256 entries.
+   */
+  readonly splitBatchesAbove?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
   readonly probeIntervalMs?: number;
   /**
@@ -100,7 +107,10 @@ class CommitTimeout extends Error {}
  * chained, put in the tree and handed to the store while the previous batch is still committing
  * (commitsInFlight), so the writer thread or PostgreSQL never waits for this thread to build the
  * next one. The store's head check keeps this safe: a batch built on one that fails is refused
- * and goes round again.
+ * and goes round again. A deep queue with free commit slots is shared out across them
+ * (splitBatchesAbove): callers wait for the commit their record is in, so one batch of everyone
+ * would leave the store idle while this thread builds it and this thread idle while it commits;
+ * in shares, the callers of one commit serialise their next records while the next commits.
  */
 export class AccessLog {
   readonly chainId: string;
@@ -111,6 +121,7 @@ export class AccessLog {
   private readonly commitTimeoutMs: number;
   private readonly maxBatchEntries: number;
   private readonly commitsInFlight: number;
+  private readonly splitBatchesAbove: number;
   private readonly probeIntervalMs: number;
   private readonly ownsStore: boolean;
   private readonly treeSigner: NoteSigner | undefined;
@@ -155,6 +166,7 @@ export class AccessLog {
       ['commitTimeoutMs', options.commitTimeoutMs],
       ['maxBatchEntries', options.maxBatchEntries],
       ['commitsInFlight', options.commitsInFlight],
+      ['splitBatchesAbove', options.splitBatchesAbove],
       ['probeIntervalMs', options.probeIntervalMs],
       ['treeHeadIntervalMs', options.treeHeadIntervalMs],
     ] as const) {
@@ -170,6 +182,7 @@ export class AccessLog {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
     this.commitsInFlight = options.commitsInFlight ?? 2;
+    this.splitBatchesAbove = options.splitBatchesAbove ?? 256;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
     this.treeSigner = options.treeSigner;
@@ -323,11 +336,18 @@ export class AccessLog {
   }
 
   private takeBatch(): PendingRecord[] {
+    let limit = this.maxBatchEntries;
+    const free = this.commitsInFlight - this.inFlight.length;
+    if (free > 1) {
+      let queued = 0;
+      for (const pending of this.queue) if (!pending.settled) queued += pending.entryCount;
+      if (queued > this.splitBatchesAbove) limit = Math.min(limit, Math.max(this.splitBatchesAbove, Math.ceil(queued / free)));
+    }
     const batch: PendingRecord[] = [];
     let size = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && size + next.entryCount > this.maxBatchEntries) break;
+      if (batch.length > 0 && size + next.entryCount > limit) break;
       this.queue.shift();
       if (next.settled) continue;
       batch.push(next);
