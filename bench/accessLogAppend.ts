@@ -1,7 +1,7 @@
 /**
  * Durable append throughput of the access log with group commit, on SQLite and PostgreSQL.
  *
- *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5,300] [--backend sqlite,postgres] [--json]
+ *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5,300] [--backend sqlite,postgres] [--split-above N] [--json]
  *
  * `--json` prints one JSON line per run instead of text (what `npm run bench` reads).
  * Each simulated request records `entries` entries (one per personal field) and waits for the
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     entries: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'sqlite,postgres' },
     json: { type: 'boolean', default: false },
+    /** The log's splitBatchesAbove (entries), to compare sharing a deep queue out with not; default the log's own. */
+    'split-above': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -139,6 +141,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     signer,
     treeSigner,
     commitTimeoutMs: 30_000,
+    ...(values['split-above'] === undefined ? {} : { splitBatchesAbove: Number(values['split-above']) }),
     onEvent: (event) => {
       if (event.type === 'commit') transactions += 1;
     },

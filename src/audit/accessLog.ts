@@ -37,7 +37,10 @@ export interface AccessLogOptions {
    * A queue holding more entries than this while more than one commit slot is free is shared out
    * across the free slots: the first share commits while the rest is built, instead of everything
    * waiting for one build and then one commit. Below it one batch is cheaper (a commit has a fixed
-   * cost, an fsync on SQLite). Default 256 entries.
+   * cost, an fsync on SQLite). Default 256 entries on SQLite; on PostgreSQL none (no sharing out)
+   * until its append waits for the previous commit before moving the head: a second append's
+   * compare-and-swap made while the first is uncommitted sees the old head, is refused as a
+   * conflict and goes round again (docs/access-log.md, *Writing*).
    */
   readonly splitBatchesAbove?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
@@ -182,7 +185,7 @@ export class AccessLog {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
     this.commitsInFlight = options.commitsInFlight ?? 2;
-    this.splitBatchesAbove = options.splitBatchesAbove ?? 256;
+    this.splitBatchesAbove = options.splitBatchesAbove ?? (options.store.backend === 'sqlite' ? 256 : Number.POSITIVE_INFINITY);
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
     this.treeSigner = options.treeSigner;
