@@ -36,11 +36,12 @@ export interface AccessLogOptions {
   /**
    * A queue holding more entries than this while more than one commit slot is free is shared out
    * across the free slots: the first share commits while the rest is built, instead of everything
-   * waiting for one build and then one commit. Below it one batch is cheaper (a commit has a fixed
-   * cost, an fsync on SQLite). Default 256 entries on SQLite; on PostgreSQL none (no sharing out)
-   * until its append waits for the previous commit before moving the head: a second append's
-   * compare-and-swap made while the first is uncommitted sees the old head, is refused as a
-   * conflict and goes round again (docs/access-log.md, *Writing*).
+   * waiting for one build and then one commit. It buys overlap with commits (on SQLite, fsyncs),
+   * so it pays only where the store has a core of its own; on the loaded 2-core bench machine it
+   * cost CPU per entry and gained no throughput (docs/performance.md). Not on PostgreSQL until its
+   * append waits for the previous commit before moving the head: a second append's compare-and-swap
+   * made while the first is uncommitted sees the old head and is refused as a conflict. Default:
+   * none, one batch of whatever waits (up to maxBatchEntries).
    */
   readonly splitBatchesAbove?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
@@ -110,10 +111,10 @@ class CommitTimeout extends Error {}
  * chained, put in the tree and handed to the store while the previous batch is still committing
  * (commitsInFlight), so the writer thread or PostgreSQL never waits for this thread to build the
  * next one. The store's head check keeps this safe: a batch built on one that fails is refused
- * and goes round again. A deep queue with free commit slots is shared out across them
- * (splitBatchesAbove): callers wait for the commit their record is in, so one batch of everyone
- * would leave the store idle while this thread builds it and this thread idle while it commits;
- * in shares, the callers of one commit serialise their next records while the next commits.
+ * and goes round again. With splitBatchesAbove a deep queue with free commit slots is shared out
+ * across them: callers wait for the commit their record is in, so one batch of everyone leaves
+ * the store idle while this thread builds it and this thread idle while it commits; in shares,
+ * the callers of one commit serialise their next records while the next commits.
  */
 export class AccessLog {
   readonly chainId: string;
@@ -185,7 +186,7 @@ export class AccessLog {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
     this.commitsInFlight = options.commitsInFlight ?? 2;
-    this.splitBatchesAbove = options.splitBatchesAbove ?? (options.store.backend === 'sqlite' ? 256 : Number.POSITIVE_INFINITY);
+    this.splitBatchesAbove = options.splitBatchesAbove ?? Number.POSITIVE_INFINITY;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
     this.treeSigner = options.treeSigner;

@@ -209,7 +209,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
 
       // Not on PostgreSQL yet: its append lets the second commit in flight move the head before the
       // first has committed, so the compare-and-swap sees the old head and refuses it (a conflict,
-      // retried); sharing out is off there by default until that append waits for the commit.
+      // retried, and the retry shared out again) until that append waits for the commit.
       it.skipIf(backend === 'PostgreSQL')('shares a deep queue out across the commits in flight, and commits a shallow one whole', async () => {
         const commits: number[] = [];
         const log = openLog({ checkpointEvery: 1000, splitBatchesAbove: 50, onEvent: (event) => void (event.type === 'commit' && commits.push(event.entries)) });
