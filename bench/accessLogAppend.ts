@@ -6,14 +6,10 @@
  * `--json` prints one JSON line per run instead of text (what `npm run bench` reads).
  * Each simulated request records `entries` entries (one per personal field) and waits for the
  * commit, as the gateway does before releasing a response; `--entries 5,300` runs each size in
- * turn. The entries are built as the gateway builds them (accessLogEntries.ts: one header, spread
- * into each entry) about subjects drawn from a set of SUBJECT_POOL distinct valid personnummer:
- * 1 or 2 per request of a few entries, one per 6 entries otherwise (the list-of-50 shape: 300
- * entries about 50 persons). One subject for everything would flatter the log, which encrypts
- * and keys each distinct subject of a request. PostgreSQL: BENCH_DATABASE_URL, default
- * postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
+ * turn. The entries and their subjects are bench/syntheticEntries.ts's. PostgreSQL:
+ * BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,14 +17,13 @@ import { parseArgs } from 'node:util';
 import { generateKeyPair } from 'jose';
 import pg from 'pg';
 import { AccessLog } from '../src/audit/accessLog.js';
-import type { AccessLogEntry } from '../src/audit/entry.js';
 import { parseSubjectKeys } from '../src/audit/subjectProtection.js';
 import { generateSeed, noteSigner, SIG_ED25519 } from '../src/transparency/note.js';
 import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
 import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
-import { makePersonnummer } from '../src/personnummer/index.js';
 import { cpuSeconds } from './procStats.js';
+import { meanSubjectsPerRequest, requestEntries } from './syntheticEntries.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,54 +45,6 @@ const { privateKey } = await generateKeyPair('ES256');
 const signer = { privateKey, kid: 'bench' };
 // As the gateway runs it: the Merkle tree kept in every commit, a signed tree head at most once a second.
 const treeSigner = noteSigner('access-log.bench.example', SIG_ED25519, generateSeed());
-const documentHash = createHash('sha256').update('bench').digest('hex');
-
-/** Distinct synthetic persons the requests are about: days of 1940–2005, serials 0..999. */
-const SUBJECT_POOL = 4000;
-const subjects = Array.from({ length: SUBJECT_POOL }, (_, i) => {
-  const day = new Date(Date.UTC(1940, 0, 1) + ((i * 7919) % 24_000) * 86_400_000).toISOString().slice(0, 10);
-  return makePersonnummer(day, (i * 37) % 1000);
-});
-if (new Set(subjects).size !== SUBJECT_POOL) throw new Error('the bench subject pool has duplicates');
-const FIELDS = ['Person.name', 'Person.address', 'Person.civilStatus', 'Person.income', 'Person.employer', 'Person.benefits'];
-const basis = { legalBasis: 'SFS 2001:454 2 kap. 1 §', processingRegisterRef: { recordId: 'FK-REG-17', version: '3' } };
-let nextSubject = 0;
-
-/** How many distinct persons a request of `entries` entries is about. */
-function subjectsPerRequest(entries: number, request: number): number {
-  return entries <= 10 ? Math.min(entries, 1 + (request % 2)) : Math.ceil(entries / FIELDS.length);
-}
-
-/**
- * One request's entries as the gateway builds them (accessLogEntries.ts): one header and one
- * legal basis, shared by reference. Written out rather than spread: on Node 20 an object spread
- * followed by more properties costs several µs per entry, which would be measured here as the log's.
- */
-function requestEntries(requestId: string, entries: number, request: number): AccessLogEntry[] {
-  const time = new Date().toISOString();
-  const clientAgency = { organisationNumber: '202100-5521', id: 'forsakringskassan' };
-  const caseId = `case-${request % 97}`;
-  const persons = subjectsPerRequest(entries, request);
-  const first = nextSubject;
-  nextSubject = (nextSubject + persons) % SUBJECT_POOL;
-  return Array.from({ length: entries }, (_, i) => ({
-    time,
-    requestId,
-    clientAgency,
-    official: 'official-1',
-    purpose: 'CASE_HANDLING',
-    caseId,
-    operationName: 'Bench',
-    documentHash,
-    legalBasis: basis.legalBasis,
-    processingRegisterRef: basis.processingRegisterRef,
-    subject: subjects[(first + (i % persons)) % SUBJECT_POOL]!,
-    field: FIELDS[Math.floor(i / persons) % FIELDS.length]!,
-    owningAgency: 'skatteverket',
-    outcome: 'released',
-    outcomeCode: null,
-  }));
-}
 
 export interface AppendResult {
   readonly backend: string;
@@ -175,7 +122,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     backend,
     concurrency,
     entriesPerRecord: entriesPerRequest,
-    subjectsPerRecord: (subjectsPerRequest(entriesPerRequest, 0) + subjectsPerRequest(entriesPerRequest, 1)) / 2,
+    subjectsPerRecord: meanSubjectsPerRequest(entriesPerRequest),
     entriesPerSecond: entries / elapsed,
     recordsPerSecond: latencies.length / elapsed,
     commits: transactions,
@@ -202,10 +149,7 @@ function report(result: AppendResult): void {
 
 for (const backend of values.backend.split(',')) {
   for (const entriesPerRequest of values.entries.split(',').map(Number)) {
-    if (!values.json)
-      console.log(
-        `\n${backend} (${entriesPerRequest} entries about ${(subjectsPerRequest(entriesPerRequest, 0) + subjectsPerRequest(entriesPerRequest, 1)) / 2} persons per record(), ${seconds}s per run)`,
-      );
+    if (!values.json) console.log(`\n${backend} (${entriesPerRequest} entries about ${meanSubjectsPerRequest(entriesPerRequest)} persons per record(), ${seconds}s per run)`);
     for (const concurrency of values.concurrency.split(',').map(Number)) {
       if (backend === 'sqlite') {
         const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
