@@ -207,10 +207,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(y).toEqual({ chainId: 'replica-a', firstSeq: 3, lastSeq: 3 });
       });
 
-      // Not on PostgreSQL yet: its append lets the second commit in flight move the head before the
-      // first has committed, so the compare-and-swap sees the old head and refuses it (a conflict,
-      // retried, and the retry shared out again) until that append waits for the commit.
-      it.skipIf(backend === 'PostgreSQL')('shares a deep queue out across the commits in flight, and commits a shallow one whole', async () => {
+      it('shares a deep queue out across the commits in flight, and commits a shallow one whole', async () => {
         const commits: number[] = [];
         const log = openLog({ checkpointEvery: 1000, splitBatchesAbove: 50, onEvent: (event) => void (event.type === 'commit' && commits.push(event.entries)) });
         const call = (requestId: string) => log.record(Array.from({ length: 5 }, () => makeEntry({ requestId })));
