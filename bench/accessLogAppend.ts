@@ -1,14 +1,15 @@
 /**
  * Durable append throughput of the access log with group commit, on SQLite and PostgreSQL.
  *
- *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5] [--backend sqlite,postgres] [--json]
+ *   npx tsx bench/accessLogAppend.ts [--seconds 5] [--concurrency 1,16,64,256] [--entries 5,300] [--backend sqlite,postgres] [--split-above N] [--json]
  *
  * `--json` prints one JSON line per run instead of text (what `npm run bench` reads).
  * Each simulated request records `entries` entries (one per personal field) and waits for the
- * commit, as the gateway does before releasing a response. PostgreSQL: BENCH_DATABASE_URL,
- * default postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
+ * commit, as the gateway does before releasing a response; `--entries 5,300` runs each size in
+ * turn. The entries and their subjects are bench/syntheticEntries.ts's. PostgreSQL:
+ * BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, in a throwaway schema.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,14 +17,13 @@ import { parseArgs } from 'node:util';
 import { generateKeyPair } from 'jose';
 import pg from 'pg';
 import { AccessLog } from '../src/audit/accessLog.js';
-import type { AccessLogEntry } from '../src/audit/entry.js';
 import { parseSubjectKeys } from '../src/audit/subjectProtection.js';
 import { generateSeed, noteSigner, SIG_ED25519 } from '../src/transparency/note.js';
 import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
 import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
-import { makePersonnummer } from '../src/personnummer/index.js';
 import { cpuSeconds } from './procStats.js';
+import { meanSubjectsPerRequest, requestEntries } from './syntheticEntries.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,10 +32,11 @@ const { values } = parseArgs({
     entries: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'sqlite,postgres' },
     json: { type: 'boolean', default: false },
+    /** The log's splitBatchesAbove (entries), to compare sharing a deep queue out with not; default the log's own. */
+    'split-above': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
-const entriesPerRequest = Number(values.entries);
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const APPLICATION_NAME = `access-log-bench-${process.pid}`;
 
@@ -44,33 +45,13 @@ const { privateKey } = await generateKeyPair('ES256');
 const signer = { privateKey, kid: 'bench' };
 // As the gateway runs it: the Merkle tree kept in every commit, a signed tree head at most once a second.
 const treeSigner = noteSigner('access-log.bench.example', SIG_ED25519, generateSeed());
-const documentHash = createHash('sha256').update('bench').digest('hex');
-const subject = makePersonnummer('1985-03-14', 123);
-
-function entry(requestId: string, i: number): AccessLogEntry {
-  return {
-    time: new Date().toISOString(),
-    requestId,
-    clientAgency: { organisationNumber: '202100-5521', id: 'forsakringskassan' },
-    official: 'official-1',
-    purpose: 'CASE_HANDLING',
-    legalBasis: 'SFS 2001:454 2 kap. 1 §',
-    processingRegisterRef: { recordId: 'FK-REG-17', version: '3' },
-    caseId: 'case-1',
-    subject,
-    field: `Person.field${i}`,
-    owningAgency: 'skatteverket',
-    outcome: 'released',
-    outcomeCode: null,
-    operationName: 'Bench',
-    documentHash,
-  };
-}
 
 export interface AppendResult {
   readonly backend: string;
   readonly concurrency: number;
   readonly entriesPerRecord: number;
+  /** Distinct subjects per record, on average. */
+  readonly subjectsPerRecord: number;
   readonly entriesPerSecond: number;
   readonly recordsPerSecond: number;
   readonly commits: number;
@@ -98,7 +79,7 @@ async function serverCpu(admin: pg.Client | null): Promise<number> {
   return total;
 }
 
-async function run(store: AccessLogStore, backend: string, concurrency: number, admin: pg.Client | null): Promise<AppendResult> {
+async function run(store: AccessLogStore, backend: string, concurrency: number, entriesPerRequest: number, admin: pg.Client | null): Promise<AppendResult> {
   let transactions = 0;
   const log = new AccessLog({
     store,
@@ -107,6 +88,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     signer,
     treeSigner,
     commitTimeoutMs: 30_000,
+    ...(values['split-above'] === undefined ? {} : { splitBatchesAbove: Number(values['split-above']) }),
     onEvent: (event) => {
       if (event.type === 'commit') transactions += 1;
     },
@@ -114,7 +96,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
   const latencies: number[] = [];
   let requests = 0;
   // Warm the writer (thread start, statement preparation, connections) outside the measurement.
-  await log.record(Array.from({ length: entriesPerRequest }, (_, i) => entry('warm-up', i)));
+  await log.record(requestEntries('warm-up', entriesPerRequest, 0));
   const cpuBefore = cpuSeconds(process.pid);
   const serverBefore = await serverCpu(admin);
   const deadline = performance.now() + seconds * 1000;
@@ -122,9 +104,9 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < deadline) {
-        const id = `${worker}-${requests++}`;
+        const request = requests++;
         const t0 = performance.now();
-        await log.record(Array.from({ length: entriesPerRequest }, (_, i) => entry(id, i)));
+        await log.record(requestEntries(`${worker}-${request}`, entriesPerRequest, request));
         latencies.push(performance.now() - t0);
       }
     }),
@@ -140,6 +122,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     backend,
     concurrency,
     entriesPerRecord: entriesPerRequest,
+    subjectsPerRecord: meanSubjectsPerRequest(entriesPerRequest),
     entriesPerSecond: entries / elapsed,
     recordsPerSecond: latencies.length / elapsed,
     commits: transactions,
@@ -165,28 +148,30 @@ function report(result: AppendResult): void {
 }
 
 for (const backend of values.backend.split(',')) {
-  if (!values.json) console.log(`\n${backend} (${entriesPerRequest} entries per record(), ${seconds}s per run)`);
-  for (const concurrency of values.concurrency.split(',').map(Number)) {
-    if (backend === 'sqlite') {
-      const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
-      const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'access-log.db') });
-      try {
-        report(await run(store, backend, concurrency, null));
-      } finally {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    } else {
-      const schema = `access_log_bench_${process.pid}`;
-      const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000, applicationName: APPLICATION_NAME });
-      const admin = new pg.Client({ connectionString: DATABASE_URL });
-      await admin.connect();
-      try {
-        report(await run(store, backend, concurrency, admin));
-      } finally {
-        await store.close();
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await admin.end();
+  for (const entriesPerRequest of values.entries.split(',').map(Number)) {
+    if (!values.json) console.log(`\n${backend} (${entriesPerRequest} entries about ${meanSubjectsPerRequest(entriesPerRequest)} persons per record(), ${seconds}s per run)`);
+    for (const concurrency of values.concurrency.split(',').map(Number)) {
+      if (backend === 'sqlite') {
+        const dir = mkdtempSync(path.join(tmpdir(), 'access-log-bench-'));
+        const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'access-log.db') });
+        try {
+          report(await run(store, backend, concurrency, entriesPerRequest, null));
+        } finally {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      } else {
+        const schema = `access_log_bench_${process.pid}`;
+        const store = await PostgresAccessLogStore.open({ connectionString: DATABASE_URL, schema, statementTimeoutMs: 30_000, applicationName: APPLICATION_NAME });
+        const admin = new pg.Client({ connectionString: DATABASE_URL });
+        await admin.connect();
+        try {
+          report(await run(store, backend, concurrency, entriesPerRequest, admin));
+        } finally {
+          await store.close();
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await admin.end();
+        }
       }
     }
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { PartitionEvent } from './audit/store/postgresPartitions.js';
 import type { GatewayDependencies } from './gatewayDependencies.js';
 import type { IdentityConfig } from './config/identityConfig.js';
 import { AgencyRegistryHolder, MemoryReplayCache, TrustStore, officerAudience, openOfficialRegistry, readGatewaySigningKey, type OfficialRegistryHolder } from './identity/index.js';
@@ -42,6 +43,8 @@ export async function loadGatewayDependencies(options: {
   /** The audit API and console at /audit. */
   audit: AuditApiConfig;
   onWarning?: (message: string) => void;
+  /** PostgreSQL's month partitions of the access log created or dropped, a failed maintenance run: the process log (serveGateway.ts). */
+  onPartitionEvent?: (event: PartitionEvent) => void;
   /** Directory of per-agency trusted document manifests; without it every document is ad hoc. */
   trustedDocumentsDir?: string;
   /** REDIS_URL: request-token ids are then remembered in Redis, so a replay is refused by every replica. */
@@ -74,6 +77,7 @@ export async function loadGatewayDependencies(options: {
     onWitnessEvent: (event) => {
       for (const listener of witnessListeners) listener(event);
     },
+    ...(options.onPartitionEvent ? { onPartitionEvent: options.onPartitionEvent } : {}),
   });
   const redis = options.redis ? await connectSharedRedis(options.redis.url, options.redis.settings ? { settings: options.redis.settings } : {}) : undefined;
   const replayCache =

@@ -566,31 +566,17 @@ function renderAnomalies() {
       toggle.textContent = t(open ? 'anomalies.hide' : 'anomalies.show', { count: flag.entryCount });
       if (open && !list.firstChild) {
         list.append(
-          el(
-            'table',
-            { class: 'compact' },
-            el(
-              'thead',
-              {},
+          compactTable(
+            ['col.time', 'col.case', 'col.subject', 'col.field', 'col.outcome'],
+            flag.entries.map((entry) =>
               el(
                 'tr',
                 {},
-                ['col.time', 'col.case', 'col.subject', 'col.field', 'col.outcome'].map((h) => el('th', { scope: 'col' }, t(h))),
-              ),
-            ),
-            el(
-              'tbody',
-              {},
-              flag.entries.map((entry) =>
-                el(
-                  'tr',
-                  {},
-                  el('td', {}, el('button', { type: 'button', class: 'link', 'data-id': entry.id, onclick: () => openDetail(entry) }, localTime(entry.time))),
-                  el('td', {}, entry.caseId),
-                  el('td', { class: 'mono' }, entry.subject ?? '–'),
-                  el('td', {}, fieldLabel(entry.field)),
-                  el('td', {}, outcomeText(entry)),
-                ),
+                el('td', {}, el('button', { type: 'button', class: 'link', 'data-id': entry.id, onclick: () => openDetail(entry) }, localTime(entry.time))),
+                el('td', {}, entry.caseId),
+                el('td', { class: 'mono' }, entry.subject ?? '–'),
+                el('td', {}, fieldLabel(entry.field)),
+                el('td', {}, outcomeText(entry)),
               ),
             ),
           ),
@@ -643,6 +629,24 @@ async function showReport() {
   }
 }
 
+/** A compact table: a header row of translated column names, then the rows. */
+function compactTable(columns, rows) {
+  return el(
+    'table',
+    { class: 'compact' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        columns.map((h) => el('th', { scope: 'col' }, t(h))),
+      ),
+    ),
+    el('tbody', {}, rows),
+  );
+}
+
 function renderReport() {
   const report = state.report;
   if (!report) return;
@@ -650,35 +654,19 @@ function renderReport() {
     el('h3', {}, t('report.reads', { count: report.reads.length, subject: report.subject })),
     el('p', { class: 'scope-note', 'data-scope': report.scope.agency ? 'agency' : 'all' }, report.scope.agency ? t('report.scopeAgency', { agency: report.scope.agency.name }) : t('report.scopeAll')),
     report.summary.length
-      ? el(
-          'table',
-          { class: 'compact' },
-          el(
-            'thead',
-            {},
+      ? compactTable(
+          ['report.col.agency', 'report.col.category', 'report.col.purpose', 'report.col.basis', 'report.col.reads', 'report.col.first', 'report.col.last'],
+          report.summary.map((s) =>
             el(
               'tr',
               {},
-              ['report.col.agency', 'report.col.category', 'report.col.purpose', 'report.col.basis', 'report.col.reads', 'report.col.first', 'report.col.last'].map((h) =>
-                el('th', { scope: 'col' }, t(h)),
-              ),
-            ),
-          ),
-          el(
-            'tbody',
-            {},
-            report.summary.map((s) =>
-              el(
-                'tr',
-                {},
-                el('td', {}, s.agency.name),
-                el('td', {}, labelOf('categories', s.category)),
-                el('td', {}, purposeLabel(s.purpose)),
-                el('td', {}, s.legalBasis),
-                el('td', { class: 'num' }, s.reads),
-                el('td', { class: 'time' }, localTime(s.firstRead)),
-                el('td', { class: 'time' }, localTime(s.lastRead)),
-              ),
+              el('td', {}, s.agency.name),
+              el('td', {}, labelOf('categories', s.category)),
+              el('td', {}, purposeLabel(s.purpose)),
+              el('td', {}, s.legalBasis),
+              el('td', { class: 'num' }, s.reads),
+              el('td', { class: 'time' }, localTime(s.firstRead)),
+              el('td', { class: 'time' }, localTime(s.lastRead)),
             ),
           ),
         )
@@ -702,32 +690,18 @@ async function loadRules() {
   try {
     const { confidentialityRules } = await gql(`{ confidentialityRules { id purpose clientAgency casePattern holdUntil reason } }`);
     $('#rules').replaceChildren(
-      el(
-        'table',
-        { class: 'compact' },
-        el(
-          'thead',
-          {},
+      compactTable(
+        ['rules.col.rule', 'rules.col.purpose', 'rules.col.client', 'rules.col.case', 'rules.col.until', 'rules.col.reason'],
+        confidentialityRules.map((r) =>
           el(
             'tr',
             {},
-            ['rules.col.rule', 'rules.col.purpose', 'rules.col.client', 'rules.col.case', 'rules.col.until', 'rules.col.reason'].map((h) => el('th', { scope: 'col' }, t(h))),
-          ),
-        ),
-        el(
-          'tbody',
-          {},
-          confidentialityRules.map((r) =>
-            el(
-              'tr',
-              {},
-              el('td', {}, r.id),
-              el('td', {}, r.purpose ? purposeLabel(r.purpose) : t('rules.any')),
-              el('td', {}, r.clientAgency ? agencyName(r.clientAgency) : t('rules.any')),
-              el('td', { class: 'mono' }, r.casePattern ?? t('rules.any')),
-              el('td', {}, r.holdUntil),
-              el('td', {}, r.reason),
-            ),
+            el('td', {}, r.id),
+            el('td', {}, r.purpose ? purposeLabel(r.purpose) : t('rules.any')),
+            el('td', {}, r.clientAgency ? agencyName(r.clientAgency) : t('rules.any')),
+            el('td', { class: 'mono' }, r.casePattern ?? t('rules.any')),
+            el('td', {}, r.holdUntil),
+            el('td', {}, r.reason),
           ),
         ),
       ),

@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/index.js';
-import { toUnchainedEntry, validateAccessLogEntry, type AccessLogEntry, type UnchainedEntry } from './entry.js';
+import { validateAccessLogEntries, type AccessLogEntry } from './entry.js';
 import { chainRecords, type ChainHead } from './hashChain.js';
-import { draftRecords, type RecordDraft } from './record.js';
+import { draftEntries, type RecordDraft } from './record.js';
 import { signCheckpoint, type CheckpointSigner } from './checkpoint.js';
 import { protectSubject, type SubjectKeys } from './subjectProtection.js';
 import { ChainConflictError, type AccessLogStore, type StoredTreeHead } from './store/AccessLogStore.js';
@@ -33,6 +33,17 @@ export interface AccessLogOptions {
    * hashed, put in the tree and handed to the store while the last one commits. Default 2.
    */
   readonly commitsInFlight?: number;
+  /**
+   * A queue holding more entries than this while more than one commit slot is free is shared out
+   * across the free slots: the first share commits while the rest is built, instead of everything
+   * waiting for one build and then one commit. It buys overlap with commits (on SQLite, fsyncs),
+   * so it pays only where the store has a core of its own; on the loaded 2-core bench machine it
+   * cost CPU per entry and gained no throughput (docs/performance.md). Not on PostgreSQL until its
+   * append waits for the previous commit before moving the head: a second append's compare-and-swap
+   * made while the first is uncommitted sees the old head and is refused as a conflict. Default:
+   * none, one batch of whatever waits (up to maxBatchEntries).
+   */
+  readonly splitBatchesAbove?: number;
   /** While unhealthy, probe the store this often. Default 1 s. */
   readonly probeIntervalMs?: number;
   /**
@@ -100,7 +111,10 @@ class CommitTimeout extends Error {}
  * chained, put in the tree and handed to the store while the previous batch is still committing
  * (commitsInFlight), so the writer thread or PostgreSQL never waits for this thread to build the
  * next one. The store's head check keeps this safe: a batch built on one that fails is refused
- * and goes round again.
+ * and goes round again. With splitBatchesAbove a deep queue with free commit slots is shared out
+ * across them: callers wait for the commit their record is in, so one batch of everyone leaves
+ * the store idle while this thread builds it and this thread idle while it commits; in shares,
+ * the callers of one commit serialise their next records while the next commits.
  */
 export class AccessLog {
   readonly chainId: string;
@@ -111,6 +125,7 @@ export class AccessLog {
   private readonly commitTimeoutMs: number;
   private readonly maxBatchEntries: number;
   private readonly commitsInFlight: number;
+  private readonly splitBatchesAbove: number;
   private readonly probeIntervalMs: number;
   private readonly ownsStore: boolean;
   private readonly treeSigner: NoteSigner | undefined;
@@ -155,6 +170,7 @@ export class AccessLog {
       ['commitTimeoutMs', options.commitTimeoutMs],
       ['maxBatchEntries', options.maxBatchEntries],
       ['commitsInFlight', options.commitsInFlight],
+      ['splitBatchesAbove', options.splitBatchesAbove],
       ['probeIntervalMs', options.probeIntervalMs],
       ['treeHeadIntervalMs', options.treeHeadIntervalMs],
     ] as const) {
@@ -170,6 +186,7 @@ export class AccessLog {
     this.commitTimeoutMs = options.commitTimeoutMs ?? 2000;
     this.maxBatchEntries = options.maxBatchEntries ?? 5000;
     this.commitsInFlight = options.commitsInFlight ?? 2;
+    this.splitBatchesAbove = options.splitBatchesAbove ?? Number.POSITIVE_INFINITY;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.ownsStore = options.ownsStore ?? false;
     this.treeSigner = options.treeSigner;
@@ -209,27 +226,18 @@ export class AccessLog {
    */
   record(entries: readonly AccessLogEntry[]): Promise<AccessLogReceipt> {
     if (this.closing) return Promise.reject(unavailable('closed'));
-    let unchained: UnchainedEntry[];
     let drafts: RecordDraft[];
     try {
-      // One request logs many fields of few persons: encrypt each person once per call. The
-      // ciphertexts of one call are then equal for one person, which its HMAC reveals anyway.
-      const protectedSubjects = new Map<string, ReturnType<typeof protectSubject>>();
-      const checkedSubjects = new Set<string>();
-      unchained = entries.map((entry) => {
-        validateAccessLogEntry(entry, checkedSubjects);
-        if (entry.subject === null) return toUnchainedEntry(entry, null);
-        let subject = protectedSubjects.get(entry.subject);
-        if (!subject) protectedSubjects.set(entry.subject, (subject = protectSubject(this.keys, entry.subject)));
-        return toUnchainedEntry(entry, subject);
-      });
-      drafts = draftRecords(unchained);
+      validateAccessLogEntries(entries);
+      // Each person is encrypted once per call (draftEntries): the ciphertexts of one call are then
+      // equal for one person, which its HMAC reveals anyway. Never across calls.
+      drafts = draftEntries(entries, (subject) => protectSubject(this.keys, subject));
     } catch (error) {
       return Promise.reject(error);
     }
-    if (unchained.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
+    if (entries.length === 0) return Promise.resolve({ chainId: this.chainId, firstSeq: 0, lastSeq: 0 });
     return new Promise<AccessLogReceipt>((resolve, reject) => {
-      const pending: PendingRecord = { drafts, entryCount: unchained.length, conflicts: 0, resolve, reject, timer: undefined, settled: false };
+      const pending: PendingRecord = { drafts, entryCount: entries.length, conflicts: 0, resolve, reject, timer: undefined, settled: false };
       pending.timer = setTimeout(() => this.expire(pending), this.commitTimeoutMs);
       this.queue.push(pending);
       this.kick();
@@ -332,11 +340,18 @@ export class AccessLog {
   }
 
   private takeBatch(): PendingRecord[] {
+    let limit = this.maxBatchEntries;
+    const free = this.commitsInFlight - this.inFlight.length;
+    if (free > 1) {
+      let queued = 0;
+      for (const pending of this.queue) if (!pending.settled) queued += pending.entryCount;
+      if (queued > this.splitBatchesAbove) limit = Math.min(limit, Math.max(this.splitBatchesAbove, Math.ceil(queued / free)));
+    }
     const batch: PendingRecord[] = [];
     let size = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && size + next.entryCount > this.maxBatchEntries) break;
+      if (batch.length > 0 && size + next.entryCount > limit) break;
       this.queue.shift();
       if (next.settled) continue;
       batch.push(next);

@@ -86,23 +86,52 @@ function requireText(property: string, value: unknown, max = 512): void {
  * a request logs many fields of few persons.
  */
 export function validateAccessLogEntry(entry: AccessLogEntry, checkedSubjects?: Set<string>): void {
-  if (entry.kind !== undefined && !(ACCESS_LOG_ENTRY_KINDS as readonly string[]).includes(entry.kind)) {
+  checkEntry(entry, undefined, checkedSubjects);
+}
+
+/**
+ * Checks one call's entries in order, throwing what validateAccessLogEntry throws for the first bad
+ * one. A request's entries share their header (time, caller, purpose, case, operation) and most of
+ * their values, so each check runs only where its input differs from the entry before, which
+ * passed: every check is a function of its own input alone, so the first check to fail, and its
+ * error, are the same as when every check runs.
+ */
+export function validateAccessLogEntries(entries: readonly AccessLogEntry[]): void {
+  const checkedSubjects = new Set<string>();
+  let previous: AccessLogEntry | undefined;
+  for (const entry of entries) {
+    checkEntry(entry, previous, checkedSubjects);
+    previous = entry;
+  }
+}
+
+/** The checks in their one order; `passed` (an entry that passed them all) lets equal inputs through unchecked. */
+function checkEntry(entry: AccessLogEntry, passed: AccessLogEntry | undefined, checkedSubjects: Set<string> | undefined): void {
+  if (entry.kind !== passed?.kind && entry.kind !== undefined && !(ACCESS_LOG_ENTRY_KINDS as readonly string[]).includes(entry.kind)) {
     throw new InvalidAccessLogEntryError('kind', `must be one of ${ACCESS_LOG_ENTRY_KINDS.join(', ')}`);
   }
-  if (typeof entry.time !== 'string' || !ISO_MS_UTC.test(entry.time) || Number.isNaN(Date.parse(entry.time))) {
-    throw new InvalidAccessLogEntryError('time', 'must be an ISO 8601 UTC time with milliseconds (YYYY-MM-DDTHH:mm:ss.sssZ)');
+  if (passed === undefined || entry.time !== passed.time) {
+    if (typeof entry.time !== 'string' || !ISO_MS_UTC.test(entry.time) || Number.isNaN(Date.parse(entry.time))) {
+      throw new InvalidAccessLogEntryError('time', 'must be an ISO 8601 UTC time with milliseconds (YYYY-MM-DDTHH:mm:ss.sssZ)');
+    }
   }
-  requireText('requestId', entry.requestId, 128);
-  if (typeof entry.clientAgency?.organisationNumber !== 'string' || !ORGANISATION_NUMBER.test(entry.clientAgency.organisationNumber)) {
-    throw new InvalidAccessLogEntryError('clientAgency.organisationNumber', 'must be NNNNNN-NNNN');
+  if (passed === undefined || entry.requestId !== passed.requestId) requireText('requestId', entry.requestId, 128);
+  if (passed === undefined || entry.clientAgency?.organisationNumber !== passed.clientAgency.organisationNumber) {
+    if (typeof entry.clientAgency?.organisationNumber !== 'string' || !ORGANISATION_NUMBER.test(entry.clientAgency.organisationNumber)) {
+      throw new InvalidAccessLogEntryError('clientAgency.organisationNumber', 'must be NNNNNN-NNNN');
+    }
   }
-  requireText('clientAgency.id', entry.clientAgency.id, 64);
-  requireText('official', entry.official, 256);
-  if (!isPurpose(entry.purpose)) throw new InvalidAccessLogEntryError('purpose', 'must be a catalogued purpose');
-  requireText('legalBasis', entry.legalBasis, 1024);
-  requireText('processingRegisterRef.recordId', entry.processingRegisterRef?.recordId, 128);
-  requireText('processingRegisterRef.version', entry.processingRegisterRef.version, 64);
-  requireText('caseId', entry.caseId, 256);
+  if (passed === undefined || entry.clientAgency.id !== passed.clientAgency.id) requireText('clientAgency.id', entry.clientAgency.id, 64);
+  if (passed === undefined || entry.official !== passed.official) requireText('official', entry.official, 256);
+  if ((passed === undefined || entry.purpose !== passed.purpose) && !isPurpose(entry.purpose)) throw new InvalidAccessLogEntryError('purpose', 'must be a catalogued purpose');
+  if (passed === undefined || entry.legalBasis !== passed.legalBasis) requireText('legalBasis', entry.legalBasis, 1024);
+  if (passed === undefined || entry.processingRegisterRef?.recordId !== passed.processingRegisterRef.recordId) {
+    requireText('processingRegisterRef.recordId', entry.processingRegisterRef?.recordId, 128);
+  }
+  if (passed === undefined || entry.processingRegisterRef.version !== passed.processingRegisterRef.version) {
+    requireText('processingRegisterRef.version', entry.processingRegisterRef.version, 64);
+  }
+  if (passed === undefined || entry.caseId !== passed.caseId) requireText('caseId', entry.caseId, 256);
   if (entry.subject !== null && !checkedSubjects?.has(entry.subject)) {
     let canonical: string;
     try {
@@ -119,17 +148,23 @@ export function validateAccessLogEntry(entry: AccessLogEntry, checkedSubjects?: 
   } else if (typeof entry.field !== 'string' || !FIELD_COORDINATE.test(entry.field)) {
     throw new InvalidAccessLogEntryError('field', 'must be a schema coordinate Type.field');
   }
-  requireText('owningAgency', entry.owningAgency, 64);
-  if (!(ACCESS_OUTCOMES as readonly string[]).includes(entry.outcome)) {
-    throw new InvalidAccessLogEntryError('outcome', `must be one of ${ACCESS_OUTCOMES.join(', ')}`);
+  if (passed === undefined || entry.owningAgency !== passed.owningAgency) requireText('owningAgency', entry.owningAgency, 64);
+  if (passed === undefined || entry.outcome !== passed.outcome || entry.outcomeCode !== passed.outcomeCode) {
+    if (!(ACCESS_OUTCOMES as readonly string[]).includes(entry.outcome)) {
+      throw new InvalidAccessLogEntryError('outcome', `must be one of ${ACCESS_OUTCOMES.join(', ')}`);
+    }
+    if (entry.outcome === 'released' && entry.outcomeCode !== null) {
+      throw new InvalidAccessLogEntryError('outcomeCode', 'must be null when the outcome is released');
+    }
+    if (entry.outcome !== 'released') requireText('outcomeCode', entry.outcomeCode, 64);
   }
-  if (entry.outcome === 'released' && entry.outcomeCode !== null) {
-    throw new InvalidAccessLogEntryError('outcomeCode', 'must be null when the outcome is released');
+  if (passed === undefined || entry.operationName !== passed.operationName) {
+    if (entry.operationName !== null) requireText('operationName', entry.operationName, 256);
   }
-  if (entry.outcome !== 'released') requireText('outcomeCode', entry.outcomeCode, 64);
-  if (entry.operationName !== null) requireText('operationName', entry.operationName, 256);
-  if (typeof entry.documentHash !== 'string' || !SHA256_HEX.test(entry.documentHash)) {
-    throw new InvalidAccessLogEntryError('documentHash', 'must be a lowercase hex SHA-256');
+  if (passed === undefined || entry.documentHash !== passed.documentHash) {
+    if (typeof entry.documentHash !== 'string' || !SHA256_HEX.test(entry.documentHash)) {
+      throw new InvalidAccessLogEntryError('documentHash', 'must be a lowercase hex SHA-256');
+    }
   }
 }
 

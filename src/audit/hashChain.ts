@@ -43,18 +43,22 @@ export function recordHash(record: Pick<StoredRecord, 'chainId' | 'index' | 'fir
 /** Places records after `head`, in order. Pure: the writer owns the head and commits the result. */
 export function chainRecords(head: ChainHead, drafts: readonly RecordDraft[]): { records: StoredRecord[]; head: ChainHead } {
   const records: StoredRecord[] = [];
+  const chainId = head.chainId;
+  // recordHash's place with its constant start spelled once per batch: the same bytes, as index
+  // and seq are integers, which JSON spells as template literals do (test/audit/record.test.ts).
+  const placeStart = JSON.stringify([HASH_DOMAIN, chainId]).slice(0, -1);
   let seq = head.seq;
   let index = head.records;
   let prevHash = head.hash;
   for (const draft of drafts) {
-    const place = { chainId: head.chainId, index, firstSeq: seq + 1, prevHash, body: draft.body };
-    const hashed = recordHash(place);
+    const firstSeq = seq + 1;
+    const hashed = hash('sha256', `${placeStart},${index},${firstSeq},${JSON.stringify(prevHash)}]\n${draft.body}`, 'hex');
     seq += draft.items.length;
-    records.push({ ...place, lastSeq: seq, hash: hashed, header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
+    records.push({ chainId, index, firstSeq, prevHash, body: draft.body, lastSeq: seq, hash: hashed, header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
     prevHash = hashed;
     index += 1;
   }
-  return { records, head: { chainId: head.chainId, seq, hash: prevHash, records: index } };
+  return { records, head: { chainId, seq, hash: prevHash, records: index } };
 }
 
 /**

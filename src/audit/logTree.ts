@@ -1,4 +1,4 @@
-import { entryCommitment, type StoredRecord } from './record.js';
+import { entryCommitments, type StoredRecord } from './record.js';
 import { formatCheckpoint } from '../transparency/checkpoint.js';
 import {
   appendLeaves,
@@ -57,7 +57,7 @@ export function leafBytes(record: Pick<StoredRecord, 'chainId' | 'index' | 'firs
     clientAgencyId: header.clientAgencyId,
     purpose: header.purpose,
     recordHash: record.hash,
-    entries: record.itemTexts.map((text, i) => entryCommitment(record.chainId, record.firstSeq + i, text)),
+    entries: entryCommitments(record.chainId, record.firstSeq, record.itemTexts),
   });
 }
 

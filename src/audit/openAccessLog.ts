@@ -7,13 +7,17 @@ import type { CheckpointSigner } from './checkpoint.js';
 import type { SubjectKeys } from './subjectProtection.js';
 import type { AccessLogStore } from './store/AccessLogStore.js';
 import { PostgresAccessLogStore } from './store/postgresStore.js';
+import type { PartitionEvent } from './store/postgresPartitions.js';
 import { SqliteAccessLogStore } from './store/sqliteStore.js';
 import { loadLogNoteSigner, readWitnessCa, type TransparencyConfig } from '../config/transparencyConfig.js';
 import type { NoteSigner } from '../transparency/note.js';
 import { Witnessing, type WitnessingEvent } from './witnessing.js';
 
 /** PostgreSQL when DATABASE_URL is set, else the SQLite file under DATA_DIR. */
-export async function openAccessLogStore(config: AccessLogConfig, options: { readonly onPoolError?: (error: Error) => void } = {}): Promise<AccessLogStore> {
+export async function openAccessLogStore(
+  config: AccessLogConfig,
+  options: { readonly onPoolError?: (error: Error) => void; readonly onPartitionEvent?: (event: PartitionEvent) => void } = {},
+): Promise<AccessLogStore> {
   if (config.databaseUrl !== null) {
     return PostgresAccessLogStore.open({
       connectionString: config.databaseUrl,
@@ -21,6 +25,7 @@ export async function openAccessLogStore(config: AccessLogConfig, options: { rea
       statementTimeoutMs: config.commitTimeoutMs,
       applicationName: `access-log:${config.chainId}`,
       ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+      ...(options.onPartitionEvent ? { onPartitionEvent: options.onPartitionEvent } : {}),
     });
   }
   // The writer thread's busy wait stays inside the commit bound, so a lock held elsewhere fails the commit, not the thread.
@@ -62,13 +67,18 @@ export async function openAccessLogFromConfig(options: {
   readonly onEvent?: (event: AccessLogEvent) => void;
   readonly onWitnessEvent?: (event: WitnessingEvent) => void;
   readonly onPoolError?: (error: Error) => void;
+  /** PostgreSQL's month partitions created, dropped, or a failed maintenance run (postgresPartitions.ts). */
+  readonly onPartitionEvent?: (event: PartitionEvent) => void;
 }): Promise<OpenedAccessLog> {
   const { config, transparency } = options;
   const subjectKeys = readAuditKeys(config.auditKeysPath);
   const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
   const treeSigner = loadLogNoteSigner(transparency);
   const ca = readWitnessCa(transparency);
-  const store = await openAccessLogStore(config, options.onPoolError ? { onPoolError: options.onPoolError } : {});
+  const store = await openAccessLogStore(config, {
+    ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+    ...(options.onPartitionEvent ? { onPartitionEvent: options.onPartitionEvent } : {}),
+  });
   const witnessing = new Witnessing({
     store,
     witnesses: transparency.witnesses,

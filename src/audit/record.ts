@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { AccessLogEntryKind, AccessOutcome, StoredEntry, UnchainedEntry } from './entry.js';
+import type { AccessLogEntry, AccessLogEntryKind, AccessOutcome, StoredEntry, UnchainedEntry } from './entry.js';
 
 /**
  * The stored unit of the access log: one record per request, its entries inside. Every entry of
@@ -130,6 +130,12 @@ export function recordBody(header: RecordHeader, itemTexts: readonly string[]): 
   return `${head.slice(0, -1)},[${itemTexts.join(',')}]]`;
 }
 
+/** The header fields of anything that carries them under their own names (a flat entry), and nothing else. */
+function pickHeader(source: RecordHeader): RecordHeader {
+  const { kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash } = source;
+  return { kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash };
+}
+
 /** Groups one call's entries into records: a new record wherever the header changes. */
 export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] {
   const drafts: RecordDraft[] = [];
@@ -142,18 +148,7 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
   for (const entry of entries) {
     if (header === null || !sameHeader(entry, header)) {
       close();
-      header = {
-        kind: entry.kind,
-        time: entry.time,
-        requestId: entry.requestId,
-        clientAgencyOrgNumber: entry.clientAgencyOrgNumber,
-        clientAgencyId: entry.clientAgencyId,
-        official: entry.official,
-        purpose: entry.purpose,
-        caseId: entry.caseId,
-        operationName: entry.operationName,
-        documentHash: entry.documentHash,
-      };
+      header = pickHeader(entry);
       items = [];
       texts = [];
     }
@@ -172,6 +167,111 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
     texts.push(itemText(item));
   }
   close();
+  return drafts;
+}
+
+/** A subject as the log keeps it: the ciphertext and the keyed hash (subjectProtection.ts). */
+export interface ProtectedSubject {
+  readonly subjectEnc: string;
+  readonly subjectHmac: string;
+}
+
+function sameEntryHeader(entry: AccessLogEntry, previous: AccessLogEntry): boolean {
+  return (
+    entry.time === previous.time &&
+    entry.requestId === previous.requestId &&
+    (entry.kind ?? 'access') === (previous.kind ?? 'access') &&
+    (entry.clientAgency === previous.clientAgency || (entry.clientAgency.id === previous.clientAgency.id && entry.clientAgency.organisationNumber === previous.clientAgency.organisationNumber)) &&
+    entry.official === previous.official &&
+    entry.purpose === previous.purpose &&
+    entry.caseId === previous.caseId &&
+    entry.operationName === previous.operationName &&
+    entry.documentHash === previous.documentHash
+  );
+}
+
+/** What an item text says after its subject and field, in the order itemText writes it. */
+function itemTail(entry: AccessLogEntry): string {
+  return JSON.stringify([entry.owningAgency, entry.outcome, entry.outcomeCode, entry.legalBasis, entry.processingRegisterRef.recordId, entry.processingRegisterRef.version]).slice(1);
+}
+
+/**
+ * The drafts of one call's records, straight from its entries: what draftRecords makes of the
+ * entries flattened by toUnchainedEntry, byte for byte (test/audit/record.test.ts holds them
+ * equal), without a flat copy of each entry on the way. The item texts are put together from
+ * JSON pieces, each spelled by JSON.stringify as itemText's array would spell it, and the pieces a
+ * request's entries share (a subject's ciphertext and keyed hash, the owner, outcome and legal
+ * basis) are spelled once. `protect` is called once per distinct subject of the call: the
+ * entries of one person in one call share a ciphertext, which their keyed hash links anyway.
+ */
+export function draftEntries(entries: readonly AccessLogEntry[], protect: (subject: string) => ProtectedSubject): RecordDraft[] {
+  const drafts: RecordDraft[] = [];
+  let header: RecordHeader | null = null;
+  let items: RecordItem[] = [];
+  let texts: string[] = [];
+  let previous: AccessLogEntry | undefined;
+  let tail = '';
+  // One request logs many fields of few persons: each person's protected form is made and spelled once per call.
+  const subjects = new Map<string, { readonly value: ProtectedSubject; readonly text: string }>();
+  let subjectOf: string | null = null;
+  let subject: { readonly value: ProtectedSubject; readonly text: string } | null = null;
+  for (const entry of entries) {
+    if (previous === undefined || !sameEntryHeader(entry, previous)) {
+      if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
+      header = {
+        kind: entry.kind ?? 'access',
+        time: entry.time,
+        requestId: entry.requestId,
+        clientAgencyOrgNumber: entry.clientAgency.organisationNumber,
+        clientAgencyId: entry.clientAgency.id,
+        official: entry.official,
+        purpose: entry.purpose,
+        caseId: entry.caseId,
+        operationName: entry.operationName,
+        documentHash: entry.documentHash,
+      };
+      items = [];
+      texts = [];
+    }
+    if (
+      previous === undefined ||
+      entry.owningAgency !== previous.owningAgency ||
+      entry.outcome !== previous.outcome ||
+      entry.outcomeCode !== previous.outcomeCode ||
+      entry.legalBasis !== previous.legalBasis ||
+      entry.processingRegisterRef.recordId !== previous.processingRegisterRef.recordId ||
+      entry.processingRegisterRef.version !== previous.processingRegisterRef.version
+    ) {
+      tail = itemTail(entry);
+    }
+    if (entry.subject !== subjectOf) {
+      subjectOf = entry.subject;
+      if (entry.subject === null) subject = null;
+      else {
+        let known = subjects.get(entry.subject);
+        if (known === undefined) {
+          const value = protect(entry.subject);
+          known = { value, text: `${JSON.stringify(value.subjectEnc)},${JSON.stringify(value.subjectHmac)}` };
+          subjects.set(entry.subject, known);
+        }
+        subject = known;
+      }
+    }
+    items.push({
+      subjectEnc: subject?.value.subjectEnc ?? null,
+      subjectHmac: subject?.value.subjectHmac ?? null,
+      field: entry.field,
+      owningAgency: entry.owningAgency,
+      outcome: entry.outcome,
+      outcomeCode: entry.outcomeCode,
+      legalBasis: entry.legalBasis,
+      processingRegisterRecordId: entry.processingRegisterRef.recordId,
+      processingRegisterVersion: entry.processingRegisterRef.version,
+    });
+    texts.push(`[${subject?.text ?? 'null,null'},${JSON.stringify(entry.field)},${tail}`);
+    previous = entry;
+  }
+  if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
   return drafts;
 }
 
@@ -224,11 +324,24 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
  * fields; the citizen sees their own subject's ciphertext and keyed hash, nobody else's.
  */
 export function entryOpening(chainId: string, seq: number, itemText: string): string {
-  return `[${JSON.stringify(ENTRY_FORMAT)},${JSON.stringify(chainId)},${seq},${itemText.slice(1)}`;
+  return `${openingStart(chainId)}${seq},${itemText.slice(1)}`;
+}
+
+/** What every opening on a chain starts with; entryCommitments spells it once per record. */
+function openingStart(chainId: string): string {
+  return `[${JSON.stringify(ENTRY_FORMAT)},${JSON.stringify(chainId)},`;
 }
 
 export function entryCommitment(chainId: string, seq: number, itemText: string): string {
   return hash('sha256', entryOpening(chainId, seq, itemText), 'hex');
+}
+
+/** The commitments of a record's entries, seqs firstSeq on: entryCommitment of each. */
+export function entryCommitments(chainId: string, firstSeq: number, itemTexts: readonly string[]): string[] {
+  const start = openingStart(chainId);
+  const commitments = new Array<string>(itemTexts.length);
+  for (let i = 0; i < itemTexts.length; i++) commitments[i] = hash('sha256', `${start}${firstSeq + i},${itemTexts[i]!.slice(1)}`, 'hex');
+  return commitments;
 }
 
 /** What an opening shows, read back by an offline verifier. */

@@ -1,5 +1,5 @@
 import type { StoredEntry } from './entry.js';
-import { signPurge, checkpointVerifier, type CheckpointSigner } from './checkpoint.js';
+import { signPurge, checkpointVerifier, type CheckpointSigner, type StoredPurge } from './checkpoint.js';
 import type { AccessLogStore, LegalHold } from './store/AccessLogStore.js';
 import { verifyChain, type ChainVerification } from './verify.js';
 import type { JWK } from 'jose';
@@ -123,8 +123,13 @@ export interface ChainPurgeResult {
 }
 
 /**
- * Carries out a plan, one signed purge record and one transaction per segment, so a long purge
- * never holds the chain lock for long and an interrupted one leaves a verifiable chain.
+ * Carries out the plans: one signed purge record per segment, and every chain's records in one
+ * store transaction. Together, because a PostgreSQL month partition holds every chain's records of
+ * that month: it can be dropped whole only by a purge that empties it for all of them at once
+ * (a purge chain by chain would delete the first chains' rows one by one). One transaction also
+ * means an interrupted purge leaves the log as it was. Its cost: the purge holds the chains' write
+ * locks while it runs; dropping a month takes milliseconds, deleting rows (a month that cannot go
+ * whole, SQLite) takes time in proportion to them.
  */
 export async function executePurge(
   store: AccessLogStore,
@@ -136,24 +141,25 @@ export async function executePurge(
   noteSigner?: NoteSigner,
 ): Promise<ChainPurgeResult[]> {
   const verify = checkpointVerifier(publicJwks);
-  const results: ChainPurgeResult[] = [];
+  const refused = new Map<string, ChainVerification>();
+  const purges: StoredPurge[] = [];
   for (const plan of plans) {
-    if (plan.segments.length === 0) {
-      results.push({ chainId: plan.chainId, purgedEntries: 0, segments: 0, refused: null });
-      continue;
-    }
+    if (plan.segments.length === 0) continue;
     const verification = await verifyChain(store, plan.chainId, verify);
     if (!verification.ok) {
-      results.push({ chainId: plan.chainId, purgedEntries: 0, segments: 0, refused: verification });
+      refused.set(plan.chainId, verification);
       continue;
     }
-    let purgedEntries = 0;
     for (const segment of plan.segments) {
       const claims = { chainId: plan.chainId, uptoSeq: segment.uptoSeq, headHash: segment.headHash, purgedCount: segment.uptoSeq - segment.fromSeq + 1, time: now.toISOString() };
       const purge = await signPurge(claims, signer);
-      purgedEntries += await store.purge(noteSigner ? { ...purge, note: signPurgeNote(claims, noteSigner) } : purge);
+      purges.push(noteSigner ? { ...purge, note: signPurgeNote(claims, noteSigner) } : purge);
     }
-    results.push({ chainId: plan.chainId, purgedEntries, segments: plan.segments.length, refused: null });
   }
-  return results;
+  const removed = purges.length > 0 ? await store.purge(purges) : new Map<string, number>();
+  return plans.map((plan) => {
+    const refusal = refused.get(plan.chainId);
+    if (refusal) return { chainId: plan.chainId, purgedEntries: 0, segments: 0, refused: refusal };
+    return { chainId: plan.chainId, purgedEntries: removed.get(plan.chainId) ?? 0, segments: plan.segments.length, refused: null };
+  });
 }

@@ -14,13 +14,16 @@ import { readFileSync } from 'node:fs';
 import { verifyCitizenReport } from '../audit/verifyReport.js';
 import { loadLogNoteSigner, loadLogVerifier, loadTransparencyConfig, readVerifierKeys } from '../config/transparencyConfig.js';
 import { migrateToRecords } from '../audit/migrateFormat.js';
+import type { PartitionEvent } from '../audit/store/postgresPartitions.js';
 
 const USAGE = `Usage: npm run audit -- <command>
 
   verify                          verify every chain and its Merkle tree; exit 1 naming the first broken entry
   migrate                         move chains of the row-per-entry format into records, each verified
-                                  in its old format first; exit 1 if any chain was refused
+                                  in its old format first; exit 1 if any chain was refused. On PostgreSQL,
+                                  records not yet partitioned by month move into month partitions first
   purge [--dry-run]               remove entries past retention, whole checkpoint segments only
+                                  (on PostgreSQL a month every chain's purge empties is dropped whole)
   hold add --case ID [--reason T] keep a case's entries out of every purge
   hold add --subject PNR [--reason T]
   hold list
@@ -93,8 +96,20 @@ export async function runAuditCli(
       return treeBroken ? 1 : 0;
     }
 
+    // What the PostgreSQL store did to its month partitions on the way: the upgrade of an
+    // unpartitioned schema (at open: migrate), months created, months a purge dropped whole.
+    const partitionEvents = {
+      onPartitionEvent: (event: PartitionEvent) => {
+        if (event.kind === 'partition-maintenance-failed') err(`partition maintenance failed (${event.error.constructor.name} ${String((event.error as { code?: unknown }).code ?? '')})`);
+        else if (event.kind === 'partitioned-upgrade') out(`upgraded the records and the subject index to month partitions: ${event.records} records in ${event.months} month(s)`);
+        else if (event.kind === 'partition-created')
+          out(`month ${event.month}: partition created${event.movedFromDefault > 0 ? `, ${event.movedFromDefault} records moved in from the DEFAULT partition` : ''}`);
+        else out(`month ${event.month}: partition dropped whole (${event.chains.map((c) => `chain ${c.chainId} seq ${c.fromSeq}..${c.toSeq}`).join(', ')})`);
+      },
+    };
+
     if (command === 'migrate') {
-      store = await openAccessLogStore(config);
+      store = await openAccessLogStore(config, partitionEvents);
       const { signer, publicJwk } = await loadSigningKey(config.signingKeyPath);
       const treeSigner = loadLogNoteSigner(loadTransparencyConfig(env));
       const results = await migrateToRecords(store, { signer, publicJwks: [publicJwk], treeSigner });
@@ -108,7 +123,7 @@ export async function runAuditCli(
     }
 
     if (command === 'purge') {
-      store = await openAccessLogStore(config);
+      store = await openAccessLogStore(config, partitionEvents);
       const now = new Date();
       const plans = await planPurge(store, config.retention, now);
       for (const plan of plans) {

@@ -24,6 +24,18 @@ async function main(): Promise<void> {
     audit: exchange.auditApi,
     trustedDocumentsDir: config.trustedDocumentsDir,
     onWarning: (message) => logger.warn(message),
+    onPartitionEvent: (event) => {
+      if (event.kind === 'partition-maintenance-failed') {
+        // The class and code, never the driver's message: it can quote the values of the statement.
+        const errorCode = (event.error as { code?: unknown }).code;
+        logger.warn(
+          { event: event.kind, errorClass: event.error.constructor.name, ...(typeof errorCode === 'string' ? { errorCode } : {}) },
+          'access-log partition maintenance failed: records of a month without its partition go to the DEFAULT partition until a run succeeds',
+        );
+      } else {
+        logger.info({ event: event.kind, ...event }, `access log: ${event.kind}`);
+      }
+    },
     redis: limits.redisUrl ? { url: limits.redisUrl, prefix: limits.redisPrefix, settings: redisSettings } : null,
   });
   const gateway = await createGateway(config, { ...deps, logger });

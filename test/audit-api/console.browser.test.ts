@@ -291,6 +291,36 @@ describe('audit console in Chromium', () => {
     });
   });
 
+  it('shows the supervisor the confidentiality rules and a citizen report summary as tables with their column headers', async () => {
+    await withConsolePage('imy-insp-1', { width: 1280, height: 800 }, async (page) => {
+      await openConsole(page);
+      await page.click('#tab-rules');
+      await page.waitForSelector('#rules table.compact tbody tr');
+      expect(await page.$$eval('#rules table.compact thead th', (cells) => cells.map((c) => c.textContent?.trim()))).toEqual([
+        'Regel',
+        'Ändamål',
+        'Mottagande myndighet',
+        'Ärendemönster',
+        'Undanhålls till',
+        'Skäl',
+      ]);
+      const rule = await page.$$eval('#rules table.compact tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent?.trim())));
+      expect(rule).toHaveLength(1);
+      expect(rule[0]?.[0]).toBe('FK-KONTROLL-2025');
+      expect(rule[0]?.[4]).toBe('2027-06-30');
+
+      await page.click('#tab-report');
+      await page.fill('#report-form input[name="personnummer"]', subject);
+      await page.click('#report-show');
+      await page.waitForSelector('#report table.compact tbody tr');
+      expect(await page.locator('#report table.compact thead th').count()).toBe(7);
+      const reads = await page.$$eval('#report table.compact tbody tr', (rows) => rows.map((r) => Number(r.querySelectorAll('td')[4]?.textContent)));
+      // The subject was read by Malmö (case handling) and by Försäkringskassan (payment control): each summary row counts at least one read.
+      expect(reads.length).toBeGreaterThan(0);
+      for (const count of reads) expect(count).toBeGreaterThan(0);
+    });
+  });
+
   it('fits a phone (390×844): entries as cards, nothing wider than the screen, the detail within it', async () => {
     await withConsolePage('dso-skv-1', { width: 390, height: 844 }, async (page) => {
       await openConsole(page);

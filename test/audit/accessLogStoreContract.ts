@@ -207,6 +207,21 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(y).toEqual({ chainId: 'replica-a', firstSeq: 3, lastSeq: 3 });
       });
 
+      it('shares a deep queue out across the commits in flight, and commits a shallow one whole', async () => {
+        const commits: number[] = [];
+        const log = openLog({ checkpointEvery: 1000, splitBatchesAbove: 50, onEvent: (event) => void (event.type === 'commit' && commits.push(event.entries)) });
+        const call = (requestId: string) => log.record(Array.from({ length: 5 }, () => makeEntry({ requestId })));
+        // 40 calls of 5 made in one tick: the writer finds 200 entries waiting and two commit slots free.
+        const deep = await Promise.all(Array.from({ length: 40 }, (_, i) => call(`deep-${i}`)));
+        expect(commits).toEqual([100, 100]);
+        expect(deep.map((receipt) => receipt.firstSeq)).toEqual(Array.from({ length: 40 }, (_, i) => i * 5 + 1));
+        // 50 entries are not above the bound: one commit.
+        await Promise.all(Array.from({ length: 10 }, (_, i) => call(`shallow-${i}`)));
+        expect(commits).toEqual([100, 100, 50]);
+        await log.close();
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, headSeq: 250, entries: 250 });
+      });
+
       it('rejects a malformed entry without recording any entry of that call', async () => {
         const log = openLog();
         await expect(log.record([makeEntry(), makeEntry({ outcome: 'denied', outcomeCode: null })])).rejects.toMatchObject({ property: 'outcomeCode' });
@@ -615,7 +630,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
           { chainId: 'replica-a', uptoSeq: 7, headHash: (await h.store.readRecords('replica-a', 7, 1))[0]!.hash, purgedCount: 7, time: new Date().toISOString() },
           keys.signer,
         );
-        await expect(h.store.purge(purge)).rejects.toMatchObject({ name: 'ChainStateError' });
+        await expect(h.store.purge([purge])).rejects.toMatchObject({ name: 'ChainStateError' });
       });
 
       it('names a purge record not signed by the gateway', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAuditCli } from '../../src/cli/audit.js';
+import { auditCli } from './auditCli.js';
 import { loadAccessLogConfig } from '../../src/config/accessLogConfig.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import { openAccessLogFromConfig } from '../../src/audit/openAccessLog.js';
@@ -45,17 +45,7 @@ describe('npm run audit', () => {
     rmSync(keyDir, { recursive: true, force: true });
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runAuditCli(
-      argv,
-      env,
-      (line) => out.push(line),
-      (line) => err.push(line),
-    );
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (...argv: string[]) => auditCli(env, ...argv);
 
   it('verify exits 0 on an intact log and 1 naming the first broken entry', async () => {
     expect(await cli('verify')).toMatchObject({

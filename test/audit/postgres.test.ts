@@ -1,12 +1,23 @@
 import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessLog } from '../../src/audit/accessLog.js';
+import { signCheckpoint } from '../../src/audit/checkpoint.js';
+import { toUnchainedEntry, type AccessLogEntry } from '../../src/audit/entry.js';
+import { chainRecords, genesisHead, type ChainHead } from '../../src/audit/hashChain.js';
+import { draftRecords } from '../../src/audit/record.js';
+import { ChainConflictError, ChainStateError } from '../../src/audit/store/AccessLogStore.js';
+import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog } from '../../src/audit/verify.js';
 import { describeAccessLogStoreContract } from './accessLogStoreContract.js';
 import { createPostgresHarness, TEST_DATABASE_URL } from './harness/postgresHarness.js';
-import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
+import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
 
 describeAccessLogStoreContract('PostgreSQL', createPostgresHarness);
+
+/** Entries as the writer puts them after `head`: one record per request, chained. */
+function chainEntries(keys: TestKeys, head: ChainHead, entries: readonly AccessLogEntry[]) {
+  return chainRecords(head, draftRecords(entries.map((entry) => toUnchainedEntry(entry, entry.subject === null ? null : protectSubject(keys.subjectKeys, entry.subject)))));
+}
 
 /** The store's connection pool in these tests: the most dead connections a terminated server leaves behind. */
 const POOL_SIZE = 4;
@@ -140,11 +151,11 @@ describe('access log on PostgreSQL: a checkpoint due during an outage', () => {
       // Microtasks run before setImmediate: the drain the timer kicked has started, as on an idle log.
       await new Promise((resolve) => setImmediate(resolve));
       const second = settled(log.record([makeEntry()]));
-      // The only statement of this log waiting on the held table is the commit's own COPY: a
-      // checkpoint run now would be waiting there instead, with the commit queued behind it
-      // until the commit bound refused it by the clock.
+      // The only statement of this log waiting on the held table is the commit's own (its query
+      // string opens with the COPY of its records): a checkpoint run now would be waiting there
+      // instead, with the commit queued behind it until the commit bound refused it by the clock.
       const waiting = await waitingOnHeldTable();
-      expect(waiting.map(({ query }) => query)).toEqual([expect.stringMatching(/^COPY /)]);
+      expect(waiting.map(({ query }) => query)).toEqual([expect.stringMatching(/^BEGIN; .*; COPY \S+\.log_records /)]);
       await terminate(waiting);
       expect(await second).toMatchObject(refusedByStore);
 
@@ -158,6 +169,119 @@ describe('access log on PostgreSQL: a checkpoint due during an outage', () => {
     } finally {
       await holder.end().catch(() => undefined);
       await log.close().catch(() => undefined);
+      await h.cleanup();
+    }
+  });
+});
+
+describe('PostgreSQL append: two in flight on one chain', () => {
+  let keys: TestKeys;
+  let h: Awaited<ReturnType<typeof createPostgresHarness>>;
+
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+  });
+  beforeEach(async () => {
+    // Bounds far beyond any machine: the held append ends because the test releases it.
+    h = await createPostgresHarness({ statementTimeoutMs: 120_000 });
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  /** Two records after `head`, chained as the writer chains a batch. */
+  const batchAfter = (head: ChainHead) => chainEntries(keys, head, [makeEntry({ requestId: `after-${head.seq}-a` }), makeEntry({ requestId: `after-${head.seq}-b` })]);
+  /** The store's backends as the server sees them: waiting on a lock, or idle inside a transaction (which query last). */
+  const backends = async () =>
+    (await h.admin.query('SELECT wait_event_type, state, query FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rows as {
+      wait_event_type: string | null;
+      state: string;
+      query: string;
+    }[];
+  const settled = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+
+  /**
+   * Holds the chain table, starts `first` and waits until its head move waits on the lock, starts
+   * `second` and waits until its rows are in, uncommitted. A wait, not a race: the limits only say
+   * when to give up on a machine that never gets there.
+   */
+  async function secondWhileFirstHeld(first: () => Promise<void>, second: () => Promise<void>) {
+    const block = await h.blockWrites();
+    try {
+      const firstDone = settled(first());
+      await vi.waitFor(async () => expect((await backends()).filter((b) => b.wait_event_type === 'Lock')).toHaveLength(1), { timeout: 30_000, interval: 20 });
+      const secondDone = settled(second());
+      await vi.waitFor(async () => expect((await backends()).filter((b) => b.state === 'idle in transaction')).toHaveLength(1), { timeout: 30_000, interval: 20 });
+      const now = await backends();
+      // The second sent its rows (and only its rows) while the first waits: its head move waits for the first to settle.
+      expect(now.filter((b) => b.state === 'idle in transaction').map((b) => b.query)).toEqual([expect.not.stringContaining('log_move_head')]);
+      expect(now.filter((b) => b.wait_event_type === 'Lock').map((b) => b.query)).toEqual([expect.stringContaining('log_move_head')]);
+      return { firstDone, secondDone };
+    } finally {
+      await block.release();
+    }
+  }
+
+  it('copies the second batch while the first commits and moves its head only after: both land, in order', async () => {
+    const first = batchAfter(genesisHead('replica-pg'));
+    const second = batchAfter(first.head);
+    const { firstDone, secondDone } = await secondWhileFirstHeld(
+      () => h.store.append(first.records),
+      () => h.store.append(second.records),
+    );
+    expect(await firstDone).toBe('committed');
+    expect(await secondDone).toBe('committed');
+    expect(await h.store.lastHead('replica-pg')).toEqual(second.head);
+    expect((await h.store.readRecords('replica-pg', 1, 10)).map((record) => record.hash)).toEqual([...first.records, ...second.records].map((record) => record.hash));
+  });
+
+  it('refuses the second batch as a conflict when the first, still in flight as the second copies its rows, fails: nothing of either lands', async () => {
+    const first = batchAfter(genesisHead('replica-pg'));
+    const second = batchAfter(first.head);
+    // Signed over a hash the chain does not have at that seq: the store refuses the first batch at its end.
+    const badCheckpoint = await signCheckpoint({ ...first.head, hash: 'f'.repeat(64) }, first.head.seq, '2025-01-15T10:00:01.000Z', keys.signer);
+    const { firstDone, secondDone } = await secondWhileFirstHeld(
+      () => h.store.append(first.records, badCheckpoint),
+      () => h.store.append(second.records),
+    );
+    expect(await firstDone).toBeInstanceOf(ChainStateError);
+    const refused = await secondDone;
+    expect(refused).toBeInstanceOf(ChainConflictError);
+    expect(refused).toMatchObject({ expectedSeq: first.head.seq, actualSeq: 0 });
+    expect(await h.store.lastHead('replica-pg')).toEqual(genesisHead('replica-pg'));
+    expect(await h.store.readRecords('replica-pg', 1, 10)).toEqual([]);
+  });
+});
+
+describe('PostgreSQL append: one query string per batch', () => {
+  let keys: TestKeys;
+
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+  });
+
+  it('keeps its connection when a batch is refused in its first COPY: the server drops the copy data sent with it', async () => {
+    // One pooled connection, so a connection the store had to discard would show as a new backend.
+    const h = await createPostgresHarness({ poolSize: 1 });
+    try {
+      const entries = Array.from({ length: 3 }, (_, i) => makeEntry({ requestId: `copy-${i}`, subject: SUBJECTS[i % SUBJECTS.length]! }));
+      const first = chainEntries(keys, genesisHead('replica-pg'), entries);
+      await h.store.append(first.records);
+      const backendPids = async () => ((await h.admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [h.applicationName])).rows as { pid: number }[]).map((row) => row.pid);
+      const before = await backendPids();
+      expect(before).toHaveLength(1);
+      // The same records again: the records' COPY fails on the primary key, with the subject index's and the tree's data already on the wire behind it.
+      await expect(h.store.append(first.records)).rejects.toMatchObject({ name: 'ChainConflictError', expectedSeq: 0, actualSeq: first.head.seq });
+      const next = chainEntries(keys, first.head, [makeEntry({ requestId: 'after' })]);
+      await h.store.append(next.records);
+      expect(await backendPids()).toEqual(before);
+      expect(await h.store.lastHead('replica-pg')).toEqual(next.head);
+      expect((await h.store.readRecords('replica-pg', 1, 10)).map((record) => record.header.requestId)).toEqual(['copy-0', 'copy-1', 'copy-2', 'after']);
+    } finally {
       await h.cleanup();
     }
   });

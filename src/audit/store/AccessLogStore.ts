@@ -146,12 +146,15 @@ export interface AccessLogStore {
   countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]>;
 
   /**
-   * Removes the records holding entries 1..purge.uptoSeq of the chain (uptoSeq ends a record: a
-   * checkpoint is only ever at a record's end) with their subject index rows, and the checkpoints
-   * before uptoSeq, keeping the checkpoint at uptoSeq; stores the signed purge record as the
-   * chain's new anchor. The tree keeps every hash. Returns the number of entries removed.
+   * For each purge record (several chains, several per chain): removes the records holding
+   * entries 1..uptoSeq of its chain (uptoSeq ends a record: a checkpoint is only ever at a
+   * record's end) with their subject index rows, and the checkpoints before uptoSeq, keeping the
+   * checkpoint at uptoSeq; stores the signed purge record as the chain's new anchor. All in one
+   * transaction, so a store can free what the purges empty together at once (PostgreSQL drops a
+   * month that every chain's purge empties). The tree keeps every hash. Returns the number of
+   * entries removed per chain.
    */
-  purge(purge: StoredPurge): Promise<number>;
+  purge(purges: readonly StoredPurge[]): Promise<Map<string, number>>;
   addLegalHold(hold: NewLegalHold): Promise<LegalHold>;
   listLegalHolds(): Promise<LegalHold[]>;
 

@@ -1,7 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { StoredEntry } from '../entry.js';
 import { genesisHead, GENESIS_HASH, type ChainHead } from '../hashChain.js';
 import { recordSubjects, type StoredRecord } from '../record.js';
@@ -39,7 +36,23 @@ import {
   toTreeHead,
 } from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
+import { runCopyBatch } from './pgBatch.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
+import {
+  createMonth,
+  dropMonth,
+  chainSpans,
+  listMonthPartitions,
+  monthOf,
+  monthsBetween,
+  monthsInDefault,
+  monthStart,
+  nextMonth,
+  relationKind,
+  type ChainSpan,
+  type Month,
+  type PartitionEvent,
+} from './postgresPartitions.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -52,9 +65,14 @@ export interface PostgresStoreOptions {
   readonly applicationName?: string;
   /** Connection errors on idle clients; without a listener pg would crash the process. */
   readonly onPoolError?: (error: Error) => void;
+  /** Month partitions created, dropped, a failed maintenance run, the upgrade of an unpartitioned schema: for the operator's log. */
+  readonly onPartitionEvent?: (event: PartitionEvent) => void;
+  /** How often the store makes sure next month's partitions exist (and empties the DEFAULT ones); default hourly, 0 for never. */
+  readonly partitionCheckIntervalMs?: number;
 }
 
 const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
+const PARTITION_CHECK_INTERVAL_MS = 3_600_000;
 const UNIQUE_VIOLATION = '23505';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -63,8 +81,9 @@ function schemaSql(s: string): string {
   // and keys differently from SQLite, and a cursor must mean the same on both.
   return `
 CREATE SCHEMA IF NOT EXISTS ${s};
--- One row per record (record.ts) and a narrow subject index: see sqliteStore.ts. The tables of
--- the row-per-entry format (access_log_entries, ...) are left alone for the migration to read.
+-- One row per record (record.ts) and a narrow subject index: see sqliteStore.ts. Both are
+-- partitioned by month of time (postgresPartitions.ts). The tables of the row-per-entry format
+-- (access_log_entries, ...) are left alone for the migration to read.
 CREATE TABLE IF NOT EXISTS ${s}.log_records (
   chain_id text COLLATE "C" NOT NULL,
   last_seq bigint NOT NULL,
@@ -79,8 +98,13 @@ CREATE TABLE IF NOT EXISTS ${s}.log_records (
   purpose text COLLATE "C" NOT NULL,
   case_id text COLLATE "C" NOT NULL,
   body text NOT NULL,
-  PRIMARY KEY (chain_id, last_seq)
-);
+  -- A key of a partitioned table must hold the partition key, so (chain_id, last_seq) alone is not
+  -- unique here: one chain's seq in two months would be two rows. The head's compare-and-swap in
+  -- append() is what keeps a seq from being written twice (the loser's rows roll back with it), and
+  -- the verifier refuses a chain whose records do not follow each other (postgresPartitions.ts).
+  PRIMARY KEY (chain_id, last_seq, time)
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS ${s}.log_records_default PARTITION OF ${s}.log_records DEFAULT;
 CREATE INDEX IF NOT EXISTS log_records_order ON ${s}.log_records (time, chain_id, last_seq);
 CREATE INDEX IF NOT EXISTS log_records_client ON ${s}.log_records (client_agency_id, time);
 CREATE INDEX IF NOT EXISTS log_records_case ON ${s}.log_records (case_id, time);
@@ -90,7 +114,8 @@ CREATE TABLE IF NOT EXISTS ${s}.log_subjects (
   chain_id text COLLATE "C" NOT NULL,
   last_seq bigint NOT NULL,
   PRIMARY KEY (subject_hmac, time, chain_id, last_seq)
-);
+) PARTITION BY RANGE (time);
+CREATE TABLE IF NOT EXISTS ${s}.log_subjects_default PARTITION OF ${s}.log_subjects DEFAULT;
 CREATE TABLE IF NOT EXISTS ${s}.log_chains (
   chain_id text COLLATE "C" PRIMARY KEY,
   head_seq bigint NOT NULL,
@@ -140,10 +165,123 @@ CREATE TABLE IF NOT EXISTS ${s}.access_log_legal_holds (
   created_at timestamptz(3) NOT NULL DEFAULT now(),
   CHECK ((case_id IS NULL) <> (subject_hmac IS NULL))
 );
+${appendFunctionsSql(s)}`;
+}
+
+/** SQLSTATEs the append functions raise (class LA, not one PostgreSQL uses). */
+const CHAIN_MOVED = 'LA001';
+const CHECKPOINT_MISMATCH = 'LA002';
+const CHECKPOINT_COUNT = 'LA003';
+
+/**
+ * The head's compare-and-swap and the checkpoint's checks as functions, so an append can send
+ * them in the same query string as its rows and its COMMIT (see append): a refusal must abort the
+ * transaction before COMMIT runs, which a plain UPDATE matching no row would not. CHAIN_MOVED
+ * carries the head found in its DETAIL.
+ */
+function appendFunctionsSql(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.log_move_head(p_chain text, p_prev_seq bigint, p_prev_hash text, p_prev_records bigint, p_seq bigint, p_hash text, p_records bigint)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  found_seq bigint;
+BEGIN
+  IF p_prev_seq = 0 THEN
+    INSERT INTO ${s}.log_chains (chain_id, head_seq, head_hash, head_records) VALUES (p_chain, p_seq, p_hash, p_records) ON CONFLICT (chain_id) DO NOTHING;
+  ELSE
+    UPDATE ${s}.log_chains SET head_seq = p_seq, head_hash = p_hash, head_records = p_records
+      WHERE chain_id = p_chain AND head_seq = p_prev_seq AND head_hash = p_prev_hash AND head_records = p_prev_records;
+  END IF;
+  IF NOT FOUND THEN
+    SELECT head_seq INTO found_seq FROM ${s}.log_chains WHERE chain_id = p_chain;
+    RAISE EXCEPTION 'chain head moved' USING ERRCODE = '${CHAIN_MOVED}', DETAIL = coalesce(found_seq, 0)::text;
+  END IF;
+END
+$fn$;
+-- A checkpoint pins the hash of the record ending at its seq, and its signed count reaches back
+-- exactly to the previous checkpoint: a writer that missed one (another process on the same
+-- chain) reloads and signs again.
+CREATE OR REPLACE FUNCTION ${s}.log_add_checkpoint(p_chain text, p_seq bigint, p_head_hash text, p_count bigint, p_time text, p_jws text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  previous_seq bigint;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.log_records WHERE chain_id = p_chain AND last_seq = p_seq AND hash = p_head_hash) THEN
+    RAISE EXCEPTION 'checkpoint does not match the stored record' USING ERRCODE = '${CHECKPOINT_MISMATCH}';
+  END IF;
+  SELECT coalesce(max(seq), 0) INTO previous_seq FROM ${s}.log_checkpoints WHERE chain_id = p_chain;
+  IF p_count <> p_seq - previous_seq THEN
+    RAISE EXCEPTION 'checkpoint count does not reach the previous checkpoint' USING ERRCODE = '${CHECKPOINT_COUNT}';
+  END IF;
+  INSERT INTO ${s}.log_checkpoints (chain_id, seq, head_hash, count, time, jws) VALUES (p_chain, p_seq, p_head_hash, p_count, p_time, p_jws);
+END
+$fn$;
 `;
 }
 
 type Row = Record<string, unknown>;
+
+/** This month and the next: what must exist before a record of them arrives. */
+function comingMonths(now: Date): Month[] {
+  const month = monthOf(now);
+  return [month, nextMonth(month)];
+}
+
+/**
+ * The first half of the upgrade of a schema made before the tables were partitioned: the old
+ * tables are renamed and lose their keys and indexes (whose names the new tables take), in the
+ * open's transaction. copyIntoPartitions does the rest once the new tables exist.
+ */
+async function setUnpartitionedAside(client: pg.PoolClient | pg.Client, schema: string): Promise<void> {
+  const q = `"${schema}"`;
+  await client.query(`ALTER TABLE ${q}.log_records DROP CONSTRAINT IF EXISTS log_records_pkey`);
+  await client.query(`DROP INDEX IF EXISTS ${q}.log_records_order, ${q}.log_records_client, ${q}.log_records_case`);
+  await client.query(`ALTER TABLE ${q}.log_records RENAME TO log_records_unpartitioned`);
+  await client.query(`ALTER TABLE ${q}.log_subjects DROP CONSTRAINT IF EXISTS log_subjects_pkey`);
+  await client.query(`ALTER TABLE ${q}.log_subjects RENAME TO log_subjects_unpartitioned`);
+}
+
+/**
+ * Moves every row of the set-aside tables into the partitioned ones, each month's partition
+ * created first, and drops the old tables. One transaction with the schema's creation: a crash
+ * leaves the old schema as it was, and the next open starts again.
+ */
+async function copyIntoPartitions(client: pg.PoolClient | pg.Client, schema: string): Promise<PartitionEvent> {
+  const q = `"${schema}"`;
+  const { rows } = await client.query(
+    `SELECT min(time) AS first, max(time) AS last FROM (SELECT time FROM ${q}.log_records_unpartitioned UNION ALL SELECT time FROM ${q}.log_subjects_unpartitioned) t`,
+  );
+  const range = rows[0] as Row;
+  const months = range['first'] === null ? [] : monthsBetween(monthOf(range['first'] as Date), monthOf(range['last'] as Date));
+  for (const month of months) await createMonth(client, schema, month);
+  const copied = await client.query(`INSERT INTO ${q}.log_records (${RECORD_COLUMN_LIST}) SELECT ${RECORD_COLUMN_LIST} FROM ${q}.log_records_unpartitioned`);
+  await client.query(`INSERT INTO ${q}.log_subjects (subject_hmac, time, chain_id, last_seq) SELECT subject_hmac, time, chain_id, last_seq FROM ${q}.log_subjects_unpartitioned`);
+  await client.query(`DROP TABLE ${q}.log_records_unpartitioned, ${q}.log_subjects_unpartitioned`);
+  return { kind: 'partitioned-upgrade', records: copied.rowCount ?? 0, months: months.length };
+}
+
+interface HeadMove {
+  settled: boolean;
+  readonly done: Promise<void>;
+}
+
+/** A seq or count as an SQL literal; never anything but a safe integer. */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`Expected a safe integer, got ${value}.`);
+  return String(value);
+}
+
+/** What log_add_checkpoint's refusal means to the writer, or null for any other error. */
+function checkpointError(error: unknown, checkpoint: StoredCheckpoint): Error | null {
+  switch ((error as { code?: unknown }).code) {
+    case CHECKPOINT_MISMATCH:
+      return new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.`);
+    case CHECKPOINT_COUNT:
+      return new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
+    default:
+      return null;
+  }
+}
 
 /**
  * The store for several gateway replicas on one PostgreSQL. Each replica appends to its own
@@ -152,15 +290,28 @@ type Row = Record<string, unknown>;
  */
 export class PostgresAccessLogStore implements AccessLogStore {
   readonly backend = 'postgres' as const;
-  private readonly t: { records: string; subjects: string; chains: string; checkpoints: string; purges: string; holds: string; treeNodes: string; treeHeads: string };
+  private readonly t: {
+    records: string;
+    subjects: string;
+    chains: string;
+    checkpoints: string;
+    purges: string;
+    holds: string;
+    treeNodes: string;
+    treeHeads: string;
+    moveHead: string;
+    addCheckpoint: string;
+  };
   private readonly begin: string;
-  /** Per chain, the latest append's head update, which the next append waits for (see append). */
-  private readonly headMoves = new Map<string, Promise<void>>();
+  /** Per chain, the latest append, whose settling the next append waits for before moving the head (see append). */
+  private readonly headMoves = new Map<string, HeadMove>();
+  private partitionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly schema: string,
     statementTimeoutMs: number,
+    private readonly onPartitionEvent: (event: PartitionEvent) => void,
   ) {
     const q = `"${schema}"`;
     this.t = {
@@ -172,6 +323,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
       holds: `${q}.access_log_legal_holds`,
       treeNodes: `${q}.log_tree_nodes`,
       treeHeads: `${q}.log_tree_heads`,
+      moveHead: `${q}.log_move_head`,
+      addCheckpoint: `${q}.log_add_checkpoint`,
     };
     // synchronous_commit is forced on: a server configured to acknowledge before the WAL flush
     // would let a response out whose entry a crash can still lose.
@@ -190,7 +343,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
       application_name: options.applicationName ?? 'access-log',
     });
     pool.on('error', (error) => options.onPoolError?.(error));
-    const store = new PostgresAccessLogStore(pool, schema, timeout);
+    const onPartitionEvent = options.onPartitionEvent ?? (() => undefined);
+    const store = new PostgresAccessLogStore(pool, schema, timeout, onPartitionEvent);
     // Start-up has its own client and a patient connect timeout: the pool's is the commit bound,
     // and a server slow to accept one connection (a checkpoint, a busy machine) must not fail start-up.
     const client = new pg.Client({
@@ -206,7 +360,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
         // Concurrent replicas starting together would race on CREATE ... IF NOT EXISTS.
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+        const upgrade = (await relationKind(client, schema, 'log_records')) === 'r';
+        if (upgrade) await setUnpartitionedAside(client, schema);
         await client.query(schemaSql(`"${schema}"`));
+        if (upgrade) onPartitionEvent(await copyIntoPartitions(client, schema));
+        for (const month of comingMonths(new Date())) {
+          const moved = await createMonth(client, schema, month);
+          if (moved !== null) onPartitionEvent({ kind: 'partition-created', month: monthStart(month).slice(0, 7), movedFromDefault: moved });
+        }
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -219,11 +380,50 @@ export class PostgresAccessLogStore implements AccessLogStore {
       await client.end().catch(() => undefined);
       client.removeListener('error', ignore);
     }
+    const every = options.partitionCheckIntervalMs ?? PARTITION_CHECK_INTERVAL_MS;
+    if (every > 0) {
+      // Not awaited by anyone: a failed run is reported and the next one tries again; until then
+      // the DEFAULT partition takes what has no month (postgresPartitions.ts).
+      store.partitionTimer = setInterval(() => {
+        store.maintainPartitions().catch((error: unknown) => onPartitionEvent({ kind: 'partition-maintenance-failed', error: error instanceof Error ? error : new Error(String(error)) }));
+      }, every);
+      store.partitionTimer.unref();
+    }
     return store;
   }
 
-  /** Runs fn in a transaction; a connection that failed mid-way is discarded rather than returned to the pool. */
-  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Makes sure this month's and next month's partitions exist, and moves any rows the DEFAULT
+   * partitions caught into their months' partitions (created for them). Runs at open and on the
+   * store's timer; callable by a test or a bench that writes records of months long past.
+   */
+  async maintainPartitions(now = new Date()): Promise<PartitionEvent[]> {
+    const events: PartitionEvent[] = [];
+    await this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+      const months = [...comingMonths(now), ...(await monthsInDefault(client, this.schema))];
+      for (const month of months) {
+        const moved = await createMonth(client, this.schema, month);
+        if (moved !== null) events.push({ kind: 'partition-created', month: monthStart(month).slice(0, 7), movedFromDefault: moved });
+      }
+    });
+    for (const event of events) this.onPartitionEvent(event);
+    return events;
+  }
+
+  /** Creates the month partitions from `from`'s month to `to`'s (ISO times), for loading records of those months (bench, migration of old data). */
+  async createPartitions(from: string, to: string): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('access_log_schema'))");
+      for (const month of monthsBetween(monthOf(from), monthOf(to))) await createMonth(client, this.schema, month);
+    });
+  }
+
+  /**
+   * Runs fn on a pooled connection; on failure rolls back whatever transaction fn left open. A
+   * connection that failed mid-way is discarded rather than returned to the pool.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     // A checked-out client has no pool error listener: a backend terminated mid-transaction would
@@ -233,12 +433,10 @@ export class PostgresAccessLogStore implements AccessLogStore {
     };
     client.on('error', onClientError);
     try {
-      await client.query(this.begin);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
+      return await fn(client);
     } catch (error) {
       try {
+        // Outside a transaction this is only a warning.
         await client.query('ROLLBACK');
       } catch {
         broken = error instanceof Error ? error : new Error(String(error));
@@ -250,30 +448,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
     }
   }
 
-  private async checkAndInsertCheckpoint(client: pg.PoolClient, checkpoint: StoredCheckpoint): Promise<void> {
-    // A checkpoint pins the hash of the record ending at its seq.
-    const { rows } = await client.query(`SELECT hash FROM ${this.t.records} WHERE chain_id = $1 AND last_seq = $2`, [checkpoint.chainId, checkpoint.seq]);
-    if ((rows[0] as Row | undefined)?.['hash'] !== checkpoint.headHash) {
-      throw new ChainStateError(`Checkpoint for ${checkpoint.chainId} at seq ${checkpoint.seq} does not match the stored record.`);
-    }
-    // The signed count must reach back exactly to the previous checkpoint; a writer that missed
-    // one (another process on the same chain) reloads and signs again.
-    const previous = await client.query(`SELECT max(seq) AS seq FROM ${this.t.checkpoints} WHERE chain_id = $1`, [checkpoint.chainId]);
-    const previousSeq = num((previous.rows[0] as Row | undefined)?.['seq'] ?? 0);
-    if (checkpoint.count !== checkpoint.seq - previousSeq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, checkpoint.seq);
-    await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      checkpoint.chainId,
-      checkpoint.seq,
-      checkpoint.headHash,
-      checkpoint.count,
-      checkpoint.time,
-      checkpoint.jws,
-    ]);
-  }
-
-  private async actualHeadSeq(client: pg.PoolClient, chainId: string): Promise<number> {
-    const { rows } = await client.query(`SELECT head_seq FROM ${this.t.chains} WHERE chain_id = $1`, [chainId]);
-    return rows[0] ? num((rows[0] as Row)['head_seq']) : 0;
+  /** Runs fn in a transaction (see withClient). */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query(this.begin);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    });
   }
 
   /** Only for building the tree of an older chain; appends COPY their nodes. */
@@ -287,10 +469,24 @@ export class PostgresAccessLogStore implements AccessLogStore {
     ]);
   }
 
-  private async insertTreeHead(client: pg.PoolClient, head: StoredTreeHead): Promise<void> {
-    await client.query(`INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES ($1, $2, $3, $4, $5)`, [head.chainId, head.size, head.rootHash, head.time, head.note]);
+  private insertTreeHeadSql(head: StoredTreeHead): string {
+    const e = pg.escapeLiteral;
+    return `INSERT INTO ${this.t.treeHeads} (chain_id, tree_size, root_hash, time, note) VALUES (${e(head.chainId)}, ${int(head.size)}, ${e(head.rootHash)}, ${e(head.time)}, ${e(head.note)})`;
   }
 
+  /**
+   * One append is one transaction of at most two round trips. Its rows go in by COPY in the
+   * string that opens the transaction; the head moves (a compare-and-swap under the chain row's
+   * lock), the checkpoint and tree head go in, and COMMIT runs, in the string that ends it. With
+   * no append of the chain in flight both strings are sent as one.
+   *
+   * Pipelined appends (the writer's commitsInFlight) must move the head in the order they were
+   * made: the second is built on the first's head, and run first it would find the old head and
+   * be refused. So the second sends its rows at once, on its own connection, while the first
+   * commits, and its head move only once the first has settled: committed, its head is the one
+   * the second expects; failed, the second is refused as built on a failed batch and goes round
+   * again. The second therefore never becomes visible before the first.
+   */
   async append(records: readonly StoredRecord[], checkpoint?: StoredCheckpoint, tree?: TreeAppend): Promise<void> {
     const first = records[0];
     const last = records[records.length - 1];
@@ -298,72 +494,72 @@ export class PostgresAccessLogStore implements AccessLogStore {
       if (checkpoint) await this.appendCheckpoint(checkpoint);
       return;
     }
-    // The rows go in first, the head moves last: with two appends in flight, the second's COPY
-    // runs while the first commits, and only its head update waits for the first's row lock.
-    // Pipelined appends must reach the head update in the order they were made (the second is
-    // built on the first's head; run first, it would find the old head and be refused as a
-    // conflict): each waits until the one before has moved the head or failed, not until it commits.
-    const before = this.headMoves.get(first.chainId) ?? Promise.resolve();
+    if (tree?.head && tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
+    if (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0)) {
+      throw new ChainConflictError(first.chainId, 0, (await this.lastHead(first.chainId)).seq);
+    }
+    const before = this.headMoves.get(first.chainId);
     let headMoved: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (headMoved = resolve));
+    const mine: HeadMove = { settled: false, done: new Promise<void>((resolve) => (headMoved = resolve)) };
     this.headMoves.set(first.chainId, mine);
+    const { statements, copies } = this.copyRows(records, first, tree);
+    const end = [this.moveHeadSql(first, last), ...(checkpoint ? [this.addCheckpointSql(checkpoint)] : []), ...(tree?.head ? [this.insertTreeHeadSql(tree.head)] : []), 'COMMIT'];
     try {
-      await this.transaction(async (client) => {
-        await this.copyRows(client, records, first, tree);
-        await before;
-        try {
-          await this.moveHead(client, first, last);
-        } finally {
-          headMoved();
+      await this.withClient(async (client) => {
+        if (before === undefined || before.settled) {
+          await runCopyBatch(client, [this.begin, ...statements, ...end].join('; '), copies);
+          return;
         }
-        if (checkpoint) await this.checkAndInsertCheckpoint(client, checkpoint);
-        if (tree?.head) {
-          if (tree.head.size !== last.index + 1) throw new ChainStateError(`Tree head for ${first.chainId} at size ${tree.head.size} is not at the chain head.`);
-          await this.insertTreeHead(client, tree.head);
-        }
+        await runCopyBatch(client, [this.begin, ...statements].join('; '), copies);
+        await before.done;
+        await runCopyBatch(client, end.join('; '), []);
       });
     } catch (error) {
-      // Another writer on the chain inserted the same records or tree nodes first (its rows
-      // waited for, then refused by the key): the same race the head's compare-and-swap loses.
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
-      throw error;
+      throw await this.appendError(error, first, checkpoint);
     } finally {
+      mine.settled = true;
       headMoved();
       if (this.headMoves.get(first.chainId) === mine) this.headMoves.delete(first.chainId);
     }
   }
 
-  /** Moving the head first takes the chain row's lock for the whole transaction; the WHERE clause is the compare-and-swap that refuses a stale head. */
-  private async moveHead(client: pg.PoolClient, first: StoredRecord, last: StoredRecord): Promise<void> {
-    const moved =
-      first.firstSeq === 1
-        ? await client.query(`INSERT INTO ${this.t.chains} (chain_id, head_seq, head_hash, head_records) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`, [
-            first.chainId,
-            last.lastSeq,
-            last.hash,
-            last.index + 1,
-          ])
-        : await client.query(`UPDATE ${this.t.chains} SET head_seq = $2, head_hash = $3, head_records = $4 WHERE chain_id = $1 AND head_seq = $5 AND head_hash = $6 AND head_records = $7`, [
-            first.chainId,
-            last.lastSeq,
-            last.hash,
-            last.index + 1,
-            first.firstSeq - 1,
-            first.prevHash,
-            first.index,
-          ]);
-    if (moved.rowCount !== 1 || (first.firstSeq === 1 && (first.prevHash !== GENESIS_HASH || first.index !== 0))) {
-      throw new ChainConflictError(first.chainId, first.firstSeq - 1, await this.actualHeadSeq(client, first.chainId));
-    }
+  /** The error an append's failure means to the writer: a lost race on the chain is a conflict, a checkpoint that does not fit the stored record a state error. */
+  private async appendError(error: unknown, first: StoredRecord, checkpoint: StoredCheckpoint | undefined): Promise<unknown> {
+    const { code, detail } = error as { code?: unknown; detail?: unknown };
+    if (code === CHAIN_MOVED) return new ChainConflictError(first.chainId, first.firstSeq - 1, Number(detail));
+    const refused = checkpoint ? checkpointError(error, checkpoint) : null;
+    if (refused) return refused;
+    // Another writer on the chain inserted the same records or tree nodes first (its rows
+    // waited for, then refused by the key): the same race the head's compare-and-swap loses.
+    if (code === UNIQUE_VIOLATION) return new ChainConflictError(first.chainId, first.firstSeq - 1, (await this.lastHead(first.chainId)).seq);
+    return error;
   }
 
-  private async copyRows(client: pg.PoolClient, records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): Promise<void> {
-    await pipeline(Readable.from([recordsCopyText(records)]), client.query(copyFrom(`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`)));
+  /** The head's compare-and-swap (log_move_head), which takes the chain row's lock for the rest of the transaction. */
+  private moveHeadSql(first: StoredRecord, last: StoredRecord): string {
+    const e = pg.escapeLiteral;
+    return `SELECT ${this.t.moveHead}(${e(first.chainId)}, ${int(first.firstSeq - 1)}, ${e(first.prevHash)}, ${int(first.index)}, ${int(last.lastSeq)}, ${e(last.hash)}, ${int(last.index + 1)})`;
+  }
+
+  private addCheckpointSql(checkpoint: StoredCheckpoint): string {
+    const e = pg.escapeLiteral;
+    return `SELECT ${this.t.addCheckpoint}(${e(checkpoint.chainId)}, ${int(checkpoint.seq)}, ${e(checkpoint.headHash)}, ${int(checkpoint.count)}, ${e(checkpoint.time)}, ${e(checkpoint.jws)})`;
+  }
+
+  /** The COPY statements of an append's rows and their data (see runCopyBatch). */
+  private copyRows(records: readonly StoredRecord[], first: StoredRecord, tree: TreeAppend | undefined): { statements: string[]; copies: string[] } {
+    const statements = [`COPY ${this.t.records} (${RECORD_COLUMN_LIST}) FROM STDIN`];
+    const copies = [recordsCopyText(records)];
     const subjects = subjectsCopyText(records);
-    if (subjects.length > 0) await pipeline(Readable.from([subjects]), client.query(copyFrom(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`)));
-    if (tree && tree.nodes.length > 0) {
-      await pipeline(Readable.from([treeNodesCopyText(first.chainId, tree.nodes)]), client.query(copyFrom(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`)));
+    if (subjects.length > 0) {
+      statements.push(`COPY ${this.t.subjects} (subject_hmac, time, chain_id, last_seq) FROM STDIN`);
+      copies.push(subjects);
     }
+    if (tree && tree.nodes.length > 0) {
+      statements.push(`COPY ${this.t.treeNodes} (chain_id, level, idx, hash) FROM STDIN`);
+      copies.push(treeNodesCopyText(first.chainId, tree.nodes));
+    }
+    return { statements, copies };
   }
 
   async appendTreeHead(head: StoredTreeHead): Promise<void> {
@@ -371,7 +567,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
       const { rows } = await client.query(`SELECT head_records FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [head.chainId]);
       const records = rows[0] ? num((rows[0] as Row)['head_records']) : 0;
       if (records !== head.size) throw new ChainConflictError(head.chainId, head.size, records);
-      await this.insertTreeHead(client, head);
+      await client.query(this.insertTreeHeadSql(head));
     });
   }
 
@@ -416,7 +612,11 @@ export class PostgresAccessLogStore implements AccessLogStore {
     await this.transaction(async (client) => {
       const headSeq = await this.lockedHeadSeq(client, checkpoint.chainId);
       if (headSeq !== checkpoint.seq) throw new ChainConflictError(checkpoint.chainId, checkpoint.seq, headSeq);
-      await this.checkAndInsertCheckpoint(client, checkpoint);
+      try {
+        await client.query(this.addCheckpointSql(checkpoint));
+      } catch (error) {
+        throw checkpointError(error, checkpoint) ?? error;
+      }
     });
   }
 
@@ -478,7 +678,14 @@ export class PostgresAccessLogStore implements AccessLogStore {
     const bySubject = filter.subjectHmac !== undefined;
     const where = buildRecordWhere(filter, (i) => `$${i}`, { firstIndex: bySubject ? 2 : 1, timeColumn: bySubject ? 's.time' : 'r.time', timeCast: '::timestamptz' });
     const order = bySubject ? 's.time, s.chain_id, s.last_seq' : 'r.time, r.chain_id, r.last_seq';
-    const from = bySubject ? `${this.t.subjects} s JOIN ${this.t.records} r ON r.chain_id = s.chain_id AND r.last_seq = s.last_seq` : `${this.t.records} r`;
+    // Through the subject index, each index row's record is one key lookup in its own month's
+    // partition (an index row has its record's time; the partition is chosen per row at run time).
+    // OFFSET 0 keeps the planner from flattening the lookup into a join, which over month
+    // partitions it costs as a probe of every month and makes a hash join over the whole period:
+    // 2–10× slower for a year at 10⁶ entries (bench/accessLogScale.ts, docs/access-log.md).
+    const from = bySubject
+      ? `${this.t.subjects} s CROSS JOIN LATERAL (SELECT * FROM ${this.t.records} r WHERE r.chain_id = s.chain_id AND r.last_seq = s.last_seq AND r.time = s.time OFFSET 0) r`
+      : `${this.t.records} r`;
     const params = bySubject ? [filter.subjectHmac, ...where.params] : where.params;
     const subject = bySubject ? 's.subject_hmac = $1 AND ' : '';
     const columns = RECORD_COLUMN_LIST.split(', ')
@@ -514,37 +721,84 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
   }
 
-  async purge(purge: StoredPurge): Promise<number> {
-    return this.transaction(async (client) => {
-      // Same lock as append: a purge never interleaves with a commit on this chain.
-      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = $1 FOR UPDATE`, [purge.chainId]);
-      const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
-      if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
-        throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+  async purge(purges: readonly StoredPurge[]): Promise<Map<string, number>> {
+    const removed = new Map<string, number>();
+    if (purges.length === 0) return removed;
+    const dropped: Array<{ month: Month; chains: ChainSpan[] }> = [];
+    await this.transaction(async (client) => {
+      // The tables' lock first, then the chain rows': the order an append takes them in (its rows,
+      // then its head), so the two cannot deadlock. It also keeps an append from adding a row to
+      // a month while the purge decides whether that month can go.
+      await client.query(`LOCK TABLE ${this.t.records}, ${this.t.subjects} IN SHARE ROW EXCLUSIVE MODE`);
+      const uptoSeq = new Map<string, number>();
+      for (const purge of purges) uptoSeq.set(purge.chainId, Math.max(uptoSeq.get(purge.chainId) ?? 0, purge.uptoSeq));
+      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = ANY($1) ORDER BY chain_id FOR UPDATE`, [[...uptoSeq.keys()]]);
+      for (const purge of purges) {
+        const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
+        if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
+          throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+        }
       }
-      // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
-      const doomed = await client.query(`DELETE FROM ${this.t.records} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [purge.chainId, purge.uptoSeq]);
-      const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
-      const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
-      if (keys.length > 0) {
-        await client.query(
-          `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
-           WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
-          [purge.chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
-        );
+      // A month goes whole when every record in it is purged; only months already over, so the
+      // writer never finds this month's partition gone.
+      const thisMonth = monthStart(monthOf(new Date()));
+      const kept = ['log_records_default'];
+      for (const partition of await listMonthPartitions(client, this.schema, 'log_records')) {
+        const chains = monthStart(partition.month) < thisMonth ? await chainSpans(client, this.schema, partition.name) : [];
+        if (chains.length > 0 && chains.every((chain) => chain.toSeq <= (uptoSeq.get(chain.chainId) ?? 0))) dropped.push({ month: partition.month, chains });
+        else kept.push(partition.name);
       }
-      await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-        purge.chainId,
-        purge.uptoSeq,
-        purge.headHash,
-        purge.purgedCount,
-        purge.time,
-        purge.jws,
-        purge.note ?? null,
-      ]);
-      return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
+      // A dropped month's records are counted by their seqs (no scan of the month); exact for a
+      // chain that verifies, which executePurge checks first.
+      for (const { chains } of dropped) {
+        for (const chain of chains) removed.set(chain.chainId, (removed.get(chain.chainId) ?? 0) + chain.toSeq - chain.fromSeq + 1);
+      }
+      // What may go in the months that stay, row by row, as before partitions.
+      for (const [chainId, upto] of uptoSeq) {
+        for (const partition of kept) {
+          const count = await this.deleteRecordRows(client, `"${this.schema}"."${partition}"`, chainId, upto);
+          if (count > 0) removed.set(chainId, (removed.get(chainId) ?? 0) + count);
+        }
+      }
+      // Last, as it takes the tables' exclusive lock (readers wait), for as short as the commit.
+      for (const { month } of dropped) await dropMonth(client, this.schema, month);
+      // The purge records in the same transaction as the drop: no state in which the records are
+      // gone and the chain has no signed anchor to start from.
+      for (const purge of purges) {
+        await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
+        await this.insertPurge(client, purge);
+      }
     });
+    for (const { month, chains } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), chains });
+    return removed;
+  }
+
+  private async insertPurge(client: pg.PoolClient, purge: StoredPurge): Promise<void> {
+    await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      purge.chainId,
+      purge.uptoSeq,
+      purge.headHash,
+      purge.purgedCount,
+      purge.time,
+      purge.jws,
+      purge.note ?? null,
+    ]);
+  }
+
+  /** Deletes a chain's records up to a seq from one partition, with their subject index rows; returns the entries removed. */
+  private async deleteRecordRows(client: pg.PoolClient, partition: string, chainId: string, uptoSeq: number): Promise<number> {
+    const doomed = await client.query(`DELETE FROM ${partition} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [chainId, uptoSeq]);
+    const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
+    // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
+    const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
+    if (keys.length > 0) {
+      await client.query(
+        `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
+         WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
+        [chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+      );
+    }
+    return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
@@ -592,14 +846,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
         purge.headHash,
       ]);
       if (inserted.rowCount !== 1) throw new ChainStateError(`Chain ${purge.chainId} already exists in the record format.`);
-      await client.query(`INSERT INTO ${this.t.purges} (chain_id, upto_seq, head_hash, purged_count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        purge.chainId,
-        purge.uptoSeq,
-        purge.headHash,
-        purge.purgedCount,
-        purge.time,
-        purge.jws,
-      ]);
+      await this.insertPurge(client, purge);
       await client.query(`INSERT INTO ${this.t.checkpoints} (chain_id, seq, head_hash, count, time, jws) VALUES ($1, $2, $3, $4, $5, $6)`, [
         checkpoint.chainId,
         checkpoint.seq,
@@ -623,6 +870,7 @@ export class PostgresAccessLogStore implements AccessLogStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.partitionTimer);
     await this.pool.end();
   }
 }

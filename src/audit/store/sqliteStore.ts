@@ -321,30 +321,37 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return rows.map((row) => ({ key: row['key'] as string, count: row['count'] as number }));
   }
 
-  async purge(purge: StoredPurge): Promise<number> {
+  async purge(purges: readonly StoredPurge[]): Promise<Map<string, number>> {
     return this.db
       .transaction(() => {
-        const checkpoint = this.db.prepare('SELECT head_hash FROM log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
-        if (checkpoint?.['head_hash'] !== purge.headHash) {
-          throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
-        }
-        // The subject index rows go first, found through the records' bodies: an index on the
-        // subject table by chain would cost every append for the sake of a rare purge.
-        const doomed = (this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ?`).all(purge.chainId, purge.uptoSeq) as Row[]).map((row) => toRecord(row));
-        const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
-        let deleted = 0;
-        for (const record of doomed) {
-          for (const subject of recordSubjects(record.items)) unindex.run(subject, record.header.time, record.chainId, record.lastSeq);
-          deleted += record.lastSeq - record.firstSeq + 1;
-        }
-        this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?').run(purge.chainId, purge.uptoSeq);
-        this.db.prepare('DELETE FROM log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
-        this.db
-          .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
-        return deleted;
+        const removed = new Map<string, number>();
+        for (const purge of purges) removed.set(purge.chainId, (removed.get(purge.chainId) ?? 0) + this.purgeOne(purge));
+        return removed;
       })
       .immediate();
+  }
+
+  /** One purge record, inside purge()'s transaction. */
+  private purgeOne(purge: StoredPurge): number {
+    const checkpoint = this.db.prepare('SELECT head_hash FROM log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
+    if (checkpoint?.['head_hash'] !== purge.headHash) {
+      throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+    }
+    // The subject index rows go first, found through the records' bodies: an index on the
+    // subject table by chain would cost every append for the sake of a rare purge.
+    const doomed = (this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ?`).all(purge.chainId, purge.uptoSeq) as Row[]).map((row) => toRecord(row));
+    const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
+    let deleted = 0;
+    for (const record of doomed) {
+      for (const subject of recordSubjects(record.items)) unindex.run(subject, record.header.time, record.chainId, record.lastSeq);
+      deleted += record.lastSeq - record.firstSeq + 1;
+    }
+    this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?').run(purge.chainId, purge.uptoSeq);
+    this.db.prepare('DELETE FROM log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
+    this.db
+      .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
+    return deleted;
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
