@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessLog } from '../../src/audit/accessLog.js';
 import { treeOrigin } from '../../src/audit/logTree.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
@@ -14,8 +14,8 @@ import { parseWitnessList, loadTransparencyConfig, loadWitnessServiceConfig } fr
 import { ConfigError } from '../../src/config/parseEnv.js';
 import { listen, witnessServer } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
-import { generateTestKeys, makeEntry, type TestKeys } from './helpers.js';
-import { witnessedLog, witnessPool, witnessTarget } from './witnessHarness.js';
+import { makeEntry } from './helpers.js';
+import { witnessedLog, witnessFixture, witnessTarget } from './witnessHarness.js';
 
 const LOG_NAME = 'access-log.test.example';
 
@@ -144,31 +144,17 @@ describe('witness (C2SP tlog-witness add-checkpoint)', () => {
 });
 
 describe('the gateway sends each signed tree head to its witnesses', () => {
-  let keys: TestKeys;
-  let dir: string;
-  let pool: ReturnType<typeof witnessPool>;
+  const fx = witnessFixture('witnessing-');
 
-  beforeAll(async () => {
-    keys = await generateTestKeys();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'witnessing-'));
-    pool = witnessPool();
-  });
-  afterEach(async () => {
-    await pool.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const startWitness = (name: string, logKey: NoteSigner) => pool.start(name, [logKey.verifier]);
+  const startWitness = (name: string, logKey: NoteSigner) => fx.pool.start(name, [logKey.verifier]);
 
   it('stores the cosignatures of every witness with the tree head, after consistency proofs from their last size', async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
     const w1 = await startWitness('witness.imy.test/w1', treeSigner);
     const w2 = await startWitness('witness.riksrevisionen.test/w2', treeSigner);
-    const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });
+    const store = await SqliteAccessLogStore.open({ file: path.join(fx.dir, 'log.db') });
     const events: WitnessingEvent[] = [];
-    const { log, witnessing } = witnessedLog({ store, keys, treeSigner, witnesses: [w1, w2], onWitnessEvent: (event) => events.push(event) });
+    const { log, witnessing } = witnessedLog({ store, keys: fx.keys, treeSigner, witnesses: [w1, w2], onWitnessEvent: (event) => events.push(event) });
     for (let i = 0; i < 3; i++) {
       await log.record([makeEntry(), makeEntry()]);
       await witnessing.settled();
@@ -189,8 +175,8 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
   it("learns a witness's size from its 409 and proves consistency from there", async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
     const w1 = await startWitness('witness.imy.test/w1', treeSigner);
-    const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });
-    const first = new AccessLog({ store, chainId: 'replica-a', subjectKeys: keys.subjectKeys, signer: keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
+    const store = await SqliteAccessLogStore.open({ file: path.join(fx.dir, 'log.db') });
+    const first = new AccessLog({ store, chainId: 'replica-a', subjectKeys: fx.keys.subjectKeys, signer: fx.keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
     const earlier = new Witnessing({ store, witnesses: [witnessTarget(w1)] });
     await first.record([makeEntry(), makeEntry(), makeEntry()]);
     await first.close();
@@ -199,7 +185,7 @@ describe('the gateway sends each signed tree head to its witnesses', () => {
     // A restarted gateway knows nothing of the witness: it sends old 0, hears 3, and proves 3 → 5.
     const events: WitnessingEvent[] = [];
     const later = new Witnessing({ store, witnesses: [witnessTarget(w1)], onEvent: (e) => events.push(e) });
-    const second = new AccessLog({ store, chainId: 'replica-a', subjectKeys: keys.subjectKeys, signer: keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
+    const second = new AccessLog({ store, chainId: 'replica-a', subjectKeys: fx.keys.subjectKeys, signer: fx.keys.signer, treeSigner, treeHeadIntervalMs: 3_600_000 });
     await second.record([makeEntry(), makeEntry()]);
     await second.close();
     later.submit((await store.listTreeHeads('replica-a', 1))[0]!);

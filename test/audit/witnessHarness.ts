@@ -6,7 +6,8 @@ import { AccessLog } from '../../src/audit/accessLog.js';
 import type { AccessLogStore } from '../../src/audit/store/AccessLogStore.js';
 import { generateSeed, noteSigner, SIG_COSIGNATURE_V1, type NoteSigner, type NoteVerifier } from '../../src/transparency/note.js';
 import { Witnessing, type WitnessingEvent, type WitnessTarget } from '../../src/audit/witnessing.js';
-import type { TestKeys } from './helpers.js';
+import { afterEach, beforeAll, beforeEach } from 'vitest';
+import { generateTestKeys, type TestKeys } from './helpers.js';
 import { listen, witnessServer, type WitnessServerOptions } from '../../src/witness/server.js';
 import { Witness } from '../../src/witness/witness.js';
 
@@ -55,6 +56,39 @@ export function witnessPool(): {
     async stop() {
       for (const [witness, server] of [...running]) await end(witness, server);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A describe block's witness set-up: log keys made once, and per test a fresh directory (named
+ * after `prefix`) and a witness pool, both stopped and removed after the test. Read its members
+ * inside hooks and tests: they change per test.
+ */
+export function witnessFixture(prefix: string): { readonly keys: TestKeys; readonly dir: string; readonly pool: ReturnType<typeof witnessPool> } {
+  let keys: TestKeys | undefined;
+  let dir: string | undefined;
+  let pool: ReturnType<typeof witnessPool> | undefined;
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), prefix));
+    pool = witnessPool();
+  });
+  afterEach(async () => {
+    await pool?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get keys() {
+      return keys!;
+    },
+    get dir() {
+      return dir!;
+    },
+    get pool() {
+      return pool!;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { subjectHmac } from '../../src/audit/subjectProtection.js';
 import { verifyCitizenReport } from '../../src/audit/verifyReport.js';
@@ -16,8 +16,8 @@ import { readAgencyRegistry } from '../../src/identity/index.js';
 import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 import { formatVerifierKey, generateSeed, noteSigner, SIG_COSIGNATURE_V1, SIG_ED25519, type NoteSigner, type NoteVerifier } from '../../src/transparency/note.js';
 import { createTestFederation, LOCAL_SERVER, type TestFederation } from '../identity/testFederation.js';
-import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
-import { witnessedLog, witnessPool, witnessTarget, type RunningWitness } from './witnessHarness.js';
+import { makeEntry, SUBJECTS } from './helpers.js';
+import { witnessedLog, witnessFixture, witnessTarget, type RunningWitness } from './witnessHarness.js';
 
 const LOG_NAME = 'access-log.test.example';
 const WITNESS = 'witness.imy.test/w1';
@@ -37,34 +37,21 @@ beforeAll(() => {
 afterAll(() => federation?.cleanup());
 
 describe('the witness serves HTTPS and the gateway verifies its certificate', () => {
-  let keys: TestKeys;
-  let dir: string;
-  let pool: ReturnType<typeof witnessPool>;
-  beforeAll(async () => {
-    keys = await generateTestKeys();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'witness-tls-'));
-    pool = witnessPool();
-  });
-  afterEach(async () => {
-    await pool.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = witnessFixture('witness-tls-');
 
   it('cosigns over HTTPS against the CA it was given, and counts a certificate from another CA as unreachable (tls)', async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
-    const witness = await pool.start(WITNESS, [treeSigner.verifier], undefined, { tls });
+    const witness = await fx.pool.start(WITNESS, [treeSigner.verifier], undefined, { tls });
     expect(witness.url).toMatch(/^https:/);
     for (const [ca, file] of [
       [federation.ca.certificatePem, 'trusted.db'],
       [federation.otherCa.certificatePem, 'stranger.db'],
     ] as const) {
-      const store = await SqliteAccessLogStore.open({ file: path.join(dir, file) });
+      const store = await SqliteAccessLogStore.open({ file: path.join(fx.dir, file) });
       const events: WitnessingEvent[] = [];
       const { log, witnessing } = witnessedLog({
         store,
-        keys,
+        keys: fx.keys,
         treeSigner,
         witnesses: [witness],
         quorum: 1,
@@ -87,8 +74,8 @@ describe('the witness serves HTTPS and the gateway verifies its certificate', ()
   });
 
   it('npm run witness starts on HTTPS with its configured certificate and publishes its current and previous keys', async () => {
-    const certPath = path.join(dir, 'witness.crt');
-    const keyPath = path.join(dir, 'witness.key');
+    const certPath = path.join(fx.dir, 'witness.crt');
+    const keyPath = path.join(fx.dir, 'witness.key');
     writeFileSync(certPath, tls.cert);
     writeFileSync(keyPath, tls.key);
     const previous = noteSigner(WITNESS, SIG_COSIGNATURE_V1, generateSeed());
@@ -99,8 +86,8 @@ describe('the witness serves HTTPS and the gateway verifies its certificate', ()
         ...process.env,
         WITNESS_NAME: WITNESS,
         WITNESS_PORT: '0',
-        WITNESS_KEY_PATH: path.join(dir, 'w.key'),
-        WITNESS_STATE_PATH: path.join(dir, 'w.db'),
+        WITNESS_KEY_PATH: path.join(fx.dir, 'w.key'),
+        WITNESS_STATE_PATH: path.join(fx.dir, 'w.db'),
         WITNESS_LOGS: vkey(noteSigner(LOG_NAME, SIG_ED25519, generateSeed())),
         WITNESS_TLS_CERT_PATH: certPath,
         WITNESS_TLS_KEY_PATH: keyPath,
@@ -188,34 +175,21 @@ describe('witness configuration', () => {
 });
 
 describe('witness key rotation', () => {
-  let keys: TestKeys;
-  let dir: string;
-  let pool: ReturnType<typeof witnessPool>;
-  beforeAll(async () => {
-    keys = await generateTestKeys();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'witness-rotation-'));
-    pool = witnessPool();
-  });
-  afterEach(async () => {
-    await pool.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = witnessFixture('witness-rotation-');
 
   it('a report cosigned before the rotation still verifies after it, and one cosigned after by the new key, each witness counted once', async () => {
     const treeSigner = noteSigner(LOG_NAME, SIG_ED25519, generateSeed());
     const oldKey = noteSigner(WITNESS, SIG_COSIGNATURE_V1, generateSeed());
     const newKey = noteSigner(WITNESS, SIG_COSIGNATURE_V1, generateSeed());
-    const store = await SqliteAccessLogStore.open({ file: path.join(dir, 'log.db') });
+    const store = await SqliteAccessLogStore.open({ file: path.join(fx.dir, 'log.db') });
     const report = async (witnesses: readonly NoteVerifier[]): Promise<CitizenReport> => {
-      const { entries } = await store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[0]) }, null, 1000);
+      const { entries } = await store.query({ subjectHmac: subjectHmac(fx.keys.subjectKeys, SUBJECTS[0]) }, null, 1000);
       const built = buildCitizenReport({ subject: SUBJECTS[0], entries, rules: [], registry, catalogue, now: new Date('2026-11-05T12:00:00.000Z'), showHeldBack: false, scopeAgency: null });
       return withProofs(built, entries, store, { signer: treeSigner, witnesses, quorum: 1 });
     };
     const record = async (witness: RunningWitness, keysConfigured: readonly NoteVerifier[], count: number) => {
       const events: WitnessingEvent[] = [];
-      const { log, witnessing } = witnessedLog({ store, keys, treeSigner, witnesses: [witnessTarget(witness, keysConfigured)], quorum: 1, onWitnessEvent: (e) => events.push(e) });
+      const { log, witnessing } = witnessedLog({ store, keys: fx.keys, treeSigner, witnesses: [witnessTarget(witness, keysConfigured)], quorum: 1, onWitnessEvent: (e) => events.push(e) });
       for (let i = 0; i < count; i++) {
         await log.record([makeEntry({ subject: SUBJECTS[0], field: 'Person.taxedIncome', purpose: 'PAYMENT_CONTROL' })]);
         await witnessing.settled();
@@ -226,14 +200,14 @@ describe('witness key rotation', () => {
     };
 
     // Before: the witness signs with its old key, the gateway knows that key.
-    const before = await pool.start(WITNESS, [treeSigner.verifier], oldKey);
+    const before = await fx.pool.start(WITNESS, [treeSigner.verifier], oldKey);
     await record(before, [oldKey.verifier], 2);
     const early = await report([oldKey.verifier]);
     expect(verifyCitizenReport(clone(early), { log: treeSigner.verifier, witnesses: [oldKey.verifier], quorum: 1 })).toMatchObject({ ok: true, proved: 2 });
 
     // The rotation: the witness restarts with a new key and its state (the sizes it cosigned).
-    await pool.stopOne(before);
-    const after = await pool.start(WITNESS, [treeSigner.verifier], newKey, { stateFile: before.stateFile, previousKeys: [oldKey.verifier] });
+    await fx.pool.stopOne(before);
+    const after = await fx.pool.start(WITNESS, [treeSigner.verifier], newKey, { stateFile: before.stateFile, previousKeys: [oldKey.verifier] });
     // A gateway not yet told of the new key keeps nothing it cannot verify, and says why.
     const stale = await record(after, [oldKey.verifier], 1);
     expect(stale).toEqual([
