@@ -204,28 +204,3 @@ export interface StoredEntry {
 
 /** A stored entry before it has a place in a chain. */
 export type UnchainedEntry = Omit<StoredEntry, 'chainId' | 'seq' | 'hash'>;
-
-/** Flattens an entry, given the protected subject; no I/O, no randomness of its own. */
-export function toUnchainedEntry(entry: AccessLogEntry, protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null): UnchainedEntry {
-  return {
-    kind: entry.kind ?? 'access',
-    time: entry.time,
-    requestId: entry.requestId,
-    clientAgencyOrgNumber: entry.clientAgency.organisationNumber,
-    clientAgencyId: entry.clientAgency.id,
-    official: entry.official,
-    purpose: entry.purpose,
-    legalBasis: entry.legalBasis,
-    processingRegisterRecordId: entry.processingRegisterRef.recordId,
-    processingRegisterVersion: entry.processingRegisterRef.version,
-    caseId: entry.caseId,
-    subjectEnc: protectedSubject?.subjectEnc ?? null,
-    subjectHmac: protectedSubject?.subjectHmac ?? null,
-    field: entry.field,
-    owningAgency: entry.owningAgency,
-    outcome: entry.outcome,
-    outcomeCode: entry.outcomeCode,
-    operationName: entry.operationName,
-    documentHash: entry.documentHash,
-  };
-}

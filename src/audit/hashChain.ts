@@ -45,7 +45,7 @@ export function chainRecords(head: ChainHead, drafts: readonly RecordDraft[]): {
   const records: StoredRecord[] = [];
   const chainId = head.chainId;
   // recordHash's place with its constant start spelled once per batch: the same bytes, as index
-  // and seq are integers, which JSON spells as template literals do (test/audit/record.test.ts).
+  // and seq are integers, which JSON spells as template literals do (test/audit/recordDrafts.test.ts).
   const placeStart = JSON.stringify([HASH_DOMAIN, chainId]).slice(0, -1);
   let seq = head.seq;
   let index = head.records;

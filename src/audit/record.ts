@@ -197,8 +197,8 @@ function itemTail(entry: AccessLogEntry): string {
 
 /**
  * The drafts of one call's records, straight from its entries: what draftRecords makes of the
- * entries flattened by toUnchainedEntry, byte for byte (test/audit/record.test.ts holds them
- * equal), without a flat copy of each entry on the way. The item texts are put together from
+ * same entries flattened, byte for byte (test/audit/recordDrafts.test.ts holds them equal),
+ * without a flat copy of each entry on the way. The item texts are put together from
  * JSON pieces, each spelled by JSON.stringify as itemText's array would spell it, and the pieces a
  * request's entries share (a subject's ciphertext and keyed hash, the owner, outcome and legal
  * basis) are spelled once. `protect` is called once per distinct subject of the call: the

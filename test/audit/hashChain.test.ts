@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toUnchainedEntry } from '../../src/audit/entry.js';
 import { chainRecords, checkLink, genesisHead, GENESIS_HASH, recordHash, type ChainHead } from '../../src/audit/hashChain.js';
 import { draftRecords, parseRecordBody, recordColumns, RecordFormatError, type StoredRecord } from '../../src/audit/record.js';
 import { purgeableSegments } from '../../src/audit/retention.js';
 import { checkpointVerifier, CHECKPOINT_TYP, PURGE_TYP, signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
-import { generateTestKeys, makeEntry } from './helpers.js';
+import { generateTestKeys, makeEntry, toUnchainedEntry } from './helpers.js';
 
 const protectedSubject = { subjectEnc: 'v1.AAAA', subjectHmac: 'a'.repeat(64) };
 const unchained = (n: number) => Array.from({ length: n }, (_, i) => toUnchainedEntry(makeEntry({ requestId: `fixed-${i}` }), protectedSubject));

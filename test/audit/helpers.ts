@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import { vi } from 'vitest';
-import type { AccessLogEntry } from '../../src/audit/entry.js';
+import type { AccessLogEntry, UnchainedEntry } from '../../src/audit/entry.js';
 import type { CheckpointSigner } from '../../src/audit/checkpoint.js';
 import { parseSubjectKeys, type SubjectKeys } from '../../src/audit/subjectProtection.js';
 import type { AccessLogStore } from '../../src/audit/store/AccessLogStore.js';
@@ -141,4 +141,33 @@ export async function expireCommitBound<T>(boundMs: number, reached: () => Promi
 
 export function sortedByOrder<T extends { time: string; chainId: string; seq: number }>(rows: readonly T[]): T[] {
   return [...rows].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : a.seq - b.seq));
+}
+
+/**
+ * Flattens an entry, given the protected subject: the flat form draftRecords (and the migration)
+ * takes, and the reference the gateway's own path (draftEntries, straight from the entries) is
+ * held equal to byte for byte in recordDrafts.test.ts.
+ */
+export function toUnchainedEntry(entry: AccessLogEntry, protectedSubject: { readonly subjectEnc: string; readonly subjectHmac: string } | null): UnchainedEntry {
+  return {
+    kind: entry.kind ?? 'access',
+    time: entry.time,
+    requestId: entry.requestId,
+    clientAgencyOrgNumber: entry.clientAgency.organisationNumber,
+    clientAgencyId: entry.clientAgency.id,
+    official: entry.official,
+    purpose: entry.purpose,
+    legalBasis: entry.legalBasis,
+    processingRegisterRecordId: entry.processingRegisterRef.recordId,
+    processingRegisterVersion: entry.processingRegisterRef.version,
+    caseId: entry.caseId,
+    subjectEnc: protectedSubject?.subjectEnc ?? null,
+    subjectHmac: protectedSubject?.subjectHmac ?? null,
+    field: entry.field,
+    owningAgency: entry.owningAgency,
+    outcome: entry.outcome,
+    outcomeCode: entry.outcomeCode,
+    operationName: entry.operationName,
+    documentHash: entry.documentHash,
+  };
 }

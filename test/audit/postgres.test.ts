@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessLog } from '../../src/audit/accessLog.js';
 import { signCheckpoint } from '../../src/audit/checkpoint.js';
-import { toUnchainedEntry, type AccessLogEntry } from '../../src/audit/entry.js';
+import type { AccessLogEntry } from '../../src/audit/entry.js';
 import { chainRecords, genesisHead, type ChainHead } from '../../src/audit/hashChain.js';
 import { draftRecords } from '../../src/audit/record.js';
 import { ChainConflictError, ChainStateError } from '../../src/audit/store/AccessLogStore.js';
@@ -10,7 +10,7 @@ import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog } from '../../src/audit/verify.js';
 import { describeAccessLogStoreContract } from './accessLogStoreContract.js';
 import { createPostgresHarness, TEST_DATABASE_URL } from './harness/postgresHarness.js';
-import { generateTestKeys, makeEntry, SUBJECTS, type TestKeys } from './helpers.js';
+import { generateTestKeys, makeEntry, SUBJECTS, toUnchainedEntry, type TestKeys } from './helpers.js';
 
 describeAccessLogStoreContract('PostgreSQL', createPostgresHarness);
 

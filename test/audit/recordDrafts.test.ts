@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidAccessLogEntryError, toUnchainedEntry, validateAccessLogEntries, validateAccessLogEntry, type AccessLogEntry } from '../../src/audit/entry.js';
+import { InvalidAccessLogEntryError, validateAccessLogEntries, validateAccessLogEntry, type AccessLogEntry } from '../../src/audit/entry.js';
 import { chainRecords, recordHash, type ChainHead } from '../../src/audit/hashChain.js';
 import { leafBytes } from '../../src/audit/logTree.js';
 import { draftEntries, draftRecords, entryCommitment, entryCommitments, type ProtectedSubject } from '../../src/audit/record.js';
-import { DOCUMENT_HASH, SUBJECTS } from './helpers.js';
+import { DOCUMENT_HASH, SUBJECTS, toUnchainedEntry } from './helpers.js';
 
 /**
  * The write path builds records straight from the gateway's entries (draftEntries) and spells the

@@ -2,14 +2,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toUnchainedEntry } from '../../src/audit/entry.js';
 import { chainRecords, genesisHead } from '../../src/audit/hashChain.js';
 import { draftRecords } from '../../src/audit/record.js';
 import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { ChainConflictError } from '../../src/audit/store/AccessLogStore.js';
 import { SqliteAccessLogStore } from '../../src/audit/store/sqliteStore.js';
 import { SqliteWriterThread } from '../../src/audit/store/sqliteWriter.js';
-import { generateTestKeys, makeEntry } from './helpers.js';
+import { generateTestKeys, makeEntry, toUnchainedEntry } from './helpers.js';
 
 const keys = await generateTestKeys();
 const dirs: string[] = [];
