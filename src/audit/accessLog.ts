@@ -38,9 +38,8 @@ export interface AccessLogOptions {
    * across the free slots: the first share commits while the rest is built, instead of everything
    * waiting for one build and then one commit. It buys overlap with commits (on SQLite, fsyncs),
    * so it pays only where the store has a core of its own; on the loaded 2-core bench machine it
-   * cost CPU per entry and gained no throughput (docs/performance.md). Not on PostgreSQL until its
-   * append waits for the previous commit before moving the head: a second append's compare-and-swap
-   * made while the first is uncommitted sees the old head and is refused as a conflict. Default:
+   * cost CPU per entry and gained no throughput (docs/performance.md). Both stores take two commits
+   * in flight (PostgreSQL's append moves the head only once the one before has settled). Default:
    * none, one batch of whatever waits (up to maxBatchEntries).
    */
   readonly splitBatchesAbove?: number;
