@@ -22,7 +22,7 @@ import { generateSeed, noteSigner, SIG_ED25519 } from '../src/transparency/note.
 import type { AccessLogStore } from '../src/audit/store/AccessLogStore.js';
 import { PostgresAccessLogStore } from '../src/audit/store/postgresStore.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
-import { cpuSeconds } from './procStats.js';
+import { cpuSeconds, mainThreadCpuSeconds } from './procStats.js';
 import { meanSubjectsPerRequest, requestEntries } from './syntheticEntries.js';
 
 const { values } = parseArgs({
@@ -60,6 +60,14 @@ export interface AppendResult {
   readonly p99Ms: number;
   /** CPU of this process, all threads (the writer thread included), per entry. */
   readonly writerCpuUsPerEntry: number;
+  /** The part of writerCpuUsPerEntry spent on the main thread (the event loop: record(), drafting, hashing, hand-off). */
+  readonly mainThreadCpuUsPerEntry: number;
+  /**
+   * The main thread's CPU over the run's wall time, 0..1. With the store's own CPU (the writer
+   * thread, or PostgreSQL's backends) it shows whether the log was bound by a busy core or by
+   * waiting: callers that all wait for one commit leave both sides idle in turn.
+   */
+  readonly mainThreadBusy: number;
   /** PostgreSQL: CPU of the store's server backends per entry; null for SQLite. */
   readonly serverCpuUsPerEntry: number | null;
 }
@@ -98,6 +106,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
   // Warm the writer (thread start, statement preparation, connections) outside the measurement.
   await log.record(requestEntries('warm-up', entriesPerRequest, 0));
   const cpuBefore = cpuSeconds(process.pid);
+  const mainBefore = mainThreadCpuSeconds(process.pid);
   const serverBefore = await serverCpu(admin);
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -113,6 +122,7 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
   );
   const elapsed = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(process.pid) - cpuBefore;
+  const main = mainThreadCpuSeconds(process.pid) - mainBefore;
   const server = (await serverCpu(admin)) - serverBefore;
   await log.close();
   latencies.sort((a, b) => a - b);
@@ -130,6 +140,8 @@ async function run(store: AccessLogStore, backend: string, concurrency: number, 
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     writerCpuUsPerEntry: (cpu * 1e6) / entries,
+    mainThreadCpuUsPerEntry: (main * 1e6) / entries,
+    mainThreadBusy: main / elapsed,
     serverCpuUsPerEntry: admin ? (server * 1e6) / entries : null,
   };
 }
@@ -143,7 +155,7 @@ function report(result: AppendResult): void {
     `concurrency ${String(result.concurrency).padStart(3)}: ${Math.round(result.entriesPerSecond).toString().padStart(7)} entries/s, ` +
       `${Math.round(result.recordsPerSecond).toString().padStart(6)} record()/s, ${result.commits} commits, ` +
       `${result.entriesPerCommit.toFixed(1)} entries/commit, latency p50 ${result.p50Ms.toFixed(1)} ms p99 ${result.p99Ms.toFixed(1)} ms, ` +
-      `CPU per entry ${result.writerCpuUsPerEntry.toFixed(1)} µs here${result.serverCpuUsPerEntry === null ? '' : ` + ${result.serverCpuUsPerEntry.toFixed(1)} µs in PostgreSQL`}`,
+      `CPU per entry ${result.writerCpuUsPerEntry.toFixed(1)} µs here (${result.mainThreadCpuUsPerEntry.toFixed(1)} on the event loop, busy ${Math.round(result.mainThreadBusy * 100)}%)${result.serverCpuUsPerEntry === null ? '' : ` + ${result.serverCpuUsPerEntry.toFixed(1)} µs in PostgreSQL`}`,
   );
 }
 

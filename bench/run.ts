@@ -716,9 +716,14 @@ function renderMarkdown(): string {
   lines.push('');
   lines.push('### Access-log append (durable, group commit, 5 entries per record())');
   lines.push('');
-  lines.push('| store | concurrent requests | entries/s | entries per commit | p50 ms | p99 ms |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const a of append) lines.push(`| ${a.backend} | ${a.concurrency} | ${fmt(a.entriesPerSecond)} | ${fmt(a.entriesPerCommit, 1)} | ${fmt(a.p50Ms, 1)} | ${fmt(a.p99Ms, 1)} |`);
+  lines.push('| store | concurrent requests | entries/s | entries per commit | p50 ms | p99 ms | CPU µs/entry: process (event loop) + PostgreSQL | event loop busy |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const a of append) {
+    const cpu = `${fmt(a.writerCpuUsPerEntry, 1)} (${fmt(a.mainThreadCpuUsPerEntry, 1)})${a.serverCpuUsPerEntry === null ? '' : ` + ${fmt(a.serverCpuUsPerEntry, 1)}`}`;
+    lines.push(
+      `| ${a.backend} | ${a.concurrency} | ${fmt(a.entriesPerSecond)} | ${fmt(a.entriesPerCommit, 1)} | ${fmt(a.p50Ms, 1)} | ${fmt(a.p99Ms, 1)} | ${cpu} | ${Math.round(a.mainThreadBusy * 100)}% |`,
+    );
+  }
   lines.push('');
   lines.push(
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, SQLite ${machine.sqlite}, PostgreSQL ${machine.postgres}, @apollo/gateway ${machine.apolloGateway}, Hive gateway runtime ${machine.hiveGatewayRuntime}, Hive router runtime ${machine.hiveRouterRuntime}; ${machine.pinning}; commit ${machine.commit}; load average ${machine.loadAverage.atStart.toFixed(1)} at start, ${machine.loadAverage.atEnd.toFixed(1)} at end.`,
