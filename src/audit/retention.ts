@@ -1,6 +1,6 @@
 import type { StoredEntry } from './entry.js';
 import { signPurge, checkpointVerifier, type CheckpointSigner, type StoredPurge } from './checkpoint.js';
-import type { AccessLogStore, LegalHold } from './store/AccessLogStore.js';
+import type { AccessLogStore, LegalHold, PurgeOptions } from './store/AccessLogStore.js';
 import { verifyChain, type ChainVerification } from './verify.js';
 import type { JWK } from 'jose';
 import type { RetentionPolicy } from '../config/accessLogConfig.js';
@@ -123,13 +123,14 @@ export interface ChainPurgeResult {
 }
 
 /**
- * Carries out the plans: one signed purge record per segment, and every chain's records in one
+ * Carries out the plans: one signed purge record per segment, and every chain's anchors in one
  * store transaction. Together, because a PostgreSQL month partition holds every chain's records of
  * that month: it can be dropped whole only by a purge that empties it for all of them at once
- * (a purge chain by chain would delete the first chains' rows one by one). One transaction also
- * means an interrupted purge leaves the log as it was. Its cost: the purge holds the chains' write
- * locks while it runs; dropping a month takes milliseconds, deleting rows (a month that cannot go
- * whole, SQLite) takes time in proportion to them.
+ * (a purge chain by chain would delete the first chains' rows one by one). The records of the
+ * months that stay (all of them on SQLite) then go slice by slice, each slice a short transaction
+ * of its own, so the gateway's appends carry on during a purge of any size (AccessLogStore.purge).
+ * An interrupted purge leaves its anchors, and records before them that verification no longer
+ * reads; the next run removes those, with or without segments of its own.
  */
 export async function executePurge(
   store: AccessLogStore,
@@ -139,6 +140,7 @@ export async function executePurge(
   now: Date,
   /** The log's note key: each purge is also signed as a note that citizens' reports carry (purgeNote.ts). */
   noteSigner?: NoteSigner,
+  options?: PurgeOptions,
 ): Promise<ChainPurgeResult[]> {
   const verify = checkpointVerifier(publicJwks);
   const refused = new Map<string, ChainVerification>();
@@ -156,7 +158,7 @@ export async function executePurge(
       purges.push(noteSigner ? { ...purge, note: signPurgeNote(claims, noteSigner) } : purge);
     }
   }
-  const removed = purges.length > 0 ? await store.purge(purges) : new Map<string, number>();
+  const removed = await store.purge(purges, options);
   return plans.map((plan) => {
     const refusal = refused.get(plan.chainId);
     if (refusal) return { chainId: plan.chainId, purgedEntries: 0, segments: 0, refused: refusal };

@@ -144,6 +144,8 @@ export async function runAuditCli(
           err(`chain ${result.chainId}: not purged, it does not verify${b ? ` (seq ${b.seq}: ${b.kind})` : ''}`);
         } else if (result.segments > 0) {
           out(`chain ${result.chainId}: purged ${result.purgedEntries} entries in ${result.segments} segment(s)`);
+        } else if (result.purgedEntries > 0) {
+          out(`chain ${result.chainId}: removed ${result.purgedEntries} entries an interrupted purge had left before its anchor`);
         }
       }
       return refused ? 1 : 0;

@@ -591,6 +591,49 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect((await planPurge(h.store, CASE_HANDLING_ONLY, new Date()))[0]!.segments).toEqual([]);
       });
 
+      it('removes the records slice by slice, and the writer appends between slices', async () => {
+        await oldThenRecent();
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        const log = openLog();
+        const slices: number[] = [];
+        // Each append below must commit while the purge is under way: a purge that held the write
+        // lock (SQLite) or the tables' lock (PostgreSQL) to its end would keep it waiting.
+        const afterSlice = async (_chainId: string, entries: number) => {
+          slices.push(entries);
+          await log.record([makeEntry({ time: new Date().toISOString() })]);
+        };
+        const results = await executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date(), undefined, { sliceRecords: 3, afterSlice });
+        await log.close();
+        expect(results).toEqual([{ chainId: 'replica-a', purgedEntries: 10, segments: 2, refused: null }]);
+        // One record per entry here: ten records in slices of three.
+        expect(slices).toEqual([3, 3, 3, 1]);
+        expect((await h.store.readChain('replica-a', 1, 100)).map((row) => row.seq)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19]);
+        expect(await verify()).toMatchObject({ ok: true, firstBreak: null });
+      });
+
+      it('leaves its anchor when interrupted, verifies in between, and the next run removes what it left', async () => {
+        await oldThenRecent();
+        const plans = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        const interrupted = executePurge(h.store, plans, keys.signer, [keys.publicJwk], new Date(), undefined, {
+          sliceRecords: 4,
+          afterSlice: () => {
+            throw new Error('the purge process was stopped');
+          },
+        });
+        await expect(interrupted).rejects.toThrow('the purge process was stopped');
+        expect((await h.store.listPurges('replica-a')).map((purge) => purge.uptoSeq)).toEqual([5, 10]);
+        // Records 5..10 are still stored, before the anchor: verification starts after it.
+        expect((await h.store.readChain('replica-a', 1, 100)).map((row) => row.seq)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+        expect(await verify()).toMatchObject({ ok: true, firstBreak: null, chains: [expect.objectContaining({ firstSeq: 11, headSeq: 15 })] });
+
+        // Nothing new to purge, yet the run finishes the interrupted one.
+        const again = await planPurge(h.store, CASE_HANDLING_ONLY, new Date());
+        expect(again[0]!.segments).toEqual([]);
+        expect(await executePurge(h.store, again, keys.signer, [keys.publicJwk], new Date())).toEqual([{ chainId: 'replica-a', purgedEntries: 6, segments: 0, refused: null }]);
+        expect((await h.store.readChain('replica-a', 1, 100)).map((row) => row.seq)).toEqual([11, 12, 13, 14, 15]);
+        expect(await verify()).toMatchObject({ ok: true, firstBreak: null });
+      });
+
       it('stops before a segment with an entry under legal hold by case', async () => {
         await oldThenRecent((i) => (i === 7 ? { caseId: 'case-under-hold' } : {}));
         await h.store.addLegalHold({ caseId: 'case-under-hold', reason: 'JO-anmälan 2025/17' });

@@ -41,6 +41,16 @@ export interface CountRow {
   readonly count: number;
 }
 
+/** How a purge removes its records: in slices of at most `sliceRecords` records, each its own transaction. */
+export interface PurgeOptions {
+  /** Records per slice; default 500 (a slice then holds the write lock for milliseconds). */
+  readonly sliceRecords?: number;
+  /** Called after each slice has committed, with the chain and the entries it removed (progress, and tests). */
+  readonly afterSlice?: (chainId: string, entries: number) => void | Promise<void>;
+}
+
+export const DEFAULT_PURGE_SLICE_RECORDS = 500;
+
 /** Keeps matching entries out of any purge, whatever their age. Exactly one of caseId and subjectHmac is set. */
 export interface LegalHold {
   readonly id: number;
@@ -146,15 +156,18 @@ export interface AccessLogStore {
   countBy(dimension: CountDimension, filter: AccessLogFilter): Promise<CountRow[]>;
 
   /**
-   * For each purge record (several chains, several per chain): removes the records holding
-   * entries 1..uptoSeq of its chain (uptoSeq ends a record: a checkpoint is only ever at a
-   * record's end) with their subject index rows, and the checkpoints before uptoSeq, keeping the
-   * checkpoint at uptoSeq; stores the signed purge record as the chain's new anchor. All in one
-   * transaction, so a store can free what the purges empty together at once (PostgreSQL drops a
-   * month that every chain's purge empties). The tree keeps every hash. Returns the number of
-   * entries removed per chain.
+   * For each purge record (several chains, several per chain): stores the signed purge record as
+   * the chain's new anchor and removes the checkpoints before uptoSeq, keeping the checkpoint at
+   * uptoSeq, all in one short transaction (PostgreSQL also drops, in it, a month that every chain's
+   * purge empties). Then removes the records holding entries 1..uptoSeq of every purged chain
+   * (uptoSeq ends a record: a checkpoint is only ever at a record's end) with their subject index
+   * rows, in slices of their own short transactions: appends go on between them, so a purge of
+   * millions of rows never holds the gateway's writer for longer than one slice. Records left
+   * behind by an interrupted purge lie before a stored anchor (verification starts after it) and
+   * go in the next purge, which may have no purge records of its own. The tree keeps every hash.
+   * Returns the number of entries removed per chain.
    */
-  purge(purges: readonly StoredPurge[]): Promise<Map<string, number>>;
+  purge(purges: readonly StoredPurge[], options?: PurgeOptions): Promise<Map<string, number>>;
   addLegalHold(hold: NewLegalHold): Promise<LegalHold>;
   listLegalHolds(): Promise<LegalHold[]>;
 

@@ -16,7 +16,9 @@ import {
   type CountDimension,
   type CountRow,
   type LegalHold,
+  DEFAULT_PURGE_SLICE_RECORDS,
   type NewLegalHold,
+  type PurgeOptions,
   type QueryPage,
 } from './AccessLogStore.js';
 import {
@@ -721,56 +723,95 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return (rows as Row[]).map((row) => ({ key: row['key'] as string, count: num(row['count']) }));
   }
 
-  async purge(purges: readonly StoredPurge[]): Promise<Map<string, number>> {
+  async purge(purges: readonly StoredPurge[], options: PurgeOptions = {}): Promise<Map<string, number>> {
     const removed = new Map<string, number>();
-    if (purges.length === 0) return removed;
     const dropped: Array<{ month: Month; chains: ChainSpan[] }> = [];
-    await this.transaction(async (client) => {
-      // The tables' lock first, then the chain rows': the order an append takes them in (its rows,
-      // then its head), so the two cannot deadlock. It also keeps an append from adding a row to
-      // a month while the purge decides whether that month can go.
-      await client.query(`LOCK TABLE ${this.t.records}, ${this.t.subjects} IN SHARE ROW EXCLUSIVE MODE`);
-      const uptoSeq = new Map<string, number>();
-      for (const purge of purges) uptoSeq.set(purge.chainId, Math.max(uptoSeq.get(purge.chainId) ?? 0, purge.uptoSeq));
-      await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = ANY($1) ORDER BY chain_id FOR UPDATE`, [[...uptoSeq.keys()]]);
-      for (const purge of purges) {
-        const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
-        if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
-          throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+    if (purges.length > 0) {
+      await this.transaction(async (client) => {
+        // The tables' lock first, then the chain rows': the order an append takes them in (its rows,
+        // then its head), so the two cannot deadlock. It also keeps an append from adding a row to
+        // a month while the purge decides whether that month can go. Held for this short
+        // transaction only: the rows of months that stay go afterwards, slice by slice.
+        await client.query(`LOCK TABLE ${this.t.records}, ${this.t.subjects} IN SHARE ROW EXCLUSIVE MODE`);
+        const uptoSeq = await this.purgeAnchors(client);
+        for (const purge of purges) uptoSeq.set(purge.chainId, Math.max(uptoSeq.get(purge.chainId) ?? 0, purge.uptoSeq));
+        await client.query(`SELECT 1 FROM ${this.t.chains} WHERE chain_id = ANY($1) ORDER BY chain_id FOR UPDATE`, [[...uptoSeq.keys()]]);
+        for (const purge of purges) {
+          const { rows } = await client.query(`SELECT head_hash FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq = $2`, [purge.chainId, purge.uptoSeq]);
+          if ((rows[0] as Row | undefined)?.['head_hash'] !== purge.headHash) {
+            throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
+          }
         }
-      }
-      // A month goes whole when every record in it is purged; only months already over, so the
-      // writer never finds this month's partition gone.
-      const thisMonth = monthStart(monthOf(new Date()));
-      const kept = ['log_records_default'];
-      for (const partition of await listMonthPartitions(client, this.schema, 'log_records')) {
-        const chains = monthStart(partition.month) < thisMonth ? await chainSpans(client, this.schema, partition.name) : [];
-        if (chains.length > 0 && chains.every((chain) => chain.toSeq <= (uptoSeq.get(chain.chainId) ?? 0))) dropped.push({ month: partition.month, chains });
-        else kept.push(partition.name);
-      }
-      // A dropped month's records are counted by their seqs (no scan of the month); exact for a
-      // chain that verifies, which executePurge checks first.
-      for (const { chains } of dropped) {
-        for (const chain of chains) removed.set(chain.chainId, (removed.get(chain.chainId) ?? 0) + chain.toSeq - chain.fromSeq + 1);
-      }
-      // What may go in the months that stay, row by row, as before partitions.
-      for (const [chainId, upto] of uptoSeq) {
-        for (const partition of kept) {
-          const count = await this.deleteRecordRows(client, `"${this.schema}"."${partition}"`, chainId, upto);
-          if (count > 0) removed.set(chainId, (removed.get(chainId) ?? 0) + count);
+        // A month goes whole when every record in it is purged; only months already over, so the
+        // writer never finds this month's partition gone.
+        const thisMonth = monthStart(monthOf(new Date()));
+        for (const partition of await listMonthPartitions(client, this.schema, 'log_records')) {
+          const chains = monthStart(partition.month) < thisMonth ? await chainSpans(client, this.schema, partition.name) : [];
+          if (chains.length > 0 && chains.every((chain) => chain.toSeq <= (uptoSeq.get(chain.chainId) ?? 0))) dropped.push({ month: partition.month, chains });
         }
-      }
-      // Last, as it takes the tables' exclusive lock (readers wait), for as short as the commit.
-      for (const { month } of dropped) await dropMonth(client, this.schema, month);
-      // The purge records in the same transaction as the drop: no state in which the records are
-      // gone and the chain has no signed anchor to start from.
-      for (const purge of purges) {
-        await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
-        await this.insertPurge(client, purge);
-      }
-    });
-    for (const { month, chains } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), chains });
+        // A dropped month's records are counted by their seqs (no scan of the month); exact for a
+        // chain that verifies, which executePurge checks first.
+        for (const { chains } of dropped) {
+          for (const chain of chains) removed.set(chain.chainId, (removed.get(chain.chainId) ?? 0) + chain.toSeq - chain.fromSeq + 1);
+        }
+        // Dropping takes the tables' exclusive lock (readers wait), for as short as the commit.
+        for (const { month } of dropped) await dropMonth(client, this.schema, month);
+        // The purge records in the same transaction as the drop: no state in which the records are
+        // gone and the chain has no signed anchor to start from.
+        for (const purge of purges) {
+          await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
+          await this.insertPurge(client, purge);
+        }
+      });
+      for (const { month, chains } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), chains });
+    }
+    // What lies before an anchor in the months that stay (and what an interrupted purge left), row by row.
+    const anchors = await this.withClient((client) => this.purgeAnchors(client));
+    for (const [chainId, upto] of anchors) {
+      const count = await this.removePurgedRecords(chainId, upto, options);
+      if (count > 0) removed.set(chainId, (removed.get(chainId) ?? 0) + count);
+    }
     return removed;
+  }
+
+  /** Every chain's latest purge anchor: the seq its records may be removed up to. */
+  private async purgeAnchors(client: pg.ClientBase): Promise<Map<string, number>> {
+    const { rows } = await client.query(`SELECT chain_id, max(upto_seq) AS upto_seq FROM ${this.t.purges} GROUP BY chain_id ORDER BY chain_id`);
+    return new Map((rows as Row[]).map((row) => [row['chain_id'] as string, num(row['upto_seq'])]));
+  }
+
+  /**
+   * A chain's records up to its anchor, with their subject index rows, slice by slice, each slice
+   * its own transaction: an append waits for one slice's row locks at most, never for the purge.
+   */
+  private async removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
+    const limit = options.sliceRecords ?? DEFAULT_PURGE_SLICE_RECORDS;
+    let removed = 0;
+    for (;;) {
+      const { records, entries } = await this.transaction(async (client) => {
+        const doomed = await client.query(
+          `DELETE FROM ${this.t.records} r USING (SELECT chain_id, last_seq, time FROM ${this.t.records} WHERE chain_id = $1 AND last_seq <= $2 ORDER BY last_seq LIMIT $3) d
+           WHERE r.chain_id = d.chain_id AND r.last_seq = d.last_seq AND r.time = d.time RETURNING ${RECORD_COLUMN_LIST.split(', ')
+             .map((column) => `r.${column}`)
+             .join(', ')}`,
+          [chainId, uptoSeq, limit],
+        );
+        const gone = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
+        // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
+        const keys = gone.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
+        if (keys.length > 0) {
+          await client.query(
+            `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
+             WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
+            [chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+          );
+        }
+        return { records: gone.length, entries: gone.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0) };
+      });
+      removed += entries;
+      if (records > 0) await options.afterSlice?.(chainId, entries);
+      if (records < limit) return removed;
+    }
   }
 
   private async insertPurge(client: pg.PoolClient, purge: StoredPurge): Promise<void> {
@@ -783,22 +824,6 @@ export class PostgresAccessLogStore implements AccessLogStore {
       purge.jws,
       purge.note ?? null,
     ]);
-  }
-
-  /** Deletes a chain's records up to a seq from one partition, with their subject index rows; returns the entries removed. */
-  private async deleteRecordRows(client: pg.PoolClient, partition: string, chainId: string, uptoSeq: number): Promise<number> {
-    const doomed = await client.query(`DELETE FROM ${partition} WHERE chain_id = $1 AND last_seq <= $2 RETURNING ${RECORD_COLUMN_LIST}`, [chainId, uptoSeq]);
-    const records = (doomed.rows as Row[]).map((row) => toRecord(row, iso));
-    // The subject index rows go with their records, found through the records' bodies (see sqliteStore.ts).
-    const keys = records.flatMap((record) => recordSubjects(record.items).map((subject) => [subject, record.header.time, record.lastSeq] as const));
-    if (keys.length > 0) {
-      await client.query(
-        `DELETE FROM ${this.t.subjects} s USING unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS k(subject_hmac, time, last_seq)
-         WHERE s.subject_hmac = k.subject_hmac AND s.time = k.time AND s.chain_id = $1 AND s.last_seq = k.last_seq`,
-        [chainId, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
-      );
-    }
-    return records.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0);
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {

@@ -17,7 +17,9 @@ import {
   type CountDimension,
   type CountRow,
   type LegalHold,
+  DEFAULT_PURGE_SLICE_RECORDS,
   type NewLegalHold,
+  type PurgeOptions,
   type QueryPage,
 } from './AccessLogStore.js';
 import { SqliteWriterThread } from './sqliteWriter.js';
@@ -321,37 +323,66 @@ export class SqliteAccessLogStore implements AccessLogStore {
     return rows.map((row) => ({ key: row['key'] as string, count: row['count'] as number }));
   }
 
-  async purge(purges: readonly StoredPurge[]): Promise<Map<string, number>> {
-    return this.db
-      .transaction(() => {
-        const removed = new Map<string, number>();
-        for (const purge of purges) removed.set(purge.chainId, (removed.get(purge.chainId) ?? 0) + this.purgeOne(purge));
-        return removed;
-      })
-      .immediate();
+  async purge(purges: readonly StoredPurge[], options: PurgeOptions = {}): Promise<Map<string, number>> {
+    if (purges.length > 0) {
+      this.db
+        .transaction(() => {
+          for (const purge of purges) this.anchorPurge(purge);
+        })
+        .immediate();
+    }
+    const removed = new Map<string, number>();
+    const anchors = this.db.prepare('SELECT chain_id, max(upto_seq) AS upto_seq FROM log_purges GROUP BY chain_id ORDER BY chain_id').all() as Row[];
+    for (const anchor of anchors) {
+      const chainId = anchor['chain_id'] as string;
+      const entries = await this.removePurgedRecords(chainId, anchor['upto_seq'] as number, options);
+      if (entries > 0) removed.set(chainId, entries);
+    }
+    return removed;
   }
 
-  /** One purge record, inside purge()'s transaction. */
-  private purgeOne(purge: StoredPurge): number {
+  /** One purge record, inside purge()'s first transaction: the anchor, and the checkpoints it makes obsolete. */
+  private anchorPurge(purge: StoredPurge): void {
     const checkpoint = this.db.prepare('SELECT head_hash FROM log_checkpoints WHERE chain_id = ? AND seq = ?').get(purge.chainId, purge.uptoSeq) as Row | undefined;
     if (checkpoint?.['head_hash'] !== purge.headHash) {
       throw new ChainStateError(`Purge of ${purge.chainId} must end at a stored checkpoint; none matches seq ${purge.uptoSeq}.`);
     }
-    // The subject index rows go first, found through the records' bodies: an index on the
-    // subject table by chain would cost every append for the sake of a rare purge.
-    const doomed = (this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ?`).all(purge.chainId, purge.uptoSeq) as Row[]).map((row) => toRecord(row));
-    const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
-    let deleted = 0;
-    for (const record of doomed) {
-      for (const subject of recordSubjects(record.items)) unindex.run(subject, record.header.time, record.chainId, record.lastSeq);
-      deleted += record.lastSeq - record.firstSeq + 1;
-    }
-    this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?').run(purge.chainId, purge.uptoSeq);
     this.db.prepare('DELETE FROM log_checkpoints WHERE chain_id = ? AND seq < ?').run(purge.chainId, purge.uptoSeq);
     this.db
       .prepare('INSERT INTO log_purges (chain_id, upto_seq, head_hash, purged_count, time, jws, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
-    return deleted;
+  }
+
+  /**
+   * The records of a chain up to its anchor, slice by slice, each slice its own write transaction:
+   * the gateway's writer waits for one slice at most, never for the whole purge.
+   */
+  private async removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
+    const limit = options.sliceRecords ?? DEFAULT_PURGE_SLICE_RECORDS;
+    const select = this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ? ORDER BY last_seq LIMIT ?`);
+    // The subject index rows go with their records, found through the records' bodies: an index on
+    // the subject table by chain would cost every append for the sake of a rare purge.
+    const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
+    const remove = this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?');
+    const slice = this.db.transaction((): { records: number; entries: number } => {
+      const doomed = (select.all(chainId, uptoSeq, limit) as Row[]).map((row) => toRecord(row));
+      let entries = 0;
+      for (const record of doomed) {
+        for (const subject of recordSubjects(record.items)) unindex.run(subject, record.header.time, record.chainId, record.lastSeq);
+        entries += record.lastSeq - record.firstSeq + 1;
+      }
+      if (doomed.length > 0) remove.run(chainId, doomed[doomed.length - 1]!.lastSeq);
+      return { records: doomed.length, entries };
+    });
+    let removed = 0;
+    for (;;) {
+      const { records, entries } = slice.immediate();
+      removed += entries;
+      if (records > 0) await options.afterSlice?.(chainId, entries);
+      if (records < limit) return removed;
+      // Lets the process's other work (and the writer thread's replies) in between slices.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
