@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import { REPO_ROOT } from '../../src/config/paths.js';
 import type { AuditCaller } from '../../src/audit-api/auditCaller.js';
 import { GatewayError } from '../../src/errors/index.js';
@@ -50,6 +51,7 @@ export function createAuditSchema(): GraphQLSchema {
   return makeExecutableSchema<AuditContext>({
     typeDefs: readFileSync(AUDIT_SDL_PATH, 'utf8'),
     resolvers: {
+      SafeInt: GraphQLSafeInt,
       // Internal values are the log's own spellings, so filters pass through unchanged.
       EntryKind: { ACCESS: 'access', AUDIT_QUERY: 'audit-query' },
       Outcome: { RELEASED: 'released', WITHHELD: 'withheld', DENIED: 'denied' },
