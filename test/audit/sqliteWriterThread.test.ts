@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { chainRecords, genesisHead } from '../../src/audit/hashChain.js';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type ChainHead, chainRecords, genesisHead } from '../../src/audit/hashChain.js';
 import { draftRecords } from '../../src/audit/record.js';
 import { protectSubject } from '../../src/audit/subjectProtection.js';
 import { ChainConflictError } from '../../src/audit/store/AccessLogStore.js';
@@ -17,9 +18,37 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function rows(chainId: string, count: number) {
+function chained(head: ChainHead, count: number) {
   const entries = Array.from({ length: count }, () => makeEntry());
-  return chainRecords(genesisHead(chainId), draftRecords(entries.map((entry) => toUnchainedEntry(entry, protectSubject(keys.subjectKeys, entry.subject!))))).records;
+  return chainRecords(head, draftRecords(entries.map((entry) => toUnchainedEntry(entry, protectSubject(keys.subjectKeys, entry.subject!)))));
+}
+
+function rows(chainId: string, count: number) {
+  return chained(genesisHead(chainId), count).records;
+}
+
+/** What SQLite says of the WAL without checkpointing: frames in it, frames already copied into the database. */
+function walState(db: Database.Database): { log: number; checkpointed: number } {
+  return (db.pragma('wal_checkpoint(NOOP)') as Array<{ log: number; checkpointed: number }>)[0]!;
+}
+
+/** Appends `commits` batches of two records each on one chain, awaiting each; returns the frames each commit left in the WAL. */
+async function appendBatches(store: SqliteAccessLogStore, raw: Database.Database, chainId: string, commits: number): Promise<number[]> {
+  let head = genesisHead(chainId);
+  const logs: number[] = [];
+  for (let i = 0; i < commits; i++) {
+    const batch = chained(head, 2);
+    await store.append(batch.records);
+    head = batch.head;
+    logs.push(walState(raw).log);
+  }
+  return logs;
+}
+
+function tempFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'writer-thread-'));
+  dirs.push(dir);
+  return path.join(dir, 'access-log.db');
 }
 
 describe('SQLite writer thread', () => {
@@ -59,5 +88,43 @@ describe('SQLite writer thread', () => {
     await store.append(rows('replica-b', 1));
     await store.close();
     await expect(store.append(rows('replica-b', 1))).rejects.toThrow(/closed/);
+  });
+
+  it('bounds the WAL: it starts over once full and nothing committed is lost', async () => {
+    const file = tempFile();
+    // Tiny thresholds so that a few commits reach them; the gateway's are thousands of pages.
+    const store = await SqliteAccessLogStore.open({ file, walCheckpointPages: 4, walLimitPages: 40 });
+    const raw = new Database(file);
+    try {
+      const emptyDatabase = statSync(file).size;
+      const logs = await appendBatches(store, raw, 'replica-c', 120);
+      // Without checkpoints the WAL would only grow; it has started over (a commit left it
+      // shorter than the one before), and the database file itself has taken pages meanwhile.
+      expect(logs.some((log, i) => i > 0 && log < logs[i - 1]!)).toBe(true);
+      expect(statSync(file).size).toBeGreaterThan(emptyDatabase);
+      const records = await store.readRecords('replica-c', 1, 1000);
+      expect(records.map((record) => record.index)).toEqual(Array.from({ length: 240 }, (_, i) => i));
+      expect(await store.firstUnindexedRecord(records)).toBeNull();
+      expect((await store.lastHead('replica-c')).records).toBe(240);
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
+  it('checkpoints on its own thread once enough frames wait, below the WAL limit', async () => {
+    const file = tempFile();
+    // A limit never reached: only the checkpoint thread can copy frames into the database.
+    const store = await SqliteAccessLogStore.open({ file, walCheckpointPages: 4, walLimitPages: Number.MAX_SAFE_INTEGER });
+    const raw = new Database(file);
+    try {
+      const logs = await appendBatches(store, raw, 'replica-d', 10);
+      expect(logs.at(-1)).toBeGreaterThanOrEqual(4);
+      // It runs beside the commits, so it is waited for rather than expected at once.
+      await vi.waitFor(() => expect(walState(raw).checkpointed).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
+    } finally {
+      raw.close();
+      await store.close();
+    }
   });
 });

@@ -47,6 +47,9 @@ export interface SqliteStoreOptions {
    * so keep this at or below the access log's commit timeout.
    */
   readonly busyTimeoutMs?: number;
+  /** When the checkpoint thread runs and how large the WAL may grow (sqliteWriter.ts); the defaults suit the gateway, tests make them small. */
+  readonly walCheckpointPages?: number;
+  readonly walLimitPages?: number;
 }
 
 /**
@@ -161,6 +164,9 @@ export class SqliteAccessLogStore implements AccessLogStore {
     // FULL fsyncs the WAL on every commit: NORMAL could lose the last commits on power loss, and
     // a lost entry whose response was released is exactly what the log must never allow.
     this.db.pragma('synchronous = FULL');
+    // Checkpoints belong to the writer thread's policy (sqliteWriterWorker.mjs): one here would
+    // run on the event loop after a purge or a tree head's new signature.
+    this.db.pragma('wal_autocheckpoint = 0');
     this.db.exec(SCHEMA);
     this.statements = {
       head: this.db.prepare('SELECT head_seq, head_hash, head_records FROM log_chains WHERE chain_id = ?'),
@@ -177,7 +183,12 @@ export class SqliteAccessLogStore implements AccessLogStore {
       updateTreeHeadNote: this.db.prepare('UPDATE log_tree_heads SET note = @note WHERE chain_id = @chainId AND tree_size = @size AND substr(@note, 1, length(note)) = note'),
     };
     // Its thread starts on the first request (or in open()), after the schema above exists: it only prepares statements.
-    this.writer = new SqliteWriterThread({ file: options.file, busyTimeoutMs: options.busyTimeoutMs ?? 1000 });
+    this.writer = new SqliteWriterThread({
+      file: options.file,
+      busyTimeoutMs: options.busyTimeoutMs ?? 1000,
+      ...(options.walCheckpointPages === undefined ? {} : { walCheckpointPages: options.walCheckpointPages }),
+      ...(options.walLimitPages === undefined ? {} : { walLimitPages: options.walLimitPages }),
+    });
   }
 
   /**

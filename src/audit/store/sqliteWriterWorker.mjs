@@ -8,17 +8,21 @@
  * statements and hands them over in workerData; the checks here mirror the store contract
  * (test/audit/accessLogStoreContract.ts runs against this thread).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertRecord' | 'insertSubject' | 'head' | 'upsertHead' | 'recordHash' | 'lastCheckpointSeq' | 'insertCheckpoint' | 'insertTreeNode' | 'insertTreeHead', string>, genesisHash: string }} */
-const { file, busyTimeoutMs, sql, genesisHash } = workerData;
+/** @type {{ file: string, busyTimeoutMs: number, sql: Record<'insertRecord' | 'insertSubject' | 'head' | 'upsertHead' | 'recordHash' | 'lastCheckpointSeq' | 'insertCheckpoint' | 'insertTreeNode' | 'insertTreeHead', string>, genesisHash: string, walCheckpointPages: number, walLimitPages: number }} */
+const { file, busyTimeoutMs, sql, genesisHash, walCheckpointPages, walLimitPages } = workerData;
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
 const db = new Database(file, { timeout: busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 // FULL fsyncs the WAL on every commit: see sqliteStore.ts.
 db.pragma('synchronous = FULL');
+// No checkpoint inside a commit: SQLite's default (1000 pages) ran one in nearly every large
+// commit, writing its pages a second time and fsyncing the database file before the next commit
+// could start. The checkpoint thread does that work beside the commits (afterCommit below).
+db.pragma('wal_autocheckpoint = 0');
 const statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
 
 class Refusal extends Error {
@@ -86,8 +90,44 @@ const appendCheckpoint = db.transaction((/** @type {any} */ checkpoint) => {
   insertCheckpoint(checkpoint);
 });
 
+/** @type {Worker | null} */
+let checkpointer = null;
+
+function startCheckpointer() {
+  const worker = new Worker(new URL('./sqliteCheckpointWorker.mjs', import.meta.url), { workerData: { file, busyTimeoutMs } });
+  // A checkpointer that fails ends; the next one starts when the WAL has grown again, and the limit below holds meanwhile.
+  worker.on('error', () => undefined);
+  worker.on('exit', () => {
+    if (checkpointer === worker) checkpointer = null;
+  });
+  return worker;
+}
+
+/**
+ * Keeps checkpoints out of the commits: once `walCheckpointPages` frames wait in the WAL, the
+ * checkpoint thread copies them into the database beside the next commits (PASSIVE never blocks
+ * a writer). The WAL file only starts over when a commit begins with every frame copied, which a
+ * checkpointer racing the commits seldom sees; so past `walLimitPages` this thread copies what
+ * the checkpointer has not yet, between two commits, and the next commit restarts the WAL.
+ * Runs after the commit is answered, and never fails it: a failed checkpoint loses nothing (the
+ * frames stay in the WAL) and is tried again after the next commit.
+ */
+function afterCommit() {
+  try {
+    const [{ log, checkpointed }] = /** @type {Array<{ log: number, checkpointed: number }>} */ (db.pragma('wal_checkpoint(NOOP)'));
+    if (log >= walLimitPages) db.pragma('wal_checkpoint(PASSIVE)');
+    else if (log - checkpointed >= walCheckpointPages) {
+      checkpointer ??= startCheckpointer();
+      checkpointer.postMessage('checkpoint');
+    }
+  } catch {
+    // See above: nothing to undo, and a disk that refuses writes fails the next commit itself.
+  }
+}
+
 port.on('message', (/** @type {any} */ message) => {
   if (message.op === 'close') {
+    checkpointer?.postMessage('close');
     db.close();
     port.close();
     return;
@@ -102,6 +142,7 @@ port.on('message', (/** @type {any} */ message) => {
     else if (message.op === 'ready') undefined;
     else throw new Error(`unknown operation ${String(message.op)}`);
     port.postMessage({ id: message.id });
+    if (message.op === 'append' || message.op === 'checkpoint' || message.op === 'treeHead') afterCommit();
   } catch (error) {
     const failure =
       error instanceof Refusal ? error.detail : { kind: 'store', message: error instanceof Error ? error.message : String(error), code: /** @type {{ code?: unknown }} */ (error)?.code ?? null };
