@@ -90,17 +90,21 @@ describe('SQLite writer thread', () => {
     await expect(store.append(rows('replica-b', 1))).rejects.toThrow(/closed/);
   });
 
-  it('bounds the WAL: it starts over once full and nothing committed is lost', async () => {
+  it('bounds the WAL: past the limit the writer thread checkpoints, the WAL starts over, and nothing committed is lost', async () => {
     const file = tempFile();
-    // Tiny thresholds so that a few commits reach them; the gateway's are thousands of pages.
-    const store = await SqliteAccessLogStore.open({ file, walCheckpointPages: 4, walLimitPages: 40 });
+    // A tiny limit that a few commits reach, and no checkpoint thread (its threshold is never
+    // reached): only the writer thread's own checkpoint at the limit can let the WAL start over.
+    const store = await SqliteAccessLogStore.open({ file, walCheckpointPages: Number.MAX_SAFE_INTEGER, walLimitPages: 40 });
     const raw = new Database(file);
     try {
       const emptyDatabase = statSync(file).size;
       const logs = await appendBatches(store, raw, 'replica-c', 120);
       // Without checkpoints the WAL would only grow; it has started over (a commit left it
-      // shorter than the one before), and the database file itself has taken pages meanwhile.
+      // shorter than the one before), never got past the limit by more than one commit, and the
+      // database file itself has taken pages meanwhile.
       expect(logs.some((log, i) => i > 0 && log < logs[i - 1]!)).toBe(true);
+      const largestCommit = Math.max(...logs.slice(1).map((log, i) => log - logs[i]!));
+      expect(Math.max(...logs)).toBeLessThan(40 + largestCommit);
       expect(statSync(file).size).toBeGreaterThan(emptyDatabase);
       const records = await store.readRecords('replica-c', 1, 1000);
       expect(records.map((record) => record.index)).toEqual(Array.from({ length: 240 }, (_, i) => i));
