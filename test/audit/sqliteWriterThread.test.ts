@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +127,30 @@ describe('SQLite writer thread', () => {
       expect(logs.at(-1)).toBeGreaterThanOrEqual(4);
       // It runs beside the commits, so it is waited for rather than expected at once.
       await vi.waitFor(() => expect(walState(raw).checkpointed).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
+  it('bounds the WAL when only the main connection writes (a purge while no requests come)', async () => {
+    const file = tempFile();
+    const store = await SqliteAccessLogStore.open({ file, walCheckpointPages: Number.MAX_SAFE_INTEGER, walLimitPages: 40 });
+    const raw = new Database(file);
+    try {
+      // Tree nodes are written on the main connection when a tree is rebuilt: 200 writes, none through the writer thread.
+      const logs: number[] = [];
+      for (let write = 0; write < 200; write++) {
+        await store.writeTreeNodes(
+          'replica-e',
+          Array.from({ length: 20 }, (_, i) => ({ level: 0, index: write * 20 + i, hash: randomBytes(32) })),
+        );
+        logs.push(walState(raw).log);
+      }
+      expect(logs.some((log, i) => i > 0 && log < logs[i - 1]!)).toBe(true);
+      const largestCommit = Math.max(...logs.slice(1).map((log, i) => log - logs[i]!));
+      expect(Math.max(...logs)).toBeLessThan(40 + largestCommit);
+      expect((await store.readTreeNodes('replica-e', [{ level: 0, index: 3999 }])).size).toBe(1);
     } finally {
       raw.close();
       await store.close();

@@ -22,7 +22,7 @@ import {
   type PurgeOptions,
   type QueryPage,
 } from './AccessLogStore.js';
-import { SqliteWriterThread } from './sqliteWriter.js';
+import { SqliteWriterThread, WAL_LIMIT_PAGES } from './sqliteWriter.js';
 import {
   buildRecordWhere,
   entriesFrom,
@@ -164,9 +164,10 @@ export class SqliteAccessLogStore implements AccessLogStore {
     // FULL fsyncs the WAL on every commit: NORMAL could lose the last commits on power loss, and
     // a lost entry whose response was released is exactly what the log must never allow.
     this.db.pragma('synchronous = FULL');
-    // Checkpoints belong to the writer thread's policy (sqliteWriterWorker.mjs): one here would
-    // run on the event loop after a purge or a tree head's new signature.
-    this.db.pragma('wal_autocheckpoint = 0');
+    // Checkpoints belong to the writer thread's policy (sqliteWriterWorker.mjs): one here runs on
+    // the event loop. Only past the WAL's limit does this connection checkpoint on commit, which
+    // bounds the WAL when it writes and the writer thread does not (a purge while no requests come).
+    this.db.pragma(`wal_autocheckpoint = ${options.walLimitPages ?? WAL_LIMIT_PAGES}`);
     this.db.exec(SCHEMA);
     this.statements = {
       head: this.db.prepare('SELECT head_seq, head_hash, head_records FROM log_chains WHERE chain_id = ?'),
