@@ -16,7 +16,6 @@ import {
   type CountDimension,
   type CountRow,
   type LegalHold,
-  DEFAULT_PURGE_SLICE_RECORDS,
   type NewLegalHold,
   type PurgeOptions,
   type QueryPage,
@@ -39,6 +38,7 @@ import {
 } from './sql.js';
 import { recordsCopyText, subjectsCopyText, treeNodesCopyText } from './copyText.js';
 import { runCopyBatch } from './pgBatch.js';
+import { removeInSlices, type PurgeSlice } from './purgeSlices.js';
 import { countRecordEntries, queryRecords, type FetchRecords } from './recordQuery.js';
 import {
   createMonth,
@@ -726,8 +726,10 @@ export class PostgresAccessLogStore implements AccessLogStore {
   async purge(purges: readonly StoredPurge[], options: PurgeOptions = {}): Promise<Map<string, number>> {
     const removed = new Map<string, number>();
     const dropped: Array<{ month: Month; chains: ChainSpan[] }> = [];
+    // Every chain's latest anchor once the new purge records are in: what the slices below remove up to.
+    let anchors: Map<string, number> | undefined;
     if (purges.length > 0) {
-      await this.transaction(async (client) => {
+      anchors = await this.transaction(async (client) => {
         // The tables' lock first, then the chain rows': the order an append takes them in (its rows,
         // then its head), so the two cannot deadlock. It also keeps an append from adding a row to
         // a month while the purge decides whether that month can go. Held for this short
@@ -762,11 +764,12 @@ export class PostgresAccessLogStore implements AccessLogStore {
           await client.query(`DELETE FROM ${this.t.checkpoints} WHERE chain_id = $1 AND seq < $2`, [purge.chainId, purge.uptoSeq]);
           await this.insertPurge(client, purge);
         }
+        return uptoSeq;
       });
       for (const { month, chains } of dropped) this.onPartitionEvent({ kind: 'partition-dropped', month: monthStart(month).slice(0, 7), chains });
     }
     // What lies before an anchor in the months that stay (and what an interrupted purge left), row by row.
-    const anchors = await this.withClient((client) => this.purgeAnchors(client));
+    anchors ??= await this.withClient((client) => this.purgeAnchors(client));
     for (const [chainId, upto] of anchors) {
       const count = await this.removePurgedRecords(chainId, upto, options);
       if (count > 0) removed.set(chainId, (removed.get(chainId) ?? 0) + count);
@@ -780,15 +783,10 @@ export class PostgresAccessLogStore implements AccessLogStore {
     return new Map((rows as Row[]).map((row) => [row['chain_id'] as string, num(row['upto_seq'])]));
   }
 
-  /**
-   * A chain's records up to its anchor, with their subject index rows, slice by slice, each slice
-   * its own transaction: an append waits for one slice's row locks at most, never for the purge.
-   */
-  private async removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
-    const limit = options.sliceRecords ?? DEFAULT_PURGE_SLICE_RECORDS;
-    let removed = 0;
-    for (;;) {
-      const { records, entries } = await this.transaction(async (client) => {
+  /** A chain's records up to its anchor with their subject index rows, in slices (removeInSlices), each its own transaction: an append waits for one slice's row locks at most. */
+  private removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
+    return removeInSlices(chainId, options, (limit) =>
+      this.transaction(async (client): Promise<PurgeSlice> => {
         const doomed = await client.query(
           `DELETE FROM ${this.t.records} r USING (SELECT chain_id, last_seq, time FROM ${this.t.records} WHERE chain_id = $1 AND last_seq <= $2 ORDER BY last_seq LIMIT $3) d
            WHERE r.chain_id = d.chain_id AND r.last_seq = d.last_seq AND r.time = d.time RETURNING ${RECORD_COLUMN_LIST.split(', ')
@@ -807,11 +805,8 @@ export class PostgresAccessLogStore implements AccessLogStore {
           );
         }
         return { records: gone.length, entries: gone.reduce((sum, record) => sum + record.lastSeq - record.firstSeq + 1, 0) };
-      });
-      removed += entries;
-      if (records > 0) await options.afterSlice?.(chainId, entries);
-      if (records < limit) return removed;
-    }
+      }),
+    );
   }
 
   private async insertPurge(client: pg.PoolClient, purge: StoredPurge): Promise<void> {

@@ -17,11 +17,11 @@ import {
   type CountDimension,
   type CountRow,
   type LegalHold,
-  DEFAULT_PURGE_SLICE_RECORDS,
   type NewLegalHold,
   type PurgeOptions,
   type QueryPage,
 } from './AccessLogStore.js';
+import { removeInSlices, type PurgeSlice } from './purgeSlices.js';
 import { SqliteWriterThread, WAL_LIMIT_PAGES } from './sqliteWriter.js';
 import {
   buildRecordWhere,
@@ -365,18 +365,14 @@ export class SqliteAccessLogStore implements AccessLogStore {
       .run(purge.chainId, purge.uptoSeq, purge.headHash, purge.purgedCount, purge.time, purge.jws, purge.note ?? null);
   }
 
-  /**
-   * The records of a chain up to its anchor, slice by slice, each slice its own write transaction:
-   * the gateway's writer waits for one slice at most, never for the whole purge.
-   */
-  private async removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
-    const limit = options.sliceRecords ?? DEFAULT_PURGE_SLICE_RECORDS;
+  /** The records of a chain up to its anchor with their subject index rows, in slices (removeInSlices), each its own write transaction. */
+  private removePurgedRecords(chainId: string, uptoSeq: number, options: PurgeOptions): Promise<number> {
     const select = this.db.prepare(`SELECT ${RECORD_COLUMN_LIST} FROM log_records WHERE chain_id = ? AND last_seq <= ? ORDER BY last_seq LIMIT ?`);
     // The subject index rows go with their records, found through the records' bodies: an index on
     // the subject table by chain would cost every append for the sake of a rare purge.
     const unindex = this.db.prepare('DELETE FROM log_subjects WHERE subject_hmac = ? AND time = ? AND chain_id = ? AND last_seq = ?');
     const remove = this.db.prepare('DELETE FROM log_records WHERE chain_id = ? AND last_seq <= ?');
-    const slice = this.db.transaction((): { records: number; entries: number } => {
+    const slice = this.db.transaction((limit: number): PurgeSlice => {
       const doomed = (select.all(chainId, uptoSeq, limit) as Row[]).map((row) => toRecord(row));
       let entries = 0;
       for (const record of doomed) {
@@ -386,15 +382,7 @@ export class SqliteAccessLogStore implements AccessLogStore {
       if (doomed.length > 0) remove.run(chainId, doomed[doomed.length - 1]!.lastSeq);
       return { records: doomed.length, entries };
     });
-    let removed = 0;
-    for (;;) {
-      const { records, entries } = slice.immediate();
-      removed += entries;
-      if (records > 0) await options.afterSlice?.(chainId, entries);
-      if (records < limit) return removed;
-      // Lets the process's other work (and the writer thread's replies) in between slices.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    return removeInSlices(chainId, options, (limit) => slice.immediate(limit));
   }
 
   async addLegalHold(hold: NewLegalHold): Promise<LegalHold> {
