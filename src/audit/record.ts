@@ -13,8 +13,16 @@ import type { AccessLogEntry, AccessLogEntryKind, AccessOutcome, StoredEntry, Un
  * entry commitment hash and its share of one serialisation.
  */
 
-/** Tags the body format; a new format is a new tag, never a silent change. */
-export const RECORD_FORMAT = 'access-log-record-v2';
+/**
+ * Tags the body format; a new format is a new tag, never a silent change. v3 (written since
+ * 2026-12) lists a record's subjects and its (owner, outcome, basis) tails once each and its items
+ * as references into them; v2 (still read) spelled both out in every item. Both read back to the
+ * same items, and an item's text (itemText, what entry commitments and openings hash) is the same
+ * in either: only the stored body and its chain hash differ.
+ */
+export const RECORD_FORMAT = 'access-log-record-v3';
+/** The previous body format, read and verified as written. */
+export const RECORD_FORMAT_V2 = 'access-log-record-v2';
 /** Tags an entry commitment (what a citizen's report opens). */
 export const ENTRY_FORMAT = 'access-log-entry-v2';
 
@@ -112,10 +120,10 @@ export function itemText(item: RecordItem): string {
   ]);
 }
 
-/** The body: the header as a JSON array in a fixed order, its last element the array of the entries' item texts. */
-export function recordBody(header: RecordHeader, itemTexts: readonly string[]): string {
+/** The header's part of a body: a JSON array in a fixed order, without its closing bracket. */
+function headText(format: string, header: RecordHeader): string {
   const head = JSON.stringify([
-    RECORD_FORMAT,
+    format,
     header.kind,
     header.time,
     header.requestId,
@@ -127,7 +135,54 @@ export function recordBody(header: RecordHeader, itemTexts: readonly string[]): 
     header.operationName,
     header.documentHash,
   ]);
-  return `${head.slice(0, -1)},[${itemTexts.join(',')}]]`;
+  return head.slice(0, -1);
+}
+
+/** A v2 body: the header, its last element the array of the entries' item texts. */
+function recordBodyV2(header: RecordHeader, itemTexts: readonly string[]): string {
+  return `${headText(RECORD_FORMAT_V2, header)},[${itemTexts.join(',')}]]`;
+}
+
+/** An item's subject as a body spells it: its ciphertext and keyed hash, `"enc","hmac"` (or `null,null`). */
+function subjectPairText(item: Pick<RecordItem, 'subjectEnc' | 'subjectHmac'>): string {
+  return `${JSON.stringify(item.subjectEnc)},${JSON.stringify(item.subjectHmac)}`;
+}
+
+/** What an item says after its subject and field, as item texts spell it: `"owner",…,"version"]`. */
+function tailText(item: RecordItem): string {
+  return JSON.stringify([item.owningAgency, item.outcome, item.outcomeCode, item.legalBasis, item.processingRegisterRecordId, item.processingRegisterVersion]).slice(1);
+}
+
+/**
+ * Builds the three lists of a v3 body as items come: each distinct subject and tail once, in order
+ * of first use, and per item `[subject, field, tail]` by position. One request reads many fields of
+ * few persons from few owners, so the ciphertexts, keyed hashes and legal bases, most of a v2
+ * body, are spelled once per record instead of once per entry.
+ */
+class BodyBuilder {
+  private readonly subjects = new Map<string, number>();
+  private readonly tails = new Map<string, number>();
+  private readonly refs: string[] = [];
+
+  /** `subject` as subjectPairText spells it, `tail` as tailText does, `fieldJson` the field as JSON. */
+  add(subject: string, fieldJson: string, tail: string): void {
+    let s = this.subjects.get(subject);
+    if (s === undefined) this.subjects.set(subject, (s = this.subjects.size));
+    let t = this.tails.get(tail);
+    if (t === undefined) this.tails.set(tail, (t = this.tails.size));
+    this.refs.push(`[${s},${fieldJson},${t}]`);
+  }
+
+  body(header: RecordHeader): string {
+    return `${headText(RECORD_FORMAT, header)},[${[...this.subjects.keys()].map((pair) => `[${pair}]`).join(',')}],[${[...this.tails.keys()].map((tail) => `[${tail}`).join(',')}],[${this.refs.join(',')}]]`;
+  }
+}
+
+/** The body: the header in a fixed order, then the record's subjects, tails and items (BodyBuilder). */
+export function recordBody(header: RecordHeader, items: readonly RecordItem[]): string {
+  const builder = new BodyBuilder();
+  for (const item of items) builder.add(subjectPairText(item), JSON.stringify(item.field), tailText(item));
+  return builder.body(header);
 }
 
 /** The header fields of anything that carries them under their own names (a flat entry), and nothing else. */
@@ -143,7 +198,7 @@ export function draftRecords(entries: readonly UnchainedEntry[]): RecordDraft[] 
   let items: RecordItem[] = [];
   let texts: string[] = [];
   const close = () => {
-    if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
+    if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, items) });
   };
   for (const entry of entries) {
     if (header === null || !sameHeader(entry, header)) {
@@ -209,6 +264,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
   let header: RecordHeader | null = null;
   let items: RecordItem[] = [];
   let texts: string[] = [];
+  let body = new BodyBuilder();
   let previous: AccessLogEntry | undefined;
   let tail = '';
   // One request logs many fields of few persons: each person's protected form is made and spelled once per call.
@@ -217,7 +273,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
   let subject: { readonly value: ProtectedSubject; readonly text: string } | null = null;
   for (const entry of entries) {
     if (previous === undefined || !sameEntryHeader(entry, previous)) {
-      if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
+      if (header) drafts.push({ header, items, itemTexts: texts, body: body.body(header) });
       header = {
         kind: entry.kind ?? 'access',
         time: entry.time,
@@ -232,6 +288,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
       };
       items = [];
       texts = [];
+      body = new BodyBuilder();
     }
     if (
       previous === undefined ||
@@ -268,10 +325,13 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
       processingRegisterRecordId: entry.processingRegisterRef.recordId,
       processingRegisterVersion: entry.processingRegisterRef.version,
     });
-    texts.push(`[${subject?.text ?? 'null,null'},${JSON.stringify(entry.field)},${tail}`);
+    const subjectText = subject?.text ?? 'null,null';
+    const fieldJson = JSON.stringify(entry.field);
+    texts.push(`[${subjectText},${fieldJson},${tail}`);
+    body.add(subjectText, fieldJson, tail);
     previous = entry;
   }
-  if (header) drafts.push({ header, items, itemTexts: texts, body: recordBody(header, texts) });
+  if (header) drafts.push({ header, items, itemTexts: texts, body: body.body(header) });
   return drafts;
 }
 
@@ -287,7 +347,7 @@ export class RecordFormatError extends Error {
 const text = (value: unknown): value is string => typeof value === 'string';
 const textOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
 
-/** Reads a body back; throws RecordFormatError unless it is exactly what recordBody writes. */
+/** Reads a body back (either format); throws RecordFormatError unless it is exactly what this code writes for its format. */
 export function parseRecordBody(body: string): { header: RecordHeader; items: RecordItem[]; itemTexts: string[] } {
   let parsed: unknown;
   try {
@@ -295,12 +355,50 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
   } catch {
     throw new RecordFormatError('record body is not JSON');
   }
-  if (!Array.isArray(parsed) || parsed.length !== 12 || parsed[0] !== RECORD_FORMAT || !Array.isArray(parsed[11])) throw new RecordFormatError(`record body is not ${RECORD_FORMAT}`);
-  const [, kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash, rawItems] = parsed as unknown[];
+  if (!Array.isArray(parsed)) throw new RecordFormatError(`record body is not ${RECORD_FORMAT}`);
+  if (parsed[0] === RECORD_FORMAT_V2) return parseBodyV2(body, parsed);
+  if (parsed[0] !== RECORD_FORMAT || parsed.length !== 14 || !Array.isArray(parsed[11]) || !Array.isArray(parsed[12]) || !Array.isArray(parsed[13])) {
+    throw new RecordFormatError(`record body is not ${RECORD_FORMAT}`);
+  }
+  const header = readHeader(parsed);
+  const subjects = (parsed[11] as unknown[]).map((raw) => {
+    if (!Array.isArray(raw) || raw.length !== 2 || !raw.every(textOrNull)) throw new RecordFormatError('record subject is not a pair of texts');
+    return raw as [string | null, string | null];
+  });
+  const tails = (parsed[12] as unknown[]).map((raw) => {
+    if (!Array.isArray(raw) || raw.length !== 6) throw new RecordFormatError('record tail is not a 6-value array');
+    const [owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion] = raw as unknown[];
+    if (![owningAgency, outcome, legalBasis, processingRegisterRecordId, processingRegisterVersion].every(text) || !textOrNull(outcomeCode)) {
+      throw new RecordFormatError('record tail has a value of the wrong type');
+    }
+    return { owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion } as Omit<RecordItem, 'subjectEnc' | 'subjectHmac' | 'field'>;
+  });
+  const items = (parsed[13] as unknown[]).map((raw): RecordItem => {
+    if (!Array.isArray(raw) || raw.length !== 3) throw new RecordFormatError('record entry is not a 3-value array');
+    const [s, field, t] = raw as unknown[];
+    const subject = typeof s === 'number' ? subjects[s] : undefined;
+    const tail = typeof t === 'number' ? tails[t] : undefined;
+    if (subject === undefined || tail === undefined || !text(field)) throw new RecordFormatError('record entry refers to no subject or tail, or has no field');
+    return { subjectEnc: subject[0], subjectHmac: subject[1], field, ...tail };
+  });
+  if (items.length === 0) throw new RecordFormatError('record has no entries');
+  // Canonical spelling only: one record, one body (every subject and tail used, listed once, in order of first use).
+  if (recordBody(header, items) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
+  return { header, items, itemTexts: items.map(itemText) };
+}
+
+function readHeader(parsed: unknown[]): RecordHeader {
+  const [, kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash] = parsed;
   if (![kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, documentHash].every(text) || !textOrNull(operationName)) {
     throw new RecordFormatError('record header has a value of the wrong type');
   }
-  const header = { kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash } as RecordHeader;
+  return { kind, time, requestId, clientAgencyOrgNumber, clientAgencyId, official, purpose, caseId, operationName, documentHash } as RecordHeader;
+}
+
+function parseBodyV2(body: string, parsed: unknown[]): { header: RecordHeader; items: RecordItem[]; itemTexts: string[] } {
+  if (parsed.length !== 12 || !Array.isArray(parsed[11])) throw new RecordFormatError(`record body is not ${RECORD_FORMAT_V2}`);
+  const header = readHeader(parsed);
+  const rawItems = parsed[11];
   const items = (rawItems as unknown[]).map((raw): RecordItem => {
     if (!Array.isArray(raw) || raw.length !== 9) throw new RecordFormatError('record entry is not a 9-value array');
     const [subjectEnc, subjectHmac, field, owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion] = raw as unknown[];
@@ -312,8 +410,13 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
   if (items.length === 0) throw new RecordFormatError('record has no entries');
   const itemTexts = items.map(itemText);
   // Canonical spelling only: one record, one body (a re-spelled body would hash differently yet read the same).
-  if (recordBody(header, itemTexts) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
+  if (recordBodyV2(header, itemTexts) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
   return { header, items, itemTexts };
+}
+
+/** A v2 body of the same record (a stored v2 record, as tests and fixtures make it): what v2 wrote. */
+export function recordBodyInV2(header: RecordHeader, items: readonly RecordItem[]): string {
+  return recordBodyV2(header, items.map(itemText));
 }
 
 /**

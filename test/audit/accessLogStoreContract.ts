@@ -5,21 +5,21 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { AccessLog, type AccessLogOptions } from '../../src/audit/accessLog.js';
 import { signCheckpoint, signPurge } from '../../src/audit/checkpoint.js';
 import type { StoredEntry } from '../../src/audit/entry.js';
-import { recordHash } from '../../src/audit/hashChain.js';
-import { recordBody, type StoredRecord } from '../../src/audit/record.js';
+import { chainRecords, genesisHead, recordHash } from '../../src/audit/hashChain.js';
+import { draftRecords, RECORD_FORMAT, RECORD_FORMAT_V2, recordBody, recordBodyInV2, type StoredRecord } from '../../src/audit/record.js';
 import { migrateToRecords } from '../../src/audit/migrateFormat.js';
 import { createLegacyTables, legacyTables, purgeLegacyChain, writeLegacyChain } from './fixtures/legacyFormat.js';
 import { executePurge, planPurge, type RetentionPolicy } from '../../src/audit/retention.js';
 import { COUNT_DIMENSIONS, type AccessLogFilter, type CountDimension, type StoredTreeHead } from '../../src/audit/store/AccessLogStore.js';
-import { decryptSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
+import { decryptSubject, protectSubject, subjectHmac } from '../../src/audit/subjectProtection.js';
 import { verifyAccessLog, verifyTree } from '../../src/audit/verify.js';
-import { proveConsistency, proveInclusion, recordLeafHash, storedRoot } from '../../src/audit/logTree.js';
+import { growTree, proveConsistency, proveInclusion, recordLeafHash, storedRoot } from '../../src/audit/logTree.js';
 import { parseCheckpoint } from '../../src/transparency/checkpoint.js';
 import { rootFromLeaves, verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.js';
 import { addSignatures, generateSeed, noteSigner, openNote, parseNote, SIG_COSIGNATURE_V1, SIG_ED25519 } from '../../src/transparency/note.js';
 import { GatewayError } from '../../src/errors/index.js';
 import { REPO_ROOT } from '../../src/config/paths.js';
-import { countingStore, delayedStore, expireCommitBound, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, type TestKeys } from './helpers.js';
+import { countingStore, delayedStore, expireCommitBound, generateTestKeys, makeEntry, sortedByOrder, SUBJECTS, toUnchainedEntry, type TestKeys } from './helpers.js';
 import type { StoreHarness } from './harness/types.js';
 
 const sql = (value: string | number): string => (typeof value === 'number' ? String(value) : `'${value.replace(/'/g, "''")}'`);
@@ -511,7 +511,7 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         let prevHash = (await h.store.readRecords('replica-a', 6, 1))[0]!.hash;
         for (const record of records) {
           const header = { ...record.header, official: record.firstSeq === 7 ? 'someone-else' : record.header.official };
-          const body = recordBody(header, record.itemTexts);
+          const body = recordBody(header, record.items);
           const hash = recordHash({ ...record, prevHash, body });
           await h.exec(
             `UPDATE ${h.tables.records} SET official = ${sql(header.official)}, body = ${sql(body)}, prev_hash = ${sql(prevHash)}, hash = ${sql(hash)} WHERE chain_id = 'replica-a' AND last_seq = ${record.lastSeq}`,
@@ -859,6 +859,40 @@ export function describeAccessLogStoreContract(backend: string, createHarness: (
         expect(result).toMatchObject({ status: 'migrated', entries: 16 });
         expect(withoutHashes(await h.store.readChain('replica-a', 1, 100))).toEqual(withoutHashes(rows.slice(7)));
         expect((await verify()).chains[0]).toMatchObject({ ok: true, firstSeq: 8, headSeq: 23, entries: 16 });
+      });
+    });
+
+    describe('record bodies written before v3', () => {
+      it('verifies a chain begun in v2 bodies and carried on in v3 as one chain and one tree, and answers queries from both', async () => {
+        // Three requests of two persons each, stored as the v2 code stored them.
+        const protect = (subject: string) => protectSubject(keys.subjectKeys, subject);
+        const old = draftRecords(
+          [0, 1, 2].flatMap((r) =>
+            [SUBJECTS[0], SUBJECTS[1]].flatMap((subject) => ['Person.name', 'Person.income'].map((field) => toUnchainedEntry(makeEntry({ requestId: `v2-${r}`, subject, field }), protect(subject)))),
+          ),
+        ).map((draft) => ({ ...draft, body: recordBodyInV2(draft.header, draft.items) }));
+        const { records } = chainRecords(genesisHead('replica-a'), old);
+        await h.store.append(records, undefined, { nodes: growTree({ size: 0, nodes: [] }, records).nodes });
+
+        const log = openLog();
+        await log.record([makeEntry({ requestId: 'v3-0', subject: SUBJECTS[0] }), makeEntry({ requestId: 'v3-0', subject: SUBJECTS[1], field: 'Person.address' })]);
+        await log.close();
+
+        const stored = await h.store.readRecords('replica-a', 1, 10);
+        expect(stored.map((record) => JSON.parse(record.body)[0])).toEqual([RECORD_FORMAT_V2, RECORD_FORMAT_V2, RECORD_FORMAT_V2, RECORD_FORMAT]);
+        expect((await verify()).chains[0]).toMatchObject({ ok: true, headSeq: 14, entries: 14 });
+        expect(await verifyTree(h.store, 'replica-a', null)).toMatchObject({ ok: true, leaves: 4 });
+        const bySubject = await h.store.query({ subjectHmac: subjectHmac(keys.subjectKeys, SUBJECTS[1]) }, null, 100);
+        expect(bySubject.entries.map((entry) => [entry.seq, entry.field])).toEqual([
+          [3, 'Person.name'],
+          [4, 'Person.income'],
+          [7, 'Person.name'],
+          [8, 'Person.income'],
+          [11, 'Person.name'],
+          [12, 'Person.income'],
+          [14, 'Person.address'],
+        ]);
+        for (const entry of bySubject.entries) expect(decryptSubject(keys.subjectKeys, entry.subjectEnc!, entry.subjectHmac!)).toBe(SUBJECTS[1]);
       });
     });
 

@@ -11,12 +11,12 @@ const unchained = (n: number) => Array.from({ length: n }, (_, i) => toUnchained
 const chained = (head: ChainHead, n: number, group = false) => chainRecords(head, draftRecords(group ? unchained(n).map((entry) => ({ ...entry, requestId: 'one-request' })) : unchained(n)));
 
 describe('records and their hash chain', () => {
-  it('serialises a record canonically: the header once, then one fixed-order array per entry, so the hash of a known record never changes', () => {
+  it('serialises a record canonically: the header once, each subject and tail once, then one fixed-order reference per entry, so the hash of a known record never changes', () => {
     const { records } = chained(genesisHead('replica-a'), 2, true);
     expect(records).toHaveLength(1);
     const record = records[0]!;
     expect(JSON.parse(record.body)).toEqual([
-      'access-log-record-v2',
+      'access-log-record-v3',
       'access',
       '2025-01-15T10:00:00.000Z',
       'one-request',
@@ -27,9 +27,11 @@ describe('records and their hash chain', () => {
       'case-1',
       'PersonIncome',
       record.header.documentHash,
+      [['v1.AAAA', 'a'.repeat(64)]],
+      [['skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3']],
       [
-        ['v1.AAAA', 'a'.repeat(64), 'Person.income', 'skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3'],
-        ['v1.AAAA', 'a'.repeat(64), 'Person.income', 'skatteverket', 'released', null, 'SFS 2001:454 2 kap. 1 §', 'FK-REG-17', '3'],
+        [0, 'Person.income', 0],
+        [0, 'Person.income', 0],
       ],
     ]);
     expect(parseRecordBody(record.body)).toEqual({ header: record.header, items: record.items, itemTexts: record.itemTexts });

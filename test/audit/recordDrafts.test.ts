@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidAccessLogEntryError, validateAccessLogEntries, validateAccessLogEntry, type AccessLogEntry } from '../../src/audit/entry.js';
 import { chainRecords, recordHash, type ChainHead } from '../../src/audit/hashChain.js';
 import { leafBytes } from '../../src/audit/logTree.js';
-import { draftEntries, draftRecords, entryCommitment, entryCommitments, type ProtectedSubject } from '../../src/audit/record.js';
+import { draftEntries, draftRecords, entryCommitment, entryCommitments, parseRecordBody, recordBodyInV2, type ProtectedSubject, type StoredRecord } from '../../src/audit/record.js';
 import { DOCUMENT_HASH, SUBJECTS, toUnchainedEntry } from './helpers.js';
 
 /**
@@ -80,16 +80,40 @@ describe('drafting records straight from entries', () => {
     }
   });
 
-  it('writes exactly the bytes the format has always had', () => {
-    // Computed with the code before the fast path (main at 88f86c0): bodies, record hashes and leaves of the call above.
-    const { records } = chainRecords({ chainId: 'chain "a"', seq: 41, hash: 'f'.repeat(64), records: 7 }, draftEntries(callEntries(), fakeProtect));
+  const place = { chainId: 'chain "a"', seq: 41, hash: 'f'.repeat(64), records: 7 };
+  const digestOf = (records: readonly StoredRecord[]) => {
     const digest = createHash('sha256');
     for (const record of records) digest.update(`${record.body}\n${record.hash}\n${leafBytes(record)}\n`);
-    expect(digest.digest('hex')).toBe(GOLDEN);
+    return digest.digest('hex');
+  };
+
+  it('writes exactly the bytes the v3 format has had since it was introduced', () => {
+    // Computed when v3 bodies were introduced (2026-12-02): bodies, record hashes and leaves of the call above.
+    expect(digestOf(chainRecords(place, draftEntries(callEntries(), fakeProtect)).records)).toBe(GOLDEN_V3);
+  });
+
+  it('spells a record of several entries about few persons and owners in fewer bytes than v2', () => {
+    const [draft] = draftEntries(callEntries(), fakeProtect);
+    expect(draft!.items.length).toBe(6);
+    expect(draft!.body.length).toBeLessThan(0.6 * recordBodyInV2(draft!.header, draft!.items).length);
+  });
+
+  it('reads the same records spelled in v2 as the v2 code wrote them, and opens their entries to the same commitments', () => {
+    const drafts = draftEntries(callEntries(), fakeProtect);
+    const asV2 = drafts.map((draft) => ({ ...draft, body: recordBodyInV2(draft.header, draft.items) }));
+    // Computed with the v2 code (main at 88f86c0): the bytes stored v2 records have.
+    expect(digestOf(chainRecords(place, asV2).records)).toBe(GOLDEN_V2);
+    for (const [i, draft] of drafts.entries()) {
+      expect(parseRecordBody(asV2[i]!.body)).toEqual({ header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
+      expect(parseRecordBody(draft.body)).toEqual({ header: draft.header, items: draft.items, itemTexts: draft.itemTexts });
+      // The bodies differ, the entries a report opens do not.
+      expect(entryCommitments('c', 1, parseRecordBody(asV2[i]!.body).itemTexts)).toEqual(entryCommitments('c', 1, draft.itemTexts));
+    }
   });
 });
 
-const GOLDEN = '7589ca30e356e431ee29a0e583aa7de7eac89db7dfe7ab014b0982f23dd5b783';
+const GOLDEN_V2 = '7589ca30e356e431ee29a0e583aa7de7eac89db7dfe7ab014b0982f23dd5b783';
+const GOLDEN_V3 = '3972d3d7f95dc8186d45a94d1a3ae1450fd4cbe0818f17c5571e30a138eab550';
 
 describe('validating a call of entries', () => {
   const base = () => callEntries();
