@@ -361,30 +361,62 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
     throw new RecordFormatError(`record body is not ${RECORD_FORMAT}`);
   }
   const header = readHeader(parsed);
-  const subjects = (parsed[11] as unknown[]).map((raw) => {
+  const subjects = parsed[11] as unknown[];
+  const tails = parsed[12] as unknown[];
+  const refs = parsed[13] as unknown[];
+  // Each listed subject and tail as an item text spells it (itemText): computed once, not per entry.
+  const subjectTexts = subjects.map((raw) => {
     if (!Array.isArray(raw) || raw.length !== 2 || !raw.every(textOrNull)) throw new RecordFormatError('record subject is not a pair of texts');
-    return raw as [string | null, string | null];
+    return JSON.stringify(raw).slice(1, -1);
   });
-  const tails = (parsed[12] as unknown[]).map((raw) => {
+  const tailTexts = tails.map((raw) => {
     if (!Array.isArray(raw) || raw.length !== 6) throw new RecordFormatError('record tail is not a 6-value array');
     const [owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion] = raw as unknown[];
     if (![owningAgency, outcome, legalBasis, processingRegisterRecordId, processingRegisterVersion].every(text) || !textOrNull(outcomeCode)) {
       throw new RecordFormatError('record tail has a value of the wrong type');
     }
-    return { owningAgency, outcome, outcomeCode, legalBasis, processingRegisterRecordId, processingRegisterVersion } as Omit<RecordItem, 'subjectEnc' | 'subjectHmac' | 'field'>;
+    return JSON.stringify(raw).slice(1);
   });
-  const items = (parsed[13] as unknown[]).map((raw): RecordItem => {
+  // Canonical spelling only: one record, one body. Each subject and tail listed once, every one
+  // used, in order of first use: each reference is to one already used or to the next one listed.
+  if (new Set(subjectTexts).size !== subjectTexts.length || new Set(tailTexts).size !== tailTexts.length) throw new RecordFormatError('record lists a subject or tail twice');
+  if (refs.length === 0) throw new RecordFormatError('record has no entries');
+  let subjectsUsed = 0;
+  let tailsUsed = 0;
+  const items: RecordItem[] = new Array(refs.length);
+  const itemTexts: string[] = new Array(refs.length);
+  for (let i = 0; i < refs.length; i++) {
+    const raw = refs[i];
     if (!Array.isArray(raw) || raw.length !== 3) throw new RecordFormatError('record entry is not a 3-value array');
     const [s, field, t] = raw as unknown[];
-    const subject = typeof s === 'number' ? subjects[s] : undefined;
-    const tail = typeof t === 'number' ? tails[t] : undefined;
-    if (subject === undefined || tail === undefined || !text(field)) throw new RecordFormatError('record entry refers to no subject or tail, or has no field');
-    return { subjectEnc: subject[0], subjectHmac: subject[1], field, ...tail };
-  });
-  if (items.length === 0) throw new RecordFormatError('record has no entries');
-  // Canonical spelling only: one record, one body (every subject and tail used, listed once, in order of first use).
-  if (recordBody(header, items) !== body) throw new RecordFormatError('record body is not in its canonical spelling');
-  return { header, items, itemTexts: items.map(itemText) };
+    if (!Number.isSafeInteger(s) || !Number.isSafeInteger(t) || (s as number) < 0 || (t as number) < 0 || !text(field)) throw new RecordFormatError('record entry has a value of the wrong type');
+    if ((s as number) > subjectsUsed || (s as number) >= subjects.length || (t as number) > tailsUsed || (t as number) >= tails.length) {
+      throw new RecordFormatError('record entry refers to no subject or tail, or out of the order of first use');
+    }
+    if (s === subjectsUsed) subjectsUsed++;
+    if (t === tailsUsed) tailsUsed++;
+    const subject = subjects[s as number] as [string | null, string | null];
+    const tail = tails[t as number] as [string, AccessOutcome, string | null, string, string, string];
+    // Written out, not spread: an audit query reads every record it returns this way.
+    items[i] = {
+      subjectEnc: subject[0],
+      subjectHmac: subject[1],
+      field,
+      owningAgency: tail[0],
+      outcome: tail[1],
+      outcomeCode: tail[2],
+      legalBasis: tail[3],
+      processingRegisterRecordId: tail[4],
+      processingRegisterVersion: tail[5],
+    };
+    itemTexts[i] = `[${subjectTexts[s as number]},${JSON.stringify(field)},${tailTexts[t as number]}`;
+  }
+  if (subjectsUsed !== subjects.length || tailsUsed !== tails.length) throw new RecordFormatError('record lists a subject or tail no entry refers to');
+  // What is left to differ is the spelling itself (spaces, escapes, number forms): JSON.stringify of the values read is the one spelling.
+  if (`${headText(RECORD_FORMAT, header)},${JSON.stringify(subjects)},${JSON.stringify(tails)},${JSON.stringify(refs)}]` !== body) {
+    throw new RecordFormatError('record body is not in its canonical spelling');
+  }
+  return { header, items, itemTexts };
 }
 
 function readHeader(parsed: unknown[]): RecordHeader {
