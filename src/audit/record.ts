@@ -148,9 +148,12 @@ function subjectPairText(item: Pick<RecordItem, 'subjectEnc' | 'subjectHmac'>): 
   return `${JSON.stringify(item.subjectEnc)},${JSON.stringify(item.subjectHmac)}`;
 }
 
-/** What an item says after its subject and field, as item texts spell it: `"owner",…,"version"]`. */
-function tailText(item: RecordItem): string {
-  return JSON.stringify([item.owningAgency, item.outcome, item.outcomeCode, item.legalBasis, item.processingRegisterRecordId, item.processingRegisterVersion]).slice(1);
+/**
+ * What an item says after its subject and field, as item texts spell it: `"owner",…,"version"]`.
+ * The one spelling of a tail: for a record's items (recordBody) and straight from entries (draftEntries).
+ */
+function tailText(owningAgency: string, outcome: string, outcomeCode: string | null, legalBasis: string, registerRecordId: string, registerVersion: string): string {
+  return JSON.stringify([owningAgency, outcome, outcomeCode, legalBasis, registerRecordId, registerVersion]).slice(1);
 }
 
 /**
@@ -181,7 +184,13 @@ class BodyBuilder {
 /** The body: the header in a fixed order, then the record's subjects, tails and items (BodyBuilder). */
 export function recordBody(header: RecordHeader, items: readonly RecordItem[]): string {
   const builder = new BodyBuilder();
-  for (const item of items) builder.add(subjectPairText(item), JSON.stringify(item.field), tailText(item));
+  for (const item of items) {
+    builder.add(
+      subjectPairText(item),
+      JSON.stringify(item.field),
+      tailText(item.owningAgency, item.outcome, item.outcomeCode, item.legalBasis, item.processingRegisterRecordId, item.processingRegisterVersion),
+    );
+  }
   return builder.body(header);
 }
 
@@ -245,11 +254,6 @@ function sameEntryHeader(entry: AccessLogEntry, previous: AccessLogEntry): boole
   );
 }
 
-/** What an item text says after its subject and field, in the order itemText writes it. */
-function itemTail(entry: AccessLogEntry): string {
-  return JSON.stringify([entry.owningAgency, entry.outcome, entry.outcomeCode, entry.legalBasis, entry.processingRegisterRef.recordId, entry.processingRegisterRef.version]).slice(1);
-}
-
 /**
  * The drafts of one call's records, straight from its entries: what draftRecords makes of the
  * same entries flattened, byte for byte (test/audit/recordDrafts.test.ts holds them equal),
@@ -299,7 +303,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
       entry.processingRegisterRef.recordId !== previous.processingRegisterRef.recordId ||
       entry.processingRegisterRef.version !== previous.processingRegisterRef.version
     ) {
-      tail = itemTail(entry);
+      tail = tailText(entry.owningAgency, entry.outcome, entry.outcomeCode, entry.legalBasis, entry.processingRegisterRef.recordId, entry.processingRegisterRef.version);
     }
     if (entry.subject !== subjectOf) {
       subjectOf = entry.subject;
@@ -308,7 +312,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
         let known = subjects.get(entry.subject);
         if (known === undefined) {
           const value = protect(entry.subject);
-          known = { value, text: `${JSON.stringify(value.subjectEnc)},${JSON.stringify(value.subjectHmac)}` };
+          known = { value, text: subjectPairText(value) };
           subjects.set(entry.subject, known);
         }
         subject = known;
