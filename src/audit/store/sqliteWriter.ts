@@ -5,8 +5,8 @@ import type { StoredCheckpoint } from '../checkpoint.js';
 import { ChainConflictError, ChainStateError, type StoredTreeHead, type TreeAppend } from './AccessLogStore.js';
 import { RECORD_COLUMN_COUNT, RECORD_COLUMN_LIST, recordRow } from './sql.js';
 
-/** What the writer thread runs; the schema itself is created by the store's own connection first. */
-const WRITER_SQL = {
+/** What the writer thread runs (and bench/accessLogFloor.ts, to time SQLite alone); the schema itself is created by the store's own connection first. */
+export const WRITER_SQL = {
   insertRecord: `INSERT INTO log_records (${RECORD_COLUMN_LIST}) VALUES (${Array.from({ length: RECORD_COLUMN_COUNT }, () => '?').join(', ')})`,
   insertSubject: 'INSERT INTO log_subjects (subject_hmac, time, chain_id, last_seq) VALUES (?, ?, ?, ?)',
   head: 'SELECT head_seq, head_hash, head_records FROM log_chains WHERE chain_id = ?',

@@ -1,0 +1,133 @@
+/**
+ * SQLite's own floor for the access log: the rows the writer thread inserts per record (the
+ * record with its three secondary indexes, its subject index rows, its Merkle tree nodes, the
+ * chain head), into the store's own schema with the writer thread's own statements, committed in
+ * batches with synchronous=FULL, and nothing else: no drafting, hashing, encryption, thread
+ * hand-off or callers. What this costs per record is a lower bound of what the log can cost with
+ * this schema on this machine, whatever the code in front of it does (issue 16's targets are
+ * weighed against it in docs/performance.md).
+ *
+ *   taskset -c 1 npx tsx bench/accessLogFloor.ts [--seconds 6] [--batch 253] [--persons 4000,1000000] [--json]
+ *
+ * Each variant leaves out one part of the schema's work, so the parts' costs can be told apart.
+ * Records are of 5 entries about 1 or 2 persons (bench/syntheticEntries.ts's shape), with a
+ * 700-byte body (a v3 record body of that size); `--batch` is records per commit (253: what 256
+ * callers put into one commit in bench/accessLogAppend.ts). The WAL is not checkpointed during a
+ * run (the store's checkpoint thread does that beside the writer).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
+import { WRITER_SQL } from '../src/audit/store/sqliteWriter.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '253' },
+    persons: { type: 'string', default: '4000,1000000' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const batch = Number(values.batch);
+const ENTRIES_PER_RECORD = 5;
+const CHAIN = 'floor';
+
+const VARIANTS = {
+  everything: { subjects: true, tree: true, indexes: true },
+  'no subject index rows': { subjects: false, tree: true, indexes: true },
+  'no subject index or tree rows': { subjects: false, tree: false, indexes: true },
+  'record rows alone (primary key only)': { subjects: false, tree: false, indexes: false },
+} as const;
+
+export interface FloorResult {
+  readonly variant: keyof typeof VARIANTS;
+  readonly persons: number;
+  readonly batch: number;
+  readonly recordsPerSecond: number;
+  readonly entriesPerSecond: number;
+  readonly cpuUsPerRecord: number;
+  readonly systemCpuUsPerRecord: number;
+  readonly msPerCommit: number;
+}
+
+async function run(variant: keyof typeof VARIANTS, persons: number): Promise<FloorResult> {
+  const parts = VARIANTS[variant];
+  const dir = mkdtempSync(path.join(tmpdir(), 'access-log-floor-'));
+  const file = path.join(dir, 'access-log.db');
+  try {
+    // The store creates its schema; its writer thread is never started (no append).
+    await (await SqliteAccessLogStore.open({ file })).close();
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('wal_autocheckpoint = 0');
+    if (!parts.indexes)
+      for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'log_records' AND sql IS NOT NULL").all() as Array<{ name: string }>)
+        db.exec(`DROP INDEX "${name}"`);
+    const insertRecord = db.prepare(WRITER_SQL.insertRecord);
+    const insertSubject = db.prepare(WRITER_SQL.insertSubject);
+    const insertTreeNode = db.prepare(WRITER_SQL.insertTreeNode);
+    const upsertHead = db.prepare(WRITER_SQL.upsertHead);
+    const hmacs = Array.from({ length: persons }, (_, i) => createHash('sha256').update(`person ${i}`).digest('hex'));
+    const body = randomBytes(350).toString('hex');
+    const hash = randomBytes(32).toString('hex');
+    const node = randomBytes(32);
+    let records = 0;
+    let subject = 0;
+    const commit = db.transaction(() => {
+      const time = new Date().toISOString();
+      for (let r = 0; r < batch; r++) {
+        const lastSeq = (records + 1) * ENTRIES_PER_RECORD;
+        insertRecord.run(CHAIN, lastSeq, lastSeq - ENTRIES_PER_RECORD + 1, records, hash, hash, 'access', time, 'forsakringskassan', 'official-1', 'CASE_HANDLING', `case-${records % 97}`, body);
+        if (parts.subjects) for (let k = 1 + (records % 2); k > 0; k--) insertSubject.run(hmacs[subject++ % persons], time, CHAIN, lastSeq);
+        // A leaf and every complete subtree it closes (RFC 9162's tree, as logTree.ts stores it).
+        if (parts.tree)
+          for (let index = records, level = 0; ; index >>= 1, level++) {
+            insertTreeNode.run(CHAIN, level, index, node);
+            if ((index & 1) === 0) break;
+          }
+        records++;
+      }
+      upsertHead.run(CHAIN, records * ENTRIES_PER_RECORD, hash, records);
+    });
+    const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    let commits = 0;
+    while (Number(process.hrtime.bigint() - started) / 1e9 < seconds) {
+      commit();
+      commits++;
+    }
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
+    db.close();
+    return {
+      variant,
+      persons,
+      batch,
+      recordsPerSecond: records / wall,
+      entriesPerSecond: (records * ENTRIES_PER_RECORD) / wall,
+      cpuUsPerRecord: (used.user + used.system) / records,
+      systemCpuUsPerRecord: used.system / records,
+      msPerCommit: (1000 * wall) / commits,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const persons of values.persons.split(',').map(Number)) {
+  for (const variant of Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>) {
+    const result = await run(variant, persons);
+    if (values.json) console.log(JSON.stringify(result));
+    else
+      console.log(
+        `${String(persons).padStart(8)} persons, ${variant.padEnd(38)} ${result.recordsPerSecond.toFixed(0).padStart(7)} records/s = ${result.entriesPerSecond.toFixed(0).padStart(7)} entries/s, ` +
+          `${result.cpuUsPerRecord.toFixed(1)} µs CPU per record (${result.systemCpuUsPerRecord.toFixed(1)} system), ${result.msPerCommit.toFixed(2)} ms per commit of ${batch}`,
+      );
+  }
+}
