@@ -3,8 +3,9 @@
  * engines, on the same subgraphs, data and machine in one run. docs/performance.md explains the
  * method and keeps the latest table.
  *
- * Layout on the 2-core machine (the same for every contender): core 1 runs the contender alone (a
- * gateway, or the fan-out client); core 0 runs the four subgraphs and this process, which is the
+ * Layout on the 2-core machine (the same for every contender): core 1 runs the contenders (the
+ * gateways and the fan-out client), one under load at a time, taking turns round by round
+ * (measureInTurns); core 0 runs the four subgraphs and this process, which is the
  * load generator. Processes start unpinned (start-up is not measured) and are pinned with
  * `taskset -a` before anything is measured. Quick mode pins nothing.
  *
@@ -368,10 +369,17 @@ interface Plan {
   readonly seconds: number;
 }
 
-async function measure(contender: RunningContender, w: Workload, plan: Plan, subgraphs: Subgraphs, population: number): Promise<Cell> {
-  let round: (seconds: number, tokens: string[]) => Promise<RoundResult>;
+/** One contender on one workload, measured a round at a time: rounds of several contenders can then take turns. */
+interface Measurement {
+  warm(): Promise<void>;
+  round(): Promise<void>;
+  cell(): Cell;
+}
+
+function measurement(contender: RunningContender, w: Workload, plan: Plan, subgraphs: Subgraphs, population: number): Measurement {
+  let runOne: (seconds: number, tokens: string[]) => Promise<RoundResult>;
   if (contender.id === 'fanOut') {
-    round = async (seconds) => {
+    runOne = async (seconds) => {
       const reply = await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds, concurrency: CONCURRENCY });
       if (reply.type !== 'result') throw new Error('unexpected reply from the fan-out client');
       return { ...reply, exhausted: false };
@@ -379,7 +387,7 @@ async function measure(contender: RunningContender, w: Workload, plan: Plan, sub
   } else {
     const body = JSON.stringify({ query: w.query, variables: w.variables });
     const fixed = headersFor(contender, w);
-    round = (seconds, tokens) =>
+    runOne = (seconds, tokens) =>
       runRound(
         {
           url: contender.url!,
@@ -401,41 +409,54 @@ async function measure(contender: RunningContender, w: Workload, plan: Plan, sub
   const tokensFor = (rate: number, seconds: number) => (contender.ours ? mintTokens(w, Math.ceil(rate * seconds * 1.6) + 200) : Promise.resolve([]));
   // Until a warm-up has measured it (quick mode has none), a guess that sizes the first token pool.
   let rate = QUICK ? 200 : 1000;
-  if (plan.warmup > 0) {
-    const warm = await round(plan.warmup, await tokensFor(rate, plan.warmup));
-    rate = warm.requests / warm.seconds;
-  }
   const results: RoundResult[] = [];
   let cpu = 0;
   let subgraphCpu = 0;
-  for (let i = 0; i < plan.rounds; i++) {
-    const tokens = await tokensFor(rate, plan.seconds);
-    const before = { cpu: cpuSeconds(contender.process.pid), subgraphs: subgraphs.cpu() };
-    const result = await round(plan.seconds, tokens);
-    cpu += cpuSeconds(contender.process.pid) - before.cpu;
-    subgraphCpu += subgraphs.cpu() - before.subgraphs;
-    results.push(result);
-    rate = Math.max(rate, result.requests / result.seconds);
-    if (result.exhausted) say(`  ${contender.id} ${w.name}: request tokens ran out before the round's end (round shortened)`);
-  }
-  const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-  const requests = results.reduce((s, r) => s + r.requests, 0);
-  const seconds = results.reduce((s, r) => s + r.seconds, 0);
   return {
-    contender: contender.id,
-    workload: w.name,
-    persons: w.name === 'household' ? subjects.household.length : w.subjects.length,
-    population,
-    requests,
-    seconds,
-    requestsPerSecond: requests / seconds,
-    roundRequestsPerSecond: results.map((r) => r.requests / r.seconds),
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    cpuSecondsPer1000: (cpu / requests) * 1000,
-    subgraphCpuSecondsPer1000: (subgraphCpu / requests) * 1000,
-    failures: results.reduce((s, r) => s + r.failures, 0),
+    async warm() {
+      if (plan.warmup <= 0) return;
+      const warm = await runOne(plan.warmup, await tokensFor(rate, plan.warmup));
+      rate = warm.requests / warm.seconds;
+    },
+    async round() {
+      const tokens = await tokensFor(rate, plan.seconds);
+      const before = { cpu: cpuSeconds(contender.process.pid), subgraphs: subgraphs.cpu() };
+      const result = await runOne(plan.seconds, tokens);
+      cpu += cpuSeconds(contender.process.pid) - before.cpu;
+      subgraphCpu += subgraphs.cpu() - before.subgraphs;
+      results.push(result);
+      rate = Math.max(rate, result.requests / result.seconds);
+      if (result.exhausted) say(`  ${contender.id} ${w.name}: request tokens ran out before the round's end (round shortened)`);
+    },
+    cell() {
+      const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+      const requests = results.reduce((s, r) => s + r.requests, 0);
+      const seconds = results.reduce((s, r) => s + r.seconds, 0);
+      return {
+        contender: contender.id,
+        workload: w.name,
+        persons: w.name === 'household' ? subjects.household.length : w.subjects.length,
+        population,
+        requests,
+        seconds,
+        requestsPerSecond: requests / seconds,
+        roundRequestsPerSecond: results.map((r) => r.requests / r.seconds),
+        p50Ms: percentile(latencies, 0.5),
+        p99Ms: percentile(latencies, 0.99),
+        cpuSecondsPer1000: (cpu / requests) * 1000,
+        subgraphCpuSecondsPer1000: (subgraphCpu / requests) * 1000,
+        failures: results.reduce((s, r) => s + r.failures, 0),
+      };
+    },
   };
+}
+
+/** One contender on one workload, its rounds back to back. */
+async function measure(contender: RunningContender, w: Workload, plan: Plan, subgraphs: Subgraphs, population: number): Promise<Cell> {
+  const m = measurement(contender, w, plan, subgraphs, population);
+  await m.warm();
+  for (let i = 0; i < plan.rounds; i++) await m.round();
+  return m.cell();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,8 +470,18 @@ const answers = new Map<string, Map<ContenderId, string>>();
 const refusals = new Map<ContenderId, string>();
 const ORDER: ContenderId[] = ['fanOut', 'bareApollo', 'hive', 'hiveRouter', 'oursSqlite', 'oursPostgres'];
 
-/** Starts a contender, checks its answers, measures it if they are right, and stops it. */
-async function runContender(id: ContenderId): Promise<void> {
+interface PreparedContender {
+  readonly id: ContenderId;
+  readonly contender: RunningContender;
+  /** The main workloads it is measured on (the denied one is ours alone). */
+  readonly applicable: readonly Workload[];
+  readonly problems: string[];
+  /** Measured only when every answer was right. */
+  readonly correct: boolean;
+}
+
+/** Starts a contender and checks its answers; the fan-out client also warms the subgraphs up. */
+async function prepareContender(id: ContenderId): Promise<PreparedContender> {
   say(`${TITLES[id]}: starting`);
   const contender = await startContender(id, subgraphs);
   const contenderProblems: string[] = [];
@@ -472,36 +503,76 @@ async function runContender(id: ContenderId): Promise<void> {
       if (!refusal) contenderProblems.push('persons1000: expected a refusal (at most 100 subjects per case)');
       else refusals.set(id, found.filter((p) => p.startsWith('errors:') || p === refusal).join(', '));
     }
-    if (contenderProblems.length > 0) {
+    const correct = contenderProblems.length === 0;
+    if (!correct) {
       say(`${TITLES[id]}: WRONG ANSWERS: ${contenderProblems.join('; ')}`);
     } else {
-      say(`${TITLES[id]}: answers correct; measuring`);
+      say(`${TITLES[id]}: answers correct`);
       if (id === 'fanOut' && SUBGRAPH_WARMUP_SECONDS > 0) {
         // The subgraphs serve every contender: bring their JIT to steady state once, before anything is counted.
         for (const w of applicable)
           await fanOutAsk(contender, { type: 'run', workload: w.name, query: w.fanOut!.query, variables: w.fanOut!.variables, seconds: SUBGRAPH_WARMUP_SECONDS, concurrency: CONCURRENCY });
       }
-      for (const w of applicable) {
-        const cell = await measure(contender, w, MAIN_PLAN, subgraphs, POPULATION);
-        cells.push(cell);
-        say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p99 ${cell.p99Ms.toFixed(1)} ms${cell.failures ? `, ${cell.failures} FAILED` : ''}`);
-        if (cell.failures > 0) contenderProblems.push(`${w.name}: ${cell.failures} requests answered with an unexpected status under load`);
-      }
-      const series = args.workloads ? [] : id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
-      for (const w of series) {
-        const check = await checkOnce(contender, w);
-        if (check.problems.length > 0) {
-          contenderProblems.push(...check.problems.map((p) => `${w.name}: ${p}`));
-          continue;
-        }
-        const cell = await measure(contender, w, SCALING_PLAN, subgraphs, POPULATION);
-        cells.push(cell);
-        say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50Ms.toFixed(1)} ms`);
-      }
     }
-    summaries.push({ contender: id, title: TITLES[id], peakMemoryMiB: peakMemoryMiB(contender.process.pid), problems: contenderProblems });
-  } finally {
+    return { id, contender, applicable, problems: contenderProblems, correct };
+  } catch (error) {
     await contender.stop();
+    throw error;
+  }
+}
+
+function keepCell(prepared: PreparedContender, cell: Cell): void {
+  cells.push(cell);
+  say(`  ${prepared.id} ${cell.workload}: ${cell.requestsPerSecond.toFixed(0)} req/s, p99 ${cell.p99Ms.toFixed(1)} ms${cell.failures ? `, ${cell.failures} FAILED` : ''}`);
+  if (cell.failures > 0) prepared.problems.push(`${cell.workload}: ${cell.failures} requests answered with an unexpected status under load`);
+}
+
+/**
+ * The main workloads, the contenders taking turns round by round: each warms up, then round i
+ * of every contender runs before round i + 1 of any. This shared VM slows down and speeds up by
+ * a third or more for minutes at a time, and each contender measured for a minute of its own
+ * carried its own minutes into the ratios; in turns, every contender samples the same ones.
+ * Only one contender is under load at a time; the others wait idle on their core.
+ */
+async function measureInTurns(prepared: readonly PreparedContender[]): Promise<void> {
+  for (const w of workloads) {
+    const taking = prepared.filter((p) => p.correct && p.applicable.includes(w));
+    const measurements = taking.map((p) => ({ p, m: measurement(p.contender, w, MAIN_PLAN, subgraphs, POPULATION) }));
+    for (const { m } of measurements) await m.warm();
+    for (let round = 0; round < MAIN_PLAN.rounds; round++) for (const { m } of measurements) await m.round();
+    for (const { p, m } of measurements) keepCell(p, m.cell());
+  }
+}
+
+/** Quick mode: one contender's workloads back to back (every contender runs at once). */
+async function measureAlone(prepared: PreparedContender): Promise<void> {
+  if (!prepared.correct) return;
+  for (const w of prepared.applicable) keepCell(prepared, await measure(prepared.contender, w, MAIN_PLAN, subgraphs, POPULATION));
+}
+
+/** The persons-per-query series (bare Apollo and ours), a contender at a time. */
+async function measureSeries(prepared: PreparedContender): Promise<void> {
+  if (!prepared.correct || args.workloads) return;
+  const { id, contender } = prepared;
+  const series = id === 'bareApollo' ? scaling : id === 'oursSqlite' ? scaling.filter((w) => w.subjects.length <= 100) : [];
+  for (const w of series) {
+    const check = await checkOnce(contender, w);
+    if (check.problems.length > 0) {
+      prepared.problems.push(...check.problems.map((p) => `${w.name}: ${p}`));
+      continue;
+    }
+    const cell = await measure(contender, w, SCALING_PLAN, subgraphs, POPULATION);
+    cells.push(cell);
+    say(`  ${id} ${w.name}: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50Ms.toFixed(1)} ms`);
+  }
+}
+
+/** Its peak memory and problems into the summary, then stopped. */
+async function finish(prepared: PreparedContender): Promise<void> {
+  try {
+    summaries.push({ contender: prepared.id, title: TITLES[prepared.id], peakMemoryMiB: peakMemoryMiB(prepared.contender.process.pid), problems: prepared.problems });
+  } finally {
+    await prepared.contender.stop();
   }
 }
 
@@ -511,11 +582,28 @@ try {
   if (QUICK) {
     // Start-up is most of a quick run, and its numbers mean nothing: every contender runs at once.
     // Each one stops itself, so all are waited for before a failure is passed on.
-    const runs = await Promise.allSettled(selected.map(runContender));
+    const runs = await Promise.allSettled(
+      selected.map(async (id) => {
+        const prepared = await prepareContender(id);
+        try {
+          await measureAlone(prepared);
+        } finally {
+          await finish(prepared);
+        }
+      }),
+    );
     for (const run of runs) if (run.status === 'rejected') throw run.reason;
   } else {
-    // One at a time, so that nothing else runs on the cores while a contender is measured.
-    for (const id of selected) await runContender(id);
+    // Started and checked one at a time, then measured in turns (measureInTurns); all are stopped
+    // whatever fails.
+    const prepared: PreparedContender[] = [];
+    try {
+      for (const id of selected) prepared.push(await prepareContender(id));
+      await measureInTurns(prepared);
+      for (const p of prepared) await measureSeries(p);
+    } finally {
+      for (const p of prepared) await finish(p);
+    }
   }
   // Compared once all have answered, in ORDER: the same contender is blamed however their answers interleaved.
   for (const [workload, byContender] of answers) {
