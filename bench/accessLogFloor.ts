@@ -86,6 +86,7 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
     const node = randomBytes(32);
     let records = 0;
     let subject = 0;
+    let treeNodes = 0;
     const commit = db.transaction(() => {
       const time = new Date().toISOString();
       for (let r = 0; r < batch; r++) {
@@ -100,6 +101,7 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
         if (parts.tree)
           for (let index = records, level = 0; ; index >>= 1, level++) {
             insertTreeNode.run(CHAIN, level, index, node);
+            treeNodes++;
             if ((index & 1) === 0) break;
           }
         records++;
@@ -115,6 +117,12 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
     }
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
     const used = process.cpuUsage(cpu);
+    // What was timed must be what is stored: a statement that stopped inserting would flatter the floor.
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const subjectTable = parts.subjects === 'narrowest' ? 'floor_narrow_subjects' : 'log_subjects';
+    const stored = { records: count('log_records'), subjects: count(subjectTable), treeNodes: count('log_tree_nodes') };
+    const expected = { records, subjects: parts.subjects === 'none' ? 0 : subject, treeNodes };
+    if (JSON.stringify(stored) !== JSON.stringify(expected)) throw new Error(`stored ${JSON.stringify(stored)}, inserted ${JSON.stringify(expected)}`);
     db.close();
     return {
       variant,
