@@ -157,6 +157,15 @@ function tailText(owningAgency: string, outcome: string, outcomeCode: string | n
 }
 
 /**
+ * An item text (itemText's bytes) from its three parts already spelled: subjectPairText, the field
+ * as JSON, tailText. Drafting and reading a v3 body have those parts once per subject and tail,
+ * not once per entry.
+ */
+function itemTextOfParts(subjectText: string, fieldJson: string, tail: string): string {
+  return `[${subjectText},${fieldJson},${tail}`;
+}
+
+/**
  * Builds the three lists of a v3 body as items come: each distinct subject and tail once, in order
  * of first use, and per item `[subject, field, tail]` by position. One request reads many fields of
  * few persons from few owners, so the ciphertexts, keyed hashes and legal bases, most of a v2
@@ -331,7 +340,7 @@ export function draftEntries(entries: readonly AccessLogEntry[], protect: (subje
     });
     const subjectText = subject?.text ?? 'null,null';
     const fieldJson = JSON.stringify(entry.field);
-    texts.push(`[${subjectText},${fieldJson},${tail}`);
+    texts.push(itemTextOfParts(subjectText, fieldJson, tail));
     body.add(subjectText, fieldJson, tail);
     previous = entry;
   }
@@ -368,10 +377,10 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
   const subjects = parsed[11] as unknown[];
   const tails = parsed[12] as unknown[];
   const refs = parsed[13] as unknown[];
-  // Each listed subject and tail as an item text spells it (itemText): computed once, not per entry.
+  // Each listed subject and tail spelled once, as drafting spells them (subjectPairText, tailText), not per entry.
   const subjectTexts = subjects.map((raw) => {
     if (!Array.isArray(raw) || raw.length !== 2 || !raw.every(textOrNull)) throw new RecordFormatError('record subject is not a pair of texts');
-    return JSON.stringify(raw).slice(1, -1);
+    return subjectPairText({ subjectEnc: raw[0] as string | null, subjectHmac: raw[1] as string | null });
   });
   const tailTexts = tails.map((raw) => {
     if (!Array.isArray(raw) || raw.length !== 6) throw new RecordFormatError('record tail is not a 6-value array');
@@ -379,7 +388,7 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
     if (![owningAgency, outcome, legalBasis, processingRegisterRecordId, processingRegisterVersion].every(text) || !textOrNull(outcomeCode)) {
       throw new RecordFormatError('record tail has a value of the wrong type');
     }
-    return JSON.stringify(raw).slice(1);
+    return tailText(owningAgency as string, outcome as string, outcomeCode as string | null, legalBasis as string, processingRegisterRecordId as string, processingRegisterVersion as string);
   });
   // Canonical spelling only: one record, one body. Each subject and tail listed once, every one
   // used, in order of first use: each reference is to one already used or to the next one listed.
@@ -413,7 +422,7 @@ export function parseRecordBody(body: string): { header: RecordHeader; items: Re
       processingRegisterRecordId: tail[4],
       processingRegisterVersion: tail[5],
     };
-    itemTexts[i] = `[${subjectTexts[s as number]},${JSON.stringify(field)},${tailTexts[t as number]}`;
+    itemTexts[i] = itemTextOfParts(subjectTexts[s as number]!, JSON.stringify(field), tailTexts[t as number]!);
   }
   if (subjectsUsed !== subjects.length || tailsUsed !== tails.length) throw new RecordFormatError('record lists a subject or tail no entry refers to');
   // What is left to differ is the spelling itself (spaces, escapes, number forms): JSON.stringify of the values read is the one spelling.
