@@ -191,14 +191,18 @@ interface Subgraphs {
   stop(): Promise<void>;
 }
 
+/** Node's flags for a V8 CPU profile written into `dir` when the process stops; none without a dir. */
+function cpuProfileArgs(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
 async function startSubgraphs(dataDir: string): Promise<Subgraphs> {
-  const subgraphProfile = process.env['BENCH_SUBGRAPH_PROF'];
   const processes = REFERENCE_AGENCIES.map((agency) =>
     startUnpinned(agency.id, 'src/cli/serveSubgraph.ts', {
       args: [agency.id],
       // A context token for a case of 1 000 persons is ~20 kB: above Node's default 16 kB header limit.
       // BENCH_SUBGRAPH_PROF=<dir>: a V8 CPU profile of each subgraph, written when it stops.
-      nodeArgs: ['--max-http-header-size=131072', ...(subgraphProfile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(subgraphProfile)}`] : [])],
+      nodeArgs: ['--max-http-header-size=131072', ...cpuProfileArgs(process.env['BENCH_SUBGRAPH_PROF'])],
       // The bare engines reuse one unbound context token per case (contextTokens.ts); subgraphs log a
       // line per request at info, so the shared subgraphs stay as quiet as before.
       env: { DATA_DIR: dataDir, CERTS_DIR: certsDir, SUBGRAPH_PORT: '0', SUBGRAPH_ACCEPT_UNBOUND_CONTEXT_TOKENS: 'true', LOG_LEVEL: 'warn' },
@@ -272,8 +276,7 @@ async function startContender(id: ContenderId, subgraphs: Subgraphs): Promise<Ru
     }
   }
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each contender, written when it stops (see docs/performance.md).
-  const profile = process.env['BENCH_CPU_PROF'];
-  const child = startUnpinned(id, entry, { env, ipc: id === 'fanOut', ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] } : {}) });
+  const child = startUnpinned(id, entry, { env, ipc: id === 'fanOut', nodeArgs: cpuProfileArgs(process.env['BENCH_CPU_PROF']) });
   const ready = await child.ready;
   pinTo(child.pid, CORE_CONTENDER);
   const url = typeof ready['url'] === 'string' ? ready['url'] : undefined;
