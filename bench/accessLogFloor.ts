@@ -1,20 +1,27 @@
 /**
- * SQLite's own floor for the access log: the rows the writer thread inserts per record (the
- * record with its three secondary indexes, its subject index rows, its Merkle tree nodes, the
- * chain head), into the store's own schema with the writer thread's own statements, committed in
- * batches with synchronous=FULL, and nothing else: no drafting, hashing, encryption, thread
- * hand-off or callers. What this costs per record is a lower bound of what the log can cost with
- * this schema on this machine, whatever the code in front of it does (issue 16's targets are
- * weighed against it in docs/performance.md).
+ * The access log's own floor: what the rows and the cryptography of its format cost by
+ * themselves, with nothing in front of them.
  *
- *   taskset -c 1 npx tsx bench/accessLogFloor.ts [--seconds 6] [--batch 253] [--persons 4000,1000000] [--json]
+ * Storage: the rows the writer thread inserts per record (the record with its three secondary
+ * indexes, its subject index rows, its Merkle tree nodes, the chain head), into the store's own
+ * schema with the writer thread's own statements, committed in batches with synchronous=FULL,
+ * and nothing else: no drafting, hashing, encryption, thread hand-off or callers. Cryptography:
+ * per record, each distinct subject's encryption and keyed hash (protectSubject), the record's
+ * chain hash and its leaf with one commitment per entry (chainRecords, recordLeafHash), with the
+ * code's own functions. What these cost per record is a lower bound of what the log can cost
+ * with this format and schema on this machine, whatever the code around them does (issue 15's
+ * and 16's targets are weighed against it in docs/performance.md).
  *
- * Each variant leaves out one part of the schema's work (or, once, puts the narrowest possible
- * subject index row in place of the present one), so the parts' costs can be told apart.
- * Records are of 5 entries about 1 or 2 persons (bench/syntheticEntries.ts's shape), with a
- * 700-byte body (a v3 record body of that size); `--batch` is records per commit (253: what 256
- * callers put into one commit in bench/accessLogAppend.ts). The WAL is not checkpointed during a
- * run (the store's checkpoint thread does that beside the writer).
+ *   taskset -c 1 npx tsx bench/accessLogFloor.ts [--seconds 6] [--batch 253] [--persons 4000,1000000] [--entries 5] [--json]
+ *
+ * Each storage variant leaves out one part of the schema's work (or, once, puts the narrowest
+ * possible subject index row in place of the present one), so the parts' costs can be told apart.
+ * Records are drafted (untimed) from bench/syntheticEntries.ts's requests of `--entries` entries
+ * (5: about 1 or 2 persons, a ~700-byte body; 300: a list of 50's record, about 50 persons, ~14 kB)
+ * and stored with their own bodies and as many subject index rows as they have distinct subjects;
+ * `--batch` is records per commit (253: what 256 callers put into one commit in
+ * bench/accessLogAppend.ts). The WAL is not checkpointed during a run (the store's checkpoint
+ * thread does that beside the writer).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,21 +29,43 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { chainRecords, genesisHead } from '../src/audit/hashChain.js';
+import { recordLeafHash } from '../src/audit/logTree.js';
+import { draftEntries, type RecordDraft, recordSubjects } from '../src/audit/record.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
 import { WRITER_SQL } from '../src/audit/store/sqliteWriter.js';
+import { parseSubjectKeys, protectSubject } from '../src/audit/subjectProtection.js';
+import { requestEntries } from './syntheticEntries.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '6' },
     batch: { type: 'string', default: '253' },
     persons: { type: 'string', default: '4000,1000000' },
+    entries: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
 const batch = Number(values.batch);
-const ENTRIES_PER_RECORD = 5;
+const ENTRIES_PER_RECORD = Number(values.entries);
+for (const [flag, n] of [
+  ['--batch', batch],
+  ['--entries', ENTRIES_PER_RECORD],
+] as const)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number`);
+if (!(seconds > 0)) throw new Error('--seconds must be a positive number');
 const CHAIN = 'floor';
+
+const keys = parseSubjectKeys({ subjectEncryptionKey: randomBytes(32).toString('base64'), subjectHmacKey: randomBytes(32).toString('base64') });
+/** Requests' entries and their drafted records: the shapes and bodies both parts of the floor use. */
+const SAMPLE = Array.from({ length: 64 }, (_, i) => {
+  const entries = requestEntries(`floor-${i}`, ENTRIES_PER_RECORD, i);
+  const drafts = draftEntries(entries, (subject) => protectSubject(keys, subject));
+  if (drafts.length !== 1) throw new Error('a synthetic request must draft into one record');
+  const draft = drafts[0]!;
+  return { subjects: [...new Set(entries.map((entry) => entry.subject!))], draft, subjectRows: recordSubjects(draft.items).length };
+});
 
 const VARIANTS = {
   everything: { subjects: 'present', tree: true, indexes: true },
@@ -52,6 +81,8 @@ export interface FloorResult {
   readonly variant: keyof typeof VARIANTS;
   readonly persons: number;
   readonly batch: number;
+  readonly entriesPerRecord: number;
+  readonly bodyBytes: number;
   readonly recordsPerSecond: number;
   readonly entriesPerSecond: number;
   readonly cpuUsPerRecord: number;
@@ -81,18 +112,34 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
     const upsertHead = db.prepare(WRITER_SQL.upsertHead);
     const hmacs = Array.from({ length: persons }, (_, i) => createHash('sha256').update(`person ${i}`).digest('hex'));
     const narrowKeys = hmacs.map((hmac) => Buffer.from(hmac.slice(0, 32), 'hex'));
-    const body = randomBytes(350).toString('hex');
     const hash = randomBytes(32).toString('hex');
     const node = randomBytes(32);
     let records = 0;
     let subject = 0;
     let treeNodes = 0;
+    let bodyBytes = 0;
     const commit = db.transaction(() => {
       const time = new Date().toISOString();
       for (let r = 0; r < batch; r++) {
+        const sample = SAMPLE[records % SAMPLE.length]!;
         const lastSeq = (records + 1) * ENTRIES_PER_RECORD;
-        insertRecord.run(CHAIN, lastSeq, lastSeq - ENTRIES_PER_RECORD + 1, records, hash, hash, 'access', time, 'forsakringskassan', 'official-1', 'CASE_HANDLING', `case-${records % 97}`, body);
-        for (let k = parts.subjects === 'none' ? 0 : 1 + (records % 2); k > 0; k--) {
+        insertRecord.run(
+          CHAIN,
+          lastSeq,
+          lastSeq - ENTRIES_PER_RECORD + 1,
+          records,
+          hash,
+          hash,
+          'access',
+          time,
+          'forsakringskassan',
+          'official-1',
+          'CASE_HANDLING',
+          `case-${records % 97}`,
+          sample.draft.body,
+        );
+        bodyBytes += sample.draft.body.length;
+        for (let k = parts.subjects === 'none' ? 0 : sample.subjectRows; k > 0; k--) {
           const person = subject++ % persons;
           if (parts.subjects === 'present') insertSubject.run(hmacs[person], time, CHAIN, lastSeq);
           else insertNarrowSubject.run(narrowKeys[person], lastSeq);
@@ -128,6 +175,8 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
       variant,
       persons,
       batch,
+      entriesPerRecord: ENTRIES_PER_RECORD,
+      bodyBytes: bodyBytes / records,
       recordsPerSecond: records / wall,
       entriesPerSecond: (records * ENTRIES_PER_RECORD) / wall,
       cpuUsPerRecord: (used.user + used.system) / records,
@@ -139,6 +188,48 @@ async function run(variant: keyof typeof VARIANTS, persons: number): Promise<Flo
   }
 }
 
+export interface CryptographyResult {
+  readonly part: 'cryptography';
+  readonly entriesPerRecord: number;
+  readonly subjectsPerRecord: number;
+  readonly recordsPerSecond: number;
+  readonly cpuUsPerRecord: number;
+}
+
+/**
+ * The format's cryptography per record, as the gateway and the writer compute it: each distinct
+ * subject encrypted and keyed, the record's chain hash, its leaf over one commitment per entry.
+ * The drafts' item texts already hold the subjects' ciphertexts (SAMPLE); the subjects are
+ * protected again here for what that costs, which every request pays once per person.
+ */
+function cryptography(): CryptographyResult {
+  let head = genesisHead(CHAIN);
+  let records = 0;
+  let subjects = 0;
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  while (Number(process.hrtime.bigint() - started) / 1e9 < seconds) {
+    const sample = SAMPLE[records % SAMPLE.length]!;
+    for (const subject of sample.subjects) protectSubject(keys, subject);
+    subjects += sample.subjects.length;
+    const chained = chainRecords(head, [sample.draft as RecordDraft]);
+    head = chained.head;
+    if (recordLeafHash(chained.records[0]!).length !== 32) throw new Error('a leaf hash is 32 bytes');
+    records++;
+  }
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  if (head.records !== records) throw new Error(`chained ${head.records} records, timed ${records}`);
+  return { part: 'cryptography', entriesPerRecord: ENTRIES_PER_RECORD, subjectsPerRecord: subjects / records, recordsPerSecond: records / wall, cpuUsPerRecord: (used.user + used.system) / records };
+}
+
+const crypto = cryptography();
+if (values.json) console.log(JSON.stringify(crypto));
+else
+  console.log(
+    `cryptography of a record of ${ENTRIES_PER_RECORD} entries about ${crypto.subjectsPerRecord.toFixed(1)} persons (subjects, chain hash, leaf with entry commitments): ` +
+      `${crypto.cpuUsPerRecord.toFixed(1)} µs CPU per record`,
+  );
 for (const persons of values.persons.split(',').map(Number)) {
   for (const variant of Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>) {
     const result = await run(variant, persons);
@@ -146,7 +237,7 @@ for (const persons of values.persons.split(',').map(Number)) {
     else
       console.log(
         `${String(persons).padStart(8)} persons, ${variant.padEnd(40)} ${result.recordsPerSecond.toFixed(0).padStart(7)} records/s = ${result.entriesPerSecond.toFixed(0).padStart(7)} entries/s, ` +
-          `${result.cpuUsPerRecord.toFixed(1)} µs CPU per record (${result.systemCpuUsPerRecord.toFixed(1)} system), ${result.msPerCommit.toFixed(2)} ms per commit of ${batch}`,
+          `${result.cpuUsPerRecord.toFixed(1)} µs CPU per record (${result.systemCpuUsPerRecord.toFixed(1)} system), ${result.msPerCommit.toFixed(2)} ms per commit of ${batch}, ${result.bodyBytes.toFixed(0)}-byte bodies`,
       );
   }
 }
