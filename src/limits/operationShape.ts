@@ -1,6 +1,7 @@
 import {
   getNamedType,
   getNullableType,
+  isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
@@ -12,6 +13,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -86,6 +88,10 @@ export function measureOperation(options: ShapeOptions): MeasuredShape {
     return 1;
   };
 
+  // A field whose type is a union or interface a subject type belongs to (RegisterLookup = Person | NotInRegister) reaches a person as surely as one typed Person.
+  const mayBeSubject = (type: GraphQLNamedType): boolean =>
+    options.subjectTypes.has(type.name) || (isAbstractType(type) && options.schema.getPossibleTypes(type).some((possible) => options.subjectTypes.has(possible.name)));
+
   const isPersonnummerList = (type: GraphQLInputType): boolean => {
     const nullable = getNullableType(type);
     if (!isListType(nullable)) return false;
@@ -133,7 +139,7 @@ export function measureOperation(options: ShapeOptions): MeasuredShape {
         const definition = isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[name] : undefined;
         if (!definition) continue;
         const named = getNamedType(definition.type);
-        const returnsPerson = options.subjectTypes.has(named.name);
+        const returnsPerson = mayBeSubject(named);
         const times = multiplicity(selection, definition, returnsPerson);
         tally.cost += 1;
         if (returnsPerson) tally.persons += times;

@@ -3,6 +3,7 @@ import { addSubjectMarkers, usesReservedAlias } from '../audit/subjectMarkers.js
 import { createResponseReader, type ResponseReader } from '../audit/collectAccessedFields.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { collectFieldCoordinates } from '../policy/collectFieldCoordinates.js';
+import { operationDefinitions } from './operationDefinitions.js';
 import { personnummerInputSites, type PersonnummerInputSites } from './personnummerInputs.js';
 
 /**
@@ -19,7 +20,7 @@ export interface OperationAnalysis {
   readonly coordinates: ReadonlySet<string>;
   /** The fields that take personnummer, whose coerced arguments each request checks. */
   readonly personnummerInputs: PersonnummerInputSites;
-  /** Selections carrying @skip or @include, whose conditions each request evaluates. */
+  /** Selections carrying @skip or @include in the operation and the fragments it reaches, whose conditions each request evaluates. */
   readonly conditionalSelections: readonly SelectionNode[];
   /** The document with the access log's subject markers, built when first executed (a refused operation never is). */
   markedDocument(): DocumentNode;
@@ -64,8 +65,6 @@ function conditionalSelections(document: DocumentNode, operation: OperationDefin
       if (node.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) found.push(node as SelectionNode);
     },
   };
-  for (const definition of document.definitions) {
-    if (definition === operation || definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
-  }
+  for (const definition of operationDefinitions(document, operation)) visit(definition, visitor);
   return found;
 }

@@ -5,7 +5,6 @@ import {
   isInputObjectType,
   isListType,
   isScalarType,
-  Kind,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -17,6 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { GatewayError } from '../errors/index.js';
+import { operationDefinitions } from './operationDefinitions.js';
 
 export const PERSONNUMMER_SCALAR = 'Personnummer';
 
@@ -42,7 +42,7 @@ export interface PersonnummerInput {
 }
 
 /**
- * Every field of the operation (and of every fragment of its document) whose arguments hold a
+ * Every field of the operation (and of every fragment it reaches) whose arguments hold a
  * Personnummer, at any depth of lists and input objects. `@skip`/`@include` are ignored on purpose:
  * a number that may be sent is checked as sent.
  */
@@ -61,9 +61,7 @@ export function personnummerInputSites(schema: GraphQLSchema, document: Document
       }
     },
   });
-  for (const definition of document.definitions) {
-    if (definition === operation || definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
-  }
+  for (const definition of operationDefinitions(document, operation)) visit(definition, visitor);
   return { sites };
 }
 

@@ -1,4 +1,5 @@
-import { isAbstractType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { isAbstractType, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { operationDefinitions } from '../pipeline/operationDefinitions.js';
 
 /**
  * Every field coordinate (`Type.field`) an operation may request, with fields selected on an
@@ -18,40 +19,22 @@ export function collectFieldCoordinates(
   operation: OperationDefinitionNode,
   options: { readonly requires?: ReadonlyMap<string, readonly string[]> } = {},
 ): Set<string> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
   const coordinates = new Set<string>();
-  const visitedFragments = new Set<string>();
-  const pending: Array<OperationDefinitionNode | FragmentDefinitionNode> = [operation];
-  while (pending.length > 0) {
-    const node = pending.pop()!;
-    const typeInfo = new TypeInfo(schema);
-    visit(
-      node,
-      visitWithTypeInfo(typeInfo, {
-        Field(field) {
-          const parent = typeInfo.getParentType();
-          if (!parent || field.name.value.startsWith('__')) return;
-          const name = field.name.value;
-          if (isAbstractType(parent)) {
-            for (const possible of schema.getPossibleTypes(parent)) coordinates.add(`${possible.name}.${name}`);
-          } else {
-            coordinates.add(`${parent.name}.${name}`);
-          }
-        },
-        FragmentSpread(spread) {
-          const name = spread.name.value;
-          const fragment = fragments.get(name);
-          if (fragment && !visitedFragments.has(name)) {
-            visitedFragments.add(name);
-            pending.push(fragment);
-          }
-        },
-      }),
-    );
-  }
+  const typeInfo = new TypeInfo(schema);
+  const visitor = visitWithTypeInfo(typeInfo, {
+    Field(field) {
+      const parent = typeInfo.getParentType();
+      if (!parent || field.name.value.startsWith('__')) return;
+      const name = field.name.value;
+      if (isAbstractType(parent)) {
+        for (const possible of schema.getPossibleTypes(parent)) coordinates.add(`${possible.name}.${name}`);
+      } else {
+        coordinates.add(`${parent.name}.${name}`);
+      }
+    },
+  });
+  // Each fragment the operation reaches is walked once, on its own type condition.
+  for (const definition of operationDefinitions(document, operation)) visit(definition, visitor);
   const { requires } = options;
   const unexpanded = requires ? [...coordinates] : [];
   for (let coordinate = unexpanded.pop(); coordinate !== undefined; coordinate = unexpanded.pop()) {

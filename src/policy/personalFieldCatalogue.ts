@@ -38,9 +38,10 @@ export interface PersonalFieldCatalogue {
   /** Types whose objects are data subjects: entities keyed by a Personnummer, entity interfaces included. */
   readonly subjectTypes: ReadonlyMap<string, { readonly keyField: string }>;
   /**
-   * Coordinates a field's resolution fetches first (`@requires`), by the field's coordinate: the
-   * query plan asks their owners for them and hands them to the field's subgraph, so a request
-   * for the field reaches them too, though the partner never sees them.
+   * Coordinates a field's resolution fetches first (`@requires`, and the selections of its
+   * `@fromContext` arguments), by the field's coordinate: the query plan asks their owners for
+   * them and hands them to the field's subgraph, so a request for the field reaches them too,
+   * though the partner never sees them.
    */
   readonly requires: ReadonlyMap<string, readonly string[]>;
   fieldsOfType(typeName: string): readonly PersonalFieldDeclaration[];
@@ -113,7 +114,8 @@ interface CompositeType {
  * non-null field (which could not be withheld).
  */
 export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): PersonalFieldCatalogue {
-  const { graphNames, types } = readSupergraphTypes(typeof supergraph === 'string' ? parse(supergraph) : supergraph);
+  const document = typeof supergraph === 'string' ? parse(supergraph) : supergraph;
+  const { graphNames, types } = readSupergraphTypes(document);
   const fields = new Map<string, PersonalFieldDeclaration>();
   const subjectTypes = new Map<string, { keyField: string }>();
   const keyFieldsOf = new Map<string, ReadonlySet<string>>();
@@ -180,7 +182,7 @@ export function readPersonalFieldCatalogue(supergraph: string | DocumentNode): P
     list.push(declaration);
     byType.set(declaration.typeName, list);
   }
-  return { fields, subjectTypes, requires: requiredCoordinates(types), fieldsOfType: (typeName) => byType.get(typeName) ?? [] };
+  return { fields, subjectTypes, requires: requiredCoordinates(types, contextTypes(document, types)), fieldsOfType: (typeName) => byType.get(typeName) ?? [] };
 }
 
 /** The supergraph's object types and interfaces (definitions and extensions merged), and its subgraph names. */
@@ -216,28 +218,75 @@ function readSupergraphTypes(document: DocumentNode): { graphNames: Map<string, 
   return { graphNames, types };
 }
 
-/** Per field with `@join__field(requires:)` in some subgraph, the coordinates its field sets select. */
-function requiredCoordinates(types: ReadonlyMap<string, CompositeType>): Map<string, string[]> {
+/**
+ * Per field with `@join__field(requires:)` or `@join__field(contextArguments:)` in some subgraph,
+ * the coordinates those field sets select: a context argument's selection on each object type
+ * its context is set on (an interface's or union's, on each of theirs too).
+ */
+function requiredCoordinates(types: ReadonlyMap<string, CompositeType>, contexts: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
   const requires = new Map<string, string[]>();
   for (const type of types.values()) {
     for (const field of type.fields) {
       const coordinate = `${type.name}.${field.name.value}`;
       const found = new Set<string>();
       for (const directive of field.directives ?? []) {
-        const fieldSet = directive.name.value === 'join__field' ? stringArg(directive, 'requires') : undefined;
-        if (fieldSet === undefined) continue;
-        let selectionSet: SelectionSetNode;
-        try {
-          selectionSet = (parse(`{ ${fieldSet} }`, { noLocation: true }).definitions[0] as OperationDefinitionNode).selectionSet;
-        } catch {
-          throw new Error(`${coordinate}: @join__field(requires:) is not a field set.`);
+        if (directive.name.value !== 'join__field') continue;
+        const fieldSet = stringArg(directive, 'requires');
+        if (fieldSet !== undefined) addFieldSet(type.name, fieldSetOf(`{ ${fieldSet} }`, coordinate, 'requires'), types, found);
+        const contextArguments = argument(directive, 'contextArguments');
+        for (const value of contextArguments?.kind === Kind.LIST ? contextArguments.values : contextArguments ? [contextArguments] : []) {
+          const context = value.kind === Kind.OBJECT ? value.fields.find((f) => f.name.value === 'context')?.value : undefined;
+          const selection = value.kind === Kind.OBJECT ? value.fields.find((f) => f.name.value === 'selection')?.value : undefined;
+          if (context?.kind !== Kind.STRING || selection?.kind !== Kind.STRING) throw new Error(`${coordinate}: @join__field(contextArguments:) names no context and selection.`);
+          const contextTypes = contexts.get(context.value);
+          if (!contextTypes) throw new Error(`${coordinate}: @join__field(contextArguments:) names context ${context.value}, which no type sets.`);
+          const selectionSet = fieldSetOf(selection.value, coordinate, 'contextArguments');
+          for (const contextType of contextTypes) addFieldSet(contextType, selectionSet, types, found);
         }
-        addFieldSet(type.name, selectionSet, types, found);
       }
       if (found.size > 0) requires.set(coordinate, [...found]);
     }
   }
   return requires;
+}
+
+function fieldSetOf(text: string, coordinate: string, argumentName: string): SelectionSetNode {
+  try {
+    return (parse(text, { noLocation: true }).definitions[0] as OperationDefinitionNode).selectionSet;
+  } catch {
+    throw new Error(`${coordinate}: @join__field(${argumentName}:) is not a field set.`);
+  }
+}
+
+/** Per context name (`@context(name:)` on an object type, interface or union), the types it is set on, an interface's implementations and a union's members included. */
+function contextTypes(document: DocumentNode, types: ReadonlyMap<string, CompositeType>): Map<string, string[]> {
+  const unionMembers = new Map<string, string[]>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.UNION_TYPE_DEFINITION || definition.kind === Kind.UNION_TYPE_EXTENSION) {
+      unionMembers.set(definition.name.value, [...(unionMembers.get(definition.name.value) ?? []), ...(definition.types ?? []).map((t) => t.name.value)]);
+    }
+  }
+  const contexts = new Map<string, string[]>();
+  for (const definition of document.definitions) {
+    if (
+      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+      definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
+      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
+      definition.kind !== Kind.INTERFACE_TYPE_EXTENSION &&
+      definition.kind !== Kind.UNION_TYPE_DEFINITION &&
+      definition.kind !== Kind.UNION_TYPE_EXTENSION
+    )
+      continue;
+    for (const directive of definition.directives ?? []) {
+      if (directive.name.value !== 'context') continue;
+      const name = stringArg(directive, 'name');
+      if (!name) continue;
+      const typeName = definition.name.value;
+      const implementations = [...types.values()].filter((t) => t.interfaces.includes(typeName)).map((t) => t.name);
+      contexts.set(name, [...new Set([...(contexts.get(name) ?? []), typeName, ...implementations, ...(unionMembers.get(typeName) ?? [])])]);
+    }
+  }
+  return contexts;
 }
 
 function addFieldSet(typeName: string, selectionSet: SelectionSetNode, types: ReadonlyMap<string, CompositeType>, found: Set<string>): void {

@@ -1,4 +1,5 @@
-import { defaultFieldResolver, getNamedType, isObjectType, Kind, type ConstDirectiveNode, type GraphQLFieldMap, type GraphQLSchema, type GraphQLFieldResolver } from 'graphql';
+import { buildSubgraph } from '@apollo/federation-internals';
+import { defaultFieldResolver, getNamedType, isObjectType, Kind, parse, type DocumentNode, type GraphQLSchema, type GraphQLFieldResolver, type OperationDefinitionNode } from 'graphql';
 import { GatewayError } from '../errors/index.js';
 import { UndeclaredPersonalFieldError } from '../policy/personalFieldCatalogue.js';
 import type { SubgraphContext } from './types.js';
@@ -27,14 +28,20 @@ export interface GuardOptions<TLoaders> {
  * allows it. Enforcing it here, at resolution, is what makes a subgraph's own relations safe:
  * the gateway cannot know whom a nested relation will return before it is resolved.
  */
-export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: GuardOptions<TLoaders>): number {
+export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, typeDefs: DocumentNode, options: GuardOptions<TLoaders>): number {
   let guarded = 0;
   const undeclared: string[] = [];
+  const federation = federationFacts(options.owner, typeDefs);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('_')) continue;
-    const keyField = subjectKeyOf(type.astNode?.directives ?? [], type.getFields());
+    const keys = federation.keys.get(type.name) ?? [];
+    // The first key naming a Personnummer field makes the type a data subject's.
+    const keyField = keys.flat().find((name) => {
+      const field = type.getFields()[name];
+      return field !== undefined && getNamedType(field.type).name === 'Personnummer';
+    });
     if (!keyField) continue;
-    const keyFields = keyFieldNamesOf(type.astNode?.directives ?? []);
+    const keyFields = new Set(keys.flat());
     for (const field of Object.values(type.getFields())) {
       // The gateway's reader: a declaration the catalogue would refuse stops this subgraph's start too.
       const declaration = readPersonalDeclaration(`${type.name}.${field.name}`, field.astNode?.directives);
@@ -47,7 +54,7 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, options: Gu
       }
       const resolve: GraphQLFieldResolver<unknown, SubgraphContext<TLoaders>> = field.resolve ?? defaultFieldResolver;
       const coordinate = `${type.name}.${field.name}`;
-      const external = (field.astNode?.directives ?? []).some((d) => d.name.value === 'external' || d.name.value === 'federation__external');
+      const external = federation.external.has(coordinate);
       field.resolve = async (parent, args, context, info) => {
         const caller = context.caller;
         if (!caller) {
@@ -107,24 +114,31 @@ function agreementAllows(
   return own.list().some((a) => isInForce(a, today) && covers(a, { client, owner, category, purpose }));
 }
 
-function keyFieldNamesOf(directives: readonly ConstDirectiveNode[]): Set<string> {
-  const names = new Set<string>();
-  for (const directive of directives) {
-    const arg = directive.name.value === 'key' ? directive.arguments?.find((a) => a.name.value === 'fields') : undefined;
-    if (arg?.value.kind === Kind.STRING) for (const name of arg.value.value.split(/[\s{}]+/)) if (name) names.add(name);
+/**
+ * Each object type's @key field sets (their top-level fields) and the @external fields, as Apollo
+ * Federation itself reads the subgraph's SDL (buildSubgraph, as composition does): on a type
+ * extension as on its definition, under a name @link imported with `as`, or namespaced
+ * (`federation__key`). Read by hand from `astNode.directives`, a key written on `extend type`
+ * left every @personal field of the type unguarded.
+ */
+function federationFacts(name: string, typeDefs: DocumentNode): { readonly keys: ReadonlyMap<string, ReadonlyArray<readonly string[]>>; readonly external: ReadonlySet<string> } {
+  const subgraph = buildSubgraph(name, `https://${name}.invalid/graphql`, typeDefs);
+  const metadata = subgraph.metadata();
+  const keyDirective = metadata.keyDirective();
+  const keys = new Map<string, string[][]>();
+  const external = new Set<string>();
+  for (const type of subgraph.schema.objectTypes()) {
+    keys.set(
+      type.name,
+      type.appliedDirectivesOf(keyDirective).map((application) => topLevelFields(String(application.arguments().fields))),
+    );
+    for (const field of type.fields()) if (metadata.isFieldExternal(field)) external.add(`${type.name}.${field.name}`);
   }
-  return names;
+  return { keys, external };
 }
 
-function subjectKeyOf(directives: readonly ConstDirectiveNode[], fields: GraphQLFieldMap<unknown, unknown>): string | undefined {
-  for (const directive of directives) {
-    if (directive.name.value !== 'key') continue;
-    const arg = directive.arguments?.find((a) => a.name.value === 'fields');
-    if (arg?.value.kind !== Kind.STRING) continue;
-    for (const name of String(arg.value.value).split(/\s+/)) {
-      const field = fields[name];
-      if (field && getNamedType(field.type).name === 'Personnummer') return name;
-    }
-  }
-  return undefined;
+/** The top-level field names of a field set (`personnummer`, `id organisation { id }`), read by graphql-js's parser. */
+function topLevelFields(fieldSet: string): string[] {
+  const operation = parse(`{${fieldSet}}`, { noLocation: true }).definitions[0] as OperationDefinitionNode;
+  return operation.selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection.name.value] : []));
 }

@@ -145,7 +145,7 @@ export async function serveSubgraph<TLoaders>(subgraph: AgencySubgraph<TLoaders>
   }
   const replayCache = options.replayCache ?? new MemoryReplayCache();
   const schema = buildSubgraphSchema({ typeDefs: subgraph.typeDefs, resolvers: subgraph.resolvers as never });
-  guardPersonalFields(schema, {
+  guardPersonalFields(schema, subgraph.typeDefs, {
     owner: subgraph.name,
     allowAnonymous: !gatewayPublicKey,
     ...(options.agreements ? { ownAgreements: { list: options.agreements, today: options.today ?? utcDateClock() } } : {}),

@@ -1,41 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { buildSchema, getOperationAST, parse } from 'graphql';
+import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEV_AGREEMENTS_PATH } from '../../src/config/gatewayConfig.js';
-import { loadLimitsConfig } from '../../src/config/limitsConfig.js';
-import { DEFAULT_API_SCHEMA_PATH, DEFAULT_SUPERGRAPH_PATH } from '../../src/config/paths.js';
-import { operationChecks } from '../../src/checks/index.js';
-import { createPurposeJudge } from '../../src/checks/purpose.js';
+import { agreements, caller, catalogue, checks, OUTSIDE_CASE, schema, SUBJECT } from '../support/pipelineChecks.js';
 import { checkOperation } from '../../src/pipeline/checkOperation.js';
 import { createOperationAnalyser } from '../../src/pipeline/operationAnalysis.js';
 import { releaseUnchecked } from '../../src/pipeline/releaseResponse.js';
 import { resolveOperation } from '../../src/pipeline/resolveOperation.js';
 import type { ResolvedOperation } from '../../src/pipeline/stages.js';
-import { loadAgreements } from '../../src/policy/agreements.js';
-import { readPersonalFieldCatalogue } from '../../src/policy/personalFieldCatalogue.js';
 
-const schema = buildSchema(readFileSync(DEFAULT_API_SCHEMA_PATH, 'utf8'));
-const catalogue = readPersonalFieldCatalogue(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
-const agreements = loadAgreements(DEV_AGREEMENTS_PATH);
 const analyse = createOperationAnalyser({ catalogue });
-const SUBJECT = '197803304117';
-const OUTSIDE_CASE = '191212121212';
-const caller = {
-  agency: { id: 'malmo-stad', name: 'Malmö stad', organisationNumber: '212000-1124' },
-  official: 'handlaggare-1',
-  purpose: 'CASE_HANDLING' as const,
-  caseId: 'SOC-1',
-  subjects: [SUBJECT],
-  requestId: 'req-1',
-  certificateThumbprint: 't',
-  tokenId: 'j',
-};
-const checks = operationChecks({
-  mode: 'development',
-  limits: loadLimitsConfig({}).operation,
-  catalogue: () => catalogue,
-  judge: createPurposeJudge({ catalogue: () => catalogue, agreements: () => agreements, today: () => '2026-06-01' }),
-});
 
 function resolved(query: string, variables: Record<string, unknown>): ResolvedOperation {
   const document = parse(query);

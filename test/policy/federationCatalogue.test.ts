@@ -5,6 +5,9 @@ import { composeSupergraph } from '../../src/apollo/composeSupergraph.js';
 import { collectFieldCoordinates } from '../../src/policy/collectFieldCoordinates.js';
 import { PersonalFieldNotNullableError, PersonalFieldWithoutSubjectError, readPersonalFieldCatalogue, UndeclaredPersonalFieldError } from '../../src/policy/personalFieldCatalogue.js';
 import { federationPersonalSources, type FederationPersonalSubgraph } from '../fixtures/federation-personal/index.js';
+import { commonSdl } from '../../src/subgraph-kit/loadSdl.js';
+import { apiSchemaOf } from '../../src/apollo/supergraph.js';
+import { Supergraph } from '@apollo/federation-internals';
 
 /**
  * The personal-field catalogue and the coordinates the purpose check judges, read from the
@@ -108,4 +111,51 @@ describe('field coordinates of an operation over federation forms', () => {
     expect(coordinatesOf(query, { requires: catalogue.requires })).toContain('Resident.municipality');
     expect(coordinatesOf(query)).not.toContain('Resident.municipality');
   });
+});
+
+describe('what a field fetches through @fromContext is judged like what it @requires', () => {
+  // Resident.address is register's; benefits sets a context on Resident and its Claim.housing takes
+  // the address as an argument: the plan fetches it from register and hands it to benefits.
+  const LINK = '@link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@shareable", "@composeDirective", "@external", "@requires", "@provides"])';
+  const withContext = (typeDefs: string) => {
+    expect(commonSdl()).toContain(LINK);
+    return parse(`${commonSdl().replace(LINK, LINK.replace('v2.5', 'v2.8').replace('"@provides"]', '"@provides", "@context", "@fromContext"]'))}\n${typeDefs}`);
+  };
+  const personal = (category: string) => `@personal(category: ${category}, purposes: [CASE_HANDLING])`;
+  const CONTEXT_SETS: ReadonlyArray<readonly [form: string, benefits: string]> = [
+    [
+      'a context on the object type',
+      `type Resident @key(fields: "personnummer") @context(name: "home") { personnummer: Personnummer! address: String @external ${personal('ADDRESS_CONTACT')} claim: Claim ${personal('BENEFITS')} }`,
+    ],
+    [
+      'a context on an interface the object type implements',
+      `interface Housed @context(name: "home") { address: String } type Resident implements Housed @key(fields: "personnummer") { personnummer: Personnummer! address: String @external ${personal('ADDRESS_CONTACT')} claim: Claim ${personal('BENEFITS')} }`,
+    ],
+  ];
+  for (const [form, benefitsSdl] of CONTEXT_SETS) {
+    it(form, () => {
+      const register = withContext(
+        `type Query { resident(personnummer: Personnummer!): Resident }\ntype Resident @key(fields: "personnummer") { personnummer: Personnummer! address: String ${personal('ADDRESS_CONTACT')} }`,
+      );
+      const benefits = withContext(
+        `${benefitsSdl}\ntype Claim @key(fields: "personnummer") { personnummer: Personnummer! housing(address: String @fromContext(field: "$home { address }")): Int ${personal('BENEFITS')} }`,
+      );
+      const composedWithContext = composeServices([
+        { name: 'register', url: 'https://127.0.0.1:1/register', typeDefs: register },
+        { name: 'benefits', url: 'https://127.0.0.1:1/benefits', typeDefs: benefits },
+      ]);
+      expect(composedWithContext.errors?.map((e) => e.message)).toBeUndefined();
+      const contextCatalogue = readPersonalFieldCatalogue(composedWithContext.supergraphSdl!);
+      expect(contextCatalogue.fields.get('Resident.address')).toMatchObject({ owner: 'register', category: 'ADDRESS_CONTACT' });
+      expect(contextCatalogue.requires.get('Claim.housing')).toContain('Resident.address');
+      // The gateway itself refuses this supergraph at start (loadSupergraphSdl: the context spec is
+      // for SECURITY and not among Apollo's default supported features), so the catalogue's reading
+      // is a second line; the API schema is built here without that check.
+      expect(() => apiSchemaOf(composedWithContext.supergraphSdl!)).toThrow(/context\/v0.1 is for: SECURITY but is unsupported/);
+      const schema = Supergraph.build(composedWithContext.supergraphSdl!, { supportedFeatures: null }).apiSchema().toGraphQLJSSchema();
+      const document = parse('{ resident(personnummer: "198810278294") { claim { housing } } }');
+      const coordinates = collectFieldCoordinates(schema, document, getOperationAST(document)!, { requires: contextCatalogue.requires });
+      expect([...coordinates].filter((c) => contextCatalogue.fields.has(c)).sort()).toEqual(['Claim.housing', 'Resident.address', 'Resident.claim']);
+    });
+  }
 });

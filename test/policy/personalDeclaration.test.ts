@@ -59,7 +59,7 @@ describe('a malformed declaration is refused on both sides with the same error',
 
     it(`${what}: the subgraph kit's guard refuses the subgraph`, () => {
       const schema = buildSubgraphSchema({ typeDefs });
-      const guard = () => guardPersonalFields(schema, { owner: 'kommunen', allowAnonymous: false });
+      const guard = () => guardPersonalFields(schema, typeDefs, { owner: 'kommunen', allowAnonymous: false });
       expect(guard).toThrow(MalformedPersonalDeclarationError);
       expect(guard).toThrow(expect.objectContaining({ coordinate: 'Resident.aid', problem }));
     });
