@@ -75,6 +75,14 @@ export class InvalidAccessLogEntryError extends TypeError {
   }
 }
 
+/**
+ * The longest text the log keeps in each column a request supplies. A request whose operation
+ * name (or token claim) is longer is refused where it is read, before anything is fetched: found
+ * here, after the data, it could only fail the request with the log unavailable, and a refusal's
+ * denial entries would be lost.
+ */
+export const ACCESS_LOG_TEXT_LIMITS = { requestId: 128, official: 256, caseId: 256, operationName: 256 } as const;
+
 function requireText(property: string, value: unknown, max = 512): void {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidAccessLogEntryError(property, 'must be a non-empty string');
   if (value.length > max) throw new InvalidAccessLogEntryError(property, `must be at most ${max} characters`);
@@ -115,14 +123,14 @@ function checkEntry(entry: AccessLogEntry, passed: AccessLogEntry | undefined, c
       throw new InvalidAccessLogEntryError('time', 'must be an ISO 8601 UTC time with milliseconds (YYYY-MM-DDTHH:mm:ss.sssZ)');
     }
   }
-  if (passed === undefined || entry.requestId !== passed.requestId) requireText('requestId', entry.requestId, 128);
+  if (passed === undefined || entry.requestId !== passed.requestId) requireText('requestId', entry.requestId, ACCESS_LOG_TEXT_LIMITS.requestId);
   if (passed === undefined || entry.clientAgency?.organisationNumber !== passed.clientAgency.organisationNumber) {
     if (typeof entry.clientAgency?.organisationNumber !== 'string' || !ORGANISATION_NUMBER.test(entry.clientAgency.organisationNumber)) {
       throw new InvalidAccessLogEntryError('clientAgency.organisationNumber', 'must be NNNNNN-NNNN');
     }
   }
   if (passed === undefined || entry.clientAgency.id !== passed.clientAgency.id) requireText('clientAgency.id', entry.clientAgency.id, 64);
-  if (passed === undefined || entry.official !== passed.official) requireText('official', entry.official, 256);
+  if (passed === undefined || entry.official !== passed.official) requireText('official', entry.official, ACCESS_LOG_TEXT_LIMITS.official);
   if ((passed === undefined || entry.purpose !== passed.purpose) && !isPurpose(entry.purpose)) throw new InvalidAccessLogEntryError('purpose', 'must be a catalogued purpose');
   if (passed === undefined || entry.legalBasis !== passed.legalBasis) requireText('legalBasis', entry.legalBasis, 1024);
   if (passed === undefined || entry.processingRegisterRef?.recordId !== passed.processingRegisterRef.recordId) {
@@ -131,7 +139,7 @@ function checkEntry(entry: AccessLogEntry, passed: AccessLogEntry | undefined, c
   if (passed === undefined || entry.processingRegisterRef.version !== passed.processingRegisterRef.version) {
     requireText('processingRegisterRef.version', entry.processingRegisterRef.version, 64);
   }
-  if (passed === undefined || entry.caseId !== passed.caseId) requireText('caseId', entry.caseId, 256);
+  if (passed === undefined || entry.caseId !== passed.caseId) requireText('caseId', entry.caseId, ACCESS_LOG_TEXT_LIMITS.caseId);
   if (entry.subject !== null && !checkedSubjects?.has(entry.subject)) {
     let canonical: string;
     try {
@@ -159,7 +167,7 @@ function checkEntry(entry: AccessLogEntry, passed: AccessLogEntry | undefined, c
     if (entry.outcome !== 'released') requireText('outcomeCode', entry.outcomeCode, 64);
   }
   if (passed === undefined || entry.operationName !== passed.operationName) {
-    if (entry.operationName !== null) requireText('operationName', entry.operationName, 256);
+    if (entry.operationName !== null) requireText('operationName', entry.operationName, ACCESS_LOG_TEXT_LIMITS.operationName);
   }
   if (passed === undefined || entry.documentHash !== passed.documentHash) {
     if (typeof entry.documentHash !== 'string' || !SHA256_HEX.test(entry.documentHash)) {

@@ -32,7 +32,7 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 300;
 export { DEFAULT_CLOCK_TOLERANCE_SECONDS };
 export const MAX_SUBJECTS = 100;
 export const MAX_CASE_LENGTH = 100;
-const MAX_ID_LENGTH = 200;
+export const MAX_ID_LENGTH = 200;
 
 export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'cnf', 'purpose', 'case', 'subjects'] as const;
 

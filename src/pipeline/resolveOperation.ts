@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { ACCESS_LOG_TEXT_LIMITS } from '../audit/entry.js';
 import { GatewayError } from '../errors/index.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import type { OperationAnalysis } from './operationAnalysis.js';
@@ -63,6 +64,11 @@ export function resolveOperation(input: ResolveInput): ResolvedOperation | { rea
         ),
       ],
     };
+  }
+  // The access log keeps the name: one it could not keep is refused here, before any fetch (ACCESS_LOG_TEXT_LIMITS).
+  const limit = ACCESS_LOG_TEXT_LIMITS.operationName;
+  if (operation.name && operation.name.value.length > limit) {
+    return { errors: [new GatewayError('BAD_USER_INPUT', `The operation's name is longer than ${limit} characters.`, { problem: 'OPERATION_NAME_TOO_LONG', limit })] };
   }
   // graphql-js 16 does not validate the operation type against the schema's root types (17's
   // KnownOperationTypesRule does); the query planner would throw on it.
