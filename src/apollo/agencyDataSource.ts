@@ -16,7 +16,15 @@ const INCOMING_OPERATION = 'incoming operation';
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 /** Why a subgraph call produced no data. */
-export type SubgraphFailure = 'timeout' | 'unreachable' | 'bad-response' | 'refused' | 'circuit-open';
+export type SubgraphFailure = 'timeout' | 'unreachable' | 'bad-response' | 'refused' | 'circuit-open' | 'not-sent';
+
+/** The gateway could not prepare a call (serialise its variables, sign its token): the agency was never asked. */
+class CallNotSentError extends Error {
+  constructor(readonly reason: string) {
+    super(`The call was not sent: ${reason}`);
+    this.name = 'CallNotSentError';
+  }
+}
 
 export interface SubgraphCallObserver {
   /** Every call made for a partner request: how long it took and how it ended. */
@@ -87,17 +95,24 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     const { request } = options;
     if (!request.query) throw new Error('Missing query');
     const sent: SubgraphRequestBody = { query: request.query, variables: request.variables, operationName: request.operationName };
-    // The variables are serialised once, for the body and for the context token's request hash.
-    const variablesJson = request.variables === undefined ? undefined : JSON.stringify(request.variables);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    this.#addCallerHeaders(options.context, sent, { set: (name: string, value: string) => (headers[name.toLowerCase()] = value) }, variablesJson);
-    const answer = await send(this.url, headers, requestBodyJson(request.query, variablesJson, request.operationName));
-    const body: unknown = answer.contentType && JSON_ANSWER.test(answer.contentType) ? JSON.parse(answer.text) : answer.text;
-    if (answer.status < 200 || answer.status > 299) {
-      throw new GraphQLError(`${answer.status}: subgraph answered with an error status`, { extensions: { response: { url: this.url, status: answer.status, body } } });
+    let body: string;
+    try {
+      // The variables are serialised once, for the body and for the context token's request hash.
+      const variablesJson = request.variables === undefined ? undefined : JSON.stringify(request.variables);
+      this.#addCallerHeaders(options.context, sent, { set: (name: string, value: string) => (headers[name.toLowerCase()] = value) }, variablesJson);
+      body = requestBodyJson(request.query, variablesJson, request.operationName);
+    } catch (error) {
+      // Only the error's kind: a message could quote a variable's value.
+      throw new CallNotSentError((error as Error | null)?.name ?? 'error');
     }
-    if (typeof body !== 'object' || body === null) throw new Error('Expected a JSON object from the subgraph.');
-    return body as ProcessResult;
+    const answer = await send(this.url, headers, body);
+    const answered: unknown = answer.contentType && JSON_ANSWER.test(answer.contentType) ? JSON.parse(answer.text) : answer.text;
+    if (answer.status < 200 || answer.status > 299) {
+      throw new GraphQLError(`${answer.status}: subgraph answered with an error status`, { extensions: { response: { url: this.url, status: answer.status, body: answered } } });
+    }
+    if (typeof answered !== 'object' || answered === null) throw new Error('Expected a JSON object from the subgraph.');
+    return answered as ProcessResult;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>): Promise<ProcessResult> {
@@ -116,8 +131,10 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
     } catch (error) {
       const failure = classify(error);
       // A 4xx means the agency is up and refused this one call: it must not open the circuit,
-      // or a caller could switch an agency off for everyone with a few malformed requests.
+      // or a caller could switch an agency off for everyone with a few malformed requests. Nor
+      // may a call the gateway could not even prepare: the agency was never asked.
       if (failure === 'refused') this.#breaker?.success();
+      else if (failure === 'not-sent') this.#breaker?.release();
       else this.#breaker?.failure();
       this.#observer?.call(this.#name, failure, performance.now() - started, 0);
       return this.#unavailable(options, failure, error);
@@ -126,12 +143,14 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
 
   #unavailable(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>, failure: SubgraphFailure, cause?: unknown): ProcessResult {
     const refusedInput = failure === 'refused' && subgraphCode(cause) === 'BAD_USER_INPUT';
-    const code = refusedInput ? 'BAD_USER_INPUT' : 'AGENCY_UNAVAILABLE';
+    const code = refusedInput ? 'BAD_USER_INPUT' : failure === 'not-sent' ? 'INTERNAL_SERVER_ERROR' : 'AGENCY_UNAVAILABLE';
     const message = refusedInput
       ? `${this.#name} refused an argument of the operation.`
-      : failure === 'circuit-open'
-        ? `${this.#name} is unavailable (failing repeatedly; retried shortly). Its fields are missing from this response.`
-        : `${this.#name} did not answer in time or could not be reached. Its fields are missing from this response.`;
+      : failure === 'not-sent'
+        ? `The gateway could not prepare its call to ${this.#name}. Its fields are missing from this response.`
+        : failure === 'circuit-open'
+          ? `${this.#name} is unavailable (failing repeatedly; retried shortly). Its fields are missing from this response.`
+          : `${this.#name} did not answer in time or could not be reached. Its fields are missing from this response.`;
     const extensions = { code, agency: this.#name, ...(refusedInput ? {} : { reason: failure }) };
     // The planner keeps the fetch's document only when asked to (exposeDocumentNodeInFetchNode).
     const document = ('document' in options ? options.document : undefined) ?? parseQuietly(options.request.query);
@@ -163,6 +182,7 @@ export function requestBodyJson(query: string, variablesJson: string | undefined
 }
 
 function classify(error: unknown): SubgraphFailure {
+  if (error instanceof CallNotSentError) return 'not-sent';
   const status = error instanceof GraphQLError ? (error.extensions['response'] as { status?: unknown } | undefined)?.status : undefined;
   if (typeof status === 'number') return status >= 500 ? 'bad-response' : 'refused';
   const name = (error as { name?: unknown } | null)?.name;

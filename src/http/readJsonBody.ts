@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
 
 /**
  * Reads a request body up to `limitBytes`. The limit is enforced while streaming, so an
@@ -41,11 +42,14 @@ export function parseJsonBody(text: string, contentType: string | undefined, rul
   if (!contentType ? rules.requireContentType === true : !JSON_MEDIA_TYPE.test(contentType)) {
     throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw new GatewayError('BAD_REQUEST', 'Request body is not valid JSON.');
   }
+  if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) throw new GatewayError('BAD_REQUEST', `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, { limit: MAX_JSON_DEPTH });
+  return parsed;
 }
 
 /** Reads and parses a JSON request body in one step, with the limit and rules of both. */

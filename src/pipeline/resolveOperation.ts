@@ -12,6 +12,7 @@ import {
 } from 'graphql';
 import { ACCESS_LOG_TEXT_LIMITS } from '../audit/entry.js';
 import { GatewayError } from '../errors/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import type { OperationAnalysis } from './operationAnalysis.js';
 
@@ -75,6 +76,10 @@ export function resolveOperation(input: ResolveInput): ResolvedOperation | { rea
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   if (!root) return { errors: [new GatewayError('GRAPHQL_VALIDATION_FAILED', `The API has no ${operation.operation} operations.`, { operationType: operation.operation })] };
 
+  // Variables sent in a URL (GET) never passed the body's reader: the same bound here, before graphql-js walks them.
+  if (nestsDeeperThan(input.rawVariables, MAX_JSON_DEPTH)) {
+    return { errors: [new GatewayError('BAD_USER_INPUT', `The variables nest arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, { limit: MAX_JSON_DEPTH })] };
+  }
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (input.rawVariables ?? {}) as Record<string, unknown>, { maxErrors: MAX_VARIABLE_ERRORS });
   if (coerced.errors) return { errors: coerced.errors.map(variableError) };
   const variables = coerced.coerced;

@@ -56,6 +56,11 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** The call never went out (the gateway could not prepare it): a trial it held is given back, and the dependency's record is unchanged. */
+  release(): void {
+    if (this.#state === 'half-open') this.#trialInFlight = false;
+  }
+
   /** The call answered (even with GraphQL errors: the agency is up). */
   success(): void {
     this.#failures = 0;
