@@ -10,6 +10,7 @@ import { checkOperation, recordRefusal, type OperationChecks } from '../pipeline
 import { releaseResponse, releaseUnchecked } from '../pipeline/releaseResponse.js';
 import type { AdmittedRequest, CheckedOperation, ReleasedResponse } from '../pipeline/stages.js';
 import { isExposedCode, type ErrorLogger } from '../errors/maskErrors.js';
+import { redactValues } from '../errors/redactValues.js';
 
 /** What the request metrics learn of each operation response (operationMetrics.ts). */
 export interface ResponseMetrics {
@@ -143,7 +144,8 @@ export function reportUnexpected(error: GraphQLError, requestId: string, log: Er
   log({
     requestId,
     code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR',
-    message: error.originalError?.message ?? error.message,
+    // The operator's log holds no personal data either: an unexpected error may quote a value too.
+    message: redactValues(error.originalError?.message ?? error.message),
     ...(error.path ? { path: error.path.join('.') } : {}),
     ...(typeof error.extensions?.['serviceName'] === 'string' ? { service: error.extensions['serviceName'] } : {}),
   });

@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GATEWAY_ERROR_HTTP_STATUS } from './codes.js';
+import { redactValues } from './redactValues.js';
 
 /** Codes Apollo Server itself assigns to problems with the request, safe to show as they are. */
 const APOLLO_REQUEST_CODES = new Set([
@@ -27,7 +28,8 @@ export function maskUnexpectedError(formatted: GraphQLFormattedError): GraphQLFo
   const code = formatted.extensions?.['code'];
   if (isExposedCode(code)) {
     const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    // A request error's message may quote what the request carried: a personnummer, a name.
+    return { ...formatted, message: redactValues(formatted.message), extensions };
   }
   return {
     message: 'Internal error; quote the request id (extensions.requestId of the response) to the gateway operator.',
