@@ -2,6 +2,7 @@ import { KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { GatewayError } from '../errors/index.js';
 import { checkAudience, checkBinding, checkTimes, claimTokenId, DEFAULT_CLOCK_TOLERANCE_SECONDS, identifierClaim, invalidClaim, requireClaims, verifiedClaims } from './boundToken.js';
+import { containsPersonnummer } from '../personnummer/index.js';
 import type { VerifiedClientCertificate } from './clientCertificate.js';
 import { officialHoldsRole, OFFICIAL_ROLES, type OfficialRole, type RegisteredOfficial } from './officialRegistry.js';
 import type { GatewaySigningKey } from './pki/gatewaySigningKey.js';
@@ -91,6 +92,8 @@ export async function verifyOfficerToken(jwt: string | undefined, options: Offic
   if (!(OFFICIAL_ROLES as readonly unknown[]).includes(role)) throw invalidClaim(OFFICER_TOKEN_KIND, 'role', `must be one of ${OFFICIAL_ROLES.join(', ')}.`);
   assertRole(official, client, role as OfficialRole);
   const caseId = claims['case'] === undefined ? undefined : identifierClaim(claims, 'case', MAX_CASE_LENGTH, OFFICER_TOKEN_KIND);
+  // Logged in plain text with the officer's queries, as a partner's case id is.
+  if (caseId !== undefined && containsPersonnummer(caseId)) throw invalidClaim(OFFICER_TOKEN_KIND, 'case', 'must not contain a personnummer.');
   const jti = identifierClaim(claims, 'jti', MAX_ID_LENGTH, OFFICER_TOKEN_KIND);
   // A session is reused for its lifetime by design; a self-signed token is good for one request.
   if (!session) await claimTokenId(options.replayCache, `officer/${hsaId}/${jti}`, times, DEFAULT_CLOCK_TOLERANCE_SECONDS, OFFICER_TOKEN_KIND);

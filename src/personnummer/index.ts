@@ -1,6 +1,7 @@
 export {
   parsePersonnummer,
   isValidPersonnummer,
+  containsPersonnummer,
   makePersonnummer,
   luhnCheckDigit,
   InvalidPersonnummerError,

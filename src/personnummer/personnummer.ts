@@ -108,3 +108,21 @@ function isValidDate(year: number, month: number, day: number): boolean {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return day <= daysInMonth;
 }
+
+/** 10 or 12 digits, with or without a -, + or space before the last four, not inside a longer run of digits. */
+const SPELLED_IN_TEXT = /(?<!\d)(\d{8}|\d{6})[-+ ]?(\d{4})(?!\d)/g;
+
+/**
+ * Whether a free text carries what may be a personnummer or samordningsnummer in any usual
+ * spelling (YYYYMMDDNNNC, YYMMDD-NNNC, YYMMDD+NNNC, with a space, inside other words): a date
+ * that is a date, in either century for ten digits, and a check digit that holds. For texts
+ * that must not carry one: an official's id, a case id or an operation name, which the access
+ * log keeps in plain text.
+ */
+export function containsPersonnummer(text: string): boolean {
+  for (const [, date, serial] of text.matchAll(SPELLED_IN_TEXT)) {
+    const candidates = date!.length === 8 ? [`${date}${serial}`] : [`19${date}${serial}`, `20${date}${serial}`];
+    if (candidates.some(isValidPersonnummer)) return true;
+  }
+  return false;
+}

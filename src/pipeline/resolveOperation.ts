@@ -13,6 +13,7 @@ import {
 import { ACCESS_LOG_TEXT_LIMITS } from '../audit/entry.js';
 import { GatewayError } from '../errors/index.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
+import { containsPersonnummer } from '../personnummer/index.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import type { OperationAnalysis } from './operationAnalysis.js';
 
@@ -70,6 +71,10 @@ export function resolveOperation(input: ResolveInput): ResolvedOperation | { rea
   const limit = ACCESS_LOG_TEXT_LIMITS.operationName;
   if (operation.name && operation.name.value.length > limit) {
     return { errors: [new GatewayError('BAD_USER_INPUT', `The operation's name is longer than ${limit} characters.`, { problem: 'OPERATION_NAME_TOO_LONG', limit })] };
+  }
+  // A name such as _199801017790 is a valid GraphQL name, and the log keeps names in plain text.
+  if (operation.name && containsPersonnummer(operation.name.value)) {
+    return { errors: [new GatewayError('BAD_USER_INPUT', "The operation's name must not contain a personnummer.", { problem: 'PERSONNUMMER_IN_OPERATION_NAME' })] };
   }
   // graphql-js 16 does not validate the operation type against the schema's root types (17's
   // KnownOperationTypesRule does); the query planner would throw on it.

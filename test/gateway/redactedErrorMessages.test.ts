@@ -1,4 +1,4 @@
-import { getOperationAST, getVariableValues, type GraphQLError, parse, validate } from 'graphql';
+import { getOperationAST, getVariableValues, parse, validate, type DocumentNode, type GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { maskUnexpectedError } from '../../src/errors/maskErrors.js';
 import { schema } from '../support/pipelineChecks.js';
@@ -13,7 +13,7 @@ const PNR = '199801017790';
 const NAME = 'Magnus Viklöf';
 
 function messagesOf(query: string, variables?: Record<string, unknown>): string[] {
-  let document;
+  let document: DocumentNode;
   try {
     document = parse(query);
   } catch (error) {

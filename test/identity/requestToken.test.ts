@@ -142,6 +142,29 @@ describe('verifyRequestToken', () => {
     expect(await codeOf(await sign(claims()))).toEqual(expected);
   });
 
+  // The official and the case are kept in plain text in every access-log entry: no spelling of a
+  // personnummer may get one there. SUBJECT is 1985-04-12, serial 238 (a synthetic number).
+  const SPELLINGS: ReadonlyArray<readonly [string, string]> = [
+    ['twelve digits', SUBJECT],
+    ['YYYYMMDD-NNNC', `${SUBJECT.slice(0, 8)}-${SUBJECT.slice(8)}`],
+    ['ten digits', SUBJECT.slice(2)],
+    ['YYMMDD-NNNC', `${SUBJECT.slice(2, 8)}-${SUBJECT.slice(8)}`],
+    ['YYMMDD+NNNC (over a hundred)', `${SUBJECT.slice(2, 8)}+${SUBJECT.slice(8)}`],
+    ['with a space', `${SUBJECT.slice(0, 8)} ${SUBJECT.slice(8)}`],
+    ['inside other words', `pnr ${SUBJECT} (mor)`],
+    ['a samordningsnummer', OTHER_SUBJECT],
+  ];
+  it.each(SPELLINGS.flatMap(([spelling, value]) => (['sub', 'case'] as const).map((claim) => [claim, spelling, value] as const)))(
+    'refuses a %s carrying a personnummer: %s',
+    async (claim, _spelling, value) => {
+      expect(await codeOf(await sign(withClaims({ [claim]: value })()))).toEqual({ code: 'TOKEN_INVALID_CLAIM', claim });
+    },
+  );
+
+  it.each(['FK-2025-000123', 'SOC 2025/4711', 'handlaggare-7f3a', '20251201-0001', '1234567890123'])('takes a case or official id with digits that are no personnummer: %s', async (value) => {
+    expect(await codeOf(await sign(withClaims({ case: value, sub: value })()))).toBe('ACCEPTED');
+  });
+
   it('never echoes a subject personnummer in the error', async () => {
     const bad = `${SUBJECT.slice(0, 11)}${(Number(SUBJECT[11]) + 1) % 10}`;
     const error: unknown = await verifyRequestToken(await sign(withClaims({ subjects: [SUBJECT, bad] })()), verification()).catch((e: unknown) => e);

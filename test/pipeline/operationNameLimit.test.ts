@@ -62,3 +62,14 @@ it("the request token's case and official fit the log's columns (they are checke
   expect(MAX_CASE_LENGTH).toBeLessThanOrEqual(ACCESS_LOG_TEXT_LIMITS.caseId);
   expect(MAX_ID_LENGTH).toBeLessThanOrEqual(ACCESS_LOG_TEXT_LIMITS.official);
 });
+
+describe('an operation name carrying a personnummer is refused: the log keeps names in plain text', () => {
+  it.each([`_${SUBJECT}`, `Q_${SUBJECT.slice(2)}`, `Lookup${SUBJECT}`])('%s', (name) => {
+    const outcome = resolveNamed(name);
+    expect('errors' in outcome && outcome.errors.map((e) => [e.code, e.extensions['problem']])).toEqual([['BAD_USER_INPUT', 'PERSONNUMMER_IN_OPERATION_NAME']]);
+    expect('errors' in outcome && outcome.errors[0]!.message).not.toContain(SUBJECT.slice(2));
+  });
+  it.each(['Q2025', 'PersonAndHousehold', 'List_50_Persons'])('%s is taken', (name) => {
+    expect('errors' in resolveNamed(name)).toBe(false);
+  });
+});
