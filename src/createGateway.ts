@@ -102,7 +102,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const connections = new ConnectionLimits({ limits: limits.listener, metrics, identity });
   // Each request is one trace (tracing.ts); a no-op unless OTLP export is configured.
   const httpsServer = https.createServer(
-    { ...deps.trust.serverOptions(), ...connections.serverOptions },
+    // Host is checked by the routes (requestHeaders.ts), answered like every other refusal; Node's own check answers a bare 400.
+    { ...deps.trust.serverOptions(), ...connections.serverOptions, requireHostHeader: false },
     connections.admit(tracedListener((request) => `${request.method ?? 'GET'} ${routeLabel(request.url ?? '/')}`, listener, { parentFromHeaders: false })),
   );
   connections.attach(httpsServer);

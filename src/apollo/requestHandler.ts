@@ -46,7 +46,9 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       const url = request.url ?? '/';
       const queryIndex = url.indexOf('?');
       const method = (request.method ?? 'GET').toUpperCase();
-      const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type']) : undefined;
+      // A POST must say it is JSON, as Apollo Server's CSRF prevention asks of what it serves: the
+      // compiled path, which answers without Apollo Server, must not take what it would refuse.
+      const body = method === 'POST' ? parseJsonBody(await readBody(request, options.maxBodyBytes), request.headers['content-type'], { requireContentType: true }) : undefined;
       options.checkBody?.(body, request);
       const context = await options.context(request, response, body, requestId);
       const prepared = options.prepareBody && body !== undefined ? options.prepareBody(body, context) : body;

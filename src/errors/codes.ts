@@ -45,6 +45,10 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   // limits
   RATE_LIMITED: 429,
   REQUEST_TOO_LARGE: 413,
+  /** A body in a media type, charset or content coding the gateway does not read (it reads uncompressed JSON in UTF-8). */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** An Expect header other than 100-continue. */
+  EXPECTATION_FAILED: 417,
   /** More GraphQL tokens than LIMIT_DOCUMENT_TOKENS: refused while parsing. */
   DOCUMENT_TOO_LARGE: 413,
   QUERY_TOO_DEEP: 400,

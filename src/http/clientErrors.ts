@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors/index.js';
+import { sendError } from './responses.js';
 
 /** Where a connection was when its client was too slow: in the TLS handshake, before its last header, or in its body. */
 export type SlowPhase = 'handshake' | 'headers' | 'body';
@@ -62,6 +63,10 @@ export function answerClientErrors(server: Server, options: ClientErrorOptions =
     response.once('finish', () => {
       if (current.get(socket)?.response === response) current.delete(socket);
     });
+  });
+  // An Expect other than 100-continue never reaches a route; Node's own answer is a bare 417.
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    sendError(response, new GatewayError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'), { connection: 'close' });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const exchange = current.get(socket);

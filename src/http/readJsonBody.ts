@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import contentType from 'content-type';
 import { GatewayError } from '../errors/index.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
 
@@ -30,18 +31,39 @@ export interface JsonBodyRules {
   readonly requireContentType?: boolean;
 }
 
-const JSON_MEDIA_TYPE = /^application\/(graphql-response\+)?json\b/i;
+/** The media types a JSON body may be labelled with (GraphQL over HTTP names both). */
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/graphql-response+json']);
+
+/**
+ * The body's label, read by the `content-type` package (RFC 9110's grammar): JSON in UTF-8, or a
+ * 415 naming what is wrong. application/json-seq, a list of two types, or a charset the body is
+ * not read in were taken as JSON by a prefix match.
+ */
+function checkMediaType(header: string | undefined, required: boolean): void {
+  if (header === undefined || header.trim() === '') {
+    if (required) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json.');
+    return;
+  }
+  let parsed: contentType.ParsedMediaType;
+  try {
+    parsed = contentType.parse(header);
+  } catch {
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type is not a valid media type; it must be application/json.');
+  }
+  if (!JSON_MEDIA_TYPES.has(parsed.type)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json.');
+  const charset = parsed.parameters['charset'];
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'The body must be UTF-8: charset=utf-8, or no charset.');
+}
 
 /**
  * Parses a JSON request body: the one parser of every JSON route (/graphql, the audit API), so a
- * malformed body is the same BAD_REQUEST everywhere. The error names the problem, never echoes the
+ * malformed body is the same BAD_REQUEST, and a body in another media type or charset the same
+ * UNSUPPORTED_MEDIA_TYPE, everywhere. The error names the problem, never echoes the
  * body.
  */
 export function parseJsonBody(text: string, contentType: string | undefined, rules: JsonBodyRules = {}): unknown {
   if ((rules.optional ?? true) && text.trim().length === 0) return undefined;
-  if (!contentType ? rules.requireContentType === true : !JSON_MEDIA_TYPE.test(contentType)) {
-    throw new GatewayError('BAD_REQUEST', 'Content-Type must be application/json.');
-  }
+  checkMediaType(contentType, rules.requireContentType === true);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors/index.js';
+import { requestHeaderRefusal } from './requestHeaders.js';
 import { sendError, sendFailure, sendJson } from './responses.js';
 
 /** Answers one request; `requestId` is the one the answer carries (`x-request-id`). */
@@ -62,6 +63,8 @@ export function serveRoutes(table: RouteTable, tracker: RequestTracker): (reques
     response.setHeader('x-request-id', requestId);
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     tracker.track(request, response, path, requestId);
+    const refusal = requestHeaderRefusal(request);
+    if (refusal) return sendError(response, refusal, { connection: 'close' });
     const handler = Object.hasOwn(table.paths, path) ? table.paths[path] : prefixed(path);
     if (!handler) return sendError(response, new GatewayError('NOT_FOUND', 'Not found.'));
     try {

@@ -19,6 +19,7 @@ describe('parsing a JSON request body', () => {
     ['a JSON object', '{"query":"{ a }"}', 'application/json', {}, { query: '{ a }' }],
     ['a media type with parameters, any case', '{"a":1}', 'Application/JSON; charset=utf-8', {}, { a: 1 }],
     ['the GraphQL response media type', '{"a":1}', 'application/graphql-response+json', {}, { a: 1 }],
+    ['charset=UTF-8 quoted', '{"a":1}', 'application/json; charset="UTF-8"', {}, { a: 1 }],
     ['no Content-Type where it may be left out', '{"a":1}', undefined, {}, { a: 1 }],
     ['a blank optional body, whatever its type', '  ', 'text/plain', {}, undefined],
     ['an empty optional body without a type where one is required', '', undefined, { requireContentType: true }, undefined],
@@ -27,15 +28,20 @@ describe('parsing a JSON request body', () => {
     expect(parseJsonBody(text, contentType, rules)).toEqual(expected);
   });
 
-  const refused: ReadonlyArray<readonly [what: string, text: string, contentType: string | undefined, rules: JsonBodyRules]> = [
-    ['another media type', '{"a":1}', 'text/plain', {}],
-    ['no Content-Type where one is required', '{"a":1}', undefined, { requireContentType: true }],
-    ['an empty Content-Type where one is required', '{"a":1}', '', { requireContentType: true }],
-    ['malformed JSON', '{"a":', 'application/json', {}],
-    ['a blank body where one is required', '', 'application/json', { optional: false }],
+  const refused: ReadonlyArray<readonly [what: string, text: string, contentType: string | undefined, rules: JsonBodyRules, code: string]> = [
+    ['another media type', '{"a":1}', 'text/plain', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a media type JSON only begins', '{"a":1}', 'application/json-seq', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['two media types in one header', '{"a":1}', 'application/json, text/plain', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a charset the body is not read in', '{"a":1}', 'application/json; charset=utf-16', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['latin1', '{"a":1}', 'application/json; charset=latin1', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['no Content-Type where one is required', '{"a":1}', undefined, { requireContentType: true }, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['an empty Content-Type where one is required', '{"a":1}', '', { requireContentType: true }, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a header that is no media type', '{"a":1}', '\u00e9', {}, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['malformed JSON', '{"a":', 'application/json', {}, 'BAD_REQUEST'],
+    ['a blank body where one is required', '', 'application/json', { optional: false }, 'BAD_REQUEST'],
   ];
-  it.each(refused)('refuses %s with BAD_REQUEST', (_what, text, contentType, rules) => {
-    expect(codeOf(() => parseJsonBody(text, contentType, rules))).toBe('BAD_REQUEST');
+  it.each(refused)('refuses %s', (_what, text, contentType, rules, code) => {
+    expect(codeOf(() => parseJsonBody(text, contentType, rules))).toBe(code);
   });
 
   it('never echoes the body in its message', () => {
