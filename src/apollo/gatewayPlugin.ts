@@ -68,7 +68,8 @@ export function gatewayPlugin(options: GatewayPluginOptions): ApolloServerPlugin
               schema: requestContext.schema,
               document: requestContext.document,
               operation: requestContext.operation,
-              operationName: requestContext.operationName,
+              // The name the request gave (Apollo's own operationName is the resolved operation's, null when none matched, which read as "several operations").
+              operationName: requestContext.request.operationName ?? requestContext.operationName,
               documentHash: requestContext.queryHash,
               rawVariables: requestContext.request.variables,
               caller: contextValue.caller,

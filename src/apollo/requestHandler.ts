@@ -66,7 +66,7 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       for (const [key, value] of result.headers) response.setHeader(key, value);
       response.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
-        response.end(result.body.string);
+        response.end((result.status ?? 200) >= 400 ? withRequestId(result.body.string, requestId) : result.body.string);
         return;
       }
       for await (const chunk of result.body.asyncIterator) response.write(chunk);
@@ -82,4 +82,24 @@ export function apolloRequestHandler<TContext extends BaseContext>(options: Apol
       sendError(response, refusal);
     }
   };
+}
+
+/**
+ * Apollo Server's own refusals (a method it does not serve, a body it cannot read, its CSRF
+ * prevention) are answered before any plugin sees the request, so they lack the request id every
+ * other answer carries in `extensions.requestId`; it is added here, the body otherwise as Apollo
+ * wrote it. Anything that is not a JSON object with errors is left alone.
+ */
+function withRequestId(body: string, requestId: string): string {
+  if (!requestId) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { errors?: unknown }).errors)) return body;
+  const answer = parsed as { extensions?: Record<string, unknown> };
+  if (answer.extensions?.['requestId'] !== undefined) return body;
+  return `${JSON.stringify({ ...answer, extensions: { ...answer.extensions, requestId } })}\n`;
 }

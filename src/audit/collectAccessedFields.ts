@@ -233,7 +233,10 @@ function withoutConditions(document: DocumentNode): DocumentNode {
 
 function concreteType(schema: GraphQLSchema, type: GraphQLCompositeType, object: Record<string, unknown>): GraphQLObjectType | undefined {
   if (isObjectType(type)) return type;
-  const name = object[TYPENAME_ALIAS] ?? object['__typename'];
+  // Only the gateway's own marker: a partner may alias any String field as __typename, and the
+  // marker is added to every selection on a union or interface (subjectMarkers.ts). Without it,
+  // nothing of the object is released.
+  const name = object[TYPENAME_ALIAS];
   const resolved = typeof name === 'string' ? schema.getType(name) : undefined;
   return resolved && isObjectType(resolved) && schema.isSubType(type, resolved) ? resolved : undefined;
 }

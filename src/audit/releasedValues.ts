@@ -16,6 +16,23 @@ export interface ReleasedValuesInput {
    * anyone else (a household member) counts as a released value too: the caller did not hold it.
    */
   readonly caseSubjects?: readonly string[] | undefined;
+  /**
+   * The concrete type of an object of a union or interface whose `__typename` the document does
+   * not select (what the caller knows of its data). Without it such an object cannot be counted.
+   */
+  readonly typeOf?: ((value: Record<string, unknown>) => string | undefined) | undefined;
+}
+
+/**
+ * An object of a union or interface in the response whose type the auditor cannot tell (no
+ * `__typename` selected, no `typeOf`): its personal values could not be counted, and a count
+ * that left them out would hide a missing access-log entry.
+ */
+export class UncountableResponseError extends Error {
+  constructor(readonly paths: readonly string[]) {
+    super(`The response cannot be counted: ${paths.length} object(s) of a union or interface without __typename (first at ${paths[0]}); select __typename there.`);
+    this.name = 'UncountableResponseError';
+  }
 }
 
 /**
@@ -41,6 +58,7 @@ export function releasedPersonalValues(input: ReleasedValuesInput): string[] {
     return false;
   };
   const released: string[] = [];
+  const unresolved: string[] = [];
   const subjects = input.caseSubjects ? new Set(input.caseSubjects) : undefined;
   const result = executeSync({
     schema: input.schema,
@@ -60,8 +78,15 @@ export function releasedPersonalValues(input: ReleasedValuesInput): string[] {
       }
       return value;
     },
-    typeResolver: (value) => (value as { __typename?: string }).__typename,
+    typeResolver: (value, _context, info) => {
+      const typename = (value as { __typename?: unknown }).__typename;
+      if (typeof typename === 'string') return typename;
+      const known = input.typeOf?.(value as Record<string, unknown>);
+      if (known === undefined) unresolved.push(responsePathAsArray(info.path).join('.'));
+      return known;
+    },
   });
+  if (unresolved.length > 0) throw new UncountableResponseError(unresolved);
   // Errors from re-execution are the gateway's nulls meeting non-null types; the count stands.
   void (result.errors as readonly GraphQLError[] | undefined);
   return released;

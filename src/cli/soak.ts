@@ -12,7 +12,7 @@ import { loadSigningKey } from '../audit/openAccessLog.js';
 import { samplePersons } from '../population/index.js';
 import { createAgencyClient, type AgencyClient } from '../client/index.js';
 import { readPersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
-import { countReleasedPersonalValues } from '../audit/releasedValues.js';
+import { countReleasedPersonalValues, UncountableResponseError } from '../audit/releasedValues.js';
 import { SqliteAccessLogStore } from '../audit/store/sqliteStore.js';
 import { verifyAccessLog } from '../audit/verify.js';
 import { startExchangeProcesses } from './exchangeProcesses.js';
@@ -136,7 +136,9 @@ async function main(): Promise<void> {
         });
         stats.released += released;
         expected.set(caseId, released);
-      } catch {
+      } catch (error) {
+        // An answer the auditor cannot count is a failed soak, never a request that released nothing.
+        if (error instanceof UncountableResponseError) throw error;
         // The gateway shutting down refuses connections; nothing was released to this request.
         stats.transportErrors++;
         expected.set(caseId, 0);

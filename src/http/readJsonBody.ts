@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import contentType from 'content-type';
 import { GatewayError } from '../errors/index.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
 
 /**
  * Reads a request body up to `limitBytes`. The limit is enforced while streaming, so an

@@ -3,7 +3,7 @@ import { addSubjectMarkers, usesReservedAlias } from '../audit/subjectMarkers.js
 import { createResponseReader, type ResponseReader } from '../audit/collectAccessedFields.js';
 import type { PersonalFieldCatalogue } from '../policy/personalFieldCatalogue.js';
 import { collectFieldCoordinates } from '../policy/collectFieldCoordinates.js';
-import { operationDefinitions } from './operationDefinitions.js';
+import { operationDefinitions } from '../policy/operationDefinitions.js';
 import { personnummerInputSites, type PersonnummerInputSites } from './personnummerInputs.js';
 
 /**

@@ -16,7 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { GatewayError } from '../errors/index.js';
-import { operationDefinitions } from './operationDefinitions.js';
+import { operationDefinitions } from '../policy/operationDefinitions.js';
 
 export const PERSONNUMMER_SCALAR = 'Personnummer';
 

@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import { ACCESS_LOG_TEXT_LIMITS } from '../audit/entry.js';
 import { GatewayError } from '../errors/index.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/jsonDepth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../http/jsonDepth.js';
 import { containsPersonnummer } from '../personnummer/index.js';
 import type { CallerContext } from '../identity/callerContext.js';
 import type { OperationAnalysis } from './operationAnalysis.js';

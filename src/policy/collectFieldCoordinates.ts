@@ -1,5 +1,5 @@
 import { isAbstractType, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { operationDefinitions } from '../pipeline/operationDefinitions.js';
+import { operationDefinitions } from './operationDefinitions.js';
 
 /**
  * Every field coordinate (`Type.field`) an operation may request, with fields selected on an

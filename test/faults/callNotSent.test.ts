@@ -5,7 +5,7 @@ import { resolveOperation } from '../../src/pipeline/resolveOperation.js';
 import { caller, catalogue, schema } from '../support/pipelineChecks.js';
 import { AgencyDataSource } from '../../src/apollo/agencyDataSource.js';
 import { parseJsonBody } from '../../src/http/readJsonBody.js';
-import { MAX_JSON_DEPTH } from '../../src/limits/jsonDepth.js';
+import { MAX_JSON_DEPTH } from '../../src/http/jsonDepth.js';
 import { CircuitBreaker } from '../../src/resilience/circuitBreaker.js';
 
 /**

@@ -167,3 +167,37 @@ describe('request limits', () => {
     expect(response.json.data.person.name.givenName).toEqual(expect.any(String));
   });
 });
+
+describe("the request's own mistakes, answered with what is wrong and the request id", () => {
+  const send = async (body: Record<string, unknown>) => {
+    const response = await raw.send({ claims, body: JSON.stringify(body) });
+    return {
+      status: response.status,
+      codes: ((response.json?.errors ?? []) as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code),
+      json: response.json,
+      requestId: response.headers['x-request-id'],
+    };
+  };
+
+  it.each([
+    ['names an operation the document lacks', { query: 'query A { myAgreements { id } }', operationName: 'B' }, 'operationName names no operation of the document.'],
+    ['names the empty operation', { query: 'query A { myAgreements { id } }', operationName: '' }, 'operationName names no operation of the document.'],
+    ['names none of two operations', { query: 'query A { myAgreements { id } } query B { myAgreements { owner } }' }, 'The document has several operations; say which one with operationName.'],
+  ])('a request that %s', async (_what, body, message) => {
+    const response = await send(body);
+    expect(response.status).toBe(400);
+    expect(response.codes).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+    expect(response.json.errors[0].message).toBe(message);
+    expect(response.json.extensions.requestId).toBe(response.requestId);
+  });
+
+  it.each([
+    ['a method Apollo Server does not serve', { method: 'PUT' as const, body: '{"query":"{ myAgreements { id } }"}' }],
+    ['a POST body that is missing', { body: '' }],
+  ])("carries the request id on Apollo Server's own refusal: %s", async (_what, request) => {
+    const response = await raw.send({ claims, ...request });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.json?.errors?.[0]?.extensions?.code).toEqual(expect.any(String));
+    expect(response.json.extensions.requestId).toBe(response.headers['x-request-id']);
+  });
+});
