@@ -80,6 +80,8 @@ export const GATEWAY_ERROR_HTTP_STATUS = {
   REPLAY_CACHE_RESET: 503,
   AGENCY_UNAVAILABLE: 502,
   NOT_FOUND: 404,
+  /** A method the route does not serve (the answer's Allow header names those it does). */
+  METHOD_NOT_ALLOWED: 405,
   INTERNAL_SERVER_ERROR: 500,
 } as const;
 

@@ -35,11 +35,19 @@ export function gatewayRoutes(graphql: RouteHandler, operational: OperationalRou
   return {
     paths: {
       '/graphql': graphql,
-      '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
-      '/readyz': (_request, response) => operational.ready(response),
-      '/metrics': (request, response) => operational.serveMetrics(request, response),
+      '/healthz': readOnly((_request, response) => sendJson(response, 200, { status: 'ok' })),
+      '/readyz': readOnly((_request, response) => operational.ready(response)),
+      '/metrics': readOnly((request, response) => operational.serveMetrics(request, response)),
     },
     prefixes,
+  };
+}
+
+/** The operational routes answer GET (and HEAD, which Node answers without the body); anything else is refused as such, not answered as if read. */
+function readOnly(handler: RouteHandler): RouteHandler {
+  return (request, response, requestId) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return handler(request, response, requestId);
+    sendError(response, new GatewayError('METHOD_NOT_ALLOWED', `${request.method ?? 'This method'} is not served here; use GET.`), { allow: 'GET, HEAD' });
   };
 }
 

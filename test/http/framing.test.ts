@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerClientErrors } from '../../src/http/clientErrors.js';
-import { serveRoutes } from '../../src/http/routes.js';
+import { gatewayRoutes, serveRoutes } from '../../src/http/routes.js';
 import { sendJson } from '../../src/http/responses.js';
 
 /**
- * What the gateway's front door (serveRoutes, answerClientErrors, requireHostHeader off as
- * createGateway sets it) answers about a request's framing, byte for byte as a hostile client
+ * What the gateway's front door (its route table, serveRoutes, answerClientErrors,
+ * requireHostHeader off as createGateway sets it) answers about a request's framing, byte for byte as a hostile client
  * sends it: each refusal a status with a JSON body carrying extensions.code, never Node's bare
  * status line, and never a request half-read (the first of two Authorization headers).
  */
@@ -16,18 +16,12 @@ let port: number;
 let reached = 0;
 
 beforeAll(async () => {
-  const listener = serveRoutes(
-    {
-      paths: {
-        '/graphql': (_request, response) => {
-          reached += 1;
-          sendJson(response, 200, { data: {} });
-        },
-      },
-      prefixes: [],
-    },
-    { track: () => undefined },
-  );
+  const graphql = (_request: unknown, response: Parameters<typeof sendJson>[0]) => {
+    reached += 1;
+    sendJson(response, 200, { data: {} });
+  };
+  const operational = { ready: (response: Parameters<typeof sendJson>[0]) => sendJson(response, 200, { status: 'ready' }), serveMetrics: async () => undefined };
+  const listener = serveRoutes(gatewayRoutes(graphql, operational, []), { track: () => undefined });
   server = createServer({ requireHostHeader: false }, listener);
   answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -100,5 +94,20 @@ describe("a request's framing", () => {
     const before = reached;
     expect((await exchange(post(['host: x', 'content-type: application/json', 'content-encoding: identity']))).status).toBe(200);
     expect(reached).toBe(before + 1);
+  });
+});
+
+describe('the operational routes', () => {
+  it.each([
+    ['POST', '/healthz'],
+    ['DELETE', '/readyz'],
+    ['PUT', '/metrics'],
+  ])('refuse %s %s with a coded 405', async (method, path) => {
+    expect(await exchange(`${method} ${path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0`, '')).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', reason: undefined });
+  });
+
+  it('answer GET', async () => {
+    expect((await exchange('GET /healthz HTTP/1.1\r\nhost: x', '')).status).toBe(200);
+    expect((await exchange('GET /readyz HTTP/1.1\r\nhost: x', '')).status).toBe(200);
   });
 });
