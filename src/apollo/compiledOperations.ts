@@ -161,9 +161,14 @@ export function compiledOperations(options: CompiledOperationsOptions): (body: u
       response = await answer(schema, operation, request.variables, context);
     } catch (error) {
       // A stage that throws (rather than refusing): Apollo Server's answer to it (errorResponse),
-      // the error alone, masked, 500, without the plugin's cache-control or request id.
+      // the error alone, masked, 500, without the plugin's cache-control; with the request id the
+      // bridge adds to every answer of Apollo Server's that no plugin saw (requestHandler.ts).
       const formatted = formatErrors([error], context, stages);
-      return { status: formatted.status ?? 500, headers: new Map([['content-type', contentType]]), body: `${JSON.stringify({ errors: formatted.errors })}\n` };
+      return {
+        status: formatted.status ?? 500,
+        headers: new Map([['content-type', contentType]]),
+        body: `${JSON.stringify({ errors: formatted.errors, extensions: { requestId: context.requestId } })}\n`,
+      };
     }
     options.answered.countCompiledAnswer();
     const single = response.body.kind === 'single' ? response.body.singleResult : { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
