@@ -35,6 +35,11 @@ export async function authenticateRequest(request: IncomingMessage, requestId: s
   if (client.hsaId !== undefined) {
     throw new GatewayError('CLIENT_CERTIFICATE_WRONG_USAGE', "A personal certificate cannot call the partner API; use the agency's system certificate.", { reason: 'PERSONAL_CERTIFICATE' });
   }
+  // The registry says which agencies may ask the exchange for data; a supervisor or a data owner
+  // only is refused here, before its request token is spent, not at the agreements.
+  if (!client.agency.roles.includes('CLIENT')) {
+    throw new GatewayError('ROLE_NOT_ALLOWED', 'The agency is not registered as a client of the exchange (role CLIENT).', { agency: client.agency.id, role: 'CLIENT' });
+  }
   return verifyRequestToken(requestTokenFromHeaders(request.headers), {
     certificateThumbprint: client.thumbprint,
     certificatePublicKey: client.publicKey,

@@ -172,6 +172,9 @@ export function verifyClientCertificate(input: ClientCertificateInput): Verified
   if (input.trust.isRevoked(certificate)) throw certificateError('CLIENT_CERTIFICATE_REVOKED');
   if (!facts.fields) throw certificateError('CLIENT_CERTIFICATE_INVALID', 'UNREADABLE_FIELDS');
   if (!facts.fields.clientAuth) throw certificateError('CLIENT_CERTIFICATE_WRONG_USAGE');
+  // A certificate authority's certificate (CA:TRUE) may sign others; it is no agency's system,
+  // whatever usages it also lists (docs/pki.md: agency certificates are end entities).
+  if (certificate.ca) throw new GatewayError('CLIENT_CERTIFICATE_WRONG_USAGE', "A certificate authority's certificate cannot act as an agency's system.", { reason: 'CA_CERTIFICATE' });
 
   // The organisation number stays out of the error: for a sole trader it is a personnummer.
   const named = facts.fields.named;

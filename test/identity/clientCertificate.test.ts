@@ -11,6 +11,7 @@ import { revokeSerialNumber, writeRevocationList } from '../../src/identity/pki/
 import { federationFiles } from '../../src/identity/pki/federationFiles.js';
 import { commonNameSubject, issueCertificate, validityFor, type IssuedCertificate } from '../../src/identity/pki/issueCertificate.js';
 import { TrustStore } from '../../src/identity/trustStore.js';
+import forge from 'node-forge';
 import { createTestFederation, LOCAL_SERVER, TEST_AGENCIES, type TestFederation } from './testFederation.js';
 
 interface Answer {
@@ -104,6 +105,7 @@ describe('client certificate verification over real TLS', () => {
       unregistered: fixture.issue(TEST_AGENCIES.unregistered),
       suspended: fixture.issue(TEST_AGENCIES.suspended),
       serverAuthOnly: fixture.issue(TEST_AGENCIES.forsakringskassan, { profile: { kind: 'server', dnsNames: [], ipAddresses: [] } }),
+      caFlag: withCaFlag(fixture.issue(TEST_AGENCIES.forsakringskassan), fixture.ca),
     });
   });
 
@@ -123,6 +125,7 @@ describe('client certificate verification over real TLS', () => {
     ['unregistered', { status: 401, code: 'AGENCY_NOT_REGISTERED' }],
     ['suspended', { status: 401, code: 'AGENCY_SUSPENDED' }],
     ['serverAuthOnly', { status: 401, code: 'CLIENT_CERTIFICATE_WRONG_USAGE', reason: 'INVALID_PURPOSE' }],
+    ['caFlag', { status: 401, code: 'CLIENT_CERTIFICATE_WRONG_USAGE', reason: 'CA_CERTIFICATE' }],
   ])('certificate %s → %j', async (name, expected) => {
     expect(await call(port, fixture.ca.certificatePem, certificates[name])).toEqual(expected);
   });
@@ -248,4 +251,16 @@ function codeOf(run: () => unknown): string | undefined {
     if (isGatewayError(error)) return error.code;
     throw error;
   }
+}
+
+/** The same agency certificate re-signed by the CA as a certificate authority's (CA:TRUE, keyCertSign), clientAuth kept. */
+function withCaFlag(issued: IssuedCertificate, ca: { readonly certificatePem: string; readonly keyPair: { readonly privateKeyPem: string } }): IssuedCertificate {
+  const certificate = forge.pki.certificateFromPem(issued.certificatePem);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyCertSign: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  certificate.sign(forge.pki.privateKeyFromPem(ca.keyPair.privateKeyPem), forge.md.sha256.create());
+  return { ...issued, certificatePem: forge.pki.certificateToPem(certificate) };
 }

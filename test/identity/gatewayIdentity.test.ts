@@ -157,6 +157,20 @@ describe('the gateway refuses every wrong identity with its own code and no data
       401,
       'AGENCY_SUSPENDED',
     ],
+    [
+      // IMY holds SUPERVISOR only: it audits the exchange and asks it for no one's data.
+      'an agency without the CLIENT role',
+      async () => {
+        const credentials = {
+          cert: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.crt'), 'utf8'),
+          key: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.key'), 'utf8'),
+        };
+        const issuer = /serialNumber=([\d-]+)/.exec(new X509Certificate(credentials.cert).subject.replace(/\n/g, ','))?.[1] ?? '';
+        return { credentials, bearer: await token(credentials, { issuer }) };
+      },
+      403,
+      'ROLE_NOT_ALLOWED',
+    ],
     ['no token', async () => ({ credentials: malmo, bearer: null }), 401, 'TOKEN_MISSING'],
     ['a token signed by another agency’s key', async () => ({ credentials: malmo, bearer: await token(malmo, { signedWith: skatteverket }) }), 401, 'TOKEN_SIGNATURE_INVALID'],
     ['a token bound to another certificate', async () => ({ credentials: malmo, bearer: await token(malmo, { boundTo: skatteverket }) }), 401, 'TOKEN_NOT_BOUND'],
