@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { chainRecords, genesisHead } from '../src/audit/hashChain.js';
 import { recordLeafHash } from '../src/audit/logTree.js';
-import { draftEntries, type RecordDraft, recordSubjects } from '../src/audit/record.js';
+import { draftEntries, recordSubjects } from '../src/audit/record.js';
 import { SqliteAccessLogStore } from '../src/audit/store/sqliteStore.js';
 import { WRITER_SQL } from '../src/audit/store/sqliteWriter.js';
 import { parseSubjectKeys, protectSubject } from '../src/audit/subjectProtection.js';
@@ -212,7 +212,7 @@ function cryptography(): CryptographyResult {
     const sample = SAMPLE[records % SAMPLE.length]!;
     for (const subject of sample.subjects) protectSubject(keys, subject);
     subjects += sample.subjects.length;
-    const chained = chainRecords(head, [sample.draft as RecordDraft]);
+    const chained = chainRecords(head, [sample.draft]);
     head = chained.head;
     if (recordLeafHash(chained.records[0]!).length !== 32) throw new Error('a leaf hash is 32 bytes');
     records++;

@@ -143,20 +143,25 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<IdentifiedRequest>
 
   #unavailable(options: GraphQLDataSourceProcessOptions<IdentifiedRequest>, failure: SubgraphFailure, cause?: unknown): ProcessResult {
     const refusedInput = failure === 'refused' && subgraphCode(cause) === 'BAD_USER_INPUT';
-    const code = refusedInput ? 'BAD_USER_INPUT' : failure === 'not-sent' ? 'INTERNAL_SERVER_ERROR' : 'AGENCY_UNAVAILABLE';
-    const message = refusedInput
-      ? `${this.#name} refused an argument of the operation.`
-      : failure === 'not-sent'
-        ? `The gateway could not prepare its call to ${this.#name}. Its fields are missing from this response.`
-        : failure === 'circuit-open'
-          ? `${this.#name} is unavailable (failing repeatedly; retried shortly). Its fields are missing from this response.`
-          : `${this.#name} did not answer in time or could not be reached. Its fields are missing from this response.`;
+    const { code, message } = refusedInput ? { code: 'BAD_USER_INPUT', message: `${this.#name} refused an argument of the operation.` } : missingAnswer(this.#name, failure);
     const extensions = { code, agency: this.#name, ...(refusedInput ? {} : { reason: failure }) };
     // The planner keeps the fetch's document only when asked to (exposeDocumentNodeInFetchNode).
     const document = ('document' in options ? options.document : undefined) ?? parseQuietly(options.request.query);
     const paths = affectedPaths(document, options.request.variables);
     const errors: GraphQLFormattedError[] = paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }];
     return { errors } as ProcessResult;
+  }
+}
+
+/** The code and message of each path a call left without an answer, by why it failed. */
+function missingAnswer(agency: string, failure: SubgraphFailure): { readonly code: string; readonly message: string } {
+  switch (failure) {
+    case 'not-sent':
+      return { code: 'INTERNAL_SERVER_ERROR', message: `The gateway could not prepare its call to ${agency}. Its fields are missing from this response.` };
+    case 'circuit-open':
+      return { code: 'AGENCY_UNAVAILABLE', message: `${agency} is unavailable (failing repeatedly; retried shortly). Its fields are missing from this response.` };
+    default:
+      return { code: 'AGENCY_UNAVAILABLE', message: `${agency} did not answer in time or could not be reached. Its fields are missing from this response.` };
   }
 }
 

@@ -34,14 +34,14 @@ export function guardPersonalFields<TLoaders>(schema: GraphQLSchema, typeDefs: D
   const federation = federationFacts(options.owner, typeDefs);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('_')) continue;
-    const keys = federation.keys.get(type.name) ?? [];
+    const keyNames = (federation.keys.get(type.name) ?? []).flat();
     // The first key naming a Personnummer field makes the type a data subject's.
-    const keyField = keys.flat().find((name) => {
+    const keyField = keyNames.find((name) => {
       const field = type.getFields()[name];
       return field !== undefined && getNamedType(field.type).name === 'Personnummer';
     });
     if (!keyField) continue;
-    const keyFields = new Set(keys.flat());
+    const keyFields = new Set(keyNames);
     for (const field of Object.values(type.getFields())) {
       // The gateway's reader: a declaration the catalogue would refuse stops this subgraph's start too.
       const declaration = readPersonalDeclaration(`${type.name}.${field.name}`, field.astNode?.directives);

@@ -91,6 +91,16 @@ async function call(url: string, credentials: Credentials | null, bearer: string
   }
 }
 
+/** A registered agency's development certificate, and a token it signs in its own organisation number's name. */
+async function registeredAgency(id: string): Promise<{ credentials: Credentials; bearer: string }> {
+  const credentials = {
+    cert: readFileSync(path.join(stack.certsDir, 'agencies', `${id}.crt`), 'utf8'),
+    key: readFileSync(path.join(stack.certsDir, 'agencies', `${id}.key`), 'utf8'),
+  };
+  const issuer = /serialNumber=([\d-]+)/.exec(new X509Certificate(credentials.cert).subject.replace(/\n/g, ','))?.[1] ?? '';
+  return { credentials, bearer: await token(credentials, { issuer }) };
+}
+
 function issueFromFederation(agency: { id: string; name: string; organisationNumber: string }, options: { days?: number; notBefore?: Date } = {}): Credentials {
   const issued = issueAgencyCertificateFiles({
     dir: stack.certsDir,
@@ -144,30 +154,11 @@ describe('the gateway refuses every wrong identity with its own code and no data
       401,
       'AGENCY_NOT_REGISTERED',
     ],
-    [
-      'a suspended agency',
-      async () => {
-        const credentials = {
-          cert: readFileSync(path.join(stack.certsDir, 'agencies', 'test-suspended.crt'), 'utf8'),
-          key: readFileSync(path.join(stack.certsDir, 'agencies', 'test-suspended.key'), 'utf8'),
-        };
-        const issuer = /serialNumber=([\d-]+)/.exec(new X509Certificate(credentials.cert).subject.replace(/\n/g, ','))?.[1] ?? '';
-        return { credentials, bearer: await token(credentials, { issuer }) };
-      },
-      401,
-      'AGENCY_SUSPENDED',
-    ],
+    ['a suspended agency', () => registeredAgency('test-suspended'), 401, 'AGENCY_SUSPENDED'],
     [
       // IMY holds SUPERVISOR only: it audits the exchange and asks it for no one's data.
       'an agency without the CLIENT role',
-      async () => {
-        const credentials = {
-          cert: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.crt'), 'utf8'),
-          key: readFileSync(path.join(stack.certsDir, 'agencies', 'imy.key'), 'utf8'),
-        };
-        const issuer = /serialNumber=([\d-]+)/.exec(new X509Certificate(credentials.cert).subject.replace(/\n/g, ','))?.[1] ?? '';
-        return { credentials, bearer: await token(credentials, { issuer }) };
-      },
+      () => registeredAgency('imy'),
       403,
       'ROLE_NOT_ALLOWED',
     ],
